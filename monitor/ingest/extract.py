@@ -1,0 +1,69 @@
+"""Article extraction from HTML pages (trafilatura) and plain text from feed HTML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import lxml.html
+import trafilatura
+from lxml.etree import ParserError
+
+from monitor.document import parse_time
+
+# Less text than this after extraction means the page held no article.
+MIN_ARTICLE_CHARS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """What extraction found on a page."""
+
+    title: str
+    text: str
+    author: str | None
+    published: datetime | None
+    language: str | None
+
+
+def extract_article(html: str | bytes, url: str | None = None) -> Article | None:
+    """Extract the main article of a page; None when it holds no article text."""
+    result: dict[str, Any] | None = trafilatura.bare_extraction(  # type: ignore[assignment]
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        as_dict=True,
+    )
+    if result is None:
+        return None
+    text = (result.get("text") or "").strip()
+    if len(text) < MIN_ARTICLE_CHARS:
+        return None
+    try:
+        published = parse_time(result.get("date"))
+    except ValueError:
+        published = None
+    return Article(
+        title=(result.get("title") or "").strip(),
+        text=text,
+        author=result.get("author") or None,
+        published=published,
+        language=result.get("language") or None,
+    )
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment (a feed entry's content or summary)."""
+    if "<" not in fragment:
+        return fragment.strip()
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (ParserError, ValueError):
+        return fragment.strip()
+    for block in root.iter("p", "br", "div", "li", "h1", "h2", "h3", "h4", "tr"):
+        block.tail = "\n" + (block.tail or "")
+    text: str = root.text_content()
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())

@@ -1,0 +1,69 @@
+"""Feed parsing: feedparser turns bytes into entries, each entry becomes a Document."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from monitor.document import Document
+from monitor.ingest.extract import html_to_text
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A feed's title, its entries as Documents, and why it was not well-formed (if it was not)."""
+
+    title: str | None
+    documents: list[Document]
+    problem: str | None
+
+
+def parse_feed(data: bytes, origin: str, headers: dict[str, str] | None = None) -> ParsedFeed:
+    """Parse feed bytes; a feed that is not well-formed still yields what feedparser recovers."""
+    parsed = feedparser.parse(data, response_headers=headers or {})
+    title = parsed.feed.get("title") or None
+    problem = None
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        problem = f"feed is not well-formed: {exc}" if exc else "feed is not well-formed"
+    docs = [entry_document(e, title, origin) for e in parsed.entries]
+    return ParsedFeed(title, [d for d in docs if d is not None], problem)
+
+
+def _entry_time(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    return None
+
+
+def entry_text(entry: Any) -> str:
+    """The entry's own text: its longest content, else its summary."""
+    contents = [c.get("value", "") for c in entry.get("content", []) if c.get("value")]
+    body = max(contents, key=len) if contents else entry.get("summary", "")
+    return html_to_text(body or "")
+
+
+def entry_document(entry: Any, feed_title: str | None, origin: str) -> Document | None:
+    """A Document from a feed entry's own title and content; None when the entry has neither."""
+    title = html_to_text(entry.get("title", "") or "")
+    text = entry_text(entry)
+    if not title and not text:
+        return None
+    url = entry.get("link") or None
+    guid = entry.get("id") or None
+    return Document(
+        id=Document.make_id(url or guid or origin, title, "" if (url or guid) else text),
+        title=title,
+        text=text,
+        url=url,
+        published=_entry_time(entry),
+        source=feed_title,
+        language=entry.get("language") or None,
+        origin=origin,
+    )

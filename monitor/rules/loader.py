@@ -1,0 +1,666 @@
+"""Load and validate rule files: every error as `FILE:LINE: message`, all at once, nothing half-loaded."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import re2
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from monitor.errors import RuleLoadError
+from monitor.rules.model import (
+    FIELDS,
+    SEVERITIES,
+    AlertOptions,
+    AllNode,
+    AnyNode,
+    AtLeastNode,
+    CountNode,
+    FieldNode,
+    Filters,
+    NearNode,
+    Node,
+    NotNode,
+    Rule,
+    Term,
+    TermNode,
+)
+from monitor.rules.text import words_of
+
+RULE_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+LIST_NAME_RE = re.compile(r"[A-Za-z0-9_-]+\Z")
+_DURATION_RE = re.compile(r"(\d+)\s*([smhdw])")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+RULE_KEYS = {
+    "id", "title", "description", "severity", "tags", "enabled", "lists", "when", "scope",
+    "filters", "alert",
+}  # fmt: skip
+FILTER_KEYS = {"sources", "languages", "max_age"}
+SOURCE_KEYS = {"include", "exclude"}
+ALERT_KEYS = {"channels", "realert"}
+COMBINING_KEYS = {"all", "any", "not", "none"}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """Every rule of a directory (enabled or not) and the shared lists they may use."""
+
+    rules: tuple[Rule, ...]
+    directory: Path
+
+    @property
+    def enabled(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.enabled)
+
+
+@dataclass(slots=True)
+class _Errors:
+    items: list[str] = field(default_factory=list)
+
+    def add(self, path: Path, line: int, message: str) -> None:
+        self.items.append(f"{path}:{line}: {message}")
+
+
+def parse_duration(value: object) -> timedelta | None:
+    """`"48h"`, `"30m"`, `"1h30m"`, `"7d"`, `"2w"`, `"90s"` -> timedelta; None if malformed."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    parts = _DURATION_RE.findall(text)
+    if not parts or _DURATION_RE.sub("", text).strip():
+        return None
+    return timedelta(seconds=sum(int(n) * _DURATION_UNITS[u] for n, u in parts))
+
+
+def _yaml() -> YAML:
+    # The round-trip loader is safe (no arbitrary objects) and keeps line numbers.
+    return YAML(typ="rt", pure=True)
+
+
+def read_yaml(path: Path, errors: _Errors) -> Any:
+    """Parse one YAML file; report unreadable files and syntax errors with their line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        errors.add(path, 0, f"cannot read file: {exc.strerror or exc}")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        errors.add(path, line, "not UTF-8 text")
+        return None
+    try:
+        return _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = exc.problem or exc.context or "invalid YAML"
+        errors.add(path, line, f"invalid YAML: {problem}")
+    except YAMLError as exc:
+        errors.add(path, 1, f"invalid YAML: {str(exc).splitlines()[0]}")
+    return None
+
+
+def _line(container: Any, key: Any = None) -> int:
+    """1-based line of `container[key]` (or of the container itself)."""
+    lc = getattr(container, "lc", None)
+    if lc is None:
+        return 0
+    try:
+        if key is None:
+            return int(lc.line) + 1
+        if isinstance(container, CommentedSeq):
+            return int(lc.item(key)[0]) + 1
+        return int(lc.key(key)[0]) + 1
+    except (KeyError, IndexError, TypeError):
+        return int(lc.line) + 1
+
+
+def _unknown_keys(mapping: CommentedMap, allowed: set[str], what: str) -> Iterator[tuple[int, str]]:
+    for key in mapping:
+        if key not in allowed:
+            expected = ", ".join(sorted(allowed))
+            yield (
+                _line(mapping, key),
+                f"unknown key {key!r} in {what} (expected one of: {expected})",
+            )
+
+
+class _RuleParser:
+    """Builds one rule's nodes, reporting errors against its file."""
+
+    def __init__(self, path: Path, errors: _Errors, lists: dict[str, tuple[Term, ...]]) -> None:
+        self.path = path
+        self.errors = errors
+        self.lists = lists
+
+    def error(self, line: int, message: str) -> None:
+        self.errors.add(self.path, line, message)
+
+    # Terms ---------------------------------------------------------------------------------
+
+    def term(self, value: Any, line: int) -> tuple[Term, ...] | None:
+        """A term, a `$list` or a term mapping -> the terms it stands for."""
+        if isinstance(value, str):
+            if value.startswith("$"):
+                name = value[1:]
+                if name not in self.lists:
+                    self.error(line, f"undefined list {value!r}")
+                    return None
+                return self.lists[name]
+            checked = self._literal(value, False, line)
+            return (checked,) if checked else None
+        if isinstance(value, CommentedMap) and ("term" in value or "regex" in value):
+            return self._term_mapping(value)
+        self.error(
+            line,
+            f"expected a term (a string, $list, {{term: ...}} or {{regex: ...}}), got {_kind(value)}",
+        )
+        return None
+
+    def _term_mapping(self, value: CommentedMap) -> tuple[Term, ...] | None:
+        line = _line(value)
+        ok = True
+        for key_line, message in _unknown_keys(value, {"term", "regex", "case"}, "a term"):
+            self.error(key_line, message)
+            ok = False
+        if "term" in value and "regex" in value:
+            self.error(line, "a term has either 'term' or 'regex', not both")
+            return None
+        case = value.get("case", False)
+        if not isinstance(case, bool):
+            self.error(_line(value, "case"), f"'case' must be true or false, got {case!r}")
+            ok = False
+        key = "term" if "term" in value else "regex"
+        text = value[key]
+        if not isinstance(text, str) or not text:
+            self.error(_line(value, key), f"{key!r} must be a non-empty string")
+            return None
+        if not ok:
+            return None
+        if key == "regex":
+            return (
+                (self._regex(text, bool(case), _line(value, key)),) if self._regex_ok(text, _line(value, key)) else None
+            )
+        checked = self._literal(text, bool(case), _line(value, key))
+        return (checked,) if checked else None
+
+    def _literal(self, text: str, case: bool, line: int) -> Term | None:
+        for chunk in text.split():
+            if "*" in chunk.rstrip("*") or chunk.endswith("**"):
+                self.error(line, f"term {text!r}: '*' may only end a word (a prefix wildcard)")
+                return None
+            if chunk.endswith("*") and not words_of(chunk[:-1]):
+                self.error(line, f"term {text!r}: a wildcard needs at least one letter before '*'")
+                return None
+        if not words_of(text.replace("*", " ")):
+            self.error(line, f"term {text!r} has no letters or digits to match")
+            return None
+        return Term(text=text, case=case)
+
+    def _regex_ok(self, pattern: str, line: int) -> bool:
+        options = re2.Options()
+        options.log_errors = False
+        try:
+            re2.compile(pattern, options)
+        except re2.error as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+            self.error(line, f"invalid regex {pattern!r}: {reason}")
+            return False
+        return True
+
+    @staticmethod
+    def _regex(pattern: str, case: bool, line: int) -> Term:
+        return Term(text=pattern, case=case, regex=True)
+
+    def group(self, value: Any, line: int) -> tuple[Term, ...] | None:
+        """A term, `$list` or a YAML list of them (used by near and count)."""
+        if isinstance(value, CommentedSeq):
+            if not value:
+                self.error(line, "an empty list of terms")
+                return None
+            terms: list[Term] = []
+            ok = True
+            for i, item in enumerate(value):
+                got = self.term(item, _line(value, i))
+                if got is None:
+                    ok = False
+                else:
+                    terms.extend(got)
+            return tuple(terms) if ok else None
+        return self.term(value, line)
+
+    # Nodes ---------------------------------------------------------------------------------
+
+    def node(self, value: Any, line: int) -> Node | None:
+        if isinstance(value, str):
+            terms = self.term(value, line)
+            if terms is None:
+                return None
+            return _any_of(terms)
+        if isinstance(value, CommentedSeq):
+            children = self.children(value, line)
+            return AnyNode(children) if children is not None else None
+        if not isinstance(value, CommentedMap):
+            self.error(line, f"expected a condition (a term, a list or a mapping), got {_kind(value)}")
+            return None
+        line = _line(value)
+        if "term" in value or "regex" in value:
+            terms = self._term_mapping(value)
+            return _any_of(terms) if terms is not None else None
+        if "near" in value:
+            return self._near(value, line)
+        if "count" in value:
+            return self._count(value, line)
+        if "at_least" in value:
+            return self._at_least(value, line)
+        if "title" in value or "text" in value:
+            return self._field(value, line)
+        return self._combined(value, line)
+
+    def children(self, value: Any, line: int) -> tuple[Node, ...] | None:
+        if not isinstance(value, CommentedSeq):
+            self.error(line, f"expected a list of conditions, got {_kind(value)}")
+            return None
+        if not value:
+            self.error(line, "an empty list of conditions")
+            return None
+        nodes = [self.node(item, _line(value, i)) for i, item in enumerate(value)]
+        if any(n is None for n in nodes):
+            return None
+        return tuple(n for n in nodes if n is not None)
+
+    def _check_keys(self, value: CommentedMap, allowed: set[str], what: str) -> bool:
+        ok = True
+        for key_line, message in _unknown_keys(value, allowed, what):
+            self.error(key_line, message)
+            ok = False
+        return ok
+
+    def _positive_int(self, value: CommentedMap, key: str, minimum: int) -> int | None:
+        if key not in value:
+            self.error(_line(value), f"missing {key!r}")
+            return None
+        number = value[key]
+        if isinstance(number, bool) or not isinstance(number, int) or number < minimum:
+            self.error(_line(value, key), f"{key!r} must be an integer >= {minimum}, got {number!r}")
+            return None
+        return number
+
+    def _near(self, value: CommentedMap, line: int) -> Node | None:
+        ok = self._check_keys(value, {"near", "within", "ordered"}, "a near condition")
+        within = self._positive_int(value, "within", 0)
+        ordered = value.get("ordered", False)
+        if not isinstance(ordered, bool):
+            self.error(_line(value, "ordered"), f"'ordered' must be true or false, got {ordered!r}")
+            ok = False
+        items = value["near"]
+        if not isinstance(items, CommentedSeq) or len(items) < 2:
+            self.error(_line(value, "near"), "'near' needs a list of at least two terms or term lists")
+            return None
+        groups = [self.group(item, _line(items, i)) for i, item in enumerate(items)]
+        if not ok or within is None or any(g is None for g in groups):
+            return None
+        return NearNode(tuple(g for g in groups if g is not None), within, ordered)
+
+    def _count(self, value: CommentedMap, line: int) -> Node | None:
+        ok = self._check_keys(value, {"count", "min"}, "a count condition")
+        minimum = self._positive_int(value, "min", 1)
+        terms = self.group(value["count"], _line(value, "count"))
+        if not ok or minimum is None or terms is None:
+            return None
+        return CountNode(terms, minimum)
+
+    def _at_least(self, value: CommentedMap, line: int) -> Node | None:
+        ok = self._check_keys(value, {"at_least", "of"}, "an at_least condition")
+        count = self._positive_int(value, "at_least", 1)
+        if "of" not in value:
+            self.error(line, "'at_least' needs 'of': a list of conditions")
+            return None
+        children = self.children(value["of"], _line(value, "of"))
+        if not ok or count is None or children is None:
+            return None
+        if count > len(children):
+            self.error(
+                _line(value, "at_least"),
+                f"'at_least: {count}' of only {len(children)} conditions can never hold",
+            )
+            return None
+        return AtLeastNode(count, children)
+
+    def _field(self, value: CommentedMap, line: int) -> Node | None:
+        if len(value) != 1:
+            self.error(line, "a field condition ({title: ...} or {text: ...}) takes no other keys")
+            return None
+        name = next(iter(value))
+        child = self.node(value[name], _line(value, name))
+        return FieldNode(name, child) if child is not None else None
+
+    def _combined(self, value: CommentedMap, line: int) -> Node | None:
+        if not value:
+            self.error(line, "an empty condition")
+            return None
+        if not self._check_keys(
+            value,
+            COMBINING_KEYS | {"near", "count", "at_least", "term", "regex", "title", "text"},
+            "a condition",
+        ):
+            return None
+        parts: list[Node] = []
+        ok = True
+        for key in ("all", "any", "none"):
+            if key in value:
+                children = self.children(value[key], _line(value, key))
+                if children is None:
+                    ok = False
+                elif key == "all":
+                    parts.extend(children)
+                elif key == "any":
+                    parts.append(AnyNode(children))
+                else:
+                    parts.append(NotNode(AnyNode(children)))
+        if "not" in value:
+            child = self.node(value["not"], _line(value, "not"))
+            if child is None:
+                ok = False
+            else:
+                parts.append(NotNode(child))
+        if not ok:
+            return None
+        return parts[0] if len(parts) == 1 else AllNode(tuple(parts))
+
+
+def _any_of(terms: tuple[Term, ...]) -> Node:
+    if len(terms) == 1:
+        return TermNode(terms[0])
+    return AnyNode(tuple(TermNode(t) for t in terms))
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, CommentedMap):
+        return "a mapping"
+    if isinstance(value, CommentedSeq):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def has_positive_term(node: Node) -> bool:
+    """True if the node can only hold when some term occurs (not only through `not`)."""
+    if isinstance(node, TermNode | NearNode | CountNode):
+        return True
+    if isinstance(node, NotNode):
+        return False
+    if isinstance(node, FieldNode):
+        return has_positive_term(node.child)
+    return any(has_positive_term(c) for c in node.children)
+
+
+def _string_list(parser: _RuleParser, container: CommentedMap, key: str) -> tuple[str, ...] | None:
+    value = container[key]
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        parser.error(_line(container, key), f"{key!r} must be a list of strings")
+        return None
+    return tuple(value)
+
+
+def _parse_lists(parser: _RuleParser, value: Any, line: int) -> dict[str, tuple[Term, ...]] | None:
+    """A mapping `name: [term, ...]` (a rule's own lists or a shared list file)."""
+    if not isinstance(value, CommentedMap):
+        parser.error(line, f"lists must be a mapping of name: [terms], got {_kind(value)}")
+        return None
+    lists: dict[str, tuple[Term, ...]] = {}
+    ok = True
+    for name, items in value.items():
+        name_line = _line(value, name)
+        if not isinstance(name, str) or not LIST_NAME_RE.match(name):
+            parser.error(name_line, f"invalid list name {name!r} (letters, digits, '_' and '-')")
+            ok = False
+            continue
+        if not isinstance(items, CommentedSeq) or not items:
+            parser.error(name_line, f"list {name!r} must be a non-empty list of terms")
+            ok = False
+            continue
+        terms: list[Term] = []
+        for i, item in enumerate(items):
+            if isinstance(item, str) and item.startswith("$"):
+                parser.error(_line(items, i), f"list {name!r}: a list holds terms, not other lists ({item})")
+                ok = False
+                continue
+            got = parser.term(item, _line(items, i))
+            if got is None:
+                ok = False
+            else:
+                terms.extend(got)
+        lists[name] = tuple(terms)
+    return lists if ok else None
+
+
+def _parse_filters(parser: _RuleParser, value: Any, line: int) -> Filters | None:
+    if not isinstance(value, CommentedMap):
+        parser.error(line, f"'filters' must be a mapping, got {_kind(value)}")
+        return None
+    ok = parser._check_keys(value, FILTER_KEYS, "filters")
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    max_age = None
+    if "sources" in value:
+        sources = value["sources"]
+        if not isinstance(sources, CommentedMap):
+            parser.error(_line(value, "sources"), "'sources' must be a mapping with include and/or exclude")
+            ok = False
+        else:
+            ok = parser._check_keys(sources, SOURCE_KEYS, "filters.sources") and ok
+            if "include" in sources:
+                got = _string_list(parser, sources, "include")
+                include = tuple(d.lower().lstrip(".") for d in got) if got is not None else ()
+                ok = ok and got is not None
+            if "exclude" in sources:
+                got = _string_list(parser, sources, "exclude")
+                exclude = tuple(d.lower().lstrip(".") for d in got) if got is not None else ()
+                ok = ok and got is not None
+    if "languages" in value:
+        got = _string_list(parser, value, "languages")
+        languages = tuple(lang.lower() for lang in got) if got is not None else ()
+        ok = ok and got is not None
+    if "max_age" in value:
+        max_age = parse_duration(value["max_age"])
+        if max_age is None or max_age <= timedelta(0):
+            parser.error(
+                _line(value, "max_age"),
+                f"'max_age' must be a duration such as 48h or 7d, got {value['max_age']!r}",
+            )
+            ok = False
+    return Filters(include, exclude, languages, max_age) if ok else None
+
+
+def _parse_alert(parser: _RuleParser, value: Any, line: int) -> AlertOptions | None:
+    if not isinstance(value, CommentedMap):
+        parser.error(line, f"'alert' must be a mapping, got {_kind(value)}")
+        return None
+    ok = parser._check_keys(value, ALERT_KEYS, "alert")
+    channels: tuple[str, ...] = ()
+    realert = None
+    if "channels" in value:
+        got = _string_list(parser, value, "channels")
+        channels = got or ()
+        ok = ok and got is not None
+    if "realert" in value:
+        realert = parse_duration(value["realert"])
+        if realert is None:
+            parser.error(
+                _line(value, "realert"),
+                f"'realert' must be a duration such as 12h, got {value['realert']!r}",
+            )
+            ok = False
+    return AlertOptions(channels, realert) if ok else None
+
+
+def _parse_rule(data: Any, path: Path, line: int, errors: _Errors, shared: dict[str, tuple[Term, ...]]) -> Rule | None:
+    parser = _RuleParser(path, errors, shared)
+    if not isinstance(data, CommentedMap):
+        parser.error(line, f"a rule must be a mapping, got {_kind(data)}")
+        return None
+    line = _line(data)
+    before = len(errors.items)
+    parser._check_keys(data, RULE_KEYS, "a rule")
+    rule_id = data.get("id")
+    if rule_id is None:
+        parser.error(line, "missing 'id'")
+    elif not isinstance(rule_id, str) or not RULE_ID_RE.match(rule_id):
+        parser.error(_line(data, "id"), f"invalid id {rule_id!r}: use lowercase letters, digits, '-' and '_'")
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        parser.error(_line(data, "title") if "title" in data else line, "missing 'title' (shown in alerts)")
+    severity = data.get("severity", "medium")
+    if severity not in SEVERITIES:
+        parser.error(
+            _line(data, "severity"),
+            f"severity must be one of {', '.join(SEVERITIES)}, got {severity!r}",
+        )
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        parser.error(_line(data, "description"), "'description' must be text")
+    enabled = data.get("enabled", True)
+    if not isinstance(enabled, bool):
+        parser.error(_line(data, "enabled"), f"'enabled' must be true or false, got {enabled!r}")
+    tags: tuple[str, ...] = ()
+    if "tags" in data:
+        tags = _string_list(parser, data, "tags") or ()
+    scope: tuple[str, ...] = FIELDS
+    if "scope" in data:
+        got = _string_list(parser, data, "scope")
+        if got is not None:
+            bad = [f for f in got if f not in FIELDS]
+            if bad:
+                parser.error(
+                    _line(data, "scope"),
+                    f"scope may name only title and text, got {', '.join(bad)}",
+                )
+            scope = tuple(f for f in FIELDS if f in got)
+    if "lists" in data:
+        local = _parse_lists(parser, data["lists"], _line(data, "lists"))
+        if local is not None:
+            parser.lists = {**shared, **local}
+    when: Node | None = None
+    if "when" not in data:
+        parser.error(line, "missing 'when' (the condition)")
+    else:
+        when = parser.node(data["when"], _line(data, "when"))
+        if when is not None and not has_positive_term(when):
+            parser.error(
+                _line(data, "when"),
+                "the condition has no positive term (only 'not'): it would match everything",
+            )
+    filters = Filters()
+    if "filters" in data:
+        filters = _parse_filters(parser, data["filters"], _line(data, "filters")) or filters
+    alert = AlertOptions()
+    if "alert" in data:
+        alert = _parse_alert(parser, data["alert"], _line(data, "alert")) or alert
+    if len(errors.items) > before or when is None:
+        return None
+    return Rule(
+        id=str(rule_id),
+        title=str(title).strip(),
+        when=when,
+        severity=str(severity),
+        description=str(description),
+        tags=tags,
+        enabled=bool(enabled),
+        scope=scope,
+        filters=filters,
+        alert=alert,
+        path=str(path),
+        line=line,
+    )
+
+
+def _yaml_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_shared_lists(directory: Path, errors: _Errors) -> dict[str, tuple[Term, ...]]:
+    lists: dict[str, tuple[Term, ...]] = {}
+    where: dict[str, str] = {}
+    lists_dir = directory / "lists"
+    if not lists_dir.is_dir():
+        return lists
+    for path in _yaml_files(lists_dir):
+        data = read_yaml(path, errors)
+        if data is None:
+            continue
+        parser = _RuleParser(path, errors, {})
+        parsed = _parse_lists(parser, data, _line(data) or 1)
+        for name, terms in (parsed or {}).items():
+            if name in lists:
+                errors.add(path, _line(data, name), f"list {name!r} is already defined at {where[name]}")
+                continue
+            lists[name] = terms
+            where[name] = f"{path}:{_line(data, name)}"
+    return lists
+
+
+def rule_files(directory: Path) -> list[Path]:
+    """Every rule file under `directory`; `lists/` and `tests/` at its top hold no rules."""
+    skip = {directory / "lists", directory / "tests"}
+    return [p for p in _yaml_files(directory) if not any(s in p.parents for s in skip)]
+
+
+def load_rules(directory: Path | str) -> RuleSet:
+    """Load every rule under `directory`; raise RuleLoadError listing every problem found."""
+    directory = Path(directory)
+    errors = _Errors()
+    if not directory.is_dir():
+        raise RuleLoadError([f"{directory}:0: rules directory not found"])
+    shared = load_shared_lists(directory, errors)
+    rules: list[Rule] = []
+    seen: dict[str, Rule] = {}
+    files = rule_files(directory)
+    if not files:
+        errors.add(directory, 0, "no rule files (*.yaml, *.yml) in this directory")
+    for path in files:
+        data = read_yaml(path, errors)
+        if data is None:
+            if not errors.items or not errors.items[-1].startswith(f"{path}:"):
+                errors.add(path, 1, "file is empty: expected a rule or 'rules: [...]'")
+            continue
+        if isinstance(data, CommentedMap) and "rules" in data:
+            for key_line, message in _unknown_keys(data, {"rules"}, "a file of several rules"):
+                errors.add(path, key_line, message)
+            items = data["rules"]
+            if not isinstance(items, CommentedSeq) or not items:
+                errors.add(path, _line(data, "rules"), "'rules' must be a non-empty list of rules")
+                continue
+            entries = [(item, _line(items, i)) for i, item in enumerate(items)]
+        else:
+            entries = [(data, _line(data) or 1)]
+        for item, line in entries:
+            rule = _parse_rule(item, path, line, errors, shared)
+            if rule is None:
+                continue
+            if rule.id in seen:
+                errors.add(
+                    path,
+                    rule.line,
+                    f"duplicate rule id {rule.id!r} (first defined at {seen[rule.id].location})",
+                )
+                continue
+            seen[rule.id] = rule
+            rules.append(rule)
+    if errors.items:
+        raise RuleLoadError(errors.items)
+    return RuleSet(tuple(rules), directory)

@@ -1,0 +1,104 @@
+"""What a loaded rule is: immutable data, built by the loader and compiled by the matcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+FIELDS = ("title", "text")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One term as the rule wrote it: a word or phrase, or an RE2 regex."""
+
+    text: str
+    case: bool = False
+    regex: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TermNode:
+    term: Term
+
+
+@dataclass(frozen=True, slots=True)
+class AllNode:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyNode:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NotNode:
+    child: Node
+
+
+@dataclass(frozen=True, slots=True)
+class AtLeastNode:
+    count: int
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NearNode:
+    """Every group occurs, within `within` words (first word to first word)."""
+
+    groups: tuple[tuple[Term, ...], ...]
+    within: int
+    ordered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CountNode:
+    terms: tuple[Term, ...]
+    min: int
+
+
+@dataclass(frozen=True, slots=True)
+class FieldNode:
+    """The child must hold in this one field."""
+
+    field: str
+    child: Node
+
+
+Node = TermNode | AllNode | AnyNode | NotNode | AtLeastNode | NearNode | CountNode | FieldNode
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    sources_include: tuple[str, ...] = ()
+    sources_exclude: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    max_age: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertOptions:
+    channels: tuple[str, ...] = ()
+    realert: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    when: Node
+    severity: str = "medium"
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    enabled: bool = True
+    scope: tuple[str, ...] = FIELDS
+    filters: Filters = Filters()
+    alert: AlertOptions = AlertOptions()
+    path: str = ""
+    line: int = 0
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.line}"

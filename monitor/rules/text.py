@@ -1,0 +1,196 @@
+"""Text folding and word streams: the one place that decides what a "word" is.
+
+Rule terms and document fields go through the same functions, so a term matches a
+text exactly when their folded words agree.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+
+# Typographic marks that count as their ASCII forms; the soft hyphen is invisible.
+_SPECIAL = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u2010": "-", "\u2011": "-", "\u00ad": "",
+}  # fmt: skip
+
+# A word: letters and digits, apostrophes inside a word kept ("o'brien"), a possessive
+# "'s" dropped ("putin's" -> "putin"). Group 2 marks a hyphen joining the next word.
+WORD_RE = re.compile(r"([^\W_]+(?:'(?!s\b)[^\W_]+)*)(?:'s\b)?")
+_WORD_HYPHEN_RE = re.compile(r"([^\W_]+(?:'(?!s\b)[^\W_]+)*)(?:'s\b)?(-(?=[^\W_]))?")
+
+_FOLDED: dict[str, str] = {}
+_CASED: dict[str, str] = {}
+
+
+def _fold_once(char: str, casefold: bool) -> str:
+    out = []
+    decomposed = unicodedata.normalize("NFKD", char)
+    if casefold:
+        decomposed = unicodedata.normalize("NFKD", decomposed.casefold())
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            continue
+        out.append(_SPECIAL.get(ch, ch))
+    return "".join(out)
+
+
+def _fold_char(char: str, casefold: bool) -> str:
+    cache = _FOLDED if casefold else _CASED
+    folded = cache.get(char)
+    if folded is None:
+        folded = _fold_once(char, casefold)
+        # Iterate to a fixed point so that folding is idempotent.
+        for _ in range(4):
+            again = "".join(_fold_once(c, casefold) for c in folded)
+            if again == folded:
+                break
+            folded = again
+        cache[char] = folded
+    return folded
+
+
+def fold(text: str, casefold: bool = True) -> str:
+    """Return `text` NFKC/NFKD-folded, accents and (by default) case removed, quotes made ASCII."""
+    if text.isascii():
+        return text.lower() if casefold else text
+    return "".join(_fold_char(c, casefold) for c in text)
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
+    """Fold `text` for matching; also return, per folded character, its index in `text`.
+
+    The offset list is None when folding kept every character in place (the common case).
+    """
+    if text.isascii():
+        return text.lower(), None
+    pieces = [_fold_char(c, True) for c in text]
+    if all(len(p) == 1 for p in pieces):
+        return "".join(pieces), None
+    offsets = [i for i, piece in enumerate(pieces) for _ in piece]
+    return "".join(pieces), offsets
+
+
+def words_of(text: str) -> list[str]:
+    """The folded words of `text`, as a document's field would be split."""
+    return WORD_RE.findall(fold(text))
+
+
+@dataclass(slots=True)
+class WordStream:
+    """A field's words, laid out for one multi-pattern pass.
+
+    `stream` is " w0 w1 w2 ... " followed by extra segments for hyphenated compounds
+    ("re-engage" also appears as "reengage"), each with up to `context` neighbouring
+    words on either side. Every entry of the stream maps back to a range of words.
+    """
+
+    text: str
+    folded: str
+    offsets: list[int] | None
+    words: list[str]
+    stream: str
+    entry_words: list[str]
+    entry_starts: list[int]
+    entry_first: list[int]
+    entry_last: list[int]
+    _spans: list[tuple[int, int]] | None = field(default=None)
+
+    @classmethod
+    def build(cls, text: str, context: int) -> WordStream:
+        folded, offsets = fold_with_offsets(text)
+        if "-" in folded:
+            found = _WORD_HYPHEN_RE.findall(folded)
+            words = [w for w, _ in found]
+            joined = [bool(h) for _, h in found]
+        else:
+            words = WORD_RE.findall(folded)
+            joined = []
+        entry_words = list(words)
+        entry_first = list(range(len(words)))
+        entry_last = list(entry_first)
+        if any(joined):
+            _add_compounds(words, joined, context, entry_words, entry_first, entry_last)
+        stream = " " + " ".join(entry_words) + " "
+        starts = list(itertools.accumulate((len(w) + 1 for w in entry_words), initial=1))
+        return cls(
+            text=text,
+            folded=folded,
+            offsets=offsets,
+            words=words,
+            stream=stream,
+            entry_words=entry_words,
+            entry_starts=starts,
+            entry_first=entry_first,
+            entry_last=entry_last,
+        )
+
+    def entry_at(self, position: int) -> int:
+        """The entry whose word starts at `position` in the stream."""
+        return bisect_left(self.entry_starts, position)
+
+    def word_spans(self) -> list[tuple[int, int]]:
+        """Character span of every word in the original text (computed on first use)."""
+        if self._spans is None:
+            spans = [m.span(1) for m in WORD_RE.finditer(self.folded)]
+            if self.offsets is not None:
+                offs = self.offsets
+                spans = [(offs[s], offs[e - 1] + 1) for s, e in spans]
+            self._spans = spans
+        return self._spans
+
+    def char_span(self, first: int, last: int) -> tuple[int, int]:
+        """Character span in the original text of words `first`..`last` (inclusive)."""
+        spans = self.word_spans()
+        return spans[first][0], spans[last][1]
+
+    def word_range(self, start: int, end: int) -> tuple[int, int] | None:
+        """Words overlapping the character span [start, end), or None if there are none."""
+        spans = self.word_spans()
+        first = bisect_right([s[1] for s in spans], start)
+        if first >= len(spans) or spans[first][0] >= end:
+            return None
+        last = bisect_left([s[0] for s in spans], end) - 1
+        return first, max(first, last)
+
+
+def _add_compounds(
+    words: list[str],
+    joined: list[bool],
+    context: int,
+    entry_words: list[str],
+    entry_first: list[int],
+    entry_last: list[int],
+) -> None:
+    """Append a segment for every run of hyphen-joined words, written without the hyphens."""
+    i = 0
+    n = len(words)
+    while i < n:
+        if not joined[i]:
+            i += 1
+            continue
+        j = i
+        while j < n - 1 and joined[j]:
+            j += 1
+        for a in range(i, j):
+            for b in range(a + 1, j + 1):
+                entry_words.append("")  # an empty entry: no key can cross segments
+                entry_first.append(-1)
+                entry_last.append(-1)
+                for k in range(max(0, a - context), a):
+                    entry_words.append(words[k])
+                    entry_first.append(k)
+                    entry_last.append(k)
+                entry_words.append("".join(words[a : b + 1]))
+                entry_first.append(a)
+                entry_last.append(b)
+                for k in range(b + 1, min(n, b + 1 + context)):
+                    entry_words.append(words[k])
+                    entry_first.append(k)
+                    entry_last.append(k)
+        i = j + 1

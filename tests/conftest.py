@@ -1,0 +1,62 @@
+"""Shared fixtures: rule directories written on the fly, and the repository's own files."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from monitor.document import Document
+from monitor.rules.loader import load_rules
+from monitor.rules.matcher import Match, Matcher
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+RULES = ROOT / "rules"
+SHARED = ROOT.parent / "shared"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def doc(text: str, title: str = "", **fields: object) -> Document:
+    """A Document with just the fields a matching test needs."""
+    return Document(id="test", title=title, text=text, **fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def write_rules(tmp_path: Path) -> Callable[..., Path]:
+    """Write YAML files into a fresh rules directory: write_rules(**{"name.yaml": "yaml text"})."""
+
+    def write(files: dict[str, str]) -> Path:
+        directory = tmp_path / "rules"
+        for name, content in files.items():
+            path = directory / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(content), encoding="utf-8")
+        return directory
+
+    return write
+
+
+@pytest.fixture
+def compile_when(write_rules: Callable[..., Path]) -> Callable[..., Matcher]:
+    """Compile one rule from the YAML of its `when` (and optional extra rule keys)."""
+
+    def compile_(when: str, extra: str = "") -> Matcher:
+        body = "id: r\ntitle: R\nwhen:\n" + textwrap.indent(textwrap.dedent(when).strip(), "  ") + "\n"
+        directory = write_rules({"r.yaml": body + textwrap.dedent(extra)})
+        return Matcher(load_rules(directory).rules)
+
+    return compile_
+
+
+@pytest.fixture
+def matches(compile_when: Callable[..., Matcher]) -> Callable[..., Match | None]:
+    """matches(when_yaml, text, title="", extra="") -> the Match of rule `r`, or None."""
+
+    def run(when: str, text: str, title: str = "", extra: str = "", **fields: object) -> Match | None:
+        found = compile_when(when, extra).match(doc(text, title, **fields))
+        return found[0] if found else None
+
+    return run
