@@ -416,36 +416,33 @@ def _string_list(parser: _RuleParser, container: CommentedMap, key: str) -> tupl
     return tuple(value)
 
 
-def _parse_lists(parser: _RuleParser, value: Any, line: int) -> dict[str, tuple[Term, ...]] | None:
-    """A mapping `name: [term, ...]` (a rule's own lists or a shared list file)."""
+def _parse_lists(parser: _RuleParser, value: Any, line: int) -> dict[str, tuple[Term, ...]]:
+    """A mapping `name: [term, ...]` (a rule's own lists or a shared list file).
+
+    A list with errors is still defined (with the terms that were valid), so that its
+    uses do not each report "undefined list" on top of the real error.
+    """
+    lists: dict[str, tuple[Term, ...]] = {}
     if not isinstance(value, CommentedMap):
         parser.error(line, f"lists must be a mapping of name: [terms], got {_kind(value)}")
-        return None
-    lists: dict[str, tuple[Term, ...]] = {}
-    ok = True
+        return lists
     for name, items in value.items():
         name_line = _line(value, name)
         if not isinstance(name, str) or not LIST_NAME_RE.match(name):
             parser.error(name_line, f"invalid list name {name!r} (letters, digits, '_' and '-')")
-            ok = False
-            continue
-        if not isinstance(items, CommentedSeq) or not items:
-            parser.error(name_line, f"list {name!r} must be a non-empty list of terms")
-            ok = False
             continue
         terms: list[Term] = []
+        lists[name] = ()
+        if not isinstance(items, CommentedSeq) or not items:
+            parser.error(name_line, f"list {name!r} must be a non-empty list of terms")
+            continue
         for i, item in enumerate(items):
             if isinstance(item, str) and item.startswith("$"):
                 parser.error(_line(items, i), f"list {name!r}: a list holds terms, not other lists ({item})")
-                ok = False
                 continue
-            got = parser.term(item, _line(items, i))
-            if got is None:
-                ok = False
-            else:
-                terms.extend(got)
+            terms.extend(parser.term(item, _line(items, i)) or ())
         lists[name] = tuple(terms)
-    return lists if ok else None
+    return lists
 
 
 def _parse_filters(parser: _RuleParser, value: Any, line: int) -> Filters | None:
@@ -552,9 +549,7 @@ def _parse_rule(data: Any, path: Path, line: int, errors: _Errors, shared: dict[
                 )
             scope = tuple(f for f in FIELDS if f in got)
     if "lists" in data:
-        local = _parse_lists(parser, data["lists"], _line(data, "lists"))
-        if local is not None:
-            parser.lists = {**shared, **local}
+        parser.lists = {**shared, **_parse_lists(parser, data["lists"], _line(data, "lists"))}
     when: Node | None = None
     if "when" not in data:
         parser.error(line, "missing 'when' (the condition)")
@@ -605,7 +600,7 @@ def load_shared_lists(directory: Path, errors: _Errors) -> dict[str, tuple[Term,
             continue
         parser = _RuleParser(path, errors, {})
         parsed = _parse_lists(parser, data, _line(data) or 1)
-        for name, terms in (parsed or {}).items():
+        for name, terms in parsed.items():
             if name in lists:
                 errors.add(path, _line(data, name), f"list {name!r} is already defined at {where[name]}")
                 continue

@@ -447,7 +447,7 @@ class Matcher:
                         seen.add((target.tid, first, last))
                         hits.setdefault(target.tid, []).append((field, first, last, -1, -1))
         for regex_set, tids in self._regex_sets:
-            for i in regex_set.Match(stream.text):  # type: ignore[attr-defined]
+            for i in regex_set.Match(stream.text) or ():  # type: ignore[attr-defined]
                 tid = tids[i]
                 for m in self._regexes[tid].finditer(stream.text):  # type: ignore[attr-defined]
                     start, end = m.span()
