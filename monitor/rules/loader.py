@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import re2
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from monitor.errors import RuleLoadError
 from monitor.rules.model import (
@@ -33,6 +30,7 @@ from monitor.rules.model import (
     TermNode,
 )
 from monitor.rules.text import words_of
+from monitor.yamlfile import ErrorList, line_of, read_yaml, unknown_keys
 
 RULE_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 LIST_NAME_RE = re.compile(r"[A-Za-z0-9_-]+\Z")
@@ -61,14 +59,6 @@ class RuleSet:
         return tuple(r for r in self.rules if r.enabled)
 
 
-@dataclass(slots=True)
-class _Errors:
-    items: list[str] = field(default_factory=list)
-
-    def add(self, path: Path, line: int, message: str) -> None:
-        self.items.append(f"{path}:{line}: {message}")
-
-
 def parse_duration(value: object) -> timedelta | None:
     """`"48h"`, `"30m"`, `"1h30m"`, `"7d"`, `"2w"`, `"90s"` -> timedelta; None if malformed."""
     if not isinstance(value, str):
@@ -80,65 +70,10 @@ def parse_duration(value: object) -> timedelta | None:
     return timedelta(seconds=sum(int(n) * _DURATION_UNITS[u] for n, u in parts))
 
 
-def _yaml() -> YAML:
-    # The round-trip loader is safe (no arbitrary objects) and keeps line numbers.
-    return YAML(typ="rt", pure=True)
-
-
-def read_yaml(path: Path, errors: _Errors) -> Any:
-    """Parse one YAML file; report unreadable files and syntax errors with their line."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        errors.add(path, 0, f"cannot read file: {exc.strerror or exc}")
-        return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        errors.add(path, line, "not UTF-8 text")
-        return None
-    try:
-        return _yaml().load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = exc.problem or exc.context or "invalid YAML"
-        errors.add(path, line, f"invalid YAML: {problem}")
-    except YAMLError as exc:
-        errors.add(path, 1, f"invalid YAML: {str(exc).splitlines()[0]}")
-    return None
-
-
-def _line(container: Any, key: Any = None) -> int:
-    """1-based line of `container[key]` (or of the container itself)."""
-    lc = getattr(container, "lc", None)
-    if lc is None:
-        return 0
-    try:
-        if key is None:
-            return int(lc.line) + 1
-        if isinstance(container, CommentedSeq):
-            return int(lc.item(key)[0]) + 1
-        return int(lc.key(key)[0]) + 1
-    except (KeyError, IndexError, TypeError):
-        return int(lc.line) + 1
-
-
-def _unknown_keys(mapping: CommentedMap, allowed: set[str], what: str) -> Iterator[tuple[int, str]]:
-    for key in mapping:
-        if key not in allowed:
-            expected = ", ".join(sorted(allowed))
-            yield (
-                _line(mapping, key),
-                f"unknown key {key!r} in {what} (expected one of: {expected})",
-            )
-
-
 class _RuleParser:
     """Builds one rule's nodes, reporting errors against its file."""
 
-    def __init__(self, path: Path, errors: _Errors, lists: dict[str, tuple[Term, ...]]) -> None:
+    def __init__(self, path: Path, errors: ErrorList, lists: dict[str, tuple[Term, ...]]) -> None:
         self.path = path
         self.errors = errors
         self.lists = lists
@@ -168,9 +103,9 @@ class _RuleParser:
         return None
 
     def _term_mapping(self, value: CommentedMap) -> tuple[Term, ...] | None:
-        line = _line(value)
+        line = line_of(value)
         ok = True
-        for key_line, message in _unknown_keys(value, {"term", "regex", "case"}, "a term"):
+        for key_line, message in unknown_keys(value, {"term", "regex", "case"}, "a term"):
             self.error(key_line, message)
             ok = False
         if "term" in value and "regex" in value:
@@ -178,20 +113,19 @@ class _RuleParser:
             return None
         case = value.get("case", False)
         if not isinstance(case, bool):
-            self.error(_line(value, "case"), f"'case' must be true or false, got {case!r}")
+            self.error(line_of(value, "case"), f"'case' must be true or false, got {case!r}")
             ok = False
         key = "term" if "term" in value else "regex"
         text = value[key]
         if not isinstance(text, str) or not text:
-            self.error(_line(value, key), f"{key!r} must be a non-empty string")
+            self.error(line_of(value, key), f"{key!r} must be a non-empty string")
             return None
         if not ok:
             return None
         if key == "regex":
-            return (
-                (self._regex(text, bool(case), _line(value, key)),) if self._regex_ok(text, _line(value, key)) else None
-            )
-        checked = self._literal(text, bool(case), _line(value, key))
+            valid = self._regex_ok(text, line_of(value, key))
+            return (Term(text=text, case=bool(case), regex=True),) if valid else None
+        checked = self._literal(text, bool(case), line_of(value, key))
         return (checked,) if checked else None
 
     def _literal(self, text: str, case: bool, line: int) -> Term | None:
@@ -218,10 +152,6 @@ class _RuleParser:
             return False
         return True
 
-    @staticmethod
-    def _regex(pattern: str, case: bool, line: int) -> Term:
-        return Term(text=pattern, case=case, regex=True)
-
     def group(self, value: Any, line: int) -> tuple[Term, ...] | None:
         """A term, `$list` or a YAML list of them (used by near and count)."""
         if isinstance(value, CommentedSeq):
@@ -231,7 +161,7 @@ class _RuleParser:
             terms: list[Term] = []
             ok = True
             for i, item in enumerate(value):
-                got = self.term(item, _line(value, i))
+                got = self.term(item, line_of(value, i))
                 if got is None:
                     ok = False
                 else:
@@ -253,7 +183,7 @@ class _RuleParser:
         if not isinstance(value, CommentedMap):
             self.error(line, f"expected a condition (a term, a list or a mapping), got {_kind(value)}")
             return None
-        line = _line(value)
+        line = line_of(value)
         if "term" in value or "regex" in value:
             terms = self._term_mapping(value)
             return _any_of(terms) if terms is not None else None
@@ -274,64 +204,64 @@ class _RuleParser:
         if not value:
             self.error(line, "an empty list of conditions")
             return None
-        nodes = [self.node(item, _line(value, i)) for i, item in enumerate(value)]
+        nodes = [self.node(item, line_of(value, i)) for i, item in enumerate(value)]
         if any(n is None for n in nodes):
             return None
         return tuple(n for n in nodes if n is not None)
 
-    def _check_keys(self, value: CommentedMap, allowed: set[str], what: str) -> bool:
+    def check_keys(self, value: CommentedMap, allowed: set[str], what: str) -> bool:
         ok = True
-        for key_line, message in _unknown_keys(value, allowed, what):
+        for key_line, message in unknown_keys(value, allowed, what):
             self.error(key_line, message)
             ok = False
         return ok
 
     def _positive_int(self, value: CommentedMap, key: str, minimum: int) -> int | None:
         if key not in value:
-            self.error(_line(value), f"missing {key!r}")
+            self.error(line_of(value), f"missing {key!r}")
             return None
         number = value[key]
         if isinstance(number, bool) or not isinstance(number, int) or number < minimum:
-            self.error(_line(value, key), f"{key!r} must be an integer >= {minimum}, got {number!r}")
+            self.error(line_of(value, key), f"{key!r} must be an integer >= {minimum}, got {number!r}")
             return None
         return number
 
     def _near(self, value: CommentedMap, line: int) -> Node | None:
-        ok = self._check_keys(value, {"near", "within", "ordered"}, "a near condition")
+        ok = self.check_keys(value, {"near", "within", "ordered"}, "a near condition")
         within = self._positive_int(value, "within", 0)
         ordered = value.get("ordered", False)
         if not isinstance(ordered, bool):
-            self.error(_line(value, "ordered"), f"'ordered' must be true or false, got {ordered!r}")
+            self.error(line_of(value, "ordered"), f"'ordered' must be true or false, got {ordered!r}")
             ok = False
         items = value["near"]
         if not isinstance(items, CommentedSeq) or len(items) < 2:
-            self.error(_line(value, "near"), "'near' needs a list of at least two terms or term lists")
+            self.error(line_of(value, "near"), "'near' needs a list of at least two terms or term lists")
             return None
-        groups = [self.group(item, _line(items, i)) for i, item in enumerate(items)]
+        groups = [self.group(item, line_of(items, i)) for i, item in enumerate(items)]
         if not ok or within is None or any(g is None for g in groups):
             return None
         return NearNode(tuple(g for g in groups if g is not None), within, ordered)
 
     def _count(self, value: CommentedMap, line: int) -> Node | None:
-        ok = self._check_keys(value, {"count", "min"}, "a count condition")
+        ok = self.check_keys(value, {"count", "min"}, "a count condition")
         minimum = self._positive_int(value, "min", 1)
-        terms = self.group(value["count"], _line(value, "count"))
+        terms = self.group(value["count"], line_of(value, "count"))
         if not ok or minimum is None or terms is None:
             return None
         return CountNode(terms, minimum)
 
     def _at_least(self, value: CommentedMap, line: int) -> Node | None:
-        ok = self._check_keys(value, {"at_least", "of"}, "an at_least condition")
+        ok = self.check_keys(value, {"at_least", "of"}, "an at_least condition")
         count = self._positive_int(value, "at_least", 1)
         if "of" not in value:
             self.error(line, "'at_least' needs 'of': a list of conditions")
             return None
-        children = self.children(value["of"], _line(value, "of"))
+        children = self.children(value["of"], line_of(value, "of"))
         if not ok or count is None or children is None:
             return None
         if count > len(children):
             self.error(
-                _line(value, "at_least"),
+                line_of(value, "at_least"),
                 f"'at_least: {count}' of only {len(children)} conditions can never hold",
             )
             return None
@@ -342,14 +272,14 @@ class _RuleParser:
             self.error(line, "a field condition ({title: ...} or {text: ...}) takes no other keys")
             return None
         name = next(iter(value))
-        child = self.node(value[name], _line(value, name))
+        child = self.node(value[name], line_of(value, name))
         return FieldNode(name, child) if child is not None else None
 
     def _combined(self, value: CommentedMap, line: int) -> Node | None:
         if not value:
             self.error(line, "an empty condition")
             return None
-        if not self._check_keys(
+        if not self.check_keys(
             value,
             COMBINING_KEYS | {"near", "count", "at_least", "term", "regex", "title", "text"},
             "a condition",
@@ -359,7 +289,7 @@ class _RuleParser:
         ok = True
         for key in ("all", "any", "none"):
             if key in value:
-                children = self.children(value[key], _line(value, key))
+                children = self.children(value[key], line_of(value, key))
                 if children is None:
                     ok = False
                 elif key == "all":
@@ -369,7 +299,7 @@ class _RuleParser:
                 else:
                     parts.append(NotNode(AnyNode(children)))
         if "not" in value:
-            child = self.node(value["not"], _line(value, "not"))
+            child = self.node(value["not"], line_of(value, "not"))
             if child is None:
                 ok = False
             else:
@@ -411,7 +341,7 @@ def _string_list(parser: _RuleParser, container: CommentedMap, key: str) -> tupl
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        parser.error(_line(container, key), f"{key!r} must be a list of strings")
+        parser.error(line_of(container, key), f"{key!r} must be a list of strings")
         return None
     return tuple(value)
 
@@ -427,7 +357,7 @@ def _parse_lists(parser: _RuleParser, value: Any, line: int) -> dict[str, tuple[
         parser.error(line, f"lists must be a mapping of name: [terms], got {_kind(value)}")
         return lists
     for name, items in value.items():
-        name_line = _line(value, name)
+        name_line = line_of(value, name)
         if not isinstance(name, str) or not LIST_NAME_RE.match(name):
             parser.error(name_line, f"invalid list name {name!r} (letters, digits, '_' and '-')")
             continue
@@ -438,9 +368,9 @@ def _parse_lists(parser: _RuleParser, value: Any, line: int) -> dict[str, tuple[
             continue
         for i, item in enumerate(items):
             if isinstance(item, str) and item.startswith("$"):
-                parser.error(_line(items, i), f"list {name!r}: a list holds terms, not other lists ({item})")
+                parser.error(line_of(items, i), f"list {name!r}: a list holds terms, not other lists ({item})")
                 continue
-            terms.extend(parser.term(item, _line(items, i)) or ())
+            terms.extend(parser.term(item, line_of(items, i)) or ())
         lists[name] = tuple(terms)
     return lists
 
@@ -449,7 +379,7 @@ def _parse_filters(parser: _RuleParser, value: Any, line: int) -> Filters | None
     if not isinstance(value, CommentedMap):
         parser.error(line, f"'filters' must be a mapping, got {_kind(value)}")
         return None
-    ok = parser._check_keys(value, FILTER_KEYS, "filters")
+    ok = parser.check_keys(value, FILTER_KEYS, "filters")
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
@@ -457,10 +387,10 @@ def _parse_filters(parser: _RuleParser, value: Any, line: int) -> Filters | None
     if "sources" in value:
         sources = value["sources"]
         if not isinstance(sources, CommentedMap):
-            parser.error(_line(value, "sources"), "'sources' must be a mapping with include and/or exclude")
+            parser.error(line_of(value, "sources"), "'sources' must be a mapping with include and/or exclude")
             ok = False
         else:
-            ok = parser._check_keys(sources, SOURCE_KEYS, "filters.sources") and ok
+            ok = parser.check_keys(sources, SOURCE_KEYS, "filters.sources") and ok
             if "include" in sources:
                 got = _string_list(parser, sources, "include")
                 include = tuple(d.lower().lstrip(".") for d in got) if got is not None else ()
@@ -477,7 +407,7 @@ def _parse_filters(parser: _RuleParser, value: Any, line: int) -> Filters | None
         max_age = parse_duration(value["max_age"])
         if max_age is None or max_age <= timedelta(0):
             parser.error(
-                _line(value, "max_age"),
+                line_of(value, "max_age"),
                 f"'max_age' must be a duration such as 48h or 7d, got {value['max_age']!r}",
             )
             ok = False
@@ -488,7 +418,7 @@ def _parse_alert(parser: _RuleParser, value: Any, line: int) -> AlertOptions | N
     if not isinstance(value, CommentedMap):
         parser.error(line, f"'alert' must be a mapping, got {_kind(value)}")
         return None
-    ok = parser._check_keys(value, ALERT_KEYS, "alert")
+    ok = parser.check_keys(value, ALERT_KEYS, "alert")
     channels: tuple[str, ...] = ()
     realert = None
     if "channels" in value:
@@ -499,41 +429,43 @@ def _parse_alert(parser: _RuleParser, value: Any, line: int) -> AlertOptions | N
         realert = parse_duration(value["realert"])
         if realert is None:
             parser.error(
-                _line(value, "realert"),
+                line_of(value, "realert"),
                 f"'realert' must be a duration such as 12h, got {value['realert']!r}",
             )
             ok = False
     return AlertOptions(channels, realert) if ok else None
 
 
-def _parse_rule(data: Any, path: Path, line: int, errors: _Errors, shared: dict[str, tuple[Term, ...]]) -> Rule | None:
+def _parse_rule(
+    data: Any, path: Path, line: int, errors: ErrorList, shared: dict[str, tuple[Term, ...]]
+) -> Rule | None:
     parser = _RuleParser(path, errors, shared)
     if not isinstance(data, CommentedMap):
         parser.error(line, f"a rule must be a mapping, got {_kind(data)}")
         return None
-    line = _line(data)
+    line = line_of(data)
     before = len(errors.items)
-    parser._check_keys(data, RULE_KEYS, "a rule")
+    parser.check_keys(data, RULE_KEYS, "a rule")
     rule_id = data.get("id")
     if rule_id is None:
         parser.error(line, "missing 'id'")
     elif not isinstance(rule_id, str) or not RULE_ID_RE.match(rule_id):
-        parser.error(_line(data, "id"), f"invalid id {rule_id!r}: use lowercase letters, digits, '-' and '_'")
+        parser.error(line_of(data, "id"), f"invalid id {rule_id!r}: use lowercase letters, digits, '-' and '_'")
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
-        parser.error(_line(data, "title") if "title" in data else line, "missing 'title' (shown in alerts)")
+        parser.error(line_of(data, "title") if "title" in data else line, "missing 'title' (shown in alerts)")
     severity = data.get("severity", "medium")
     if severity not in SEVERITIES:
         parser.error(
-            _line(data, "severity"),
+            line_of(data, "severity"),
             f"severity must be one of {', '.join(SEVERITIES)}, got {severity!r}",
         )
     description = data.get("description", "")
     if not isinstance(description, str):
-        parser.error(_line(data, "description"), "'description' must be text")
+        parser.error(line_of(data, "description"), "'description' must be text")
     enabled = data.get("enabled", True)
     if not isinstance(enabled, bool):
-        parser.error(_line(data, "enabled"), f"'enabled' must be true or false, got {enabled!r}")
+        parser.error(line_of(data, "enabled"), f"'enabled' must be true or false, got {enabled!r}")
     tags: tuple[str, ...] = ()
     if "tags" in data:
         tags = _string_list(parser, data, "tags") or ()
@@ -544,28 +476,28 @@ def _parse_rule(data: Any, path: Path, line: int, errors: _Errors, shared: dict[
             bad = [f for f in got if f not in FIELDS]
             if bad:
                 parser.error(
-                    _line(data, "scope"),
+                    line_of(data, "scope"),
                     f"scope may name only title and text, got {', '.join(bad)}",
                 )
             scope = tuple(f for f in FIELDS if f in got)
     if "lists" in data:
-        parser.lists = {**shared, **_parse_lists(parser, data["lists"], _line(data, "lists"))}
+        parser.lists = {**shared, **_parse_lists(parser, data["lists"], line_of(data, "lists"))}
     when: Node | None = None
     if "when" not in data:
         parser.error(line, "missing 'when' (the condition)")
     else:
-        when = parser.node(data["when"], _line(data, "when"))
+        when = parser.node(data["when"], line_of(data, "when"))
         if when is not None and not has_positive_term(when):
             parser.error(
-                _line(data, "when"),
+                line_of(data, "when"),
                 "the condition has no positive term (only 'not'): it would match everything",
             )
     filters = Filters()
     if "filters" in data:
-        filters = _parse_filters(parser, data["filters"], _line(data, "filters")) or filters
+        filters = _parse_filters(parser, data["filters"], line_of(data, "filters")) or filters
     alert = AlertOptions()
     if "alert" in data:
-        alert = _parse_alert(parser, data["alert"], _line(data, "alert")) or alert
+        alert = _parse_alert(parser, data["alert"], line_of(data, "alert")) or alert
     if len(errors.items) > before or when is None:
         return None
     return Rule(
@@ -588,7 +520,7 @@ def _yaml_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def load_shared_lists(directory: Path, errors: _Errors) -> dict[str, tuple[Term, ...]]:
+def load_shared_lists(directory: Path, errors: ErrorList) -> dict[str, tuple[Term, ...]]:
     lists: dict[str, tuple[Term, ...]] = {}
     where: dict[str, str] = {}
     lists_dir = directory / "lists"
@@ -599,13 +531,13 @@ def load_shared_lists(directory: Path, errors: _Errors) -> dict[str, tuple[Term,
         if data is None:
             continue
         parser = _RuleParser(path, errors, {})
-        parsed = _parse_lists(parser, data, _line(data) or 1)
+        parsed = _parse_lists(parser, data, line_of(data) or 1)
         for name, terms in parsed.items():
             if name in lists:
-                errors.add(path, _line(data, name), f"list {name!r} is already defined at {where[name]}")
+                errors.add(path, line_of(data, name), f"list {name!r} is already defined at {where[name]}")
                 continue
             lists[name] = terms
-            where[name] = f"{path}:{_line(data, name)}"
+            where[name] = f"{path}:{line_of(data, name)}"
     return lists
 
 
@@ -618,7 +550,7 @@ def rule_files(directory: Path) -> list[Path]:
 def load_rules(directory: Path | str) -> RuleSet:
     """Load every rule under `directory`; raise RuleLoadError listing every problem found."""
     directory = Path(directory)
-    errors = _Errors()
+    errors = ErrorList()
     if not directory.is_dir():
         raise RuleLoadError([f"{directory}:0: rules directory not found"])
     shared = load_shared_lists(directory, errors)
@@ -634,15 +566,15 @@ def load_rules(directory: Path | str) -> RuleSet:
                 errors.add(path, 1, "file is empty: expected a rule or 'rules: [...]'")
             continue
         if isinstance(data, CommentedMap) and "rules" in data:
-            for key_line, message in _unknown_keys(data, {"rules"}, "a file of several rules"):
+            for key_line, message in unknown_keys(data, {"rules"}, "a file of several rules"):
                 errors.add(path, key_line, message)
             items = data["rules"]
             if not isinstance(items, CommentedSeq) or not items:
-                errors.add(path, _line(data, "rules"), "'rules' must be a non-empty list of rules")
+                errors.add(path, line_of(data, "rules"), "'rules' must be a non-empty list of rules")
                 continue
-            entries = [(item, _line(items, i)) for i, item in enumerate(items)]
+            entries = [(item, line_of(items, i)) for i, item in enumerate(items)]
         else:
-            entries = [(data, _line(data) or 1)]
+            entries = [(data, line_of(data) or 1)]
         for item, line in entries:
             rule = _parse_rule(item, path, line, errors, shared)
             if rule is None:

@@ -9,8 +9,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from monitor.errors import RuleLoadError
 from monitor.ingest.files import Problem, read_documents
-from monitor.rules.loader import _Errors, _line, _unknown_keys, load_rules, read_yaml
+from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Match, Matcher
+from monitor.yamlfile import ErrorList, line_of, read_yaml, unknown_keys
 
 TEST_FILE_KEYS = {"rules", "cases"}
 CASE_KEYS = {"input", "match", "not"}
@@ -47,20 +48,20 @@ class FileResult:
         return not self.errors and all(c.passed for c in self.cases)
 
 
-def _ids(value: object, container: CommentedMap, key: str, errors: _Errors, path: Path) -> frozenset[str] | None:
+def _ids(value: object, container: CommentedMap, key: str, errors: ErrorList, path: Path) -> frozenset[str] | None:
     if isinstance(value, str):
         value = [value]
     if value is None:
         value = []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        errors.add(path, _line(container, key), f"{key!r} must be a list of rule ids")
+        errors.add(path, line_of(container, key), f"{key!r} must be a list of rule ids")
         return None
     return frozenset(value)
 
 
 def load_cases(path: Path) -> tuple[Path, list[Case], list[str]]:
     """Parse a rule-test file: its rules directory, its cases, and every error found."""
-    errors = _Errors()
+    errors = ErrorList()
     data = read_yaml(path, errors)
     rules_dir = path.parent.parent
     cases: list[Case] = []
@@ -69,23 +70,23 @@ def load_cases(path: Path) -> tuple[Path, list[Case], list[str]]:
     if not isinstance(data, CommentedMap):
         errors.add(path, 1, "a rule test file is a mapping with 'cases' (and optionally 'rules')")
         return rules_dir, cases, errors.items
-    for key_line, message in _unknown_keys(data, TEST_FILE_KEYS, "a rule test file"):
+    for key_line, message in unknown_keys(data, TEST_FILE_KEYS, "a rule test file"):
         errors.add(path, key_line, message)
     if "rules" in data:
         if not isinstance(data["rules"], str):
-            errors.add(path, _line(data, "rules"), "'rules' must be a directory path")
+            errors.add(path, line_of(data, "rules"), "'rules' must be a directory path")
         else:
             rules_dir = path.parent / data["rules"]
     items = data.get("cases")
     if not isinstance(items, CommentedSeq) or not items:
-        errors.add(path, _line(data, "cases") if "cases" in data else 1, "'cases' must be a non-empty list")
+        errors.add(path, line_of(data, "cases") if "cases" in data else 1, "'cases' must be a non-empty list")
         return rules_dir, cases, errors.items
     for i, item in enumerate(items):
-        line = _line(items, i)
+        line = line_of(items, i)
         if not isinstance(item, CommentedMap):
             errors.add(path, line, "a case is a mapping with 'input' and 'match'")
             continue
-        for key_line, message in _unknown_keys(item, CASE_KEYS, "a case"):
+        for key_line, message in unknown_keys(item, CASE_KEYS, "a case"):
             errors.add(path, key_line, message)
         if not isinstance(item.get("input"), str):
             errors.add(path, line, "a case needs 'input': a file path relative to this file")
