@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from monitor.document import Document
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Match, Matcher
+from tests.servers import redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -60,3 +62,13 @@ def matches(compile_when: Callable[..., Matcher]) -> Callable[..., Match | None]
         return found[0] if found else None
 
     return run
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis for the whole run: REDIS_URL if set, else a private redis-server on a free port."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url

@@ -1,0 +1,43 @@
+"""Every Redis key name, built in one place under a configurable prefix.
+
+Caller-supplied keys (URLs, GUIDs) are hashed, so key length is bounded and no
+caller text is interpreted as a Redis hash tag. No operation needs two keys in one
+slot, so the layout works unchanged on Redis Cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+DEFAULT_PREFIX = "monitor:"
+
+
+def digest(text: str) -> str:
+    """A short, stable digest of caller text, for use inside key names."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    prefix: str = DEFAULT_PREFIX
+
+    def seen(self, key: str) -> str:
+        return f"{self.prefix}seen:{digest(key)}"
+
+    def feed(self, feed: str) -> str:
+        return f"{self.prefix}feed:{digest(feed)}"
+
+    @property
+    def feeds(self) -> str:
+        """The hash of feed URL -> state key, so that every feed's state can be listed."""
+        return f"{self.prefix}feeds"
+
+    def band(self, band: str) -> str:
+        return f"{self.prefix}lsh:{band}"
+
+    def signature(self, story_id: str) -> str:
+        return f"{self.prefix}story:{story_id}:sig"
+
+    def alerted(self, rule: str, story: str) -> str:
+        return f"{self.prefix}alerted:{rule}:{story}"

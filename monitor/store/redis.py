@@ -1,0 +1,172 @@
+"""The Redis store: the service's store, shared by every replica."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+import redis.exceptions
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from monitor.store.base import DEFAULT_SEEN_TTL, StoreError
+from monitor.store.keys import DEFAULT_PREFIX, Keys
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by '***' (safe for logs and errors)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _ms(ttl: timedelta) -> int:
+    return max(1, int(ttl.total_seconds() * 1000))
+
+
+class RedisStore:
+    """A Store on Redis (>= 7): atomic SET NX / SET NX GET, pipelines to batch round trips.
+
+    Args:
+        url: a redis:// or rediss:// URL (a password in it is never logged).
+        prefix: prepended to every key, so several deployments can share one Redis.
+    """
+
+    def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
+        self.description = f"redis store {redact_url(url)}"
+        self.keys = Keys(prefix)
+        # Retries with backoff ride out a Redis restart or failover without losing the call.
+        retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=5)
+        try:
+            self.client: redis.Redis = redis.Redis.from_url(
+                url,
+                retry=retry,
+                retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+                socket_timeout=10,
+                socket_connect_timeout=5,
+                health_check_interval=30,
+            )
+        except ValueError as exc:
+            raise StoreError(f"{self.description}: invalid URL: {exc}") from None
+
+    def _fail(self, exc: Exception) -> StoreError:
+        return StoreError(f"{self.description}: {type(exc).__name__}: {exc}")
+
+    def ping(self) -> None:
+        try:
+            self.client.ping()
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+
+    def close(self) -> None:
+        self.client.close()
+
+    def claim(self, items: Sequence[Sequence[str]], ttl: timedelta = DEFAULT_SEEN_TTL) -> list[bool]:
+        ms = _ms(ttl)
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for keys in items:
+                first, *others = [self.keys.seen(k) for k in keys]
+                if others:
+                    pipe.exists(*others)
+                pipe.set(first, 1, nx=True, px=ms)
+                for key in others:
+                    pipe.set(key, 1, px=ms)
+            replies = pipe.execute()
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+        results: list[bool] = []
+        position = 0
+        for keys in items:
+            extra = len(keys) - 1
+            existed = replies[position] if extra else 0
+            won = replies[position + (1 if extra else 0)]
+            results.append(bool(won) and not existed)
+            position += (1 if extra else 0) + 1 + extra
+        return results
+
+    def feed_state(self, feed: str) -> dict[str, Any] | None:
+        try:
+            raw = self.client.get(self.keys.feed(feed))
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+        return json.loads(raw) if raw else None
+
+    def save_feed_state(self, feed: str, state: Mapping[str, Any]) -> None:
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.set(self.keys.feed(feed), json.dumps(dict(state)))
+            pipe.hset(self.keys.feeds, feed, self.keys.feed(feed))
+            pipe.execute()
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+
+    def all_feed_states(self) -> dict[str, dict[str, Any]]:
+        try:
+            index = self.client.hgetall(self.keys.feeds)
+            feeds = [_text(f) for f in index]
+            pipe = self.client.pipeline(transaction=False)
+            for feed in feeds:
+                pipe.get(self.keys.feed(feed))
+            values = pipe.execute()
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+        return {feed: json.loads(raw) for feed, raw in zip(feeds, values, strict=True) if raw}
+
+    def story_candidates(self, bands: Sequence[str]) -> dict[str, int]:
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for band in bands:
+                pipe.smembers(self.keys.band(band))
+            replies = pipe.execute()
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+        counts: dict[str, int] = {}
+        for members in replies:
+            for member in members:
+                story = _text(member)
+                counts[story] = counts.get(story, 0) + 1
+        return counts
+
+    def story_signatures(self, story_ids: Sequence[str]) -> dict[str, bytes]:
+        if not story_ids:
+            return {}
+        try:
+            values = self.client.mget([self.keys.signature(s) for s in story_ids])
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+        return {s: v for s, v in zip(story_ids, values, strict=True) if isinstance(v, bytes)}
+
+    def add_to_story(
+        self, story_id: str, bands: Sequence[str], signature: bytes | None, ttl: timedelta = DEFAULT_SEEN_TTL
+    ) -> None:
+        ms = _ms(ttl)
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for band in bands:
+                key = self.keys.band(band)
+                pipe.sadd(key, story_id)
+                pipe.pexpire(key, ms)
+            if signature is not None:
+                pipe.set(self.keys.signature(story_id), signature, nx=True, px=ms)
+            pipe.execute()
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+
+    def mark_alert(self, rule: str, story: str, alert_id: str, window: timedelta) -> str | None:
+        try:
+            previous = self.client.set(self.keys.alerted(rule, story), alert_id, nx=True, px=_ms(window), get=True)
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+        return _text(previous) if previous is not None else None

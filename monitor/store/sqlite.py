@@ -1,0 +1,176 @@
+"""The embedded store: one SQLite file (WAL), the default when no Redis is configured."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from monitor.store.base import DEFAULT_SEEN_TTL, StoreError
+from monitor.store.keys import digest
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS feed_state (feed TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS story_band (
+    band TEXT NOT NULL, story TEXT NOT NULL, expires REAL NOT NULL, PRIMARY KEY (band, story)
+);
+CREATE TABLE IF NOT EXISTS story_signature (story TEXT PRIMARY KEY, signature BLOB NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS alerted (key TEXT PRIMARY KEY, alert_id TEXT NOT NULL, expires REAL NOT NULL);
+"""
+
+# Expired rows are purged every this many writes (reads ignore them anyway).
+PURGE_EVERY = 1000
+
+
+class SQLiteStore:
+    """A Store in one SQLite file; safe for several threads and processes on one machine.
+
+    Args:
+        path: the database file (created with its directory if missing), or ":memory:"
+            for a throwaway store.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.description = f"sqlite store {self.path}"
+        self._lock = threading.Lock()
+        self._writes = 0
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"{self.description}: cannot open: {exc}") from None
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One immediate transaction: taken before any read, so check-and-set is atomic across processes."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._writes += 1
+                if self._writes % PURGE_EVERY == 0:
+                    self._purge()
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.description}: {exc}") from None
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.description}: {exc}") from None
+
+    def _purge(self) -> None:
+        now = time.time()
+        for table in ("seen", "story_band", "story_signature", "alerted"):
+            self._db.execute(f"DELETE FROM {table} WHERE expires <= ?", (now,))
+
+    def ping(self) -> None:
+        self._read("SELECT 1")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def claim(self, items: Sequence[Sequence[str]], ttl: timedelta = DEFAULT_SEEN_TTL) -> list[bool]:
+        now = time.time()
+        expires = now + ttl.total_seconds()
+        results = []
+        with self._write() as db:
+            for keys in items:
+                hashed = [digest(k) for k in keys]
+                marks = ",".join("?" * len(hashed))
+                live = db.execute(
+                    f"SELECT COUNT(*) FROM seen WHERE key IN ({marks}) AND expires > ?",
+                    (*hashed, now),
+                ).fetchone()[0]
+                db.executemany(
+                    "INSERT INTO seen (key, expires) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET expires = excluded.expires",
+                    [(k, expires) for k in hashed],
+                )
+                results.append(live == 0)
+        return results
+
+    def feed_state(self, feed: str) -> dict[str, Any] | None:
+        rows = self._read("SELECT state FROM feed_state WHERE feed = ?", (feed,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def save_feed_state(self, feed: str, state: Mapping[str, Any]) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO feed_state (feed, state) VALUES (?, ?) "
+                "ON CONFLICT(feed) DO UPDATE SET state = excluded.state",
+                (feed, json.dumps(dict(state))),
+            )
+
+    def all_feed_states(self) -> dict[str, dict[str, Any]]:
+        return {feed: json.loads(state) for feed, state in self._read("SELECT feed, state FROM feed_state")}
+
+    def story_candidates(self, bands: Sequence[str]) -> dict[str, int]:
+        if not bands:
+            return {}
+        marks = ",".join("?" * len(bands))
+        rows = self._read(
+            f"SELECT story, COUNT(*) FROM story_band WHERE band IN ({marks}) AND expires > ? GROUP BY story",
+            (*bands, time.time()),
+        )
+        return {story: count for story, count in rows}
+
+    def story_signatures(self, story_ids: Sequence[str]) -> dict[str, bytes]:
+        if not story_ids:
+            return {}
+        marks = ",".join("?" * len(story_ids))
+        rows = self._read(
+            f"SELECT story, signature FROM story_signature WHERE story IN ({marks}) AND expires > ?",
+            (*story_ids, time.time()),
+        )
+        return {story: bytes(signature) for story, signature in rows}
+
+    def add_to_story(
+        self, story_id: str, bands: Sequence[str], signature: bytes | None, ttl: timedelta = DEFAULT_SEEN_TTL
+    ) -> None:
+        expires = time.time() + ttl.total_seconds()
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO story_band (band, story, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT(band, story) DO UPDATE SET expires = excluded.expires",
+                [(band, story_id, expires) for band in bands],
+            )
+            if signature is not None:
+                db.execute(
+                    "INSERT INTO story_signature (story, signature, expires) VALUES (?, ?, ?) "
+                    "ON CONFLICT(story) DO NOTHING",
+                    (story_id, signature, expires),
+                )
+
+    def mark_alert(self, rule: str, story: str, alert_id: str, window: timedelta) -> str | None:
+        now = time.time()
+        key = f"{rule}\x1f{story}"
+        with self._write() as db:
+            row = db.execute("SELECT alert_id FROM alerted WHERE key = ? AND expires > ?", (key, now)).fetchone()
+            if row is not None:
+                return str(row[0])
+            db.execute(
+                "INSERT INTO alerted (key, alert_id, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET alert_id = excluded.alert_id, expires = excluded.expires",
+                (key, alert_id, now + window.total_seconds()),
+            )
+        return None

@@ -1,0 +1,154 @@
+"""One contract, two stores: every test runs against a real redis-server and a real SQLite file."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+
+from monitor.store import RedisStore, SQLiteStore, Store, StoreError, open_store
+
+
+@pytest.fixture(params=["redis", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        # A prefix of its own per test: tests share the server, never each other's keys.
+        made: Store = RedisStore(url, prefix=f"test-{uuid.uuid4().hex[:8]}:")
+    else:
+        made = SQLiteStore(tmp_path / "state.db")
+    yield made
+    made.close()
+
+
+def test_claim_is_true_once(store: Store) -> None:
+    assert store.claim([["https://example.org/a"]]) == [True]
+    assert store.claim([["https://example.org/a"]]) == [False]
+    assert store.claim([["https://example.org/b"]]) == [True]
+
+
+def test_an_item_is_new_only_when_none_of_its_keys_was_seen(store: Store) -> None:
+    assert store.claim([["url-1", "guid-1"]]) == [True]
+    # The same GUID under another URL (a re-published entry) is not new ...
+    assert store.claim([["url-2", "guid-1"]]) == [False]
+    # ... and now its URL is known too.
+    assert store.claim([["url-2"]]) == [False]
+
+
+def test_claim_batches_many_items_in_one_call(store: Store) -> None:
+    items = [[f"u{i}", f"g{i}"] for i in range(50)]
+    assert store.claim(items) == [True] * 50
+    assert store.claim([*items[:10], ["new", "g-new"]]) == [False] * 10 + [True]
+
+
+def test_duplicates_within_one_batch(store: Store) -> None:
+    assert store.claim([["same"], ["same"]]) == [True, False]
+
+
+def test_seen_marks_expire(store: Store) -> None:
+    assert store.claim([["short-lived"]], ttl=timedelta(milliseconds=200)) == [True]
+    assert store.claim([["short-lived"]], ttl=timedelta(milliseconds=200)) == [False]
+    time.sleep(0.5)
+    assert store.claim([["short-lived"]]) == [True]
+
+
+def test_feed_state_round_trips(store: Store) -> None:
+    assert store.feed_state("https://example.org/feed") is None
+    state = {"etag": '"abc"', "last_modified": "Mon, 23 Nov 2026 03:00:00 GMT", "failures": 2}
+    store.save_feed_state("https://example.org/feed", state)
+    store.save_feed_state("https://example.org/other", {"failures": 0})
+    assert store.feed_state("https://example.org/feed") == state
+    assert store.all_feed_states() == {"https://example.org/feed": state, "https://example.org/other": {"failures": 0}}
+
+
+def test_story_bands_and_signatures(store: Store) -> None:
+    store.add_to_story("story-a", ["0:aa", "1:bb", "2:cc"], b"sig-a")
+    store.add_to_story("story-b", ["0:aa", "3:dd"], b"sig-b")
+    assert store.story_candidates(["0:aa", "1:bb", "9:zz"]) == {"story-a": 2, "story-b": 1}
+    assert store.story_candidates(["9:zz"]) == {}
+    # A later member adds bands but keeps the story's first signature.
+    store.add_to_story("story-a", ["5:ee"], b"other")
+    assert store.story_signatures(["story-a", "story-b", "story-x"]) == {"story-a": b"sig-a", "story-b": b"sig-b"}
+    assert store.story_candidates(["5:ee"]) == {"story-a": 1}
+
+
+def test_mark_alert_returns_the_alert_in_force(store: Store) -> None:
+    window = timedelta(milliseconds=300)
+    assert store.mark_alert("rule", "story", "alert-1", window) is None
+    assert store.mark_alert("rule", "story", "alert-2", window) == "alert-1"
+    assert store.mark_alert("other-rule", "story", "alert-3", window) is None
+    time.sleep(0.6)
+    assert store.mark_alert("rule", "story", "alert-4", window) is None
+    assert store.mark_alert("rule", "story", "alert-5", window) == "alert-4"
+
+
+def _race(url: str, prefix: str, start: float, results: multiprocessing.Queue[list[bool]]) -> None:
+    store = open_store(url, prefix)
+    while time.time() < start:
+        time.sleep(0.001)
+    results.put(store.claim([[f"item-{i}", f"guid-{i}"] for i in range(200)]))
+
+
+@pytest.mark.parametrize("backend", ["redis", "sqlite"])
+def test_replicas_racing_for_the_same_items_each_win_exactly_once(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = request.getfixturevalue("redis_url") if backend == "redis" else f"sqlite:{tmp_path / 'shared.db'}"
+    prefix = f"race-{uuid.uuid4().hex[:8]}:"
+    context = multiprocessing.get_context("spawn")
+    results: multiprocessing.Queue[list[bool]] = context.Queue()
+    start = time.time() + 1.5
+    workers = [context.Process(target=_race, args=(url, prefix, start, results)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=30)
+    wins_per_item = [sum(outcome[i] for outcome in outcomes) for i in range(200)]
+    assert wins_per_item == [1] * 200
+
+
+def test_redis_keys_live_under_the_prefix(redis_url: str) -> None:
+    store = RedisStore(redis_url, prefix="pfx-test:")
+    store.claim([["https://example.org/a"]])
+    store.save_feed_state("https://example.org/feed", {"etag": "x"})
+    store.add_to_story("s", ["0:aa"], b"sig")
+    store.mark_alert("r", "s", "a", timedelta(minutes=1))
+    client = redis.Redis.from_url(redis_url)
+    keys = {k.decode() for k in client.scan_iter("pfx-test:*")}
+    assert len(keys) == 6
+    assert all(k.startswith("pfx-test:") for k in keys)
+    # Caller text is hashed, never used raw in key names.
+    assert not any("example.org" in k for k in keys)
+
+
+def test_redis_down_is_a_clear_error_without_the_password() -> None:
+    from tests.servers import free_port
+
+    store = RedisStore(f"redis://:s3cret-pass@127.0.0.1:{free_port()}/0")
+    started = time.monotonic()
+    with pytest.raises(StoreError) as caught:
+        store.ping()
+    message = str(caught.value)
+    assert "redis store redis://:***@127.0.0.1" in message and "s3cret-pass" not in message
+    assert "\n" not in message
+    assert time.monotonic() - started < 30
+
+
+def test_corrupt_sqlite_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError) as caught:
+        SQLiteStore(path)
+    assert str(caught.value).startswith(f"sqlite store {path}: ")
+
+
+def test_unknown_store_url() -> None:
+    with pytest.raises(StoreError, match="unknown store URL 'postgres://u:\\*\\*\\*@db/x'"):
+        open_store("postgres://u:pw@db/x")
