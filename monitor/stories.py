@@ -1,0 +1,188 @@
+"""Stories: exact fingerprints, near-duplicate grouping (MinHash LSH), and alert decisions.
+
+The same news reaches us many times: one URL in two feeds, a wire story syndicated with
+other headlines, a story updated through the day. Each Document joins a story; for each
+(rule, story) the first match raises an alert and later ones inside the rule's `realert`
+window become its follow-ups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+import numpy as np
+from datasketch import MinHash
+
+from monitor.document import Document
+from monitor.rules.matcher import Match
+from monitor.rules.text import words_of
+from monitor.store.base import DEFAULT_SEEN_TTL, Store
+
+SHINGLE_WORDS = 5
+NUM_PERM = 128
+BANDS = 32  # 32 bands of 4 rows: a pair with Jaccard 0.5 meets in some band with p = 0.87, 0.7 with p = 0.9996
+ROWS = NUM_PERM // BANDS
+# Same story when the estimated Jaccard similarity reaches JACCARD, or when one text is
+# mostly contained in the other (a copy with boilerplate added, a shortened copy).
+JACCARD = 0.5
+CONTAINMENT = 0.7
+MAX_CANDIDATES = 8
+DEFAULT_REALERT = timedelta(hours=24)
+
+_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=1)
+
+
+def text_fingerprint(text: str) -> str:
+    """A fingerprint of the normalised words: equal for texts that differ only in case, accents, spacing."""
+    return hashlib.sha256(" ".join(words_of(text)).encode("utf-8")).hexdigest()[:32]
+
+
+def item_keys(doc: Document) -> list[str]:
+    """The keys under which a Document counts as seen: its text first, then its URL."""
+    keys = [f"text:{text_fingerprint(doc.title + chr(10) + doc.text)}"]
+    if doc.url:
+        keys.append(f"url:{doc.url}")
+    return keys
+
+
+def shingles(text: str) -> list[bytes]:
+    words = words_of(text)
+    if len(words) <= SHINGLE_WORDS:
+        return [" ".join(words).encode("utf-8")] if words else []
+    return [" ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8") for i in range(len(words) - SHINGLE_WORDS + 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """A MinHash signature of a text's word shingles, and how many distinct shingles it had."""
+
+    values: np.ndarray
+    size: int
+
+    @classmethod
+    def of(cls, text: str) -> Signature:
+        parts = set(shingles(text))
+        minhash = _TEMPLATE.copy()
+        minhash.clear()
+        if parts:
+            minhash.update_batch(list(parts))
+        return cls(minhash.hashvalues.astype(np.uint32), len(parts))
+
+    def bands(self) -> list[str]:
+        """LSH band keys: `index:digest` of each band of ROWS values."""
+        raw = self.values.tobytes()
+        width = ROWS * 4
+        return [
+            f"{i}:{hashlib.blake2b(raw[i * width : (i + 1) * width], digest_size=8).hexdigest()}" for i in range(BANDS)
+        ]
+
+    def to_bytes(self) -> bytes:
+        return int(self.size).to_bytes(4, "little") + self.values.tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Signature:
+        return cls(np.frombuffer(data[4:], dtype=np.uint32), int.from_bytes(data[:4], "little"))
+
+    def similarity(self, other: Signature) -> tuple[float, float]:
+        """(estimated Jaccard, estimated containment of the smaller text in the larger)."""
+        if not self.size or not other.size:
+            return 0.0, 0.0
+        jaccard = float(np.mean(self.values == other.values))
+        common = jaccard * (self.size + other.size) / (1 + jaccard)
+        return jaccard, min(1.0, common / min(self.size, other.size))
+
+
+@dataclass(frozen=True, slots=True)
+class StoryAssignment:
+    """The story a Document joined: new (it is the first copy) or an existing one, and how similar."""
+
+    story_id: str
+    new: bool
+    jaccard: float = 1.0
+
+
+class Stories:
+    """Groups Documents into stories by near-duplicate text, with the LSH index kept in the store.
+
+    Args:
+        store: where bands and signatures live (shared by every replica).
+        ttl: how long a story stays joinable after its last copy was seen.
+    """
+
+    def __init__(self, store: Store, ttl: timedelta = DEFAULT_SEEN_TTL) -> None:
+        self.store = store
+        self.ttl = ttl
+
+    def assign(self, doc: Document) -> StoryAssignment:
+        signature = Signature.of(doc.text or doc.title)
+        bands = signature.bands()
+        candidates = self.store.story_candidates(bands)
+        best = self._best(signature, candidates)
+        if best is None:
+            self.store.add_to_story(doc.id, bands, signature.to_bytes(), self.ttl)
+            return StoryAssignment(doc.id, True)
+        story_id, jaccard = best
+        self.store.add_to_story(story_id, bands, None, self.ttl)
+        return StoryAssignment(story_id, False, jaccard)
+
+    def _best(self, signature: Signature, candidates: dict[str, int]) -> tuple[str, float] | None:
+        if not candidates:
+            return None
+        ranked = sorted(candidates, key=lambda s: (-candidates[s], s))[:MAX_CANDIDATES]
+        stored = self.store.story_signatures(ranked)
+        best: tuple[str, float] | None = None
+        for story_id in ranked:
+            if story_id not in stored:
+                continue
+            jaccard, containment = signature.similarity(Signature.from_bytes(stored[story_id]))
+            if (jaccard >= JACCARD or containment >= CONTAINMENT) and (best is None or jaccard > best[1]):
+                best = (story_id, jaccard)
+        return best
+
+
+Decision = Literal["new", "follow-up", "suppressed"]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDecision:
+    """What the service does with one match: raise an alert, add a follow-up to one, or nothing."""
+
+    decision: Decision
+    rule: str
+    doc_id: str
+    story_id: str
+    alert_id: str
+    parent: str | None = None
+
+
+def alert_id(rule: str, story_id: str, doc_id: str) -> str:
+    """A stable id for the alert (or follow-up) of this rule, story and document: the idempotency key."""
+    return hashlib.sha256(f"{rule}\x1f{story_id}\x1f{doc_id}".encode()).hexdigest()[:20]
+
+
+def decide(
+    store: Store,
+    matches: Sequence[Match],
+    doc: Document,
+    story: StoryAssignment | None,
+    default_realert: timedelta = DEFAULT_REALERT,
+) -> list[AlertDecision]:
+    """One decision per match; `story=None` means the document was a duplicate: suppressed."""
+    decisions = []
+    for match in matches:
+        rule = match.rule.id
+        if story is None:
+            decisions.append(AlertDecision("suppressed", rule, doc.id, "", ""))
+            continue
+        new_id = alert_id(rule, story.story_id, doc.id)
+        window = match.rule.alert.realert or default_realert
+        parent = store.mark_alert(rule, story.story_id, new_id, window)
+        if parent is None:
+            decisions.append(AlertDecision("new", rule, doc.id, story.story_id, new_id))
+        else:
+            decisions.append(AlertDecision("follow-up", rule, doc.id, story.story_id, new_id, parent))
+    return decisions
