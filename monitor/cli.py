@@ -156,9 +156,12 @@ def _json_line(result: _Replayed) -> dict[str, Any]:
     return line
 
 
-def _clip(text: str, width: int) -> str:
+def _clip(text: str, width: int, keep_end: bool = False) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if len(text) <= width:
+        return text
+    # A long path keeps its end: the file name and entry number tell its rows apart.
+    return "…" + text[-(width - 1) :] if keep_end else text[: width - 1] + "…"
 
 
 _SEVERITY_COLOURS = {
@@ -178,7 +181,8 @@ def _print_table(results: Sequence[_Replayed], explain: bool) -> None:
     header = f"{'DOCUMENT':<{doc_width}}  {'TITLE':<{TITLE_WIDTH}}  {'RULE':<{rule_width}}  SEVERITY"
     click.echo(click.style(header, bold=True))
     for result in results:
-        left = f"{_clip(result.label, doc_width):<{doc_width}}  {_clip(result.doc.title, TITLE_WIDTH):<{TITLE_WIDTH}}"
+        label = _clip(result.label, doc_width, keep_end=True)
+        left = f"{label:<{doc_width}}  {_clip(result.doc.title, TITLE_WIDTH):<{TITLE_WIDTH}}"
         if not result.matches:
             click.echo(f"{left}  " + click.style("-", dim=True))
             continue

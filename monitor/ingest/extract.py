@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import lxml.html
 import trafilatura
@@ -25,33 +24,30 @@ class Article:
     author: str | None
     published: datetime | None
     language: str | None
+    url: str | None = None
 
 
 def extract_article(html: str | bytes, url: str | None = None) -> Article | None:
     """Extract the main article of a page; None when it holds no article text."""
-    result: dict[str, Any] | None = trafilatura.bare_extraction(  # type: ignore[assignment]
-        html,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        as_dict=True,
+    result = trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, include_comments=False, include_tables=False
     )
     if result is None:
         return None
-    text = (result.get("text") or "").strip()
+    text = (getattr(result, "text", None) or "").strip()
     if len(text) < MIN_ARTICLE_CHARS:
         return None
     try:
-        published = parse_time(result.get("date"))
+        published = parse_time(getattr(result, "date", None))
     except ValueError:
         published = None
     return Article(
-        title=(result.get("title") or "").strip(),
+        title=(getattr(result, "title", None) or "").strip(),
         text=text,
-        author=result.get("author") or None,
+        author=getattr(result, "author", None) or None,
         published=published,
-        language=result.get("language") or None,
+        language=getattr(result, "language", None) or None,
+        url=getattr(result, "url", None) or None,
     )
 
 

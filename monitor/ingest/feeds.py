@@ -6,6 +6,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax import SAXParseException
 
 import feedparser
 
@@ -15,23 +16,33 @@ from monitor.ingest.extract import html_to_text
 
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
-    """A feed's title, its entries as Documents, and why it was not well-formed (if it was not)."""
+    """A feed's title, its entries as Documents, and why (and at which line) it was not well-formed."""
 
     title: str | None
     documents: list[Document]
     problem: str | None
+    problem_line: int | None = None
 
 
 def parse_feed(data: bytes, origin: str, headers: dict[str, str] | None = None) -> ParsedFeed:
     """Parse feed bytes; a feed that is not well-formed still yields what feedparser recovers."""
     parsed = feedparser.parse(data, response_headers=headers or {})
     title = parsed.feed.get("title") or None
-    problem = None
+    problem: str | None = None
+    line: int | None = None
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
-        problem = f"feed is not well-formed: {exc}" if exc else "feed is not well-formed"
+        detail = exc
+        # An XML error's message starts "<unknown>:LINE:COL:"; the line is reported apart, as in the file:
+        # feedparser parses the data with one line prepended when it does not begin with an XML declaration.
+        if isinstance(exc, SAXParseException):
+            detail = exc.getMessage()
+            number = exc.getLineNumber()
+            if number:
+                line = max(1, number - (0 if data.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml") else 1))
+        problem = f"feed is not well-formed: {detail}" if detail else "feed is not well-formed"
     docs = [entry_document(e, title, origin) for e in parsed.entries]
-    return ParsedFeed(title, [d for d in docs if d is not None], problem)
+    return ParsedFeed(title, [d for d in docs if d is not None], problem, line)
 
 
 def _entry_time(entry: Any) -> datetime | None:

@@ -97,10 +97,13 @@ def read_file(path: Path, on_problem: OnProblem) -> Iterator[Document]:
     data = _read_bytes(path)
     if suffix in FEED_SUFFIXES:
         feed = parse_feed(data, str(path))
-        if feed.problem:
-            on_problem(Problem(str(path), feed.problem))
         if not feed.documents:
-            raise _Unreadable("no entries in this feed")
+            # One problem per unreadable file: why it is not a feed, if known, else that it has no entries.
+            raise _Unreadable(
+                f"{feed.problem}, no entries read" if feed.problem else "no entries in this feed", feed.problem_line
+            )
+        if feed.problem:
+            on_problem(Problem(str(path), feed.problem, feed.problem_line))
         yield from feed.documents
         return
     if b"\x00" in data[:8192]:
@@ -110,9 +113,10 @@ def read_file(path: Path, on_problem: OnProblem) -> Iterator[Document]:
         if article is None:
             raise _Unreadable("no article text found in this page")
         yield Document(
-            id=Document.make_id(str(path), article.title, article.text),
+            id=Document.make_id(article.url or str(path), article.title, article.text),
             title=article.title,
             text=article.text,
+            url=article.url,
             published=article.published,
             language=article.language,
             origin=str(path),
@@ -183,7 +187,8 @@ def _text_document(path: Path, content: str) -> Document:
 def _front_matter(block: str) -> dict[str, object]:
     try:
         data = YAML(typ="safe", pure=True).load(block)
-    except YAMLError as exc:
+    # ValueError: a date YAML recognises but the calendar does not (2024-02-30).
+    except (YAMLError, ValueError) as exc:
         mark = getattr(exc, "problem_mark", None)
         raise _Unreadable(
             f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}",
