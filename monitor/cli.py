@@ -19,9 +19,11 @@ from monitor.document import Document
 from monitor.errors import RuleLoadError
 from monitor.ingest.files import Problem, read_documents
 from monitor.logging import configure_logging
+from monitor.pipeline import Pipeline, Processed
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Hit, Match, Matcher
 from monitor.rules.testing import FileResult, run_test_file
+from monitor.store import SQLiteStore
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -70,8 +72,17 @@ class _Replayed:
     label: str
     path: Path
     entry: int | None
-    doc: Document
-    matches: list[Match]
+    processed: Processed
+    # What each match's alert decision reads as in the table ("new", "follow-up of ...").
+    alerts: list[str]
+
+    @property
+    def doc(self) -> Document:
+        return self.processed.doc
+
+    @property
+    def matches(self) -> list[Match]:
+        return self.processed.matches
 
 
 @cli.command()
@@ -94,17 +105,21 @@ class _Replayed:
 )
 @click.option("--explain", is_flag=True, help="Show every hit in its context.")
 def replay(paths: tuple[Path, ...], rules_dir: Path, fmt: str, explain: bool) -> None:
-    """Match saved articles against the rules and show what would alert.
+    """Match saved articles against the rules and show the alerts the service would raise.
 
     PATHS are .txt files (optional YAML front matter), .html pages, .xml/.rss/.atom
-    feeds, .jsonl files recorded by the service, or directories of them.
+    feeds, .jsonl files recorded by the service, or directories of them. They are
+    processed in order as the service would see them, with a throwaway store: the
+    first match of a rule in a story is a new alert, later ones in its realert window
+    are follow-ups, and a document seen before (same text or URL) is suppressed.
 
     \b
     Example:
       monitor replay seeds/ --explain
       monitor replay --format json recordings/2026-11-23.jsonl | jq .matches
     """
-    matcher = _load_matcher(rules_dir)
+    pipeline = Pipeline(_load_matcher(rules_dir), SQLiteStore(":memory:"))
+    raised_by: dict[str, str] = {}
     results: list[_Replayed] = []
     problems = 0
 
@@ -119,7 +134,17 @@ def replay(paths: tuple[Path, ...], rules_dir: Path, fmt: str, explain: bool) ->
         multi = path.suffix.lower() in {".xml", ".rss", ".atom", ".jsonl"}
         entry = counts[path] if multi else None
         label = f"{path}#{entry}" if entry else str(path)
-        result = _Replayed(label, path, entry, doc, matcher.match(doc))
+        processed = pipeline.process(doc)
+        alerts = []
+        for decision in processed.decisions:
+            if decision.decision == "new":
+                raised_by[decision.alert_id] = label
+                alerts.append("new")
+            elif decision.decision == "follow-up" and decision.parent is not None:
+                alerts.append(f"follow-up of {raised_by.get(decision.parent, decision.parent)}")
+            else:
+                alerts.append("suppressed: seen before")
+        result = _Replayed(label, path, entry, processed, alerts)
         if fmt == "json":
             click.echo(json.dumps(_json_line(result), ensure_ascii=False))
         else:
@@ -152,6 +177,18 @@ def _json_line(result: _Replayed) -> dict[str, Any]:
             }
             for m in result.matches
         ],
+        story=result.processed.story.story_id if result.processed.story else None,
+        duplicate=result.processed.duplicate,
+        alerts=[
+            {
+                "rule": d.rule,
+                "decision": d.decision,
+                "alert_id": d.alert_id or None,
+                "story": d.story_id or None,
+                "parent": d.parent,
+            }
+            for d in result.processed.decisions
+        ],
     )
     return line
 
@@ -178,7 +215,7 @@ def _print_table(results: Sequence[_Replayed], explain: bool) -> None:
         return
     doc_width = min(max(len(r.label) for r in results), 48)
     rule_width = max([len(m.rule.id) for r in results for m in r.matches] + [len("RULE")])
-    header = f"{'DOCUMENT':<{doc_width}}  {'TITLE':<{TITLE_WIDTH}}  {'RULE':<{rule_width}}  SEVERITY"
+    header = f"{'DOCUMENT':<{doc_width}}  {'TITLE':<{TITLE_WIDTH}}  {'RULE':<{rule_width}}  SEVERITY  ALERT"
     click.echo(click.style(header, bold=True))
     for result in results:
         label = _clip(result.label, doc_width, keep_end=True)
@@ -186,10 +223,11 @@ def _print_table(results: Sequence[_Replayed], explain: bool) -> None:
         if not result.matches:
             click.echo(f"{left}  " + click.style("-", dim=True))
             continue
-        for i, match in enumerate(result.matches):
+        for i, (match, alert) in enumerate(zip(result.matches, result.alerts, strict=True)):
             prefix = left if i == 0 else " " * len(left)
-            severity = click.style(match.rule.severity, fg=_SEVERITY_COLOURS[match.rule.severity])
-            click.echo(f"{prefix}  {match.rule.id:<{rule_width}}  {severity}")
+            severity = click.style(f"{match.rule.severity:<8}", fg=_SEVERITY_COLOURS[match.rule.severity])
+            alert_text = click.style(alert, bold=True) if alert == "new" else click.style(alert, dim=True)
+            click.echo(f"{prefix}  {match.rule.id:<{rule_width}}  {severity}  {alert_text}")
             if explain:
                 _print_hits(result.doc, match)
 
@@ -219,9 +257,12 @@ def _print_summary(results: Sequence[_Replayed], documents: int, problems: int) 
     per_rule = Counter(m.rule.id for r in results for m in r.matches)
     matched = sum(1 for r in results if r.matches)
     rules = ", ".join(f"{rule} {n}" for rule, n in per_rule.most_common())
-    line = f"\n{documents} documents, {matched} matched"
+    decisions = Counter(d.decision for r in results for d in r.processed.decisions)
+    line = f"\n{documents} document{'s' if documents != 1 else ''}, {matched} matched"
     if rules:
         line += f" ({rules})"
+    if decisions:
+        line += "; alerts: " + ", ".join(f"{decisions[k]} {k}" for k in ("new", "follow-up", "suppressed"))
     if problems:
         line += f"; {problems} problem(s), see above"
     click.echo(line)

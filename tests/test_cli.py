@@ -209,3 +209,29 @@ def test_help_lists_the_commands() -> None:
     assert result.stdout.startswith("Usage: monitor [OPTIONS] COMMAND [ARGS]...")
     assert re.search(r"^  replay\s", result.stdout, re.M)
     assert re.search(r"^  rules\s", result.stdout, re.M)
+
+
+def test_replay_shows_the_alerts_the_service_would_raise(tmp_path: Path) -> None:
+    seed = SEEDS / "003_cc65a377a44d1016.txt"
+    body = seed.read_text(encoding="utf-8").split("\n", 2)[2]
+    copy = tmp_path / "copy.txt"
+    copy.write_text("Another outlet: EU urged to talk to Moscow\n" + body + "\nSubscribe to our newsletter.\n")
+    result = monitor("replay", "--format", "json", str(seed), str(seed), str(copy))
+    assert result.returncode == 0, result.stderr
+    first, again, syndicated = (json.loads(line) for line in result.stdout.splitlines())
+    assert {(a["rule"], a["decision"]) for a in first["alerts"]} == {
+        ("eu-special-envoy", "new"),
+        ("macron-putin-dialogue", "new"),
+    }
+    assert again["duplicate"] is True
+    assert {a["decision"] for a in again["alerts"]} == {"suppressed"}
+    parents = {a["rule"]: a["alert_id"] for a in first["alerts"]}
+    assert syndicated["story"] == first["story"]
+    assert {(a["rule"], a["decision"], a["parent"]) for a in syndicated["alerts"]} == {
+        (rule, "follow-up", alert) for rule, alert in parents.items()
+    }
+
+    table = monitor("replay", str(seed), str(copy))
+    assert table.returncode == 0, table.stderr
+    assert f"follow-up of {seed}" in table.stdout
+    assert "alerts: 2 new, 2 follow-up, 0 suppressed" in table.stdout
