@@ -152,3 +152,17 @@ def test_corrupt_sqlite_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_unknown_store_url() -> None:
     with pytest.raises(StoreError, match="unknown store URL 'postgres://u:\\*\\*\\*@db/x'"):
         open_store("postgres://u:pw@db/x")
+
+
+def test_redis_restarted_mid_run_reconnects_and_forgets_nothing(tmp_path: Path) -> None:
+    from tests.servers import free_port, redis_server
+
+    port = free_port()
+    with redis_server(tmp_path / "redis", port=port, appendonly=True) as url:
+        store = RedisStore(url, prefix="restart:")
+        assert store.claim([["before-restart"]]) == [True]
+        store.mark_alert("rule", "story", "alert-1", timedelta(hours=1))
+    # The same server comes back on the same port with its append-only file.
+    with redis_server(tmp_path / "redis", port=port, appendonly=True):
+        assert store.claim([["before-restart"], ["after-restart"]]) == [False, True]
+        assert store.mark_alert("rule", "story", "alert-2", timedelta(hours=1)) == "alert-1"
