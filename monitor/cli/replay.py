@@ -1,9 +1,8 @@
-"""The command line: parse, call, print, exit codes. Nothing else lives here."""
+"""`monitor replay`: saved articles through the pipeline, with a throwaway store."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from collections import Counter
@@ -14,57 +13,15 @@ from typing import Any
 
 import click
 
-from monitor import __version__
+from monitor.cli.common import DEFAULT_RULES, EXIT_USAGE, load_matcher, warn
 from monitor.document import Document
-from monitor.errors import RuleLoadError
 from monitor.ingest.files import Problem, read_documents
-from monitor.logging import configure_logging
 from monitor.pipeline import Pipeline, Processed
-from monitor.rules.loader import load_rules
-from monitor.rules.matcher import Hit, Match, Matcher
-from monitor.rules.testing import FileResult, run_test_file
+from monitor.rules.matcher import Hit, Match
 from monitor.store import SQLiteStore
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-
-DEFAULT_RULES = os.environ.get("MONITOR_RULES", "rules")
 TITLE_WIDTH = 44
 CONTEXT_CHARS = 60
-
-
-def _warn(problem: Problem | str) -> None:
-    click.echo(f"warning: {problem}", err=True)
-
-
-def _load_matcher(rules_dir: Path) -> Matcher:
-    try:
-        return Matcher(load_rules(rules_dir).rules)
-    except RuleLoadError as exc:
-        for error in exc.errors:
-            click.echo(error, err=True)
-        click.echo(f"error: {len(exc.errors)} problem(s) in rules under {rules_dir}", err=True)
-        sys.exit(EXIT_USAGE)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="monitor")
-@click.option("--log-level", default="warning", show_default=True, help="debug, info, warning or error.")
-def cli(log_level: str) -> None:
-    """Watch news and alert when a story matching your rules breaks.
-
-    \b
-    Try the rules on saved articles:
-      monitor replay seeds/
-      monitor replay --explain seeds/003_cc65a377a44d1016.txt
-      monitor rules check
-      monitor rules test
-    """
-    configure_logging(log_level)
-
-
-# replay ------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +42,7 @@ class _Replayed:
         return self.processed.matches
 
 
-@cli.command()
+@click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--rules",
@@ -118,7 +75,7 @@ def replay(paths: tuple[Path, ...], rules_dir: Path, fmt: str, explain: bool) ->
       monitor replay seeds/ --explain
       monitor replay --format json recordings/2026-11-23.jsonl | jq .matches
     """
-    pipeline = Pipeline(_load_matcher(rules_dir), SQLiteStore(":memory:"))
+    pipeline = Pipeline(load_matcher(rules_dir), SQLiteStore(":memory:"))
     raised_by: dict[str, str] = {}
     results: list[_Replayed] = []
     problems = 0
@@ -126,7 +83,7 @@ def replay(paths: tuple[Path, ...], rules_dir: Path, fmt: str, explain: bool) ->
     def report(problem: Problem) -> None:
         nonlocal problems
         problems += 1
-        _warn(problem)
+        warn(problem)
 
     counts: Counter[Path] = Counter()
     for path, doc in read_documents(paths, report):
@@ -266,93 +223,3 @@ def _print_summary(results: Sequence[_Replayed], documents: int, problems: int) 
     if problems:
         line += f"; {problems} problem(s), see above"
     click.echo(line)
-
-
-# rules check / rules test --------------------------------------------------------------------------
-
-
-@cli.group()
-def rules() -> None:
-    """Check rule files and run rule tests."""
-
-
-@rules.command("check")
-@click.argument("directory", required=False, default=DEFAULT_RULES, type=click.Path(path_type=Path))
-def rules_check(directory: Path) -> None:
-    """Validate every rule file in DIRECTORY (default: rules/); exit 1 on any error.
-
-    \b
-    Example:
-      monitor rules check rules/
-    """
-    try:
-        ruleset = load_rules(directory)
-        Matcher(ruleset.rules)
-    except RuleLoadError as exc:
-        for error in exc.errors:
-            click.echo(error)
-        click.echo(f"{len(exc.errors)} error(s)", err=True)
-        sys.exit(EXIT_FAILED)
-    disabled = len(ruleset.rules) - len(ruleset.enabled)
-    note = f" ({disabled} disabled)" if disabled else ""
-    click.echo(f"{directory}: {len(ruleset.rules)} rules OK{note}")
-
-
-@rules.command("test")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-def rules_test(files: tuple[Path, ...]) -> None:
-    """Run rule tests: each case's input must match exactly the rules it lists.
-
-    FILES default to every rules/tests/*.yaml. Exit 1 when a case differs.
-
-    \b
-    Example:
-      monitor rules test rules/tests/seeds.yaml
-    """
-    paths = list(files) or sorted(Path(DEFAULT_RULES, "tests").glob("*.y*ml"))
-    if not paths:
-        click.echo(f"error: no rule tests found in {DEFAULT_RULES}/tests/", err=True)
-        sys.exit(EXIT_USAGE)
-    matchers: dict[Path, Matcher] = {}
-    failed = errors = total = 0
-    for path in paths:
-        result = run_test_file(path, matchers)
-        total += len(result.cases)
-        errors += len(result.errors)
-        failed += _print_test_file(result)
-    verdict = "FAILED" if failed or errors else "OK"
-    tail = f", {errors} error(s)" if errors else ""
-    click.echo(f"{total} cases: {total - failed} passed, {failed} failed{tail}: {verdict}")
-    sys.exit(EXIT_FAILED if failed or errors else EXIT_OK)
-
-
-def _print_test_file(result: FileResult) -> int:
-    """Print the errors and every case that differs in one test file; return how many differ."""
-    for error in result.errors:
-        click.echo(error)
-    failed = 0
-    for outcome in result.cases:
-        case = outcome.case
-        for problem in outcome.problems:
-            _warn(problem)
-        if outcome.passed:
-            continue
-        failed += 1
-        got = sorted(outcome.got)
-        where = f"{result.path}:{case.line}"
-        if not outcome.documents:
-            click.echo(f"{where}: {case.input}: no document could be read")
-            continue
-        click.echo(f"{where}: {case.input}: expected [{', '.join(sorted(case.match))}], got [{', '.join(got)}]")
-        for rule_id in got:
-            if rule_id not in case.match:
-                match = outcome.got[rule_id]
-                terms = ", ".join(f"{h.term!r} ({h.field} {h.start}-{h.end})" for h in match.hits)
-                click.echo(f"    unexpected {rule_id}: {terms}")
-                click.echo(f"    {match.snippet}")
-    return failed
-
-
-def main() -> None:
-    """Entry point of the `monitor` console script."""
-    cli(prog_name="monitor")
