@@ -22,6 +22,13 @@ class Document:
         language: ISO 639-1 code, when known.
         origin: where this copy came from: a file path or a feed URL.
         seen: when the service first saw it (UTC); None for files read by replay.
+        author: byline, when known.
+        guid: the feed entry's GUID / Atom id, when it came from a feed.
+        feed_date: the entry's date exactly as the feed wrote it.
+        page_date: the publication date found on the article page (UTC).
+        content_from: where `text` came from: "file", "page" (extracted), or the feed
+            entry's "content" or "summary" when the page could not be used.
+        republished: an old article that appeared as new (a regenerated GUID, a re-syndication).
     """
 
     id: str
@@ -33,6 +40,12 @@ class Document:
     language: str | None = None
     origin: str = ""
     seen: datetime | None = None
+    author: str | None = None
+    guid: str | None = None
+    feed_date: str | None = None
+    page_date: datetime | None = None
+    content_from: str = "file"
+    republished: bool = False
 
     @staticmethod
     def make_id(*parts: str | None) -> str:
@@ -43,7 +56,7 @@ class Document:
     def to_record(self) -> dict[str, Any]:
         """A JSON-ready mapping; `from_record` reads it back unchanged."""
         record = asdict(self)
-        for key in ("published", "seen"):
+        for key in ("published", "seen", "page_date"):
             value = record[key]
             record[key] = value.isoformat() if value is not None else None
         return record
@@ -59,7 +72,7 @@ class Document:
         if not isinstance(title, str) or not isinstance(text, str):
             raise ValueError("'title' and 'text' must be strings")
         values = dict(record)
-        for key in ("published", "seen"):
+        for key in ("published", "seen", "page_date"):
             values[key] = parse_time(values.get(key))
         if not values.get("id"):
             values["id"] = cls.make_id(values.get("url"), title, text)

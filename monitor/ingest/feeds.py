@@ -53,17 +53,18 @@ def _entry_time(entry: Any) -> datetime | None:
     return None
 
 
-def entry_text(entry: Any) -> str:
-    """The entry's own text: its longest content, else its summary."""
+def entry_text(entry: Any) -> tuple[str, str]:
+    """The entry's own text, and which it is: its longest "content", else its "summary"."""
     contents = [c.get("value", "") for c in entry.get("content", []) if c.get("value")]
-    body = max(contents, key=len) if contents else entry.get("summary", "")
-    return html_to_text(body or "")
+    if contents:
+        return html_to_text(max(contents, key=len)), "content"
+    return html_to_text(entry.get("summary", "") or ""), "summary"
 
 
 def entry_document(entry: Any, feed_title: str | None, origin: str) -> Document | None:
     """A Document from a feed entry's own title and content; None when the entry has neither."""
     title = html_to_text(entry.get("title", "") or "")
-    text = entry_text(entry)
+    text, content_from = entry_text(entry)
     if not title and not text:
         return None
     url = entry.get("link") or None
@@ -77,4 +78,8 @@ def entry_document(entry: Any, feed_title: str | None, origin: str) -> Document 
         source=feed_title,
         language=entry.get("language") or None,
         origin=origin,
+        author=entry.get("author") or None,
+        guid=guid,
+        feed_date=entry.get("published") or entry.get("updated") or None,
+        content_from=content_from,
     )
