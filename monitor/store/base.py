@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -13,6 +14,25 @@ DEFAULT_SEEN_TTL = timedelta(days=30)
 
 class StoreError(MonitorError):
     """The store could not be reached or used; the message names it (never its password)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """An alert waiting in the outbox: its outbox id, its payload, and how often it was handed out."""
+
+    id: str
+    payload: dict[str, Any]
+    deliveries: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An alert that can never be delivered as it is, and why."""
+
+    id: str
+    payload: dict[str, Any]
+    reason: str
+    at: float
 
 
 class Store(Protocol):
@@ -71,3 +91,44 @@ class Store(Protocol):
         Returns None when this call set the mark (raise a new alert), else the alert id in force.
         """
         ...
+
+    # Outbox: at-least-once delivery, made idempotent at the sink by delivery receipts -----------
+
+    def outbox_add(self, payloads: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Append alerts to the durable outbox, in order; returns their outbox ids."""
+        ...
+
+    def outbox_take(self, consumer: str, count: int, idle: timedelta) -> list[OutboxEntry]:
+        """Hand out up to `count` alerts to `consumer`, oldest first.
+
+        First the consumer's own unacknowledged alerts (after a restart, or a failed
+        attempt), then alerts another consumer has held unacknowledged for `idle`
+        (a dead replica's), then new ones. An alert stays in the outbox until acked.
+        """
+        ...
+
+    def outbox_ack(self, ids: Sequence[str]) -> None:
+        """These alerts are done (delivered, or dead-lettered): remove them from the outbox."""
+        ...
+
+    def outbox_depth(self) -> tuple[int, float | None]:
+        """How many alerts wait in the outbox, and the age in seconds of the oldest (None if empty)."""
+        ...
+
+    def receipt(self, key: str) -> str | None:
+        """The receipt stored for an idempotency key (e.g. the Slack message ts), if any."""
+        ...
+
+    def save_receipt(self, key: str, receipt: str, ttl: timedelta = DEFAULT_SEEN_TTL) -> None:
+        """Store the receipt of a delivered alert; kept for `ttl`."""
+        ...
+
+    def dead_add(self, payload: Mapping[str, Any], reason: str) -> str:
+        """Keep an undeliverable alert with the reason; returns its id."""
+        ...
+
+    def dead_list(self) -> list[DeadLetter]:
+        """Every dead letter, oldest first."""
+        ...
+
+    def dead_remove(self, ids: Sequence[str]) -> None: ...

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 
 DEFAULT_PREFIX = "monitor:"
+OUTBOX_GROUP = "notifiers"
 
 
 def digest(text: str) -> str:
@@ -41,3 +42,16 @@ class Keys:
 
     def alerted(self, rule: str, story: str) -> str:
         return f"{self.prefix}alerted:{rule}:{story}"
+
+    @property
+    def outbox(self) -> str:
+        """The outbox stream, read by the consumer group OUTBOX_GROUP."""
+        return f"{self.prefix}outbox"
+
+    def receipt(self, key: str) -> str:
+        return f"{self.prefix}receipt:{digest(key)}"
+
+    @property
+    def dead(self) -> str:
+        """Dead letters: a stream, so that they keep their order and an id each."""
+        return f"{self.prefix}dead"

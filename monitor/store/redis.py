@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -13,8 +14,8 @@ import redis.exceptions
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from monitor.store.base import DEFAULT_SEEN_TTL, StoreError
-from monitor.store.keys import DEFAULT_PREFIX, Keys
+from monitor.store.base import DEFAULT_SEEN_TTL, DeadLetter, OutboxEntry, StoreError
+from monitor.store.keys import DEFAULT_PREFIX, OUTBOX_GROUP, Keys
 
 
 def redact_url(url: str) -> str:
@@ -46,6 +47,7 @@ class RedisStore:
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
         self.description = f"redis store {redact_url(url)}"
         self.keys = Keys(prefix)
+        self._group_ready = False
         # Retries with backoff ride out a Redis restart or failover without losing the call.
         retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=5)
         try:
@@ -170,3 +172,127 @@ class RedisStore:
         except redis.exceptions.RedisError as exc:
             raise self._fail(exc) from None
         return _text(previous) if previous is not None else None
+
+    # Outbox ------------------------------------------------------------------------------------
+
+    def _ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        try:
+            self.client.xgroup_create(self.keys.outbox, OUTBOX_GROUP, id="0", mkstream=True)
+        except redis.exceptions.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready = True
+
+    def outbox_add(self, payloads: Sequence[Mapping[str, Any]]) -> list[str]:
+        try:
+            self._ensure_group()
+            pipe = self.client.pipeline(transaction=False)
+            for payload in payloads:
+                pipe.xadd(self.keys.outbox, {"payload": json.dumps(dict(payload))})
+            return [_text(i) for i in pipe.execute()]
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+
+    def outbox_take(self, consumer: str, count: int, idle: timedelta) -> list[OutboxEntry]:
+        try:
+            self._ensure_group()
+            stream = self.keys.outbox
+            # Own pending first (a restart, or an attempt that failed), then a dead replica's, then new.
+            entries = self._read_group(consumer, count, "0")
+            if len(entries) < count:
+                claimed = self.client.xautoclaim(
+                    stream, OUTBOX_GROUP, consumer, _ms(idle), "0-0", count=count - len(entries)
+                )
+                entries += [(_text(i), f) for i, f in claimed[1] if f]
+            if len(entries) < count:
+                entries += self._read_group(consumer, count - len(entries), ">")
+            deliveries: dict[str, int] = {}
+            if entries:
+                pending = self.client.xpending_range(stream, OUTBOX_GROUP, "-", "+", 10_000, consumername=consumer)
+                deliveries = {_text(p["message_id"]): int(p["times_delivered"]) for p in pending}
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+        seen: set[str] = set()
+        out = []
+        for entry_id, fields in sorted(entries, key=lambda e: _stream_order(e[0])):
+            if entry_id in seen:
+                continue
+            seen.add(entry_id)
+            payload = json.loads(fields[b"payload"])
+            out.append(OutboxEntry(entry_id, payload, deliveries.get(entry_id, 1)))
+        return out
+
+    def _read_group(self, consumer: str, count: int, start: str) -> list[tuple[str, dict[bytes, bytes]]]:
+        reply: Any = self.client.xreadgroup(OUTBOX_GROUP, consumer, {self.keys.outbox: start}, count=count)
+        if not reply:
+            return []
+        _, messages = reply[0]
+        return [(_text(i), f) for i, f in messages if f]
+
+    def outbox_ack(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.xack(self.keys.outbox, OUTBOX_GROUP, *ids)
+            pipe.xdel(self.keys.outbox, *ids)
+            pipe.execute()
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+
+    def outbox_depth(self) -> tuple[int, float | None]:
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.xlen(self.keys.outbox)
+            pipe.xrange(self.keys.outbox, count=1)
+            length, oldest = pipe.execute()
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+        if not oldest:
+            return int(length), None
+        millis = int(_text(oldest[0][0]).split("-")[0])
+        return int(length), max(0.0, time.time() - millis / 1000)
+
+    def receipt(self, key: str) -> str | None:
+        try:
+            value = self.client.get(self.keys.receipt(key))
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+        return _text(value) if value is not None else None
+
+    def save_receipt(self, key: str, receipt: str, ttl: timedelta = DEFAULT_SEEN_TTL) -> None:
+        try:
+            self.client.set(self.keys.receipt(key), receipt, px=_ms(ttl))
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+
+    def dead_add(self, payload: Mapping[str, Any], reason: str) -> str:
+        fields = {"payload": json.dumps(dict(payload)), "reason": reason, "at": str(time.time())}
+        try:
+            return _text(self.client.xadd(self.keys.dead, fields))  # type: ignore[arg-type]
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+
+    def dead_list(self) -> list[DeadLetter]:
+        try:
+            entries: Any = self.client.xrange(self.keys.dead) or []
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+        return [
+            DeadLetter(_text(i), json.loads(f[b"payload"]), _text(f[b"reason"]), float(f[b"at"])) for i, f in entries
+        ]
+
+    def dead_remove(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        try:
+            self.client.xdel(self.keys.dead, *ids)
+        except redis.exceptions.RedisError as exc:
+            raise self._fail(exc) from None
+
+
+def _stream_order(entry_id: str) -> tuple[int, int]:
+    millis, _, sequence = entry_id.partition("-")
+    return int(millis), int(sequence or 0)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.store.base import DEFAULT_SEEN_TTL, StoreError
+from monitor.store.base import DEFAULT_SEEN_TTL, DeadLetter, OutboxEntry, StoreError
 from monitor.store.keys import digest
 
 SCHEMA = """
@@ -23,6 +23,14 @@ CREATE TABLE IF NOT EXISTS story_band (
 );
 CREATE TABLE IF NOT EXISTS story_signature (story TEXT PRIMARY KEY, signature BLOB NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS alerted (key TEXT PRIMARY KEY, alert_id TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT NOT NULL, created REAL NOT NULL,
+    consumer TEXT, taken REAL, deliveries INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS receipt (key TEXT PRIMARY KEY, receipt TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS dead (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL
+);
 """
 
 # Expired rows are purged every this many writes (reads ignore them anyway).
@@ -79,7 +87,7 @@ class SQLiteStore:
 
     def _purge(self) -> None:
         now = time.time()
-        for table in ("seen", "story_band", "story_signature", "alerted"):
+        for table in ("seen", "story_band", "story_signature", "alerted", "receipt"):
             self._db.execute(f"DELETE FROM {table} WHERE expires <= ?", (now,))
 
     def ping(self) -> None:
@@ -174,3 +182,73 @@ class SQLiteStore:
                 (key, alert_id, now + window.total_seconds()),
             )
         return None
+
+    # Outbox ------------------------------------------------------------------------------------
+
+    def outbox_add(self, payloads: Sequence[Mapping[str, Any]]) -> list[str]:
+        now = time.time()
+        ids = []
+        with self._write() as db:
+            for payload in payloads:
+                cursor = db.execute(
+                    "INSERT INTO outbox (payload, created) VALUES (?, ?)", (json.dumps(dict(payload)), now)
+                )
+                ids.append(str(cursor.lastrowid))
+        return ids
+
+    def outbox_take(self, consumer: str, count: int, idle: timedelta) -> list[OutboxEntry]:
+        now = time.time()
+        stale = now - idle.total_seconds()
+        with self._write() as db:
+            rows = db.execute(
+                "SELECT id, payload, deliveries FROM outbox WHERE consumer = ? "
+                "UNION ALL SELECT id, payload, deliveries FROM outbox WHERE consumer != ? AND taken <= ? "
+                "UNION ALL SELECT id, payload, deliveries FROM outbox WHERE consumer IS NULL "
+                "ORDER BY id LIMIT ?",
+                (consumer, consumer, stale, count),
+            ).fetchall()
+            db.executemany(
+                "UPDATE outbox SET consumer = ?, taken = ?, deliveries = deliveries + 1 WHERE id = ?",
+                [(consumer, now, row[0]) for row in rows],
+            )
+        return [OutboxEntry(str(i), json.loads(payload), deliveries + 1) for i, payload, deliveries in rows]
+
+    def outbox_ack(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        with self._write() as db:
+            db.executemany("DELETE FROM outbox WHERE id = ?", [(int(i),) for i in ids])
+
+    def outbox_depth(self) -> tuple[int, float | None]:
+        count, oldest = self._read("SELECT COUNT(*), MIN(created) FROM outbox")[0]
+        return int(count), (max(0.0, time.time() - oldest) if oldest is not None else None)
+
+    def receipt(self, key: str) -> str | None:
+        rows = self._read("SELECT receipt FROM receipt WHERE key = ? AND expires > ?", (digest(key), time.time()))
+        return str(rows[0][0]) if rows else None
+
+    def save_receipt(self, key: str, receipt: str, ttl: timedelta = DEFAULT_SEEN_TTL) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO receipt (key, receipt, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET receipt = excluded.receipt, expires = excluded.expires",
+                (digest(key), receipt, time.time() + ttl.total_seconds()),
+            )
+
+    def dead_add(self, payload: Mapping[str, Any], reason: str) -> str:
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO dead (payload, reason, at) VALUES (?, ?, ?)",
+                (json.dumps(dict(payload)), reason, time.time()),
+            )
+        return str(cursor.lastrowid)
+
+    def dead_list(self) -> list[DeadLetter]:
+        rows = self._read("SELECT id, payload, reason, at FROM dead ORDER BY id")
+        return [DeadLetter(str(i), json.loads(payload), reason, at) for i, payload, reason, at in rows]
+
+    def dead_remove(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        with self._write() as db:
+            db.executemany("DELETE FROM dead WHERE id = ?", [(int(i),) for i in ids])

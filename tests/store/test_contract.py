@@ -166,3 +166,78 @@ def test_redis_restarted_mid_run_reconnects_and_forgets_nothing(tmp_path: Path) 
     with redis_server(tmp_path / "redis", port=port, appendonly=True):
         assert store.claim([["before-restart"], ["after-restart"]]) == [False, True]
         assert store.mark_alert("rule", "story", "alert-2", timedelta(hours=1)) == "alert-1"
+
+
+# Outbox ------------------------------------------------------------------------------------------
+
+
+def test_outbox_hands_out_in_order_and_forgets_acked(store: Store) -> None:
+    ids = store.outbox_add([{"n": i} for i in range(5)])
+    assert len(set(ids)) == 5
+    taken = store.outbox_take("a", 3, timedelta(minutes=5))
+    assert [e.payload["n"] for e in taken] == [0, 1, 2]
+    assert [e.id for e in taken] == ids[:3]
+    store.outbox_ack([e.id for e in taken])
+    assert [e.payload["n"] for e in store.outbox_take("a", 10, timedelta(minutes=5))] == [3, 4]
+    assert store.outbox_depth()[0] == 2
+
+
+def test_unacked_alerts_come_back_to_their_consumer(store: Store) -> None:
+    store.outbox_add([{"n": 1}, {"n": 2}])
+    first = store.outbox_take("a", 10, timedelta(minutes=5))
+    assert [e.deliveries for e in first] == [1, 1]
+    # Not acked (a failed attempt, or a restart under the same name): handed out again, counted.
+    again = store.outbox_take("a", 10, timedelta(minutes=5))
+    assert [e.id for e in again] == [e.id for e in first]
+    assert [e.deliveries for e in again] == [2, 2]
+    # Another consumer does not get them while they are fresh.
+    assert store.outbox_take("b", 10, timedelta(minutes=5)) == []
+
+
+def test_a_dead_consumers_alerts_are_claimed_by_another(store: Store) -> None:
+    store.outbox_add([{"n": 1}, {"n": 2}, {"n": 3}])
+    held = store.outbox_take("dead-replica", 2, timedelta(milliseconds=100))
+    assert [e.payload["n"] for e in held] == [1, 2]
+    time.sleep(0.3)
+    taken = store.outbox_take("live-replica", 10, timedelta(milliseconds=100))
+    assert [e.payload["n"] for e in taken] == [1, 2, 3]
+    store.outbox_ack([e.id for e in taken])
+    assert store.outbox_depth() == (0, None)
+    assert store.outbox_take("dead-replica", 10, timedelta(milliseconds=100)) == []
+
+
+def test_outbox_depth_and_age(store: Store) -> None:
+    assert store.outbox_depth() == (0, None)
+    store.outbox_add([{"n": 1}])
+    time.sleep(0.2)
+    store.outbox_add([{"n": 2}])
+    depth, age = store.outbox_depth()
+    assert depth == 2 and age is not None and age >= 0.15
+
+
+def test_receipts(store: Store) -> None:
+    assert store.receipt("alert-1") is None
+    store.save_receipt("alert-1", "1700000000.000100")
+    assert store.receipt("alert-1") == "1700000000.000100"
+    store.save_receipt("alert-2", "x", ttl=timedelta(milliseconds=100))
+    time.sleep(0.3)
+    assert store.receipt("alert-2") is None
+
+
+def test_dead_letters(store: Store) -> None:
+    assert store.dead_list() == []
+    first = store.dead_add({"alert": 1}, "channel_not_found")
+    store.dead_add({"alert": 2}, "is_archived")
+    letters = store.dead_list()
+    assert [(d.payload, d.reason) for d in letters] == [
+        ({"alert": 1}, "channel_not_found"),
+        ({"alert": 2}, "is_archived"),
+    ]
+    store.dead_remove([first])
+    assert [d.reason for d in store.dead_list()] == ["is_archived"]
+
+
+def test_outbox_survives_reopening_the_sqlite_file(tmp_path: Path) -> None:
+    SQLiteStore(tmp_path / "state.db").outbox_add([{"n": 1}])
+    reopened = SQLiteStore(tmp_path / "state.db")
+    assert [e.payload for e in reopened.outbox_take("a", 5, timedelta(minutes=1))] == [{"n": 1}]
