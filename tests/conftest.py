@@ -12,7 +12,7 @@ import pytest
 from monitor.document import Document
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Match, Matcher
-from tests.servers import redis_server
+from tests.servers import redis_cluster, redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -71,4 +71,11 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield os.environ["REDIS_URL"]
         return
     with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real three-node Redis Cluster of our own, for the store's contract."""
+    with redis_cluster(tmp_path_factory.mktemp("redis-cluster")) as url:
         yield url

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import redis
@@ -23,7 +24,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def redis_server(directory: Path, port: int | None = None, appendonly: bool = False) -> Iterator[str]:
+def redis_server(
+    directory: Path, port: int | None = None, appendonly: bool = False, extra: list[str] | None = None
+) -> Iterator[str]:
     """Start a private redis-server in `directory`; yield its URL; stop it on exit."""
     binary = shutil.which("redis-server")
     if binary is None:
@@ -32,6 +35,7 @@ def redis_server(directory: Path, port: int | None = None, appendonly: bool = Fa
     directory.mkdir(parents=True, exist_ok=True)
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory), "--save", ""]
     args += ["--appendonly", "yes" if appendonly else "no", "--logfile", str(directory / "redis.log")]
+    args += extra or []
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
@@ -51,3 +55,42 @@ def redis_server(directory: Path, port: int | None = None, appendonly: bool = Fa
         client.close()
         process.terminate()
         process.wait(timeout=10)
+
+
+def _free_cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free too; Redis wants both under 65536."""
+    for _ in range(200):
+        port = random.randint(20000, 45000)
+        try:
+            for candidate in (port, port + 10000):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port pair for a Redis Cluster node")
+
+
+@contextmanager
+def redis_cluster(directory: Path, nodes: int = 3) -> Iterator[str]:
+    """Start a Redis Cluster of `nodes` masters on free ports; yield redis+cluster://HOST:PORT."""
+    cli = shutil.which("redis-cli")
+    if cli is None:
+        raise RuntimeError(INSTALL_HINT)
+    with ExitStack() as stack:
+        ports = []
+        for i in range(nodes):
+            port = _free_cluster_port()
+            node_dir = directory / f"node-{i}"
+            stack.enter_context(redis_server(node_dir, port, extra=["--cluster-enabled", "yes"]))
+            ports.append(port)
+        create = [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports), "--cluster-replicas", "0"]
+        subprocess.run([*create, "--cluster-yes"], check=True, capture_output=True, timeout=60)
+        client = redis.Redis(port=ports[0])
+        deadline = time.monotonic() + 20
+        while client.execute_command("CLUSTER INFO").get("cluster_state") != "ok":
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test Redis Cluster did not become ready")
+            time.sleep(0.1)
+        client.close()
+        yield f"redis+cluster://127.0.0.1:{ports[0]}"

@@ -12,10 +12,16 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 import redis.exceptions
 from redis.backoff import ExponentialBackoff
+from redis.cluster import RedisCluster
 from redis.retry import Retry
 
 from monitor.store.base import DEFAULT_SEEN_TTL, DeadLetter, OutboxEntry, StoreError
 from monitor.store.keys import DEFAULT_PREFIX, OUTBOX_GROUP, Keys
+
+REDIS_ERRORS = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException)
+
+# A Redis Cluster is named by any one of its nodes: redis+cluster://HOST:PORT.
+CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
 
 
 def redact_url(url: str) -> str:
@@ -37,10 +43,11 @@ def _ms(ttl: timedelta) -> int:
 
 
 class RedisStore:
-    """A Store on Redis (>= 7): atomic SET NX / SET NX GET, pipelines to batch round trips.
+    """A Store on Redis (>= 7) or Redis Cluster: atomic SET NX / SET NX GET, pipelines to batch round trips.
 
     Args:
-        url: a redis:// or rediss:// URL (a password in it is never logged).
+        url: a redis:// or rediss:// URL, or redis+cluster://HOST:PORT for a cluster (a password
+            in it is never logged).
         prefix: prepended to every key, so several deployments can share one Redis.
     """
 
@@ -50,17 +57,21 @@ class RedisStore:
         self._group_ready = False
         # Retries with backoff ride out a Redis restart or failover without losing the call.
         retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=5)
+        options: dict[str, Any] = {"retry": retry, "socket_timeout": 10, "socket_connect_timeout": 5}
         try:
-            self.client: redis.Redis = redis.Redis.from_url(
-                url,
-                retry=retry,
-                retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
-                socket_timeout=10,
-                socket_connect_timeout=5,
-                health_check_interval=30,
-            )
-        except ValueError as exc:
-            raise StoreError(f"{self.description}: invalid URL: {exc}") from None
+            if url.startswith(CLUSTER_SCHEMES):
+                scheme, rest = url.split("://", 1)
+                plain = f"{scheme.removesuffix('+cluster')}://{rest}"
+                self.client: Any = RedisCluster.from_url(plain, **options)
+            else:
+                self.client = redis.Redis.from_url(
+                    url,
+                    retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+                    health_check_interval=30,
+                    **options,
+                )
+        except (ValueError, *REDIS_ERRORS) as exc:
+            raise StoreError(f"{self.description}: {type(exc).__name__}: {exc}") from None
 
     def _fail(self, exc: Exception) -> StoreError:
         return StoreError(f"{self.description}: {type(exc).__name__}: {exc}")
@@ -68,7 +79,7 @@ class RedisStore:
     def ping(self) -> None:
         try:
             self.client.ping()
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 
     def close(self) -> None:
@@ -80,28 +91,29 @@ class RedisStore:
             pipe = self.client.pipeline(transaction=False)
             for keys in items:
                 first, *others = [self.keys.seen(k) for k in keys]
-                if others:
-                    pipe.exists(*others)
+                # One EXISTS per key: on Redis Cluster a multi-key EXISTS must stay in one slot.
+                for key in others:
+                    pipe.exists(key)
                 pipe.set(first, 1, nx=True, px=ms)
                 for key in others:
                     pipe.set(key, 1, px=ms)
             replies = pipe.execute()
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
         results: list[bool] = []
         position = 0
         for keys in items:
             extra = len(keys) - 1
-            existed = replies[position] if extra else 0
-            won = replies[position + (1 if extra else 0)]
+            existed = any(replies[position : position + extra])
+            won = replies[position + extra]
             results.append(bool(won) and not existed)
-            position += (1 if extra else 0) + 1 + extra
+            position += 2 * extra + 1
         return results
 
     def feed_state(self, feed: str) -> dict[str, Any] | None:
         try:
             raw = self.client.get(self.keys.feed(feed))
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
         return json.loads(raw) if raw else None
 
@@ -111,7 +123,7 @@ class RedisStore:
             pipe.set(self.keys.feed(feed), json.dumps(dict(state)))
             pipe.hset(self.keys.feeds, feed, self.keys.feed(feed))
             pipe.execute()
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 
     def all_feed_states(self) -> dict[str, dict[str, Any]]:
@@ -122,7 +134,7 @@ class RedisStore:
             for feed in feeds:
                 pipe.get(self.keys.feed(feed))
             values = pipe.execute()
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
         return {feed: json.loads(raw) for feed, raw in zip(feeds, values, strict=True) if raw}
 
@@ -132,7 +144,7 @@ class RedisStore:
             for band in bands:
                 pipe.smembers(self.keys.band(band))
             replies = pipe.execute()
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
         counts: dict[str, int] = {}
         for members in replies:
@@ -145,8 +157,11 @@ class RedisStore:
         if not story_ids:
             return {}
         try:
-            values = self.client.mget([self.keys.signature(s) for s in story_ids])
-        except redis.exceptions.RedisError as exc:
+            pipe = self.client.pipeline(transaction=False)
+            for story_id in story_ids:
+                pipe.get(self.keys.signature(story_id))
+            values = pipe.execute()
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
         return {s: v for s, v in zip(story_ids, values, strict=True) if isinstance(v, bytes)}
 
@@ -163,13 +178,13 @@ class RedisStore:
             if signature is not None:
                 pipe.set(self.keys.signature(story_id), signature, nx=True, px=ms)
             pipe.execute()
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 
     def mark_alert(self, rule: str, story: str, alert_id: str, window: timedelta) -> str | None:
         try:
             previous = self.client.set(self.keys.alerted(rule, story), alert_id, nx=True, px=_ms(window), get=True)
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
         return _text(previous) if previous is not None else None
 
@@ -192,7 +207,7 @@ class RedisStore:
             for payload in payloads:
                 pipe.xadd(self.keys.outbox, {"payload": json.dumps(dict(payload))})
             return [_text(i) for i in pipe.execute()]
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 
     def outbox_take(self, consumer: str, count: int, idle: timedelta) -> list[OutboxEntry]:
@@ -212,7 +227,7 @@ class RedisStore:
             if entries:
                 pending = self.client.xpending_range(stream, OUTBOX_GROUP, "-", "+", 10_000, consumername=consumer)
                 deliveries = {_text(p["message_id"]): int(p["times_delivered"]) for p in pending}
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
         seen: set[str] = set()
         out = []
@@ -239,7 +254,7 @@ class RedisStore:
             pipe.xack(self.keys.outbox, OUTBOX_GROUP, *ids)
             pipe.xdel(self.keys.outbox, *ids)
             pipe.execute()
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 
     def outbox_depth(self) -> tuple[int, float | None]:
@@ -248,7 +263,7 @@ class RedisStore:
             pipe.xlen(self.keys.outbox)
             pipe.xrange(self.keys.outbox, count=1)
             length, oldest = pipe.execute()
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
         if not oldest:
             return int(length), None
@@ -258,27 +273,27 @@ class RedisStore:
     def receipt(self, key: str) -> str | None:
         try:
             value = self.client.get(self.keys.receipt(key))
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
         return _text(value) if value is not None else None
 
     def save_receipt(self, key: str, receipt: str, ttl: timedelta = DEFAULT_SEEN_TTL) -> None:
         try:
             self.client.set(self.keys.receipt(key), receipt, px=_ms(ttl))
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 
     def dead_add(self, payload: Mapping[str, Any], reason: str) -> str:
         fields = {"payload": json.dumps(dict(payload)), "reason": reason, "at": str(time.time())}
         try:
-            return _text(self.client.xadd(self.keys.dead, fields))  # type: ignore[arg-type]
-        except redis.exceptions.RedisError as exc:
+            return _text(self.client.xadd(self.keys.dead, fields))
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 
     def dead_list(self) -> list[DeadLetter]:
         try:
             entries: Any = self.client.xrange(self.keys.dead) or []
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
         return [
             DeadLetter(_text(i), json.loads(f[b"payload"]), _text(f[b"reason"]), float(f[b"at"])) for i, f in entries
@@ -289,7 +304,7 @@ class RedisStore:
             return
         try:
             self.client.xdel(self.keys.dead, *ids)
-        except redis.exceptions.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 
 

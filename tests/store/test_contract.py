@@ -15,10 +15,10 @@ import redis
 from monitor.store import RedisStore, SQLiteStore, Store, StoreError, open_store
 
 
-@pytest.fixture(params=["redis", "sqlite"])
+@pytest.fixture(params=["redis", "redis-cluster", "sqlite"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")
+    if request.param.startswith("redis"):
+        url = request.getfixturevalue("redis_cluster_url" if request.param == "redis-cluster" else "redis_url")
         # A prefix of its own per test: tests share the server, never each other's keys.
         made: Store = RedisStore(url, prefix=f"test-{uuid.uuid4().hex[:8]}:")
     else:
