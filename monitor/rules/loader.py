@@ -228,7 +228,8 @@ class _RuleParser:
 
     def _near(self, value: CommentedMap, line: int) -> Node | None:
         ok = self.check_keys(value, {"near", "within", "ordered"}, "a near condition")
-        within = self._positive_int(value, "within", 0)
+        # 0 could never hold: the hits of different terms may not overlap.
+        within = self._positive_int(value, "within", 1)
         ordered = value.get("ordered", False)
         if not isinstance(ordered, bool):
             self.error(line_of(value, "ordered"), f"'ordered' must be true or false, got {ordered!r}")
@@ -326,14 +327,22 @@ def _kind(value: Any) -> str:
 
 
 def has_positive_term(node: Node) -> bool:
-    """True if the node can only hold when some term occurs (not only through `not`)."""
+    """True if the node can only hold when some term occurs, never through `not` alone.
+
+    `[Putin, {not: Macron}]` fails this: it holds for every text without "Macron".
+    """
     if isinstance(node, TermNode | NearNode | CountNode):
         return True
     if isinstance(node, NotNode):
         return False
     if isinstance(node, FieldNode):
         return has_positive_term(node.child)
-    return any(has_positive_term(c) for c in node.children)
+    if isinstance(node, AllNode):
+        return any(has_positive_term(c) for c in node.children)
+    if isinstance(node, AnyNode):
+        return all(has_positive_term(c) for c in node.children)
+    # at_least N holds without a term only if N of its conditions can.
+    return sum(not has_positive_term(c) for c in node.children) < node.count
 
 
 def _string_list(parser: _RuleParser, container: CommentedMap, key: str) -> tuple[str, ...] | None:
@@ -479,6 +488,8 @@ def _parse_rule(
                     line_of(data, "scope"),
                     f"scope may name only title and text, got {', '.join(bad)}",
                 )
+            elif not got:
+                parser.error(line_of(data, "scope"), "scope is empty: the rule could never match")
             scope = tuple(f for f in FIELDS if f in got)
     if "lists" in data:
         parser.lists = {**shared, **_parse_lists(parser, data["lists"], line_of(data, "lists"))}
@@ -490,7 +501,7 @@ def _parse_rule(
         if when is not None and not has_positive_term(when):
             parser.error(
                 line_of(data, "when"),
-                "the condition has no positive term (only 'not'): it would match everything",
+                "the condition has no positive term: it can hold through 'not' alone and would match almost everything",
             )
     filters = Filters()
     if "filters" in data:
@@ -526,7 +537,7 @@ def load_shared_lists(directory: Path, errors: ErrorList) -> dict[str, tuple[Ter
     lists_dir = directory / "lists"
     if not lists_dir.is_dir():
         return lists
-    for path in _yaml_files(lists_dir):
+    for path in sorted(p for p in lists_dir.glob("*.y*ml") if p.suffix in (".yaml", ".yml")):
         data = read_yaml(path, errors)
         if data is None:
             continue

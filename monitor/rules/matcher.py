@@ -500,14 +500,14 @@ def _anchors(node: Node, term_ids: dict[Term, int]) -> set[int] | None:
     if isinstance(node, AllNode):
         found = [a for a in (_anchors(c, term_ids) for c in node.children) if a is not None]
         return min(found, key=_anchor_cost) if found else None
-    # any / at_least: every child must be anchored, and the union is the anchor.
-    union: set[int] = set()
-    for child in node.children:
-        got = _anchors(child, term_ids)
-        if got is None:
-            return None
-        union |= got
-    return union
+    children = [_anchors(c, term_ids) for c in node.children]
+    anchored = [a for a in children if a is not None]
+    # any: every child must be anchored. at_least N: the anchored children must be needed,
+    # i.e. fewer than N children can hold without a term.
+    needed = len(children) if isinstance(node, AnyNode) else len(children) - node.count + 1
+    if len(anchored) < needed or not anchored:
+        return None
+    return set().union(*anchored)
 
 
 def _anchor_cost(anchors: set[int]) -> int:

@@ -285,9 +285,14 @@ def test_combined_mapping_keys_are_anded(matches: Matches) -> None:
     assert matches(when, "Meloni spoke about football") is None
 
 
-def test_rule_holding_through_not_alone_still_reports(matches: Matches) -> None:
-    found = matches("any: [Macron, {not: Putin}]", "A quiet day")
-    assert found is not None and found.hits == ()
+def test_at_least_with_a_not_among_its_conditions(matches: Matches) -> None:
+    when = """
+    at_least: 2
+    of: [Macron, Putin, {not: football}]
+    """
+    assert matches(when, "Macron, and no sport") is not None
+    assert matches(when, "Macron at the football") is None
+    assert matches(when, "Putin and Macron at the football") is not None
 
 
 # Filters ---------------------------------------------------------------------------------------
