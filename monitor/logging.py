@@ -8,6 +8,8 @@ from typing import TextIO
 
 import structlog
 
+from monitor.redact import redact_secrets
+
 
 def configure_logging(level: str = "info", json: bool | None = None, stream: TextIO | None = None) -> None:
     """Configure structlog for the process; `json=None` picks JSON unless `stream` is a terminal."""
@@ -23,6 +25,8 @@ def configure_logging(level: str = "info", json: bool | None = None, stream: Tex
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            # After format_exc_info: it redacts the rendered exception text too.
+            redact_secrets,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),

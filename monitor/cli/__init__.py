@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from monitor import __version__
+from monitor.cli.alerts import alerts
 from monitor.cli.replay import replay
 from monitor.cli.rules import rules
 from monitor.logging import configure_logging
@@ -26,6 +27,7 @@ def cli(log_level: str) -> None:
     configure_logging(log_level)
 
 
+cli.add_command(alerts)
 cli.add_command(replay)
 cli.add_command(rules)
 

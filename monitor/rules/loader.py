@@ -43,7 +43,7 @@ RULE_KEYS = {
 }  # fmt: skip
 FILTER_KEYS = {"sources", "languages", "max_age"}
 SOURCE_KEYS = {"include", "exclude"}
-ALERT_KEYS = {"channels", "realert"}
+ALERT_KEYS = {"channels", "realert", "digest"}
 COMBINING_KEYS = {"all", "any", "not", "none"}
 
 
@@ -429,20 +429,21 @@ def _parse_alert(parser: _RuleParser, value: Any, line: int) -> AlertOptions | N
         return None
     ok = parser.check_keys(value, ALERT_KEYS, "alert")
     channels: tuple[str, ...] = ()
-    realert = None
+    durations: dict[str, timedelta | None] = {"realert": None, "digest": None}
     if "channels" in value:
         got = _string_list(parser, value, "channels")
         channels = got or ()
         ok = ok and got is not None
-    if "realert" in value:
-        realert = parse_duration(value["realert"])
-        if realert is None:
-            parser.error(
-                line_of(value, "realert"),
-                f"'realert' must be a duration such as 12h, got {value['realert']!r}",
-            )
-            ok = False
-    return AlertOptions(channels, realert) if ok else None
+    for key, example in (("realert", "12h"), ("digest", "1h")):
+        if key in value:
+            durations[key] = parse_duration(value[key])
+            if not durations[key]:
+                parser.error(
+                    line_of(value, key),
+                    f"'{key}' must be a duration such as {example}, got {value[key]!r}",
+                )
+                ok = False
+    return AlertOptions(channels, durations["realert"], durations["digest"]) if ok else None
 
 
 def _parse_rule(

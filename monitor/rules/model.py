@@ -82,6 +82,7 @@ class Filters:
 class AlertOptions:
     channels: tuple[str, ...] = ()
     realert: timedelta | None = None
+    digest: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ GOOD = "id: good\ntitle: Good\nwhen: Putin\n"
         ("id: Bad Id\ntitle: R\nwhen: Putin\n", 1, "invalid id 'Bad Id'"),
         ("id: r\ntitle: R\nseverity: urgent\nwhen: Putin\n", 3, "severity must be one of"),
         ("id: r\ntitle: R\nwhen: Putin\nalert:\n  realert: soon\n", 5, "'realert' must be a duration"),
+        ("id: r\ntitle: R\nwhen: Putin\nalert:\n  digest: 0m\n", 5, "'digest' must be a duration such as 1h"),
         ("id: r\ntitle: R\nwhen: Putin\nfilters:\n  max_age: 2 days\n", 5, "'max_age' must be a duration"),
         ("id: r\ntitle: R\nwhen: Putin\nscope: [body]\n", 4, "scope may name only title and text"),
         ("id: r\ntitle: R\nwhen:\n  at_least: 3\n  of: [a, b]\n", 4, "can never hold"),
@@ -156,6 +157,7 @@ def test_a_full_rule_is_loaded_into_its_model(write_rules: WriteRules) -> None:
                 alert:
                   channels: ["#russia-watch"]
                   realert: 12h
+                  digest: 1h
                 """
         }
     )
@@ -177,6 +179,7 @@ def test_a_full_rule_is_loaded_into_its_model(write_rules: WriteRules) -> None:
     assert rule.filters.languages == ("en",)
     assert rule.filters.max_age == timedelta(hours=48)
     assert rule.alert.channels == ("#russia-watch",) and rule.alert.realert == timedelta(hours=12)
+    assert rule.alert.digest == timedelta(hours=1)
 
 
 def test_bare_list_and_list_reference_become_any(write_rules: WriteRules) -> None:

@@ -1,0 +1,253 @@
+"""The notifier against the fake Slack and real stores: exactly once, in order, paced, folded, routed."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from structlog.testing import capture_logs
+
+from monitor.notify.blocks import alert_message, followup_message
+from monitor.notify.outbox import Notifier, delivery_key
+from monitor.store import Store
+from tests.fakeslack import FakeSlack, channel_id
+from tests.notify.conftest import TOKEN, make_alert
+
+
+def add(store: Store, *alerts: object) -> None:
+    store.outbox_add([a.to_payload() for a in alerts])  # type: ignore[attr-defined]
+
+
+def test_alert_is_posted_once_with_the_exact_request(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    alert = make_alert(1)
+    add(store, alert)
+    notifier().drain()
+
+    [call] = slack.calls("chat.postMessage")
+    assert call.headers["Authorization"] == f"Bearer {TOKEN}"
+    expected = alert_message(alert)
+    assert call.body["channel"] == "#alerts"
+    assert call.body["blocks"] == expected.blocks
+    assert call.body["text"] == expected.text
+    assert call.body["metadata"] == {"event_type": "monitor_alert", "event_payload": {"alert_id": "alert0001"}}
+    assert "thread_ts" not in call.body
+    [message] = slack.posted("#alerts")
+    receipt = json.loads(store.receipt(delivery_key("alert0001", "#alerts")) or "{}")
+    assert receipt["state"] == "posted" and receipt["ts"] == message.ts and receipt["channel"] == "CALERTS"
+    assert store.outbox_depth()[0] == 0
+
+
+def test_redelivered_alert_with_receipt_is_skipped(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    alert = make_alert(1)
+    add(store, alert)
+    notifier().drain()
+    add(store, alert)  # the same alert again (a redelivery after the ack was lost)
+    notifier().drain()
+    assert len(slack.posted()) == 1
+    assert len(slack.calls("chat.postMessage")) == 1
+
+
+def test_followup_replies_in_thread_and_updates_the_parent_count(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    first = make_alert(1)
+    second = make_alert(2, decision="follow-up", parent="alert0001", source="wire.example", story_id="story0001")
+    third = make_alert(3, decision="follow-up", parent="alert0001", source="other.example", story_id="story0001")
+    add(store, first, second, third)
+    notifier().drain()
+
+    parent, _reply1, _reply2 = slack.posted("#alerts")
+    assert parent.thread_ts is None
+    posts = slack.calls("chat.postMessage")
+    assert posts[1].body["thread_ts"] == parent.ts and posts[2].body["thread_ts"] == parent.ts
+    assert posts[1].body["channel"] == "CALERTS"  # replies go to the parent's channel id
+    assert posts[1].body["blocks"] == followup_message(second).blocks
+    updates = slack.calls("chat.update")
+    assert [u.body["ts"] for u in updates] == [parent.ts, parent.ts]
+    assert updates[-1].body["blocks"] == alert_message(first, also_reported=2).blocks
+    assert "also reported by 2 sources" in json.dumps(parent.blocks)
+
+
+def test_timeout_after_slack_accepted_does_not_post_twice(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    slack.fail("chat.postMessage", delay=3)  # Slack takes the message but answers too late
+    add(store, make_alert(1), make_alert(2))
+    notifier(timeout=0.5).drain()
+
+    assert [m.metadata["event_payload"]["alert_id"] for m in slack.posted()] == ["alert0001", "alert0002"]
+    assert slack.calls("conversations.history")[0].body["include_all_metadata"] in ("1", "true", True)
+    assert store.outbox_depth()[0] == 0
+
+
+def test_server_error_is_retried_and_posted_once(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    slack.fail("chat.postMessage", status=500, times=2)
+    add(store, make_alert(1))
+    notifier().drain()
+    assert len(slack.calls("chat.postMessage")) == 3
+    assert len(slack.posted()) == 1
+
+
+def test_rate_limit_waits_retry_after_and_drops_nothing(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    slack.fail("chat.postMessage", status=429, retry_after=1)
+    add(store, make_alert(1), make_alert(2))
+    notifier().drain()
+    calls = slack.calls("chat.postMessage")
+    assert len(calls) == 3
+    assert calls[1].at - calls[0].at >= 1.0  # slack-sdk slept Retry-After before trying again
+    assert len(slack.posted()) == 2
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "not_authed", "channel_not_found", "is_archived"])
+def test_permanent_error_dead_letters_the_alert_and_logs_once(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier], error: str
+) -> None:
+    slack.fail("chat.postMessage", error=error)
+    add(store, make_alert(1), make_alert(2))
+    with capture_logs() as logs:
+        notifier().drain()
+    [letter] = store.dead_list()
+    assert letter.reason == error
+    assert letter.payload["alert_id"] == "alert0001" and letter.payload["channels"] == ["#alerts"]
+    assert [e["alert_id"] for e in logs if e["event"] == "alert.dead"] == ["alert0001"]
+    assert [m.metadata["event_payload"]["alert_id"] for m in slack.posted()] == ["alert0002"]
+    assert store.outbox_depth()[0] == 0
+
+
+def test_slack_down_for_a_while_everything_arrives_in_order_per_channel(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    alerts = [make_alert(n, channels=("#a",) if n % 2 else ("#b",)) for n in range(1, 9)]
+    slack.down()
+    add(store, *alerts)
+    worker = notifier()
+    thread = threading.Thread(target=worker.drain)
+    thread.start()
+    slack.wait_for(lambda s: len(s.requests) >= 4)  # failing a while: 503s
+    slack.stop()  # ... then not even listening: connections refused
+    add(store, make_alert(9, channels=("#a",)))
+    slack.start()
+    slack.up()
+    thread.join(30)
+    assert not thread.is_alive()
+
+    def ids(channel: str) -> list[str]:
+        return [m.metadata["event_payload"]["alert_id"] for m in slack.posted(channel)]
+
+    assert ids("#a") == ["alert0001", "alert0003", "alert0005", "alert0007", "alert0009"]
+    assert ids("#b") == ["alert0002", "alert0004", "alert0006", "alert0008"]
+    assert store.outbox_depth()[0] == 0 and store.dead_list() == []
+
+
+def test_pending_alerts_of_a_dead_replica_are_claimed_by_another(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    from datetime import timedelta
+
+    add(store, make_alert(1), make_alert(2))
+    assert len(store.outbox_take("replica-that-died", 10, timedelta(seconds=60))) == 2
+    notifier(consumer="survivor", claim_idle=timedelta(0)).drain()
+    assert len(slack.posted()) == 2 and store.outbox_depth()[0] == 0
+
+
+def test_pacing_is_per_channel_not_global(store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]) -> None:
+    add(store, *[make_alert(n, channels=("#a",) if n <= 3 else ("#b",)) for n in range(1, 7)])
+    notifier(pace=0.3).drain()
+    for channel in ("#a", "#b"):
+        times = [c.at for c in slack.calls("chat.postMessage") if c.body["channel"] == channel]
+        assert len(times) == 3
+        assert all(later - earlier >= 0.28 for earlier, later in itertools.pairwise(times))
+    first_b = min(c.at for c in slack.calls("chat.postMessage") if c.body["channel"] == "#b")
+    last_a = max(c.at for c in slack.calls("chat.postMessage") if c.body["channel"] == "#a")
+    assert first_b < last_a  # the channels were served side by side
+
+
+def test_burst_beyond_the_size_is_folded_into_one_summary_listing_every_alert(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    add(store, *[make_alert(n) for n in range(1, 11)], make_alert(11, channels=("#quiet",)))
+    notifier(burst_size=3).drain()
+    messages = slack.posted("#alerts")
+    assert len(messages) == 4
+    assert [m.metadata["event_payload"]["alert_id"] for m in messages[:3]] == ["alert0001", "alert0002", "alert0003"]
+    summary = messages[3]
+    assert summary.metadata["event_payload"]["alert_ids"] == [f"alert{n:04d}" for n in range(4, 11)]
+    listing = json.dumps(summary.blocks)
+    assert all(f"Mine {n} halts" in listing for n in range(4, 11))
+    assert "7 more alerts" in summary.text
+    assert len(slack.posted("#quiet")) == 1  # another channel's budget is its own
+    assert store.outbox_depth()[0] == 0
+
+
+def test_routing_default_channel_and_critical_mention(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    add(store, make_alert(1, channels=()), make_alert(2, severity="critical", channels=("#a", "#b")))
+    notifier(critical_mention="S0ONCALL").drain()
+    assert [c.body["channel"] for c in slack.calls("chat.postMessage")][:1] == ["#default"]
+    assert sorted(m.channel for m in slack.posted()) == sorted(channel_id(c) for c in ("#default", "#a", "#b"))
+    critical = [m for m in slack.posted() if m.channel != channel_id("#default")]
+    assert all("<!subteam^S0ONCALL>" in json.dumps(m.blocks) for m in critical)
+    assert "subteam" not in json.dumps(slack.posted("#default")[0].blocks)
+
+
+def test_digest_rule_gets_one_message_listing_the_period(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    add(store, *[make_alert(n, digest=3600.0, channels=("#digest",), created=time.time()) for n in range(1, 5)])
+    worker = notifier()
+    worker.drain()
+    assert slack.posted() == [] and store.outbox_depth()[0] == 0  # kept for the digest, in the store
+    assert worker.flush_digests() == 0  # the hour is not over
+    assert worker.flush_digests(force=True) == 1
+    [digest] = slack.posted("#digest")
+    assert digest.metadata["event_payload"]["alert_ids"] == [f"alert{n:04d}" for n in range(1, 5)]
+    assert "4 alerts in the last 1h" in json.dumps(digest.blocks)
+
+
+def test_notifier_killed_after_slack_accepted_before_ack_posts_once(redis_url: str, slack: FakeSlack) -> None:
+    """A real notifier process, SIGKILLed while Slack holds its answer; the restarted one must not post again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import uuid
+
+    from monitor.store import RedisStore
+
+    prefix = f"kill{uuid.uuid4().hex[:8]}:"
+    store = RedisStore(redis_url, prefix=prefix)
+    add(store, make_alert(1), make_alert(2))
+    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.url, "MONITOR_REDIS_PREFIX": prefix}
+
+    def notifier_process(consumer: str) -> subprocess.Popen[bytes]:
+        args = [sys.executable, "-m", "monitor", "alerts", "run", "--drain", "--store", redis_url]
+        args += ["--prefix", prefix, "--consumer", consumer, "--pace", "0", "--claim-idle", "0", "--timeout", "30"]
+        return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    slack.fail("chat.postMessage", delay=60)  # accepted at once, answered (much) later
+    first = notifier_process("replica-1")
+    slack.wait_for(lambda s: len(s.posted()) == 1)
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    slack.release()
+
+    second = notifier_process("replica-2")
+    _, err = second.communicate(timeout=60)
+    assert second.returncode == 0, err.decode()
+    assert [m.metadata["event_payload"]["alert_id"] for m in slack.posted()] == ["alert0001", "alert0002"]
+    assert len(slack.calls("conversations.history")) == 1  # the uncertain one was looked up, not reposted
+    assert store.outbox_depth()[0] == 0
+    store.close()
