@@ -92,6 +92,19 @@ class Store(Protocol):
         """
         ...
 
+    # Leases: one replica at a time does a piece of work ---------------------------------------
+
+    def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        """Take the lease `name` for `ttl` unless another holder has it; True if `holder` has it now.
+
+        A holder that dies simply lets its lease expire.
+        """
+        ...
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease back early, if `holder` still has it."""
+        ...
+
     # Outbox: at-least-once delivery, made idempotent at the sink by delivery receipts -----------
 
     def outbox_add(self, payloads: Sequence[Mapping[str, Any]]) -> list[str]:

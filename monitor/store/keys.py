@@ -43,6 +43,9 @@ class Keys:
     def alerted(self, rule: str, story: str) -> str:
         return f"{self.prefix}alerted:{rule}:{story}"
 
+    def lease(self, name: str) -> str:
+        return f"{self.prefix}lease:{digest(name)}"
+
     @property
     def outbox(self) -> str:
         """The outbox stream, read by the consumer group OUTBOX_GROUP."""

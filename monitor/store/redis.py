@@ -188,6 +188,26 @@ class RedisStore:
             raise self._fail(exc) from None
         return _text(previous) if previous is not None else None
 
+    # Leases ------------------------------------------------------------------------------------
+
+    # Compare-and-delete: only the holder may release (one key, so Cluster-safe).
+    _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+    def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        key = self.keys.lease(name)
+        try:
+            if self.client.set(key, holder, nx=True, px=_ms(ttl)):
+                return True
+            return _text(self.client.get(key)) == holder
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+
+    def release_lease(self, name: str, holder: str) -> None:
+        try:
+            self.client.eval(self._RELEASE, 1, self.keys.lease(name), holder)
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+
     # Outbox ------------------------------------------------------------------------------------
 
     def _ensure_group(self) -> None:

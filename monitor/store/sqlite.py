@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT NOT NULL, created REAL NOT NULL,
     consumer TEXT, taken REAL, deliveries INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS receipt (key TEXT PRIMARY KEY, receipt TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS dead (
     id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL
@@ -182,6 +183,25 @@ class SQLiteStore:
                 (key, alert_id, now + window.total_seconds()),
             )
         return None
+
+    # Leases ------------------------------------------------------------------------------------
+
+    def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        now = time.time()
+        with self._write() as db:
+            row = db.execute("SELECT holder FROM lease WHERE name = ? AND expires > ?", (name, now)).fetchone()
+            if row is not None:
+                return bool(row[0] == holder)
+            db.execute(
+                "INSERT INTO lease (name, holder, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires",
+                (name, holder, now + ttl.total_seconds()),
+            )
+        return True
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM lease WHERE name = ? AND holder = ?", (name, holder))
 
     # Outbox ------------------------------------------------------------------------------------
 

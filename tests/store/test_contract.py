@@ -168,6 +168,20 @@ def test_redis_restarted_mid_run_reconnects_and_forgets_nothing(tmp_path: Path) 
         assert store.mark_alert("rule", "story", "alert-2", timedelta(hours=1)) == "alert-1"
 
 
+def test_a_lease_has_one_holder_until_it_expires_or_is_released(store: Store) -> None:
+    ttl = timedelta(milliseconds=300)
+    assert store.acquire_lease("poll:feed-a", "replica-1", ttl)
+    assert not store.acquire_lease("poll:feed-a", "replica-2", ttl)
+    assert store.acquire_lease("poll:feed-a", "replica-1", ttl)  # its holder still has it
+    assert store.acquire_lease("poll:feed-b", "replica-2", ttl)
+    time.sleep(0.5)
+    assert store.acquire_lease("poll:feed-a", "replica-2", ttl)  # expired: a dead holder lets go
+    store.release_lease("poll:feed-a", "replica-1")  # not the holder: no effect
+    assert not store.acquire_lease("poll:feed-a", "replica-1", ttl)
+    store.release_lease("poll:feed-a", "replica-2")
+    assert store.acquire_lease("poll:feed-a", "replica-1", ttl)
+
+
 # Outbox ------------------------------------------------------------------------------------------
 
 
