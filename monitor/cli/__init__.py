@@ -6,6 +6,7 @@ import click
 
 from monitor import __version__
 from monitor.cli.alerts import alerts
+from monitor.cli.feeds import feeds
 from monitor.cli.replay import replay
 from monitor.cli.rules import rules
 from monitor.logging import configure_logging
@@ -28,6 +29,7 @@ def cli(log_level: str) -> None:
 
 
 cli.add_command(alerts)
+cli.add_command(feeds)
 cli.add_command(replay)
 cli.add_command(rules)
 

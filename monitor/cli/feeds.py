@@ -1,0 +1,163 @@
+"""`monitor feeds`: check a feeds file, poll one feed for debugging, show each feed's health."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from monitor.cli.common import EXIT_FAILED, EXIT_USAGE
+from monitor.ingest.feedsfile import FeedConfig, FeedsFileError, load_feeds
+from monitor.ingest.http import HttpSettings
+from monitor.ingest.poll import FeedState
+from monitor.ingest.scheduler import FeedOutcome, Ingestor, IngestSettings
+from monitor.store import SQLiteStore, StoreError, open_store
+
+DEFAULT_FEEDS = os.environ.get("MONITOR_FEEDS", "feeds.yaml")
+DEFAULT_STORE = os.environ.get("MONITOR_STORE", "sqlite:monitor.db")
+EVERYTHING = ("0.0.0.0/0", "::/0")
+
+
+@click.group()
+def feeds() -> None:
+    """Check the feeds file, try one feed, see how every feed is doing.
+
+    \b
+    Example:
+      monitor feeds check deploy/feeds.example.yaml
+      monitor feeds poll https://feeds.bbci.co.uk/news/world/rss.xml
+      monitor feeds status --store redis://localhost:6379/0
+    """
+
+
+@feeds.command()
+@click.argument("file", default=DEFAULT_FEEDS, type=click.Path(path_type=Path))
+def check(file: Path) -> None:
+    """Validate a feeds file (default: $MONITOR_FEEDS or feeds.yaml); every problem as FILE:LINE: message.
+
+    \b
+    Example:
+      monitor feeds check deploy/feeds.example.yaml
+    """
+    try:
+        loaded = load_feeds(file)
+    except FeedsFileError as exc:
+        for error in exc.errors:
+            click.echo(error, err=True)
+        click.echo(f"error: {len(exc.errors)} problem(s) in {file}", err=True)
+        sys.exit(EXIT_USAGE)
+    auto = sum(f.auto for f in loaded.feeds)
+    click.echo(f"ok: {len(loaded.feeds)} feed(s) in {file} ({auto} with an adaptive interval)")
+
+
+@feeds.command()
+@click.argument("url")
+@click.option("--full-text/--no-full-text", default=True, show_default=True, help="Fetch and extract article pages.")
+@click.option("--timeout", default=20.0, show_default=True, help="Seconds per request.")
+@click.option(
+    "--allow-private", is_flag=True, help="Allow loopback and private addresses (a feed on your own machine)."
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def poll(url: str, full_text: bool, timeout: float, allow_private: bool, fmt: str) -> None:
+    """Poll one feed once and show what would be ingested (nothing is kept: the store is thrown away).
+
+    \b
+    Example:
+      monitor feeds poll https://www.theguardian.com/world/rss
+      monitor feeds poll --no-full-text --format json https://rss.dw.com/rdf/rss-en-world
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        click.echo(f"error: {url!r} is not an http or https URL", err=True)
+        sys.exit(EXIT_USAGE)
+    feed = FeedConfig(url=url, name=parts.hostname, full_text=full_text)
+    http = HttpSettings(timeout=timeout, allow_networks=EVERYTHING if allow_private else ())
+    settings = IngestSettings(http=http, page_time_limit=max(timeout, 5.0))
+    outcome = asyncio.run(_poll_once(feed, settings))
+    result = outcome.poll
+    if result.error:
+        click.echo(f"error: {url}: {result.error}", err=True)
+        sys.exit(EXIT_FAILED)
+    if result.problem:
+        click.echo(f"warning: {url}: {result.problem}", err=True)
+    pages = {d.id: d for d in outcome.documents}
+    for entry in result.entries:
+        doc = pages.get(entry.doc.id, entry.doc)
+        if fmt == "json":
+            record = {"new": entry.new, "chars": len(doc.text), **doc.to_record()}
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            published = doc.published.strftime("%Y-%m-%d %H:%M") if doc.published else "-"
+            state = "new " if entry.new else "seen"
+            length = f"{len(doc.text):>6} chars"
+            click.echo(f"{state}  {length}  {doc.content_from:<7}  {published}  {doc.title[:60]}  {doc.url or ''}")
+    if fmt == "text":
+        new = sum(e.new for e in result.entries)
+        click.echo(f"{len(result.entries)} entries, {new} new, HTTP {result.status}")
+
+
+async def _poll_once(feed: FeedConfig, settings: IngestSettings) -> FeedOutcome:
+    async with Ingestor([feed], SQLiteStore(":memory:"), settings, lambda doc: None) as ingestor:
+        (outcome,) = await ingestor.poll_all()
+        return outcome
+
+
+@feeds.command()
+@click.option("--store", "store_url", default=DEFAULT_STORE, show_default=True, help="The service's store.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def status(store_url: str, fmt: str) -> None:
+    """Each feed's last success, last error, backoff and entries per day, from the service's store.
+
+    \b
+    Example:
+      monitor feeds status
+      monitor feeds status --store redis://localhost:6379/0 --format json
+    """
+    try:
+        store = open_store(store_url)
+        states = store.all_feed_states()
+    except StoreError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    now = time.time()
+    rows = sorted((url, FeedState.from_dict(data)) for url, data in states.items())
+    if fmt == "json":
+        for url, state in rows:
+            click.echo(
+                json.dumps({"url": url, "entries_per_day": round(state.entries_per_day(now), 1), **state.to_dict()})
+            )
+        return
+    if not rows:
+        click.echo(f"no feed has been polled yet ({store_url})")
+        return
+    click.echo(f"{'feed':<28} {'last success':<17} {'failures':>8} {'backoff':>8} {'per day':>7}  last error")
+    for url, state in rows:
+        name = (state.name or url)[:28]
+        backoff = _duration(state.backoff) if state.failures else "-"
+        error = state.last_error or "-"
+        if state.last_error_at:
+            error = f"{error} ({_when(state.last_error_at)})"
+        stale = "  STALE" if state.stale else ""
+        click.echo(
+            f"{name:<28} {_when(state.last_success):<17} {state.failures:>8} {backoff:>8} "
+            f"{state.entries_per_day(now):>7.1f}  {error}{stale}"
+        )
+
+
+def _when(moment: float | None) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M") if moment else "never"
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f}h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds:.0f}s"

@@ -1,0 +1,264 @@
+"""The async HTTP client every fetch goes through: timeouts, size cap, redirects, per-host limits, SSRF guard.
+
+Links inside feeds are untrusted, so every hop (the first request and each redirect) is resolved with
+DNS, each resolved address is checked, and the connection is pinned to a checked address: a name that
+resolves to a safe address for the check and to an internal one for the connection cannot slip through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+import structlog
+
+from monitor import __version__
+from monitor.errors import InputError
+
+log = structlog.get_logger("monitor.ingest.http")
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+USER_AGENT = f"monitor/{__version__} (news monitor; feed reader)"
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Cloud metadata services live at link-local or private addresses, listed so the intent is plain.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """How the client fetches.
+
+    Args:
+        timeout: seconds for a whole fetch (DNS, connect, every redirect and the body).
+        max_bytes: the body is cut off after this many (decoded) bytes, counted while streaming.
+        max_redirects: redirects followed per fetch; each hop is checked again.
+        per_host: concurrent requests to one host at most.
+        user_agent: sent with every request; names the product and its version.
+        allow_networks: address ranges fetched even though they are loopback, private, link-local or
+            metadata addresses (e.g. "127.0.0.0/8" for tests, "0.0.0.0/0" and "::/0" to allow all).
+    """
+
+    timeout: float = 20.0
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_redirects: int = 5
+    per_host: int = 2
+    user_agent: str = USER_AGENT
+    allow_networks: tuple[str, ...] = ()
+
+    def allowed(self) -> tuple[IPNetwork, ...]:
+        return tuple(ipaddress.ip_network(n, strict=False) for n in self.allow_networks)
+
+
+class FetchError(InputError):
+    """A URL could not be fetched; the message names it and says why."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: {reason}")
+
+
+class BlockedAddressError(FetchError):
+    """The URL leads to an address that untrusted links may not reach."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A response: final URL, status, headers (lower-case names), body (at most the cap) and whether it was cut."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    truncated: bool = False
+    redirects: int = 0
+    elapsed_ms: float = 0.0
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+def is_forbidden(address: IPAddress, allowed: tuple[IPNetwork, ...] = ()) -> bool:
+    """True for loopback, private, link-local, metadata and other non-public addresses not explicitly allowed."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if any(address in network for network in allowed):
+        return False
+    return (
+        address in METADATA_ADDRESSES
+        or address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or not address.is_global
+    )
+
+
+@dataclass(slots=True)
+class _Target:
+    """One hop: the URL as written, the URL pinned to a checked address, and the Host header to send."""
+
+    url: str
+    pinned: str
+    host_header: str
+    hostname: str
+    scheme: str
+
+
+@dataclass(slots=True)
+class _Limits:
+    per_host: int
+    semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+
+    def of(self, host: str) -> asyncio.Semaphore:
+        if host not in self.semaphores:
+            self.semaphores[host] = asyncio.Semaphore(self.per_host)
+        return self.semaphores[host]
+
+
+class HttpClient:
+    """Fetches URLs under the settings' rules; use as `async with HttpClient(settings) as client`.
+
+    Args:
+        settings: timeouts, caps and which private addresses may be fetched.
+    """
+
+    def __init__(self, settings: HttpSettings | None = None) -> None:
+        self.settings = settings or HttpSettings()
+        self._allowed = self.settings.allowed()
+        self._limits = _Limits(self.settings.per_host)
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(self.settings.timeout),
+            follow_redirects=False,
+            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            trust_env=False,
+        )
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Fetched:
+        """GET `url`, following redirects; any status is returned, failures raise FetchError."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with asyncio.timeout(self.settings.timeout):
+                return await self._fetch(url, dict(headers or {}), started)
+        except TimeoutError:
+            raise FetchError(url, f"timed out after {self.settings.timeout:g}s") from None
+
+    async def _fetch(self, url: str, headers: dict[str, str], started: float) -> Fetched:
+        current = url
+        for hop in range(self.settings.max_redirects + 1):
+            target = await self._resolve(current)
+            async with self._limits.of(target.hostname):
+                status, response_headers, body, truncated = await self._get(target, headers)
+            location = response_headers.get("location")
+            if status in REDIRECT_STATUSES and location:
+                current = urljoin(current, location)
+                continue
+            elapsed = (asyncio.get_running_loop().time() - started) * 1000
+            return Fetched(current, status, response_headers, body, truncated, hop, round(elapsed, 1))
+        raise FetchError(url, f"more than {self.settings.max_redirects} redirects")
+
+    async def _resolve(self, url: str) -> _Target:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(url, "only http and https URLs with a host are fetched")
+        hostname = parts.hostname
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise FetchError(url, "invalid port") from None
+        try:
+            addresses = [ipaddress.ip_address(hostname)]
+        except ValueError:
+            addresses = await self._lookup(url, hostname, port)
+        blocked = [a for a in addresses if is_forbidden(a, self._allowed)]
+        if blocked:
+            raise BlockedAddressError(url, f"refused: {hostname} resolves to non-public address {blocked[0]}")
+        chosen = addresses[0]
+        literal = f"[{chosen}]" if chosen.version == 6 else str(chosen)
+        netloc = f"{literal}:{port}"
+        pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+        default_port = port == (443 if parts.scheme == "https" else 80)
+        host_header = hostname if default_port else f"{hostname}:{port}"
+        if ":" in hostname:
+            host_header = f"[{hostname}]" if default_port else f"[{hostname}]:{port}"
+        return _Target(url, pinned, host_header, hostname, parts.scheme)
+
+    async def _lookup(self, url: str, hostname: str, port: int) -> list[IPAddress]:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(hostname, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise FetchError(url, f"cannot resolve {hostname}: {exc}") from None
+        addresses: list[IPAddress] = []
+        for info in infos:
+            address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+            if address not in addresses:
+                addresses.append(address)
+        if not addresses:
+            raise FetchError(url, f"cannot resolve {hostname}")
+        return addresses
+
+    async def _get(self, target: _Target, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes, bool]:
+        request_headers = {**headers, "Host": target.host_header}
+        extensions = {"sni_hostname": target.hostname} if target.scheme == "https" else {}
+        request = self._client.build_request("GET", target.pinned, headers=request_headers, extensions=extensions)
+        cap = self.settings.max_bytes
+        try:
+            response = await self._client.send(request, stream=True)
+            try:
+                chunks: list[bytes] = []
+                size = 0
+                truncated = False
+                async for chunk in response.aiter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > cap:
+                        truncated = True
+                        break
+                body = b"".join(chunks)[:cap]
+            finally:
+                await response.aclose()
+        except httpx.HTTPError as exc:
+            raise FetchError(target.url, _describe(exc)) from None
+        if truncated:
+            log.warning("http.truncated", url=target.url, max_bytes=cap)
+        response_headers = {k.lower(): v for k, v in response.headers.items()}
+        return response.status_code, response_headers, body, truncated
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    kinds: dict[type[httpx.HTTPError], str] = {
+        httpx.ConnectTimeout: "connect timed out",
+        httpx.ReadTimeout: "read timed out",
+        httpx.ConnectError: "cannot connect",
+        httpx.RemoteProtocolError: "protocol error",
+        httpx.DecodingError: "cannot decode body",
+    }
+    kind = kinds.get(type(exc), type(exc).__name__)
+    detail = str(exc).strip()
+    return f"{kind}: {detail}" if detail else kind

@@ -1,0 +1,123 @@
+"""Article pages: fetched with the feed client's rules, extracted by trafilatura in a process pool.
+
+Extraction is CPU-bound, so it runs in worker processes (as many as the machine has cores, unless
+told otherwise), each page under a time limit. When the page cannot be fetched or holds too little
+text, the entry's own content or summary stays, and `Document.content_from` says which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from types import FrameType, TracebackType
+
+import structlog
+
+from monitor.document import Document
+from monitor.ingest.extract import Article, extract_article
+from monitor.ingest.http import FetchError, HttpClient
+
+log = structlog.get_logger("monitor.ingest.pages")
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+DEFAULT_TIME_LIMIT = 30.0
+
+
+class _PageTimeout(Exception):
+    pass
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    raise _PageTimeout
+
+
+def extract_limited(html: bytes, url: str | None, time_limit: float) -> Article | None:
+    """extract_article under a time limit (runs in a worker process: the alarm interrupts a runaway page)."""
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, time_limit)
+    try:
+        return extract_article(html, url)
+    except _PageTimeout:
+        raise TimeoutError(f"extraction took longer than {time_limit:g}s") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class Extractor:
+    """A pool of worker processes extracting articles.
+
+    Args:
+        workers: processes in the pool; default one per CPU core.
+        time_limit: seconds one page may take before its extraction is abandoned.
+    """
+
+    def __init__(self, workers: int | None = None, time_limit: float = DEFAULT_TIME_LIMIT) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.time_limit = time_limit
+        # forkserver: workers do not inherit the service's threads and sockets.
+        self._context = multiprocessing.get_context("forkserver")
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
+
+    async def __aenter__(self) -> Extractor:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    async def extract(self, html: bytes, url: str | None) -> Article | None:
+        """The page's article; raises TimeoutError past the limit, ValueError-like errors from trafilatura."""
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(self._pool, extract_limited, html, url, self.time_limit)
+            # The alarm in the worker is the limit; this outer one only guards against a wedged worker.
+            return await asyncio.wait_for(future, self.time_limit + 5)
+        except BrokenProcessPool:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
+            raise RuntimeError("an extraction worker died; the pool was restarted") from None
+
+
+async def complete(
+    doc: Document, client: HttpClient, extractor: Extractor, headers: dict[str, str] | None = None
+) -> Document:
+    """The entry's Document with the article page's text, title, author, date and language when extraction works."""
+    if not doc.url:
+        return doc
+    try:
+        fetched = await client.fetch(doc.url, headers)
+    except FetchError as exc:
+        log.warning("page.failed", url=doc.url, feed=doc.source, error=exc.reason, content_from=doc.content_from)
+        return doc
+    content_type = (fetched.header("content-type") or "").split(";", 1)[0].strip().lower()
+    if fetched.status != 200 or content_type not in HTML_TYPES:
+        reason = f"HTTP {fetched.status}" if fetched.status != 200 else f"not a page: {content_type}"
+        log.warning("page.failed", url=doc.url, feed=doc.source, error=reason, content_from=doc.content_from)
+        return doc
+    try:
+        article = await extractor.extract(fetched.body, fetched.url)
+    except Exception as exc:  # a stage boundary: any failure in trafilatura falls back to the entry's text
+        log.warning("page.extract_failed", url=doc.url, feed=doc.source, error=str(exc) or type(exc).__name__)
+        return doc
+    if article is None or len(article.text) < len(doc.text) // 2:
+        log.info("page.too_little", url=doc.url, feed=doc.source, content_from=doc.content_from)
+        return doc
+    log.debug("page.extracted", url=doc.url, feed=doc.source, chars=len(article.text), duration_ms=fetched.elapsed_ms)
+    return replace(
+        doc,
+        title=doc.title or article.title,
+        text=article.text,
+        author=doc.author or article.author,
+        page_date=article.published,
+        language=doc.language or article.language,
+        content_from="page",
+    )

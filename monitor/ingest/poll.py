@@ -1,0 +1,397 @@
+"""One poll of one feed: conditional GET, backoff, adaptive interval, new-entry detection, dates to UTC.
+
+The feed's job may run more often than the feed is fetched: `poll_feed` first checks the feed's
+`next_poll` (set by backoff, Retry-After or an adaptive interval) and returns without a request
+until it is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import email.utils
+import itertools
+import random
+import re
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from xml.sax import SAXParseException
+
+import courlan
+import feedparser
+import structlog
+
+from monitor.document import Document
+from monitor.ingest.feeds import entry_document
+from monitor.ingest.feedsfile import FeedConfig
+from monitor.ingest.http import Fetched, FetchError, HttpClient
+from monitor.store.base import DEFAULT_SEEN_TTL, Store
+
+log = structlog.get_logger("monitor.ingest.poll")
+
+RETRY_STATUSES = {429, 503}
+MAX_KEPT_TIMES = 500
+WEEK = 7 * 86400.0
+_MAX_AGE_RE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*(\d+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class PollSettings:
+    """How feeds are polled.
+
+    Args:
+        max_backoff: the longest wait after failures (Retry-After included).
+        stale_after: a feed with no new entry for this many times its cadence is logged as stale...
+        stale_minimum: ...but never before this long.
+        republished_grace: a new entry dated this long before the feed's previous successful poll is
+            an old article appearing again (a regenerated GUID, a re-syndication).
+        seen_ttl: how long entries are remembered as seen.
+    """
+
+    max_backoff: timedelta = timedelta(hours=6)
+    stale_after: float = 4.0
+    stale_minimum: timedelta = timedelta(days=1)
+    republished_grace: timedelta = timedelta(days=1)
+    seen_ttl: timedelta = DEFAULT_SEEN_TTL
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What is kept for a feed between polls (stored as a JSON-able dict). Times are Unix seconds."""
+
+    name: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    last_poll: float | None = None
+    last_success: float | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    last_error_at: float | None = None
+    failures: int = 0
+    backoff: float = 0.0
+    next_poll: float | None = None
+    interval: float | None = None
+    cadence: float | None = None
+    last_new_at: float | None = None
+    first_poll: float | None = None
+    stale: bool = False
+    new_times: tuple[float, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["new_times"] = list(self.new_times)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> FeedState:
+        """Read a stored state; unknown keys (from a newer version) are ignored."""
+        if not data:
+            return cls()
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["new_times"] = tuple(float(t) for t in values.get("new_times") or ())
+        return cls(**values)
+
+    def entries_per_day(self, now: float) -> float:
+        """New entries per day over the last week (or since the first poll, when younger)."""
+        if self.first_poll is None:
+            return 0.0
+        span = max(min(WEEK, now - self.first_poll), 3600.0)
+        recent = [t for t in self.new_times if t >= now - WEEK]
+        return len(recent) * 86400.0 / span
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A feed entry as a Document (its own text), and whether it is new."""
+
+    doc: Document
+    new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What one poll did: `status` None means no request was made (not due yet, or the request failed)."""
+
+    feed: FeedConfig
+    state: FeedState
+    status: int | None = None
+    entries: list[Entry] = field(default_factory=list)
+    error: str | None = None
+    problem: str | None = None
+    skipped: bool = False
+
+    @property
+    def new(self) -> list[Document]:
+        return [e.doc for e in self.entries if e.new]
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    entries: list[Any]
+    title: str | None
+    ttl: float | None
+    problem: str | None
+
+
+def canonical_url(url: str) -> str:
+    """The URL entries are compared by: lower-case host, default port and fragment removed, tracking
+    parameters (utm_*, fbclid...) dropped, query sorted (courlan)."""
+    try:
+        parts = urlsplit(courlan.normalize_url(url.strip()))
+    except (ValueError, TypeError):
+        return url.strip()
+    # courlan keeps fragments unless `strict`, which also drops ordinary query parameters; a "#!" route is content.
+    fragment = parts.fragment if parts.fragment.startswith("!") else ""
+    return urlunsplit(parts._replace(fragment=fragment))
+
+
+def entry_keys(feed: FeedConfig, doc: Document) -> list[str]:
+    """The keys an entry is seen under: its canonical URL first, then its GUID (scoped to the feed).
+
+    Prefixed apart from the pipeline's own `url:`/`text:` keys, so that detecting a new entry here
+    does not make the pipeline take it for a duplicate.
+    """
+    keys = []
+    if doc.url:
+        keys.append(f"entry-url:{doc.url}")
+    if doc.guid:
+        keys.append(f"entry-guid:{feed.url}:{doc.guid}")
+    if not keys:
+        keys.append(f"entry-id:{feed.url}:{doc.id}")
+    return keys
+
+
+def retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date); None when absent or invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, moment.timestamp() - now)
+
+
+def max_age(value: str | None) -> float | None:
+    """Cache-Control max-age in seconds, when given."""
+    match = _MAX_AGE_RE.search(value or "")
+    return float(match.group(1)) if match else None
+
+
+def backoff_delay(feed: FeedConfig, failures: int, settings: PollSettings, rng: random.Random | None = None) -> float:
+    """Seconds before retrying after `failures` failures in a row: doubling from the interval, jittered, capped."""
+    base = feed.schedule_interval.total_seconds()
+    cap = settings.max_backoff.total_seconds()
+    # The exponent is bounded: a feed failing for months must not overflow a float.
+    delay = min(cap, base * 2.0 ** min(max(0, failures - 1), 40))
+    jitter = (rng or random).uniform(0.8, 1.2)
+    return min(cap, delay * jitter)
+
+
+def parse_entries(body: bytes, headers: dict[str, str], origin: str) -> _Parsed:
+    """feedparser over the bytes, with the response headers so a charset given only by HTTP is used."""
+    parsed = feedparser.parse(body, response_headers=headers)
+    problem = None
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        detail = exc.getMessage() if isinstance(exc, SAXParseException) else exc
+        problem = f"feed is not well-formed: {detail}" if detail else "feed is not well-formed"
+    ttl = None
+    raw_ttl = parsed.feed.get("ttl")
+    if isinstance(raw_ttl, str) and raw_ttl.strip().isdigit():
+        ttl = float(raw_ttl.strip()) * 60
+    return _Parsed(list(parsed.entries), parsed.feed.get("title") or None, ttl, problem)
+
+
+def entry_time(entry: Any) -> datetime | None:
+    """The entry's date in UTC (feedparser reads RFC 822 with zone abbreviations such as EST, and ISO 8601)."""
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), UTC)
+            except (OverflowError, ValueError, OSError):
+                return None
+    return None
+
+
+def build_document(feed: FeedConfig, entry: Any, feed_title: str | None, seen: datetime) -> Document | None:
+    """A Document from one entry, with a canonical URL and dates made safe: missing or future ones are `seen`."""
+    doc = entry_document(entry, feed.name or feed_title, feed.url)
+    if doc is None:
+        return None
+    url = canonical_url(doc.url) if doc.url else None
+    published = entry_time(entry)
+    if published is None or published > seen:
+        published = seen
+    return replace(
+        doc,
+        id=Document.make_id(url or doc.guid or feed.url, doc.title, "" if (url or doc.guid) else doc.text),
+        url=url,
+        published=published,
+        seen=seen,
+        language=feed.language or doc.language,
+    )
+
+
+def _cadence(docs: Sequence[Document]) -> float | None:
+    """Median gap between the entries' own dates: how often the feed publishes."""
+    times = sorted({d.published.timestamp() for d in docs if d.published is not None and d.feed_date})
+    gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
+    return float(statistics.median(gaps)) if gaps else None
+
+
+def _auto_interval(feed: FeedConfig, state: FeedState, fetched: Fetched, ttl: float | None, now: float) -> float:
+    low = feed.min_interval.total_seconds()
+    high = feed.max_interval.total_seconds()
+    interval = state.cadence / 2 if state.cadence else (state.interval or low)
+    interval = min(high, max(low, interval))
+    # The publisher's own hints only ever lengthen the interval (never beyond the upper bound).
+    hints = [ttl, max_age(fetched.header("cache-control")), retry_after(fetched.header("retry-after"), now)]
+    for hint in hints:
+        if hint is not None:
+            interval = max(interval, min(hint, high))
+    return interval
+
+
+async def poll_feed(
+    feed: FeedConfig,
+    client: HttpClient,
+    store: Store,
+    settings: PollSettings | None = None,
+    *,
+    force: bool = False,
+    now: float | None = None,
+) -> PollResult:
+    """Poll `feed` once (unless not yet due and not `force`); save its state; never raises for feed problems."""
+    settings = settings or PollSettings()
+    now = time.time() if now is None else now
+    state = FeedState.from_dict(await asyncio.to_thread(store.feed_state, feed.url))
+    if not force and state.next_poll is not None and now < state.next_poll:
+        return PollResult(feed, state, skipped=True)
+    state = replace(state, name=feed.name, last_poll=now, first_poll=state.first_poll or now)
+    headers = feed.header_map()
+    if state.etag:
+        headers["If-None-Match"] = state.etag
+    if state.last_modified:
+        headers["If-Modified-Since"] = state.last_modified
+    try:
+        fetched = await client.fetch(feed.url, headers)
+    except FetchError as exc:
+        return await _failed(feed, state, store, settings, now, exc.reason, None, None)
+    if fetched.status == 304:
+        state = _succeeded(feed, state, fetched, None, now)
+        await asyncio.to_thread(store.save_feed_state, feed.url, state.to_dict())
+        log.info("feed.polled", feed=feed.name, url=feed.url, status=304, duration_ms=fetched.elapsed_ms, new=0)
+        return PollResult(feed, state, 304)
+    if fetched.status != 200:
+        wait = retry_after(fetched.header("retry-after"), now) if fetched.status in RETRY_STATUSES else None
+        return await _failed(feed, state, store, settings, now, f"HTTP {fetched.status}", fetched.status, wait)
+    return await _ingest(feed, state, store, settings, fetched, now)
+
+
+async def _ingest(
+    feed: FeedConfig, state: FeedState, store: Store, settings: PollSettings, fetched: Fetched, now: float
+) -> PollResult:
+    parsed = await asyncio.to_thread(parse_entries, fetched.body, dict(fetched.headers), feed.url)
+    if parsed.problem:
+        if not parsed.entries:
+            return await _failed(feed, state, store, settings, now, parsed.problem, 200, None)
+        log.warning("feed.malformed", feed=feed.name, url=feed.url, problem=parsed.problem)
+    seen = datetime.fromtimestamp(now, UTC)
+    docs = [d for d in (build_document(feed, e, parsed.title, seen) for e in parsed.entries) if d is not None]
+    fresh = await asyncio.to_thread(store.claim, [entry_keys(feed, d) for d in docs], settings.seen_ttl)
+    entries = [
+        Entry(_mark_republished(d, state, settings) if new else d, new) for d, new in zip(docs, fresh, strict=True)
+    ]
+    count = sum(fresh)
+    cadence = _cadence(docs)
+    state = replace(state, cadence=cadence or state.cadence)
+    if count:
+        times = (*[t for t in state.new_times if t >= now - WEEK], *([now] * count))
+        state = replace(state, last_new_at=now, stale=False, new_times=times[-MAX_KEPT_TIMES:])
+    state = _succeeded(feed, state, fetched, parsed.ttl, now)
+    state = _check_stale(feed, state, settings, now)
+    await asyncio.to_thread(store.save_feed_state, feed.url, state.to_dict())
+    log.info(
+        "feed.polled", feed=feed.name, url=feed.url, status=fetched.status, duration_ms=fetched.elapsed_ms,
+        entries=len(entries), new=count,
+    )  # fmt: skip
+    return PollResult(feed, state, fetched.status, entries, problem=parsed.problem)
+
+
+def _mark_republished(doc: Document, state: FeedState, settings: PollSettings) -> Document:
+    """A new entry dated well before the feed's previous successful poll is an old article seen again."""
+    if state.last_success is None or doc.published is None or doc.seen is None or doc.published >= doc.seen:
+        return doc
+    if doc.published.timestamp() < state.last_success - settings.republished_grace.total_seconds():
+        return replace(doc, republished=True)
+    return doc
+
+
+def _succeeded(feed: FeedConfig, state: FeedState, fetched: Fetched, ttl: float | None, now: float) -> FeedState:
+    if fetched.status == 200:
+        # A 200 replaces both validators: a header the server no longer sends must not be replayed.
+        state = replace(state, etag=fetched.header("etag"), last_modified=fetched.header("last-modified"))
+    interval = None
+    next_poll = None
+    if feed.auto:
+        interval = _auto_interval(feed, state, fetched, ttl, now)
+        next_poll = now + interval
+    return replace(
+        state, last_success=now, last_status=fetched.status, failures=0, backoff=0.0, next_poll=next_poll,
+        interval=interval,
+    )  # fmt: skip
+
+
+async def _failed(
+    feed: FeedConfig,
+    state: FeedState,
+    store: Store,
+    settings: PollSettings,
+    now: float,
+    reason: str,
+    status: int | None,
+    wait: float | None,
+) -> PollResult:
+    failures = state.failures + 1
+    delay = backoff_delay(feed, failures, settings)
+    if wait is not None:
+        delay = min(settings.max_backoff.total_seconds(), wait)
+    interval = state.interval
+    if feed.auto and wait is not None:
+        interval = min(feed.max_interval.total_seconds(), max(interval or 0.0, wait))
+    state = replace(
+        state, last_status=status, last_error=reason, last_error_at=now, failures=failures, backoff=delay,
+        next_poll=now + delay, interval=interval,
+    )  # fmt: skip
+    state = _check_stale(feed, state, settings, now)
+    await asyncio.to_thread(store.save_feed_state, feed.url, state.to_dict())
+    log.warning(
+        "feed.failed", feed=feed.name, url=feed.url, status=status, error=reason, failures=failures,
+        backoff_s=round(delay, 1),
+    )  # fmt: skip
+    return PollResult(feed, state, status, error=reason)
+
+
+def _check_stale(feed: FeedConfig, state: FeedState, settings: PollSettings, now: float) -> FeedState:
+    """Log once when a feed has been silent far longer than its cadence (or than a day, when unknown)."""
+    since = state.last_new_at or state.first_poll
+    if since is None or state.stale:
+        return state
+    limit = max(settings.stale_minimum.total_seconds(), settings.stale_after * (state.cadence or 0.0))
+    if now - since <= limit:
+        return state
+    log.warning("feed.stale", feed=feed.name, url=feed.url, silent_h=round((now - since) / 3600, 1))
+    return replace(state, stale=True)

@@ -1,0 +1,265 @@
+"""Scheduling: one APScheduler job per feed; each poll's new entries completed, recorded and handed on.
+
+async with Ingestor(feeds, store, IngestSettings(), pipeline.process) as ingestor:
+    ingestor.start()                      # the service: poll every feed at its interval
+    ingestor.watch(Path("feeds.yaml"))    # ...and follow edits of the feeds file
+async with Ingestor(...) as ingestor:
+    await ingestor.poll_all()             # tests and `monitor feeds poll`: every feed once
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor.document import Document
+from monitor.ingest.feedsfile import FeedConfig, FeedsFileError, load_feeds
+from monitor.ingest.http import HttpClient, HttpSettings
+from monitor.ingest.pages import DEFAULT_TIME_LIMIT, Extractor, complete
+from monitor.ingest.poll import FeedState, PollResult, PollSettings, poll_feed
+from monitor.ingest.record import Recorder
+from monitor.store.base import Store
+
+log = structlog.get_logger("monitor.ingest.scheduler")
+
+WATCH_JOB = "feeds-file"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    """How live ingestion runs.
+
+    Args:
+        http: the HTTP client's rules (timeouts, caps, which addresses may be fetched).
+        poll: backoff, stale detection and how long entries are remembered.
+        workers: extraction processes; default one per CPU core.
+        page_time_limit: seconds one page's extraction may take.
+        record_dir: when set, every Document is appended to a JSONL file per day there.
+        jitter: each run of a feed's job moves by up to this fraction of its interval.
+        first_run_spread: first polls are spread over up to this long (capped by each interval).
+        misfire_grace: a run late by more than this is skipped (coalesced into the next).
+        watch_every: how often a watched feeds file is checked for changes.
+    """
+
+    http: HttpSettings = field(default_factory=HttpSettings)
+    poll: PollSettings = field(default_factory=PollSettings)
+    workers: int | None = None
+    page_time_limit: float = DEFAULT_TIME_LIMIT
+    record_dir: Path | None = None
+    jitter: float = 0.1
+    first_run_spread: timedelta = timedelta(seconds=30)
+    misfire_grace: timedelta = timedelta(minutes=1)
+    watch_every: timedelta = timedelta(seconds=10)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    """One poll of a feed and the Documents it produced (pages fetched and extracted where asked)."""
+
+    poll: PollResult
+    documents: list[Document]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedChanges:
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+
+
+class Ingestor:
+    """Polls feeds, completes new entries from their pages, records them and hands each to `on_document`.
+
+    Args:
+        feeds: the feeds to poll.
+        store: seen entries and per-feed HTTP state.
+        settings: how to fetch, poll, extract, record and schedule.
+        on_document: called with each new Document, in a worker thread (e.g. `Pipeline.process`);
+            an exception it raises is logged and the next Document goes on.
+    """
+
+    def __init__(
+        self,
+        feeds: Sequence[FeedConfig],
+        store: Store,
+        settings: IngestSettings,
+        on_document: Callable[[Document], object],
+    ) -> None:
+        self.feeds: dict[str, FeedConfig] = {f.url: f for f in feeds}
+        self.store = store
+        self.settings = settings
+        self.on_document = on_document
+        self.recorder = Recorder(settings.record_dir) if settings.record_dir else None
+        self.scheduler: AsyncIOScheduler | None = None
+        self._client: HttpClient | None = None
+        self._extractor: Extractor | None = None
+        self._watched: tuple[Path, float | None] | None = None
+
+    async def __aenter__(self) -> Ingestor:
+        self._client = HttpClient(self.settings.http)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop the schedule, then close the client and the extraction pool."""
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+        if self._extractor is not None:
+            await asyncio.to_thread(self._extractor.close)
+            self._extractor = None
+
+    @property
+    def client(self) -> HttpClient:
+        if self._client is None:
+            raise RuntimeError("use the Ingestor as `async with Ingestor(...) as ingestor`")
+        return self._client
+
+    def extractor(self) -> Extractor:
+        if self._extractor is None:
+            self._extractor = Extractor(self.settings.workers, self.settings.page_time_limit)
+        return self._extractor
+
+    # Scheduling -----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start polling every feed at its interval (call from the running event loop)."""
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.scheduler.start()
+        for feed in self.feeds.values():
+            self._add_job(feed)
+
+    def _add_job(self, feed: FeedConfig) -> None:
+        assert self.scheduler is not None
+        seconds = feed.schedule_interval.total_seconds()
+        spread = min(seconds, self.settings.first_run_spread.total_seconds())
+        self.scheduler.add_job(
+            self._run,
+            "interval",
+            seconds=seconds,
+            jitter=max(1, int(seconds * self.settings.jitter)),
+            args=[feed.url],
+            id=feed.url,
+            name=feed.name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=int(self.settings.misfire_grace.total_seconds()),
+            next_run_time=datetime.now().astimezone() + timedelta(seconds=random.uniform(0, spread)),
+            replace_existing=True,
+        )
+
+    def set_feeds(self, feeds: Sequence[FeedConfig]) -> FeedChanges:
+        """Replace the feed list: jobs of new feeds are added, changed ones rescheduled, dropped ones removed."""
+        new = {f.url: f for f in feeds}
+        added = [u for u in new if u not in self.feeds]
+        removed = [u for u in self.feeds if u not in new]
+        changed = [u for u in new if u in self.feeds and not new[u].same_job(self.feeds[u])]
+        self.feeds = new
+        if self.scheduler is not None:
+            for url in removed:
+                self.scheduler.remove_job(url)
+            for url in added + changed:
+                self._add_job(new[url])
+        if added or changed or removed:
+            log.info("feeds.updated", added=len(added), changed=len(changed), removed=len(removed))
+        return FeedChanges(added, changed, removed)
+
+    def reload(self, path: Path) -> FeedChanges | None:
+        """Load the feeds file and apply it; a broken file is logged and the current feeds stay."""
+        try:
+            loaded = load_feeds(path)
+        except FeedsFileError as exc:
+            for error in exc.errors:
+                log.error("feeds.rejected", file=str(path), error=error)
+            return None
+        return self.set_feeds(loaded.feeds)
+
+    def watch(self, path: Path) -> None:
+        """Check `path` every `watch_every` and reload it when it changes."""
+        self._watched = (path, _mtime(path))
+        if self.scheduler is not None:
+            self.scheduler.add_job(
+                self.check_feeds_file,
+                "interval",
+                seconds=self.settings.watch_every.total_seconds(),
+                id=WATCH_JOB,
+                max_instances=1,
+                coalesce=True,
+                replace_existing=True,
+            )
+
+    def check_feeds_file(self) -> FeedChanges | None:
+        """Reload the watched feeds file if it changed since the last check."""
+        if self._watched is None:
+            return None
+        path, seen = self._watched
+        current = _mtime(path)
+        if current == seen:
+            return None
+        self._watched = (path, current)
+        return self.reload(path)
+
+    def job_ids(self) -> list[str]:
+        return sorted(j.id for j in self.scheduler.get_jobs() if j.id != WATCH_JOB) if self.scheduler else []
+
+    def job(self, url: str) -> Any:
+        return self.scheduler.get_job(url) if self.scheduler else None
+
+    async def _run(self, url: str) -> None:
+        feed = self.feeds.get(url)
+        if feed is not None:
+            await self.poll(feed)
+
+    # Polling --------------------------------------------------------------------------------------
+
+    async def poll_all(self, force: bool = True) -> list[FeedOutcome]:
+        """Poll every feed once, concurrently (a slow feed delays none of the others)."""
+        return list(await asyncio.gather(*(self.poll(f, force) for f in list(self.feeds.values()))))
+
+    async def poll(self, feed: FeedConfig, force: bool = False) -> FeedOutcome:
+        """Poll one feed; complete, record and hand on its new entries. Never raises for a feed's problems."""
+        try:
+            result = await poll_feed(feed, self.client, self.store, self.settings.poll, force=force)
+            docs = result.new
+            if feed.full_text and docs:
+                extractor = self.extractor()
+                docs = list(await asyncio.gather(*(complete(d, self.client, extractor) for d in docs)))
+            for doc in docs:
+                await asyncio.to_thread(self._deliver, doc)
+            return FeedOutcome(result, docs)
+        except Exception as exc:  # a stage boundary: one feed's surprise must not stop the others
+            log.exception("feed.crashed", feed=feed.name, url=feed.url, error=str(exc))
+            return FeedOutcome(PollResult(feed, FeedState(name=feed.name), error=f"internal error: {exc}"), [])
+
+    def _deliver(self, doc: Document) -> None:
+        if self.recorder is not None:
+            try:
+                self.recorder.write(doc)
+            except OSError as exc:
+                log.error("document.record_failed", doc_id=doc.id, url=doc.url, error=str(exc))
+        try:
+            self.on_document(doc)
+        except Exception as exc:  # a stage boundary: the next Document must still be handed on
+            log.exception("document.failed", doc_id=doc.id, url=doc.url, feed=doc.source, error=str(exc))
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime_ns / 1e9
+    except OSError:
+        return None

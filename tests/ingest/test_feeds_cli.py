@@ -1,0 +1,121 @@
+"""`monitor feeds ...` through the real entry point (`python -m monitor`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.ingest.feedsfile import FeedConfig
+from monitor.ingest.http import HttpSettings
+from monitor.ingest.scheduler import Ingestor, IngestSettings
+from monitor.store import SQLiteStore
+from tests.conftest import ROOT, SEEDS
+from tests.httpserver import HttpServer, Reply, rss, seed_items, seed_page
+
+RSS = {"Content-Type": "application/rss+xml"}
+
+
+def monitor(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args], capture_output=True, text=True, cwd=cwd, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[HttpServer]:
+    with HttpServer() as s:
+        s.route("/feed.xml", Reply(200, RSS, rss(seed_items(s.url(""), SEEDS)).encode()))
+        for path in SEEDS.glob("*.txt"):
+            s.route(f"/articles/{path.stem}.html", Reply(200, {"Content-Type": "text/html"}, seed_page(path)))
+        s.route("/broken.xml", Reply(500))
+        yield s
+
+
+def test_check_accepts_the_example() -> None:
+    out = monitor("feeds", "check", "deploy/feeds.example.yaml")
+    assert out.returncode == 0 and out.stdout.startswith("ok: 7 feed(s)")
+
+
+def test_check_reports_errors_with_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text("feeds:\n  - url: https://a.example.org/rss\n    interval: sometimes\n", encoding="utf-8")
+    out = monitor("feeds", "check", str(path))
+    assert out.returncode == 2
+    assert out.stderr.splitlines()[0].startswith(f"{path}:3: 'interval' must be a duration")
+    assert "Traceback" not in out.stderr
+
+
+def test_check_of_a_missing_file_is_one_line(tmp_path: Path) -> None:
+    out = monitor("feeds", "check", str(tmp_path / "none.yaml"))
+    assert out.returncode == 2 and "cannot read file" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_poll_shows_entries_new_and_extracted_length(server: HttpServer) -> None:
+    out = monitor("feeds", "poll", "--allow-private", server.url("/feed.xml"))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[-1] == "5 entries, 5 new, HTTP 200"
+    assert all(line.startswith("new ") and " page " in line for line in lines[:-1])
+    records = [
+        json.loads(x)
+        for x in monitor(
+            "feeds", "poll", "--allow-private", "--format", "json", server.url("/feed.xml")
+        ).stdout.splitlines()
+    ]
+    assert len(records) == 5 and all(r["content_from"] == "page" and r["chars"] > 1000 for r in records)
+
+
+def test_poll_refuses_private_addresses_unless_allowed(server: HttpServer) -> None:
+    out = monitor("feeds", "poll", server.url("/feed.xml"))
+    assert out.returncode == 1
+    assert out.stderr.splitlines()[-1].startswith(f"error: {server.url('/feed.xml')}: refused")
+    assert "Traceback" not in out.stderr
+
+
+def test_poll_of_a_failing_feed_is_one_line(server: HttpServer) -> None:
+    out = monitor("feeds", "poll", "--allow-private", server.url("/broken.xml"))
+    assert out.returncode == 1 and out.stderr.splitlines()[-1] == f"error: {server.url('/broken.xml')}: HTTP 500"
+    assert monitor("feeds", "poll", "not a url").returncode == 2
+
+
+def test_status_lists_each_feed_from_the_store(server: HttpServer, tmp_path: Path) -> None:
+    db = tmp_path / "monitor.db"
+    feeds = [
+        FeedConfig(url=server.url("/feed.xml"), name="Seeds", full_text=False),
+        FeedConfig(url=server.url("/broken.xml"), name="Broken", full_text=False),
+    ]
+
+    async def run() -> None:
+        http = HttpSettings(allow_networks=("127.0.0.0/8",))
+        async with Ingestor(feeds, SQLiteStore(db), IngestSettings(http=http), lambda d: None) as ingestor:
+            await ingestor.poll_all()
+            await ingestor.poll_all()
+
+    asyncio.run(run())
+    out = monitor("feeds", "status", "--store", f"sqlite:{db}")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["feed", "last", "success", "failures", "backoff", "per", "day", "last", "error"]
+    broken = next(line for line in lines if line.startswith("Broken"))
+    seeds = next(line for line in lines if line.startswith("Seeds"))
+    assert "never" in broken and " 2 " in broken and "HTTP 500" in broken
+    assert "never" not in seeds and seeds.split()[3] == "0"
+    data = {
+        r["name"]: r
+        for r in map(
+            json.loads, monitor("feeds", "status", "--store", f"sqlite:{db}", "--format", "json").stdout.splitlines()
+        )
+    }
+    assert data["Broken"]["failures"] == 2 and data["Broken"]["backoff"] > 0
+    assert data["Seeds"]["entries_per_day"] > 0 and data["Seeds"]["etag"] is None
+
+
+def test_help_has_examples() -> None:
+    out = monitor("feeds", "--help")
+    assert out.returncode == 0 and "monitor feeds poll" in out.stdout

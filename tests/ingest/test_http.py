@@ -1,0 +1,177 @@
+"""The HTTP client against a real server on 127.0.0.1: redirects, gzip, caps, timeouts, SSRF guard."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Iterator
+
+import pytest
+
+from monitor import __version__
+from monitor.ingest.http import BlockedAddressError, FetchError, HttpClient, HttpSettings, is_forbidden
+from tests.httpserver import HttpServer, Reply
+
+LOOPBACK = ("127.0.0.0/8",)
+
+
+@pytest.fixture
+def server() -> Iterator[HttpServer]:
+    with HttpServer() as s:
+        yield s
+
+
+def fetch(url: str, headers: dict[str, str] | None = None, **settings: object) -> object:
+    async def run() -> object:
+        async with HttpClient(HttpSettings(allow_networks=LOOPBACK, **settings)) as client:  # type: ignore[arg-type]
+            return await client.fetch(url, headers)
+
+    return asyncio.run(run())
+
+
+def test_user_agent_names_the_product_and_version(server: HttpServer) -> None:
+    url = server.route("/a", Reply(body=b"ok"))
+    result = fetch(url)
+    assert result.status == 200 and result.body == b"ok"  # type: ignore[attr-defined]
+    agent = server.seen("/a")[0].headers["user-agent"]
+    assert agent.startswith(f"monitor/{__version__}")
+
+
+def test_gzip_body_is_decoded(server: HttpServer) -> None:
+    url = server.route("/g", Reply(body=b"<rss>" + b"x" * 5000 + b"</rss>", gzip=True))
+    result = fetch(url)
+    assert result.body == b"<rss>" + b"x" * 5000 + b"</rss>"  # type: ignore[attr-defined]
+    assert "gzip" in server.seen("/g")[0].headers["accept-encoding"]
+
+
+def test_redirects_are_followed_up_to_the_limit(server: HttpServer) -> None:
+    server.route("/r1", Reply(301, {"Location": "/r2"}))
+    server.route("/r2", Reply(302, {"Location": server.url("/end")}))
+    server.route("/end", Reply(body=b"landed"))
+    result = fetch(server.url("/r1"))
+    assert result.body == b"landed" and result.redirects == 2  # type: ignore[attr-defined]
+    assert result.url == server.url("/end")  # type: ignore[attr-defined]
+    with pytest.raises(FetchError, match="more than 1 redirects"):
+        fetch(server.url("/r1"), max_redirects=1)
+
+
+def test_redirect_loop_stops(server: HttpServer) -> None:
+    server.route("/loop", Reply(302, {"Location": "/loop"}))
+    with pytest.raises(FetchError, match="redirects"):
+        fetch(server.url("/loop"))
+
+
+def test_oversize_body_is_cut_at_the_cap_while_streaming(server: HttpServer) -> None:
+    cap = 64 * 1024
+    # Declares far more than it sends, then never finishes: only a client that stops at the cap returns.
+    url = server.route("/big", Reply(body=b"a" * (4 * cap), length=1000 * cap, chunk=8192, then_hang=True))
+    result = fetch(url, max_bytes=cap, timeout=30.0)
+    assert result.truncated  # type: ignore[attr-defined]
+    assert len(result.body) == cap  # type: ignore[attr-defined]
+
+
+def test_body_at_the_cap_is_whole(server: HttpServer) -> None:
+    url = server.route("/exact", Reply(body=b"b" * 1000))
+    result = fetch(url, max_bytes=1000)
+    assert not result.truncated and len(result.body) == 1000  # type: ignore[attr-defined]
+
+
+def test_a_server_that_never_answers_times_out(server: HttpServer) -> None:
+    url = server.route("/hang", Reply(hang=True))
+    with pytest.raises(FetchError, match="timed out"):
+        fetch(url, timeout=0.5)
+
+
+def test_statuses_are_returned_not_raised(server: HttpServer) -> None:
+    url = server.route("/gone", Reply(410, body=b"gone"))
+    assert fetch(url).status == 410  # type: ignore[attr-defined]
+
+
+def test_connection_refused_is_a_fetch_error() -> None:
+    with HttpServer() as closed:
+        url = closed.url("/x")
+    with pytest.raises(FetchError, match=r"127\.0\.0\.1"):
+        fetch(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/",
+        "http://localhost:9/",
+        "http://10.1.2.3/",
+        "http://192.168.0.1/",
+        "http://172.16.5.4/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:9/",
+        "http://[fe80::1]/",
+        "http://0.0.0.0/",
+        "http://[::ffff:127.0.0.1]/",
+    ],
+)
+def test_ssrf_guard_refuses_internal_addresses_by_default(url: str) -> None:
+    async def run() -> None:
+        async with HttpClient(HttpSettings()) as client:
+            await client.fetch(url)
+
+    with pytest.raises(BlockedAddressError, match="non-public address"):
+        asyncio.run(run())
+
+
+def test_ssrf_guard_checks_every_redirect(server: HttpServer) -> None:
+    server.route("/to-metadata", Reply(302, {"Location": "http://169.254.169.254/latest/meta-data/"}))
+    server.route("/to-private", Reply(301, {"Location": "http://10.0.0.7/admin"}))
+    with pytest.raises(BlockedAddressError, match=r"169\.254\.169\.254"):
+        fetch(server.url("/to-metadata"))
+    with pytest.raises(BlockedAddressError, match=r"10\.0\.0\.7"):
+        fetch(server.url("/to-private"))
+
+
+def test_ssrf_guard_resolves_names_before_checking(server: HttpServer) -> None:
+    url = server.route("/n", Reply(body=b"named"))
+    # "localhost" is a name, not an address: refused only once DNS says where it points.
+    with pytest.raises(BlockedAddressError, match="localhost resolves to"):
+        asyncio.run(_fetch_default(server.url("/n", host="localhost")))
+    assert fetch(server.url("/n", host="localhost")).body == b"named"  # type: ignore[attr-defined]
+    assert server.seen("/n")[0].headers["host"] == f"localhost:{server.port}"
+    assert url
+
+
+async def _fetch_default(url: str) -> None:
+    async with HttpClient(HttpSettings()) as client:
+        await client.fetch(url)
+
+
+def test_public_addresses_are_allowed() -> None:
+    assert not is_forbidden(ipaddress.ip_address("93.184.216.34"))
+    assert is_forbidden(ipaddress.ip_address("127.0.0.1"))
+    assert not is_forbidden(ipaddress.ip_address("127.0.0.1"), (ipaddress.ip_network("127.0.0.0/8"),))
+
+
+def test_per_host_limit_bounds_concurrent_requests(server: HttpServer) -> None:
+    active = 0
+    peak = 0
+    import threading
+
+    lock = threading.Lock()
+    gate = threading.Event()
+
+    def slow(_: object) -> Reply:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        gate.wait(0.2)
+        with lock:
+            active -= 1
+        return Reply(body=b"x")
+
+    server.route("/slow", slow)
+
+    async def run() -> None:
+        async with HttpClient(HttpSettings(allow_networks=LOOPBACK, per_host=2)) as client:
+            await asyncio.gather(*(client.fetch(server.url("/slow")) for _ in range(6)))
+
+    asyncio.run(run())
+    assert len(server.seen("/slow")) == 6
+    assert peak <= 2

@@ -1,0 +1,179 @@
+"""The Ingestor: every feed once, scheduled jobs, feeds file reloads, recording, one bad feed delaying none."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import textwrap
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from monitor.document import Document
+from monitor.ingest.feedsfile import FeedConfig, load_feeds
+from monitor.ingest.http import HttpSettings
+from monitor.ingest.scheduler import Ingestor, IngestSettings
+from monitor.store import SQLiteStore
+from tests.conftest import SEEDS
+from tests.httpserver import HttpServer, Reply, rss, seed_items, seed_page
+
+RSS = {"Content-Type": "application/rss+xml"}
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def settings(**extra: object) -> IngestSettings:
+    http = HttpSettings(allow_networks=("127.0.0.0/8",), timeout=float(extra.pop("timeout", 10.0)))  # type: ignore[arg-type]
+    return IngestSettings(http=http, workers=1, first_run_spread=timedelta(0), **extra)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def server() -> Iterator[HttpServer]:
+    with HttpServer() as s:
+        s.route("/feed.xml", Reply(200, RSS, rss(seed_items(s.url(""), SEEDS)).encode()))
+        for path in SEEDS.glob("*.txt"):
+            s.route(f"/articles/{path.stem}.html", Reply(200, HTML, seed_page(path)))
+        yield s
+
+
+def feed(url: str, name: str, **options: object) -> FeedConfig:
+    return FeedConfig(url=url, name=name, **options)  # type: ignore[arg-type]
+
+
+def test_poll_all_completes_records_and_hands_on_new_documents(server: HttpServer, tmp_path: Path) -> None:
+    got: list[Document] = []
+    store = SQLiteStore(":memory:")
+
+    async def run() -> None:
+        async with Ingestor(
+            [feed(server.url("/feed.xml"), "Seeds")], store, settings(record_dir=tmp_path), got.append
+        ) as ing:
+            (first,) = await ing.poll_all()
+            assert len(first.documents) == 5
+            (second,) = await ing.poll_all()
+            assert second.documents == []
+
+    asyncio.run(run())
+    assert len(got) == 5 and all(d.content_from == "page" and d.source == "Seeds" for d in got)
+    assert all("Macron" in d.text or "Russia" in d.text for d in got)
+    (day,) = list(tmp_path.glob("*.jsonl"))
+    assert [Document.from_record(json.loads(x)) for x in day.read_text(encoding="utf-8").splitlines()] == got
+
+
+def test_a_feed_that_never_answers_delays_no_other(server: HttpServer) -> None:
+    hang = server.route("/hang.xml", Reply(hang=True))
+    broken = server.route("/broken.xml", Reply(500))
+    delivered: list[bool] = []
+    with capture_logs() as logs:
+
+        def on_document(doc: Document) -> None:
+            # Each Document must arrive while the hung feed is still waiting for its answer.
+            delivered.append(any(e["event"] == "feed.failed" and e["url"] == hang for e in logs))
+
+        async def run() -> list[str | None]:
+            feeds = [feed(hang, "Hang", full_text=False), feed(server.url("/feed.xml"), "Good", full_text=False)]
+            feeds.append(feed(broken, "Broken", full_text=False))
+            async with Ingestor(feeds, SQLiteStore(":memory:"), settings(timeout=3.0), on_document) as ing:
+                return [o.poll.error for o in await ing.poll_all()]
+
+        errors = asyncio.run(run())
+    assert delivered == [False] * 5
+    assert errors[0] is not None and "timed out" in errors[0]
+    assert errors[1] is None and errors[2] == "HTTP 500"
+
+
+def test_a_failing_on_document_does_not_stop_the_others(server: HttpServer) -> None:
+    seen: list[str] = []
+
+    def on_document(doc: Document) -> None:
+        seen.append(doc.id)
+        if len(seen) == 1:
+            raise RuntimeError("pipeline hiccup")
+
+    async def run() -> None:
+        async with Ingestor(
+            [feed(server.url("/feed.xml"), "S", full_text=False)], SQLiteStore(":memory:"), settings(), on_document
+        ) as ing:
+            await ing.poll_all()
+
+    with capture_logs() as logs:
+        asyncio.run(run())
+    assert len(seen) == 5
+    assert any(e["event"] == "document.failed" and e["error"] == "pipeline hiccup" for e in logs)
+
+
+def write_feeds(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def test_jobs_follow_the_feeds_file(server: HttpServer, tmp_path: Path) -> None:
+    path = write_feeds(
+        tmp_path / "feeds.yaml",
+        f"""
+        feeds:
+          - url: {server.url("/feed.xml")}
+            interval: 5m
+          - url: {server.url("/other.xml")}
+            interval: auto
+            min_interval: 2m
+        """,
+    )
+
+    async def run() -> None:
+        async with Ingestor(load_feeds(path).feeds, SQLiteStore(":memory:"), settings(), lambda d: None) as ing:
+            ing.start()
+            ing.watch(path)
+            assert ing.job_ids() == sorted([server.url("/feed.xml"), server.url("/other.xml")])
+            job = ing.job(server.url("/feed.xml"))
+            assert job.max_instances == 1 and job.coalesce and job.misfire_grace_time == 60
+            assert job.trigger.interval == timedelta(minutes=5) and job.trigger.jitter == 30
+            assert ing.job(server.url("/other.xml")).trigger.interval == timedelta(minutes=2)
+            assert ing.check_feeds_file() is None  # unchanged
+            write_feeds(
+                path,
+                f"""
+                feeds:
+                  - url: {server.url("/feed.xml")}
+                    interval: 10m
+                  - url: {server.url("/third.xml")}
+                """,
+            )
+            changes = ing.check_feeds_file()
+            assert changes is not None
+            assert changes.added == [server.url("/third.xml")] and changes.removed == [server.url("/other.xml")]
+            assert changes.changed == [server.url("/feed.xml")]
+            assert ing.job_ids() == sorted([server.url("/feed.xml"), server.url("/third.xml")])
+            assert ing.job(server.url("/feed.xml")).trigger.interval == timedelta(minutes=10)
+            # A broken edit is refused whole: the jobs in force stay.
+            write_feeds(path, "feeds:\n  - url: nope\n")
+            with capture_logs() as logs:
+                assert ing.check_feeds_file() is None
+            assert ing.job_ids() == sorted([server.url("/feed.xml"), server.url("/third.xml")])
+            assert any(e["event"] == "feeds.rejected" and f"{path}:2:" in e["error"] for e in logs)
+
+    asyncio.run(run())
+
+
+def test_scheduled_job_polls_the_feed(server: HttpServer) -> None:
+    async def run() -> list[Document]:
+        got: list[Document] = []
+        done = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def on_document(doc: Document) -> None:
+            got.append(doc)
+            if len(got) == 5:
+                loop.call_soon_threadsafe(done.set)
+
+        async with Ingestor(
+            [feed(server.url("/feed.xml"), "S", full_text=False)], SQLiteStore(":memory:"), settings(), on_document
+        ) as ing:
+            ing.start()
+            await asyncio.wait_for(done.wait(), 30)
+        return got
+
+    assert len(asyncio.run(run())) == 5
+    assert len(server.seen("/feed.xml")) >= 1
