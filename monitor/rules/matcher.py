@@ -9,6 +9,7 @@ it out, for `any` every child's terms are needed (the presearch of Lucene Monito
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,6 +77,12 @@ class _CTerm:
         found = [(self.tid, h) for h in hits.get(self.tid, ()) if h[0] in fields]
         return found or None
 
+    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
+        found = hits.get(self.tid)
+        if not found:
+            return False
+        return len(fields) == len(FIELDS) or any(h[0] in fields for h in found)
+
 
 class _CAll:
     __slots__ = ("children",)
@@ -92,6 +99,9 @@ class _CAll:
             out.extend(got)
         return out
 
+    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
+        return all(child.holds(hits, fields) for child in self.children)
+
 
 class _CAny:
     __slots__ = ("children",)
@@ -107,6 +117,9 @@ class _CAny:
                 out = got if out is None else out + got
         return out
 
+    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
+        return any(child.holds(hits, fields) for child in self.children)
+
 
 class _CNot:
     __slots__ = ("child",)
@@ -116,6 +129,9 @@ class _CNot:
 
     def eval(self, hits: HitTable, fields: tuple[int, ...]) -> Found | None:
         return None if self.child.eval(hits, fields) is not None else []
+
+    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
+        return not self.child.holds(hits, fields)
 
 
 class _CAtLeast:
@@ -135,6 +151,15 @@ class _CAtLeast:
                 out.extend(got)
         return out if held >= self.count else None
 
+    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
+        held = 0
+        for child in self.children:
+            if child.holds(hits, fields):
+                held += 1
+                if held >= self.count:
+                    return True
+        return False
+
 
 class _CCount:
     __slots__ = ("minimum", "tids")
@@ -147,6 +172,9 @@ class _CCount:
         found = [(t, h) for t in self.tids for h in hits.get(t, ()) if h[0] in fields]
         return found if len(found) >= self.minimum else None
 
+    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
+        return sum(1 for t in self.tids for h in hits.get(t, ()) if h[0] in fields) >= self.minimum
+
 
 class _CField:
     __slots__ = ("child", "field")
@@ -157,6 +185,9 @@ class _CField:
 
     def eval(self, hits: HitTable, fields: tuple[int, ...]) -> Found | None:
         return self.child.eval(hits, self.field)
+
+    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
+        return self.child.holds(hits, self.field)
 
 
 class _CNear:
@@ -183,6 +214,9 @@ class _CNear:
                 if chosen is not None:
                     return chosen
         return None
+
+    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
+        return self.eval(hits, fields) is not None
 
     def _ordered(self, lists: list[Found]) -> Found | None:
         for anchor in lists[0]:
@@ -240,6 +274,7 @@ class _KeyTarget:
     key_words: int
     rest: tuple[tuple[str, bool], ...]
     cased: tuple[tuple[str, bool], ...] | None
+    simple: bool  # no words after the key and no case check: the key alone is the hit
 
 
 def term_variants(text: str, casefold: bool = True) -> list[list[tuple[str, bool]]]:
@@ -364,11 +399,13 @@ class Matcher:
         for i, variant in enumerate(term_variants(term.text)):
             key, key_words = _key_of(variant)
             self._max_words = max(self._max_words, len(variant))
+            rest = tuple(variant[key_words:])
             target = _KeyTarget(
                 tid,
                 key_words,
-                tuple(variant[key_words:]),
+                rest,
                 tuple(cased[i]) if cased is not None else None,
+                simple=not rest and cased is None,
             )
             self._keys.setdefault(key, []).append(target)
         return tid
@@ -421,7 +458,8 @@ class Matcher:
         matches = []
         for index in sorted(candidates):
             compiled = self._compiled[index]
-            if not passes_filters(compiled.rule, doc, now):
+            # A cheap yes/no first: most candidates fail, and only a match needs its hits.
+            if not compiled.node.holds(hits, compiled.fields) or not passes_filters(compiled.rule, doc, now):
                 continue
             found = compiled.node.eval(hits, compiled.fields)
             if found is not None:
@@ -430,22 +468,35 @@ class Matcher:
 
     def _scan(self, field: int, stream: WordStream, hits: HitTable) -> None:
         if self._keys and stream.words:
-            seen: set[tuple[int, int, int]] = set()
             entries = stream.entry_words
+            starts = stream.entry_starts
+            first_of, last_of = stream.entry_first, stream.entry_last
+            # Only the extra segments of hyphenated compounds repeat words: only their hits need deduping.
+            main = len(stream.words)
+            seen: set[tuple[int, int, int]] = set()
             for end, (key_len, targets) in self._automaton.iter(stream.stream):
-                entry = stream.entry_at(end - key_len + 2)
+                entry = bisect_left(starts, end - key_len + 2)
                 for target in targets:
-                    last_entry = entry + target.key_words + len(target.rest) - 1
-                    if target.rest and not _words_match(
-                        entries[entry + target.key_words : last_entry + 1], target.rest
-                    ):
-                        continue
-                    first, last = stream.entry_first[entry], stream.entry_last[last_entry]
-                    if target.cased is not None and not _cased_match(stream, first, last, target.cased):
-                        continue
-                    if (target.tid, first, last) not in seen:
+                    if target.simple:
+                        first, last = first_of[entry], last_of[entry + target.key_words - 1]
+                    else:
+                        last_entry = entry + target.key_words + len(target.rest) - 1
+                        if target.rest and not _words_match(
+                            entries[entry + target.key_words : last_entry + 1], target.rest
+                        ):
+                            continue
+                        first, last = first_of[entry], last_of[last_entry]
+                        if target.cased is not None and not _cased_match(stream, first, last, target.cased):
+                            continue
+                    if entry >= main:
+                        if (target.tid, first, last) in seen:
+                            continue
                         seen.add((target.tid, first, last))
-                        hits.setdefault(target.tid, []).append((field, first, last, -1, -1))
+                    found = hits.get(target.tid)
+                    if found is None:
+                        hits[target.tid] = [(field, first, last, -1, -1)]
+                    else:
+                        found.append((field, first, last, -1, -1))
         for regex_set, tids in self._regex_sets:
             for i in regex_set.Match(stream.text) or ():  # type: ignore[attr-defined]
                 tid = tids[i]

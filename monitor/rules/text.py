@@ -55,10 +55,33 @@ def _fold_char(char: str, casefold: bool) -> str:
     return folded
 
 
+# str.translate tables (ASCII capitals, and every character folded so far whose fold is one
+# character long: nearly all, accented letters and typographic quotes). Filled as characters are seen.
+_TABLES: dict[bool, dict[int, str]] = {True: {c: chr(c).lower() for c in range(65, 91)}, False: {}}
+
+
+def _table_for(text: str, casefold: bool) -> dict[int, str] | None:
+    """A translate table covering every non-ASCII character of `text`, or None when some
+    character folds to zero or several characters (a ligature, a combining mark)."""
+    table = _TABLES[casefold]
+    for char in set(text):
+        code = ord(char)
+        if code < 128 or code in table:
+            continue
+        folded = _fold_char(char, casefold)
+        if len(folded) != 1:
+            return None
+        table[code] = folded
+    return table
+
+
 def fold(text: str, casefold: bool = True) -> str:
     """Return `text` NFKC/NFKD-folded, accents and (by default) case removed, quotes made ASCII."""
     if text.isascii():
         return text.lower() if casefold else text
+    table = _table_for(text, casefold)
+    if table is not None:
+        return text.translate(table)
     return "".join(_fold_char(c, casefold) for c in text)
 
 
@@ -69,9 +92,10 @@ def fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
     """
     if text.isascii():
         return text.lower(), None
+    table = _table_for(text, True)
+    if table is not None:
+        return text.translate(table), None
     pieces = [_fold_char(c, True) for c in text]
-    if all(len(p) == 1 for p in pieces):
-        return "".join(pieces), None
     offsets = [i for i, piece in enumerate(pieces) for _ in piece]
     return "".join(pieces), offsets
 
@@ -129,10 +153,6 @@ class WordStream:
             entry_first=entry_first,
             entry_last=entry_last,
         )
-
-    def entry_at(self, position: int) -> int:
-        """The entry whose word starts at `position` in the stream."""
-        return bisect_left(self.entry_starts, position)
 
     def word_spans(self) -> list[tuple[int, int]]:
         """Character span of every word in the original text (computed on first use)."""
