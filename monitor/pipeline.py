@@ -5,6 +5,7 @@ Replay runs it on files with a throwaway store; the service runs it on what it p
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -48,9 +49,15 @@ class Pipeline:
         self.seen_ttl = seen_ttl
         self.default_realert = default_realert
 
-    def process(self, doc: Document) -> Processed:
+    def process(self, doc: Document, attempt: str | None = None) -> Processed:
+        """Run the stages on one Document.
+
+        `attempt` names one hand-off of the document: pass the same value when retrying after a
+        store failure part-way, so that the document's own marks do not make it a duplicate.
+        """
         matcher = self.matcher  # one matcher for the whole document, even if a reload swaps it
-        new = self.store.claim([item_keys(doc)], self.seen_ttl)[0]
+        owner = attempt or uuid.uuid4().hex
+        new = self.store.claim([item_keys(doc)], self.seen_ttl, owners=[owner])[0]
         matches = matcher.match(doc)
         if not new:
             return Processed(doc, matches, True, None, decide(self.store, matches, doc, None))

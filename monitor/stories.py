@@ -181,7 +181,8 @@ def decide(
         new_id = alert_id(rule, story.story_id, doc.id)
         window = match.rule.alert.realert or default_realert
         parent = store.mark_alert(rule, story.story_id, new_id, window)
-        if parent is None:
+        # Our own mark (this document retried after a failure) is still a new alert.
+        if parent is None or parent == new_id:
             decisions.append(AlertDecision("new", rule, doc.id, story.story_id, new_id))
         else:
             decisions.append(AlertDecision("follow-up", rule, doc.id, story.story_id, new_id, parent))

@@ -118,3 +118,17 @@ def test_the_same_article_by_another_road_is_suppressed(store: Store) -> None:
 def test_item_keys_text_first_then_url() -> None:
     keys = item_keys(Document(id="x", title="T", text="Body", url="https://example.org/a"))
     assert keys[0].startswith("text:") and keys[1] == "url:https://example.org/a"
+
+
+def test_a_retried_document_keeps_its_decisions(store: Store) -> None:
+    pipeline = Pipeline(Matcher(load_rules(RULES).rules), store)
+    doc = seed("003_cc65a377a44d1016.txt", url="https://example.org/3")
+    first = pipeline.process(doc, attempt="hand-off-1")
+    # The store failed after some of the marks were made; the service retries the same hand-off.
+    again = pipeline.process(doc, attempt="hand-off-1")
+    assert not again.duplicate
+    assert [(d.rule, d.decision, d.alert_id) for d in again.decisions] == [
+        (d.rule, d.decision, d.alert_id) for d in first.decisions
+    ]
+    # Another hand-off of the same article is a duplicate.
+    assert pipeline.process(doc, attempt="hand-off-2").duplicate

@@ -51,11 +51,18 @@ class Store(Protocol):
 
     # Seen items --------------------------------------------------------------------------------
 
-    def claim(self, items: Sequence[Sequence[str]], ttl: timedelta = DEFAULT_SEEN_TTL) -> list[bool]:
+    def claim(
+        self,
+        items: Sequence[Sequence[str]],
+        ttl: timedelta = DEFAULT_SEEN_TTL,
+        owners: Sequence[str] | None = None,
+    ) -> list[bool]:
         """For each item (its keys, the first one deciding), mark it seen; True if it was new.
 
         An item is new when none of its keys was seen before. When several processes claim
-        the same first key at once, exactly one of them gets True.
+        the same first key at once, exactly one of them gets True. With `owners` (one per
+        item, e.g. the document id), a key already marked by the same owner counts as unseen,
+        so that retrying an item after a failure part-way finds it new again.
         """
         ...
 

@@ -85,28 +85,34 @@ class RedisStore:
     def close(self) -> None:
         self.client.close()
 
-    def claim(self, items: Sequence[Sequence[str]], ttl: timedelta = DEFAULT_SEEN_TTL) -> list[bool]:
+    def claim(
+        self,
+        items: Sequence[Sequence[str]],
+        ttl: timedelta = DEFAULT_SEEN_TTL,
+        owners: Sequence[str] | None = None,
+    ) -> list[bool]:
         ms = _ms(ttl)
+        marks = owners or ["1"] * len(items)
         try:
             pipe = self.client.pipeline(transaction=False)
-            for keys in items:
+            for keys, owner in zip(items, marks, strict=True):
                 first, *others = [self.keys.seen(k) for k in keys]
-                # One EXISTS per key: on Redis Cluster a multi-key EXISTS must stay in one slot.
+                # One command per key: on Redis Cluster a multi-key command must stay in one slot.
                 for key in others:
-                    pipe.exists(key)
-                pipe.set(first, 1, nx=True, px=ms)
+                    pipe.get(key)
+                pipe.set(first, owner, nx=True, px=ms, get=True)
                 for key in others:
-                    pipe.set(key, 1, px=ms)
+                    pipe.set(key, owner, px=ms)
             replies = pipe.execute()
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
         results: list[bool] = []
         position = 0
-        for keys in items:
+        for keys, owner in zip(items, marks, strict=True):
             extra = len(keys) - 1
-            existed = any(replies[position : position + extra])
-            won = replies[position + extra]
-            results.append(bool(won) and not existed)
+            previous = replies[position : position + extra + 1]
+            mine = owners is not None
+            results.append(all(p is None or (mine and _text(p) == owner) for p in previous))
             position += 2 * extra + 1
         return results
 

@@ -16,7 +16,7 @@ from monitor.store.base import DEFAULT_SEEN_TTL, DeadLetter, OutboxEntry, StoreE
 from monitor.store.keys import digest
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, owner TEXT, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS feed_state (feed TEXT PRIMARY KEY, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS story_band (
     band TEXT NOT NULL, story TEXT NOT NULL, expires REAL NOT NULL, PRIMARY KEY (band, story)
@@ -98,22 +98,30 @@ class SQLiteStore:
         with self._lock:
             self._db.close()
 
-    def claim(self, items: Sequence[Sequence[str]], ttl: timedelta = DEFAULT_SEEN_TTL) -> list[bool]:
+    def claim(
+        self,
+        items: Sequence[Sequence[str]],
+        ttl: timedelta = DEFAULT_SEEN_TTL,
+        owners: Sequence[str] | None = None,
+    ) -> list[bool]:
         now = time.time()
         expires = now + ttl.total_seconds()
         results = []
         with self._write() as db:
-            for keys in items:
+            for index, keys in enumerate(items):
+                owner = owners[index] if owners is not None else None
                 hashed = [digest(k) for k in keys]
                 marks = ",".join("?" * len(hashed))
+                # A key marked by this same owner (a retry of the same item) does not count as seen.
                 live = db.execute(
-                    f"SELECT COUNT(*) FROM seen WHERE key IN ({marks}) AND expires > ?",
-                    (*hashed, now),
+                    f"SELECT COUNT(*) FROM seen WHERE key IN ({marks}) AND expires > ? "
+                    "AND (owner IS NULL OR ? IS NULL OR owner != ?)",
+                    (*hashed, now, owner, owner),
                 ).fetchone()[0]
                 db.executemany(
-                    "INSERT INTO seen (key, expires) VALUES (?, ?) "
+                    "INSERT INTO seen (key, owner, expires) VALUES (?, ?, ?) "
                     "ON CONFLICT(key) DO UPDATE SET expires = excluded.expires",
-                    [(k, expires) for k in hashed],
+                    [(k, owner, expires) for k in hashed],
                 )
                 results.append(live == 0)
         return results

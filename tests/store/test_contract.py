@@ -41,6 +41,15 @@ def test_an_item_is_new_only_when_none_of_its_keys_was_seen(store: Store) -> Non
     assert store.claim([["url-2"]]) == [False]
 
 
+def test_a_retried_item_is_new_again_for_its_owner_only(store: Store) -> None:
+    assert store.claim([["url-9", "guid-9"]], owners=["doc-9"]) == [True]
+    # The same document retried after a failure part-way: still new for it ...
+    assert store.claim([["url-9", "guid-9"]], owners=["doc-9"]) == [True]
+    # ... but seen for anything else that reaches the same keys.
+    assert store.claim([["url-9", "guid-9"]], owners=["other"]) == [False]
+    assert store.claim([["guid-9"]]) == [False]
+
+
 def test_claim_batches_many_items_in_one_call(store: Store) -> None:
     items = [[f"u{i}", f"g{i}"] for i in range(50)]
     assert store.claim(items) == [True] * 50
