@@ -58,46 +58,77 @@ def _fold_char(char: str, casefold: bool) -> str:
 # str.translate tables (ASCII capitals, and every character folded so far whose fold is one
 # character long: nearly all, accented letters and typographic quotes). Filled as characters are seen.
 _TABLES: dict[bool, dict[int, str]] = {True: {c: chr(c).lower() for c in range(65, 91)}, False: {}}
+# Characters whose fold is not exactly one character ("…" -> "...", "ß" -> "ss", a combining mark -> "").
+_RESIZED: dict[bool, set[int]] = {True: set(), False: set()}
 
 
-def _table_for(text: str, casefold: bool) -> dict[int, str] | None:
-    """A translate table covering every non-ASCII character of `text`, or None when some
-    character folds to zero or several characters (a ligature, a combining mark)."""
-    table = _TABLES[casefold]
+def _table_for(text: str, casefold: bool) -> tuple[dict[int, str], bool]:
+    """A str.translate table covering every character of `text`, and whether folding with it
+    moves characters (some fold to zero or several characters)."""
+    table, resized = _TABLES[casefold], _RESIZED[casefold]
+    moved = False
     for char in set(text):
         code = ord(char)
-        if code < 128 or code in table:
+        if code < 128:
             continue
-        folded = _fold_char(char, casefold)
-        if len(folded) != 1:
-            return None
-        table[code] = folded
-    return table
+        if code not in table:
+            folded = _fold_char(char, casefold)
+            table[code] = folded
+            if len(folded) != 1:
+                resized.add(code)
+        moved = moved or code in resized
+    return table, moved
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold_runs(text: str, casefold: bool) -> tuple[str, bool]:
+    """Fold `text`, whose non-ASCII characters are few: each run of them is replaced on its own,
+    and ASCII case is handled by one lower() (much faster than a per-character translate)."""
+    table = _TABLES[casefold]
+    moved = False
+
+    def replace(run: re.Match[str]) -> str:
+        nonlocal moved
+        chunk = run.group()
+        out = []
+        for char in chunk:
+            folded = table.get(ord(char))
+            if folded is None:
+                folded = table[ord(char)] = _fold_char(char, casefold)
+            out.append(folded)
+        joined = "".join(out)
+        moved = moved or len(joined) != len(chunk)
+        return joined
+
+    # lower() after folding: ASCII capitals; folded characters are already case-folded and
+    # none of them is one of the few whose lower() changes length.
+    folded = _NON_ASCII_RUN.sub(replace, text)
+    return (folded.lower() if casefold else folded), moved
 
 
 def fold(text: str, casefold: bool = True) -> str:
     """Return `text` NFKC/NFKD-folded, accents and (by default) case removed, quotes made ASCII."""
+    return fold_for_matching(text, casefold)[0]
+
+
+def fold_for_matching(text: str, casefold: bool = True) -> tuple[str, bool]:
+    """`fold(text)`, and whether folded positions differ from the text's (see `fold_offsets`)."""
     if text.isascii():
-        return text.lower() if casefold else text
-    table = _table_for(text, casefold)
-    if table is not None:
-        return text.translate(table)
-    return "".join(_fold_char(c, casefold) for c in text)
+        return (text.lower() if casefold else text), False
+    # Bytes beyond one per character: a cheap count of how much of the text is non-ASCII.
+    if len(text.encode("utf-8", "surrogatepass")) - len(text) < len(text) // 4:
+        return _fold_runs(text, casefold)
+    table, moved = _table_for(text, casefold)
+    translated = text.translate(table)
+    # The same lower() as _fold_runs, so that both ways give the same result for every character.
+    return (translated.lower() if casefold else translated), moved
 
 
-def fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
-    """Fold `text` for matching; also return, per folded character, its index in `text`.
-
-    The offset list is None when folding kept every character in place (the common case).
-    """
-    if text.isascii():
-        return text.lower(), None
-    table = _table_for(text, True)
-    if table is not None:
-        return text.translate(table), None
-    pieces = [_fold_char(c, True) for c in text]
-    offsets = [i for i, piece in enumerate(pieces) for _ in piece]
-    return "".join(pieces), offsets
+def fold_offsets(text: str) -> list[int]:
+    """For each character of `fold(text)`, the index in `text` of the character it came from."""
+    return [i for i, char in enumerate(text) for _ in _fold_char(char, True)]
 
 
 def words_of(text: str) -> list[str]:
@@ -116,7 +147,7 @@ class WordStream:
 
     text: str
     folded: str
-    offsets: list[int] | None
+    moved: bool  # folding moved characters: word spans need mapping back (computed on first use)
     words: list[str]
     stream: str
     entry_words: list[str]
@@ -127,7 +158,7 @@ class WordStream:
 
     @classmethod
     def build(cls, text: str, context: int) -> WordStream:
-        folded, offsets = fold_with_offsets(text)
+        folded, moved = fold_for_matching(text)
         if "-" in folded:
             found = _WORD_HYPHEN_RE.findall(folded)
             words = [w for w, _ in found]
@@ -145,7 +176,7 @@ class WordStream:
         return cls(
             text=text,
             folded=folded,
-            offsets=offsets,
+            moved=moved,
             words=words,
             stream=stream,
             entry_words=entry_words,
@@ -158,8 +189,8 @@ class WordStream:
         """Character span of every word in the original text (computed on first use)."""
         if self._spans is None:
             spans = [m.span(1) for m in WORD_RE.finditer(self.folded)]
-            if self.offsets is not None:
-                offs = self.offsets
+            if self.moved:
+                offs = fold_offsets(self.text)
                 spans = [(offs[s], offs[e - 1] + 1) for s, e in spans]
             self._spans = spans
         return self._spans

@@ -12,7 +12,7 @@ from monitor.errors import RuleLoadError
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Matcher
 from monitor.rules.model import Rule, Term, TermNode
-from monitor.rules.text import WordStream, fold, fold_with_offsets, words_of
+from monitor.rules.text import WordStream, fold, fold_for_matching, fold_offsets, words_of
 from tests.conftest import doc
 
 texts = st.text(st.characters(codec="utf-8"), max_size=300)
@@ -49,13 +49,13 @@ def test_folding_is_idempotent(text: str) -> None:
 
 @given(texts)
 def test_offsets_map_every_folded_character_back(text: str) -> None:
-    folded, offsets = fold_with_offsets(text)
+    folded, moved = fold_for_matching(text)
     assert folded == fold(text)
-    if offsets is None:
-        assert len(folded) == len(text)
-    else:
-        assert len(offsets) == len(folded)
-        assert offsets == sorted(offsets) and all(0 <= o < len(text) for o in offsets)
+    offsets = fold_offsets(text)
+    assert len(offsets) == len(folded)
+    assert offsets == sorted(offsets) and all(0 <= o < len(text) for o in offsets)
+    if not moved:
+        assert offsets == list(range(len(text)))
 
 
 @given(texts, texts)
