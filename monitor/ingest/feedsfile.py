@@ -17,6 +17,7 @@ feeds:
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ DEFAULT_MIN_INTERVAL = timedelta(minutes=2)
 DEFAULT_MAX_INTERVAL = timedelta(hours=1)
 # Polling faster than this hammers a site and gains nothing: news feeds change every few minutes at most.
 SHORTEST_INTERVAL = timedelta(seconds=30)
+# A feed on this machine (a test or a local bridge) is no site to hammer: it may be polled this often.
+SHORTEST_LOCAL_INTERVAL = timedelta(seconds=1)
 
 TOP_KEYS = {"feeds", "defaults"}
 SETTING_KEYS = {"interval", "min_interval", "max_interval", "full_text"}
@@ -123,6 +126,13 @@ def load_feeds(path: Path) -> FeedsFile:
     return FeedsFile(path, tuple(feeds))
 
 
+def parse_feed_list(items: Any, path: Path, errors: ErrorList) -> list[FeedConfig]:
+    """Feeds given inline (the service config's `feeds:` list), validated like a feeds file."""
+    wrapper = CommentedMap()
+    wrapper["feeds"] = items
+    return _Parser(path, errors).file(wrapper)
+
+
 class _Parser:
     def __init__(self, path: Path, errors: ErrorList) -> None:
         self.path = path
@@ -198,7 +208,7 @@ class _Parser:
             extra = ' or "auto"' if allow_auto else ""
             self.error(line, f"{key!r} must be a duration such as 90s, 5m or 1h{extra}, not {raw!r}")
             return None
-        if value < SHORTEST_INTERVAL:
+        if value < SHORTEST_LOCAL_INTERVAL:
             self.error(line, f"{key!r} must be at least {int(SHORTEST_INTERVAL.total_seconds())}s, not {raw!r}")
             return None
         return value
@@ -227,6 +237,15 @@ class _Parser:
         high = values.get("max_interval", DEFAULT_MAX_INTERVAL)
         if low > high:
             self.error(line, "'min_interval' is longer than 'max_interval'")
+        shortest = min(low, values.get("interval") or low)
+        if url is not None and shortest < SHORTEST_INTERVAL and not _local(url):
+            key = "interval" if "interval" in item else "min_interval" if "min_interval" in item else None
+            raw = repr(item[key]) if key else f"{int(shortest.total_seconds())}s (from defaults)"
+            seconds = int(SHORTEST_INTERVAL.total_seconds())
+            self.error(
+                line_of(item, key) if key else line,
+                f"'{key or 'interval'}' must be at least {seconds}s for a feed not on this machine, not {raw}",
+            )
         if len(self.errors.items) > before or url is None:
             return None
         return FeedConfig(
@@ -277,3 +296,14 @@ class _Parser:
             else:
                 pairs.append((key, str(value)))
         return tuple(sorted(pairs))
+
+
+def _local(url: str) -> bool:
+    """The URL's host is this machine (a name that is not an address counts as remote)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

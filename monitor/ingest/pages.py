@@ -11,6 +11,7 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -21,6 +22,7 @@ import structlog
 from monitor.document import Document
 from monitor.ingest.extract import Article, extract_article
 from monitor.ingest.http import FetchError, HttpClient
+from monitor.metrics import EXTRACT_SECONDS, FETCH_SECONDS
 
 log = structlog.get_logger("monitor.ingest.pages")
 
@@ -103,8 +105,11 @@ async def complete(
         reason = f"HTTP {fetched.status}" if fetched.status != 200 else f"not a page: {content_type}"
         log.warning("page.failed", url=doc.url, feed=doc.source, error=reason, content_from=doc.content_from)
         return doc
+    FETCH_SECONDS.labels("page").observe(fetched.elapsed_ms / 1000)
     try:
+        started = time.monotonic()
         article = await extractor.extract(fetched.body, fetched.url)
+        EXTRACT_SECONDS.observe(time.monotonic() - started)
     except Exception as exc:  # a stage boundary: any failure in trafilatura falls back to the entry's text
         log.warning("page.extract_failed", url=doc.url, feed=doc.source, error=str(exc) or type(exc).__name__)
         return doc

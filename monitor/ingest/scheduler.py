@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,11 +28,14 @@ from monitor.ingest.http import HttpClient, HttpSettings
 from monitor.ingest.pages import DEFAULT_TIME_LIMIT, Extractor, complete
 from monitor.ingest.poll import FeedState, PollResult, PollSettings, poll_feed
 from monitor.ingest.record import Recorder
+from monitor.metrics import FETCH_SECONDS, POLLS
 from monitor.store.base import Store
 
 log = structlog.get_logger("monitor.ingest.scheduler")
 
 WATCH_JOB = "feeds-file"
+# A replica holds a feed's poll lease for this share of the feed's interval.
+LEASE_SHARE = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,8 @@ class IngestSettings:
         first_run_spread: first polls are spread over up to this long (capped by each interval).
         misfire_grace: a run late by more than this is skipped (coalesced into the next).
         watch_every: how often a watched feeds file is checked for changes.
+        replica: this process's name; with it, a scheduled poll first takes the feed's lease in the
+            store, so that replicas sharing a store poll each feed once per interval between them.
     """
 
     http: HttpSettings = field(default_factory=HttpSettings)
@@ -59,6 +65,7 @@ class IngestSettings:
     first_run_spread: timedelta = timedelta(seconds=30)
     misfire_grace: timedelta = timedelta(minutes=1)
     watch_every: timedelta = timedelta(seconds=10)
+    replica: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +110,7 @@ class Ingestor:
         self._client: HttpClient | None = None
         self._extractor: Extractor | None = None
         self._watched: tuple[Path, float | None] | None = None
+        self._inflight = 0
 
     async def __aenter__(self) -> Ingestor:
         self._client = HttpClient(self.settings.http)
@@ -222,8 +230,22 @@ class Ingestor:
 
     async def _run(self, url: str) -> None:
         feed = self.feeds.get(url)
-        if feed is not None:
-            await self.poll(feed)
+        if feed is None:
+            return
+        replica = self.settings.replica
+        if replica is not None:
+            # Held for most of an interval and not given back: the other replicas' runs in this
+            # interval find it taken; if this replica dies, the lease simply runs out.
+            ttl = feed.schedule_interval * LEASE_SHARE
+            if not await asyncio.to_thread(self.store.acquire_lease, f"poll:{url}", replica, ttl):
+                log.debug("feed.leased_elsewhere", feed=feed.name, url=url)
+                return
+        await self.poll(feed)
+
+    @property
+    def busy(self) -> int:
+        """Polls in progress (for a graceful stop)."""
+        return self._inflight
 
     # Polling --------------------------------------------------------------------------------------
 
@@ -233,8 +255,13 @@ class Ingestor:
 
     async def poll(self, feed: FeedConfig, force: bool = False) -> FeedOutcome:
         """Poll one feed; complete, record and hand on its new entries. Never raises for a feed's problems."""
+        self._inflight += 1
         try:
+            started = time.monotonic()
             result = await poll_feed(feed, self.client, self.store, self.settings.poll, force=force)
+            if not result.skipped:
+                FETCH_SECONDS.labels("feed").observe(time.monotonic() - started)
+                POLLS.labels(_outcome(result)).inc()
             docs = result.new
             if feed.full_text and docs:
                 extractor = self.extractor()
@@ -245,6 +272,8 @@ class Ingestor:
         except Exception as exc:  # a stage boundary: one feed's surprise must not stop the others
             log.exception("feed.crashed", feed=feed.name, url=feed.url, error=str(exc))
             return FeedOutcome(PollResult(feed, FeedState(name=feed.name), error=f"internal error: {exc}"), [])
+        finally:
+            self._inflight -= 1
 
     def _deliver(self, doc: Document) -> None:
         if self.recorder is not None:
@@ -256,6 +285,12 @@ class Ingestor:
             self.on_document(doc)
         except Exception as exc:  # a stage boundary: the next Document must still be handed on
             log.exception("document.failed", doc_id=doc.id, url=doc.url, feed=doc.source, error=str(exc))
+
+
+def _outcome(result: PollResult) -> str:
+    if result.status == 304:
+        return "not_modified"
+    return "ok" if result.error is None else "error"
 
 
 def _mtime(path: Path) -> float | None:

@@ -6,7 +6,7 @@ from monitor.store.base import DEFAULT_SEEN_TTL, Store, StoreError
 from monitor.store.redis import RedisStore, redact_url
 from monitor.store.sqlite import SQLiteStore
 
-__all__ = ["DEFAULT_SEEN_TTL", "RedisStore", "SQLiteStore", "Store", "StoreError", "open_store"]
+__all__ = ["DEFAULT_SEEN_TTL", "RedisStore", "SQLiteStore", "Store", "StoreError", "open_store", "redact_url"]
 
 
 def open_store(url: str, prefix: str | None = None) -> Store:

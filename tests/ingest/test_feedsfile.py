@@ -85,7 +85,7 @@ def test_every_error_is_reported_with_its_line(tmp_path: Path) -> None:
         f"{path}:4: 'url' must be an http or https URL with a host, not 'ftp://b.example.org/rss'",
         f"{path}:5: a feed needs a 'url'",
         f"{path}:7: 'interval' must be a duration such as 90s, 5m or 1h or \"auto\", not 'often'",
-        f"{path}:9: 'interval' must be at least 30s, not '5s'",
+        f"{path}:9: 'interval' must be at least 30s for a feed not on this machine, not '5s'",
         f"{path}:11: 'full_text' must be true or false",
         f"{path}:12: 'language' must be a two-letter code such as en, not 'French'",
         f"{path}:14: header 'If-None-Match' is set by the poller and cannot be overridden",
@@ -128,3 +128,17 @@ def test_same_job_ignores_the_line(tmp_path: Path) -> None:
     one = load_feeds(write(tmp_path, "feeds:\n  - url: https://a.example.org/rss\n")).feeds[0]
     two = load_feeds(write(tmp_path, "# moved down\nfeeds:\n  - url: https://a.example.org/rss\n")).feeds[0]
     assert one.line != two.line and one.same_job(two)
+
+
+def test_a_feed_on_this_machine_may_be_polled_every_second(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        feeds:
+          - url: http://127.0.0.1:8080/feed.xml
+            interval: 2s
+          - url: http://localhost:8080/other.xml
+            interval: 1s
+        """,
+    )
+    assert [f.interval for f in load_feeds(path).feeds] == [timedelta(seconds=2), timedelta(seconds=1)]

@@ -1,0 +1,114 @@
+"""Prometheus metrics and the health endpoints, served on `metrics.listen`.
+
+Counters and histograms are updated by the stages as work happens; outbox depth and
+feed backoff state are read from the store when Prometheus scrapes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from monitor.store.base import Store, StoreError
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+POLLS = Counter(
+    "monitor_polls_total", "Feed polls by outcome (ok, not_modified, error).", ["outcome"], registry=REGISTRY
+)
+FETCH_SECONDS = Histogram(
+    "monitor_fetch_seconds", "Time to fetch a feed or a page.", ["kind"], registry=REGISTRY,
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)  # fmt: skip
+EXTRACT_SECONDS = Histogram(
+    "monitor_extract_seconds", "Time to extract an article from its page.", registry=REGISTRY,
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 20),
+)  # fmt: skip
+DOCUMENTS = Counter(
+    "monitor_documents_total", "Documents processed, by whether they were new.", ["kind"], registry=REGISTRY
+)
+MATCHES = Counter("monitor_matches_total", "Rule matches, by rule.", ["rule"], registry=REGISTRY)
+ALERTS = Counter(
+    "monitor_alerts_total", "Alert decisions (new, follow-up, suppressed).", ["decision"], registry=REGISTRY
+)
+RELOADS = Counter("monitor_reloads_total", "Rule and feed reloads by outcome.", ["what", "outcome"], registry=REGISTRY)
+
+
+class StoreCollector(Collector):
+    """Outbox depth and age, dead letters and per-feed backoff, read from the store at scrape time."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        depth = GaugeMetricFamily("monitor_outbox_depth", "Alerts waiting in the outbox.")
+        age = GaugeMetricFamily("monitor_outbox_oldest_seconds", "Age of the oldest alert in the outbox.")
+        dead = GaugeMetricFamily("monitor_dead_letters", "Alerts that could not be delivered.")
+        failures = GaugeMetricFamily("monitor_feed_failures", "Consecutive failures of a feed.", labels=["feed"])
+        backoff = GaugeMetricFamily(
+            "monitor_feed_next_poll_seconds", "Seconds until a feed's next poll (backoff included).", labels=["feed"]
+        )
+        try:
+            count, oldest = self.store.outbox_depth()
+            depth.add_metric([], count)
+            age.add_metric([], oldest or 0.0)
+            dead.add_metric([], len(self.store.dead_list()))
+            now = time.time()
+            for state in self.store.all_feed_states().values():
+                name = str(state.get("name") or "")
+                failures.add_metric([name], float(state.get("failures") or 0))
+                next_poll = state.get("next_poll")
+                if isinstance(next_poll, int | float):
+                    backoff.add_metric([name], max(0.0, next_poll - now))
+        except StoreError:
+            return  # the store is down: /readyz says so; no stale numbers
+        yield from (depth, age, dead, failures, backoff)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes are not worth a log line each."""
+
+
+def health_app(ready: Callable[[], tuple[bool, str]]) -> Callable[..., Iterable[bytes]]:
+    """A WSGI app: /metrics, /healthz (the process answers) and /readyz (`ready()` says yes)."""
+    metrics = make_wsgi_app(REGISTRY)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok\n"]
+        if path == "/readyz":
+            ok, reason = ready()
+            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [f"{reason}\n".encode()]
+        return metrics(environ, start_response)  # type: ignore[no-any-return]
+
+    return app
+
+
+class HealthServer:
+    """Serves `health_app` on HOST:PORT from a daemon thread."""
+
+    def __init__(self, host: str, port: int, ready: Callable[[], tuple[bool, str]]) -> None:
+        self.server: WSGIServer = make_server(host, port, health_app(ready), handler_class=_QuietHandler)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="metrics", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_port)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

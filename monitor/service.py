@@ -1,0 +1,351 @@
+"""`monitor run`: the stages wired into one long-running service, and its lifecycle.
+
+scheduler -> poll -> extract -> (thread) dedupe/match/story -> outbox -> (thread) notifier -> Slack
+
+Signals: SIGTERM/SIGINT stop scheduling, let in-flight polls and the outbox finish within the grace
+period, and exit 0; a second signal stops at once. SIGHUP reloads the rules and the feeds file; so
+does a change to either. A reload that fails validation keeps the old rules or feeds in force.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from monitor import __version__
+from monitor.config import Config
+from monitor.document import Document
+from monitor.errors import RuleLoadError
+from monitor.ingest.feedsfile import FeedsFileError, load_feeds
+from monitor.ingest.poll import PollSettings
+from monitor.ingest.scheduler import Ingestor, IngestSettings
+from monitor.metrics import ALERTS, DOCUMENTS, MATCHES, REGISTRY, RELOADS, HealthServer, StoreCollector
+from monitor.notify.alerts import enqueue
+from monitor.notify.console import ConsoleSink
+from monitor.notify.outbox import Notifier, NotifierSettings
+from monitor.notify.slack import Sink, sink_from_env
+from monitor.pipeline import Pipeline
+from monitor.rules.loader import load_rules
+from monitor.rules.matcher import Matcher
+from monitor.store import Store, StoreError, open_store, redact_url
+
+log = structlog.get_logger("monitor.service")
+
+RULES_CHECK_EVERY = 5.0
+STORE_RETRY_MAX = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """How this run differs from the config: recording, one pass, the environment."""
+
+    record: Path | None = None
+    once: bool = False
+
+
+def rules_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes when a rule, list or rule-test file is edited, added or removed."""
+    found = []
+    for path in sorted(directory.rglob("*.y*ml")):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(found)
+
+
+class Service:
+    """The running service. `run()` returns the process exit code.
+
+    Args:
+        config: the validated config (load_config).
+        options: per-run options (record directory, one pass).
+        env: where Slack credentials are read from (the process environment by default).
+    """
+
+    def __init__(self, config: Config, options: RunOptions | None = None, env: Mapping[str, str] | None = None) -> None:
+        self.config = config
+        self.options = options or RunOptions()
+        self.env = os.environ if env is None else env
+        self.replica = config.replica or f"{socket.gethostname()}-{os.getpid()}"
+        self._stop = asyncio.Event()
+        self._force = False
+        self._stopping = threading.Event()
+        self._reload_requested = asyncio.Event()
+        self.store: Store | None = None
+        self.pipeline: Pipeline | None = None
+        self.ingestor: Ingestor | None = None
+
+    # Signals ---------------------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        if self._stop.is_set():
+            log.warning("service.stopping_now")
+            self._force = True
+        else:
+            log.info("service.stopping", grace_s=self.config.shutdown_grace.total_seconds())
+        self._stop.set()
+        self._stopping.set()
+
+    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.request_stop)
+        loop.add_signal_handler(signal.SIGHUP, self._reload_requested.set)
+
+    # Start-up ----------------------------------------------------------------------------------------
+
+    def _announce(self, sink: Sink) -> None:
+        config = self.config
+        log.info(
+            "service.starting",
+            version=__version__,
+            config=str(config.path) if config.path else "none: embedded defaults",
+            replica=self.replica,
+        )
+        store = self.store.description if self.store is not None else redact_url(config.store)
+        log.info(
+            "service.settings",
+            store=store,
+            sink=sink.name,
+            rules=str(config.rules),
+            feeds=str(config.feeds_path) if config.feeds_path else f"{len(config.feeds)} inline",
+            metrics=":".join(map(str, config.metrics_listen)) if config.metrics_listen else "off",
+        )
+        if config.defaults_used:
+            log.warning(
+                "service.defaults",
+                note="not configured, using the embedded defaults",
+                settings=list(config.defaults_used),
+            )
+        if isinstance(sink, ConsoleSink):
+            log.warning("service.console_sink", note="no SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL: alerts go to stdout")
+
+    async def _open_store(self) -> Store | None:
+        """Open the store, waiting (with a one-line error per try) until it answers or we are stopped."""
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                store = open_store(self.config.store, self.config.store_prefix)
+                await asyncio.to_thread(store.ping)
+                return store
+            except StoreError as exc:
+                log.error("store.unavailable", error=str(exc), retry_in_s=delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=delay)
+            delay = min(delay * 2, STORE_RETRY_MAX)
+        return None
+
+    def _load_matcher(self) -> Matcher | None:
+        try:
+            ruleset = load_rules(self.config.rules)
+        except RuleLoadError as exc:
+            for error in exc.errors:
+                log.error("rules.rejected", error=error)
+            return None
+        matcher = Matcher(ruleset.rules)
+        log.info("rules.loaded", directory=str(self.config.rules), rules=len(matcher.rules))
+        return matcher
+
+    # The document stage ----------------------------------------------------------------------------
+
+    def process(self, doc: Document) -> None:
+        """Dedupe, match, decide and enqueue one Document (in a worker thread).
+
+        A store failure is retried until the store is back or the service stops: the document is
+        held, not dropped, and the retry keeps its own marks (see Pipeline.process).
+        """
+        assert self.pipeline is not None and self.store is not None
+        attempt = uuid.uuid4().hex
+        delay = 0.5
+        while True:
+            try:
+                processed = self.pipeline.process(doc, attempt)
+                enqueue(self.store, processed)
+                break
+            except StoreError as exc:
+                if self._stopping.is_set():
+                    log.error("document.dropped", doc_id=doc.id, url=doc.url, error=str(exc))
+                    return
+                log.error("store.unavailable", doc_id=doc.id, url=doc.url, error=str(exc), retry_in_s=delay)
+                self._stopping.wait(delay)
+                delay = min(delay * 2, STORE_RETRY_MAX)
+        DOCUMENTS.labels("duplicate" if processed.duplicate else "new").inc()
+        for match in processed.matches:
+            MATCHES.labels(match.rule.id).inc()
+        for decision in processed.decisions:
+            ALERTS.labels(decision.decision).inc()
+        log.info(
+            "document.processed",
+            doc_id=doc.id,
+            url=doc.url,
+            feed=doc.source,
+            story_id=processed.story.story_id if processed.story else None,
+            duplicate=processed.duplicate,
+            rules=[m.rule.id for m in processed.matches],
+        )
+
+    # Reloads -----------------------------------------------------------------------------------------
+
+    def reload_rules(self) -> bool:
+        matcher = self._load_matcher()
+        if matcher is None or self.pipeline is None:
+            RELOADS.labels("rules", "rejected").inc()
+            log.error("rules.kept", note="the rules in force stay until the files are fixed")
+            return False
+        self.pipeline.matcher = matcher
+        RELOADS.labels("rules", "ok").inc()
+        return True
+
+    def reload_feeds(self) -> bool:
+        path = self.config.feeds_path
+        if path is None or self.ingestor is None:
+            return False
+        try:
+            feeds = load_feeds(path).feeds
+        except FeedsFileError as exc:
+            for error in exc.errors:
+                log.error("feeds.rejected", error=error)
+            RELOADS.labels("feeds", "rejected").inc()
+            return False
+        self.ingestor.set_feeds(feeds)
+        RELOADS.labels("feeds", "ok").inc()
+        return True
+
+    async def _watch(self) -> None:
+        """Reload on SIGHUP, and when the rules change on disk (the ingestor watches the feeds file)."""
+        seen = await asyncio.to_thread(rules_signature, self.config.rules)
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reload_requested.wait(), timeout=RULES_CHECK_EVERY)
+            hup = self._reload_requested.is_set()
+            self._reload_requested.clear()
+            current = await asyncio.to_thread(rules_signature, self.config.rules)
+            if hup or current != seen:
+                seen = current
+                log.info("service.reloading", reason="SIGHUP" if hup else "rules changed")
+                await asyncio.to_thread(self.reload_rules)
+                if hup:
+                    await asyncio.to_thread(self.reload_feeds)
+
+    # Readiness ---------------------------------------------------------------------------------------
+
+    def ready(self) -> tuple[bool, str]:
+        if self.store is None:
+            return False, "store not open"
+        try:
+            self.store.ping()
+        except StoreError as exc:
+            return False, f"store unreachable: {exc}"
+        scheduler = self.ingestor.scheduler if self.ingestor is not None else None
+        if scheduler is None or not scheduler.running:
+            return False, "scheduler not running"
+        return True, "ready"
+
+    # The run -----------------------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        self._install_signals(asyncio.get_running_loop())
+        sink: Sink = sink_from_env(self.env, timeout=self.config.slack.timeout) or ConsoleSink()
+        self._announce(sink)
+        health = None
+        if self.config.metrics_listen is not None:
+            host, port = self.config.metrics_listen
+            try:
+                health = HealthServer(host, port, self.ready)
+            except OSError as exc:
+                # Alerts matter more than metrics: the service runs on without them.
+                log.error("metrics.unavailable", address=f"{host}:{port}", error=exc.strerror or str(exc))
+            else:
+                health.start()
+                log.info("metrics.listening", address=f"{host}:{health.port}")
+        try:
+            return await self._run(sink)
+        finally:
+            if health is not None:
+                health.stop()
+
+    async def _run(self, sink: Sink) -> int:
+        store = await self._open_store()
+        if store is None:
+            return 0
+        self.store = store
+        collector = StoreCollector(store)
+        REGISTRY.register(collector)
+        try:
+            matcher = self._load_matcher()
+            if matcher is None:
+                return 2
+            self.pipeline = Pipeline(matcher, store, self.config.seen_ttl, self.config.realert)
+            notifier = Notifier(store, sink, self._notifier_settings())
+            settings = IngestSettings(
+                http=self.config.http,
+                poll=PollSettings(seen_ttl=self.config.seen_ttl),
+                workers=self.config.extract_workers,
+                page_time_limit=self.config.extract_time_limit,
+                record_dir=self.options.record or self.config.record,
+                replica=self.replica,
+            )
+            async with Ingestor(self.config.feeds, store, settings, self.process) as ingestor:
+                self.ingestor = ingestor
+                if self.options.once:
+                    await ingestor.poll_all()
+                    await asyncio.to_thread(notifier.drain, self.config.shutdown_grace.total_seconds(), True)
+                    log.info("service.stopped", reason="one pass done")
+                    return 0
+                return await self._serve(ingestor, notifier)
+        finally:
+            REGISTRY.unregister(collector)
+            store.close()
+
+    async def _serve(self, ingestor: Ingestor, notifier: Notifier) -> int:
+        notifying = threading.Thread(target=notifier.run, name="notifier", daemon=True)
+        notifying.start()
+        ingestor.start()
+        if self.config.feeds_path is not None:
+            ingestor.watch(self.config.feeds_path)
+        watcher = asyncio.create_task(self._watch())
+        log.info(
+            "service.started", feeds=len(ingestor.feeds), rules=len(self.pipeline.matcher.rules) if self.pipeline else 0
+        )
+        await self._stop.wait()
+        watcher.cancel()
+        if ingestor.scheduler is not None and ingestor.scheduler.running:
+            ingestor.scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + self.config.shutdown_grace.total_seconds()
+        # In-flight polls finish (their documents reach the outbox), then the outbox is flushed.
+        while ingestor.busy and not self._force and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        while not self._force and time.monotonic() < deadline:
+            depth, _ = await asyncio.to_thread(self.store.outbox_depth) if self.store else (0, None)
+            if depth == 0:
+                break
+            await asyncio.sleep(0.2)
+        notifier.stop()
+        await asyncio.to_thread(notifying.join, 0 if self._force else max(0.0, deadline - time.monotonic()) + 5)
+        if self._force:
+            log.warning("service.stopped", reason="second signal")
+            return 1
+        log.info("service.stopped", reason="signal")
+        return 0
+
+    def _notifier_settings(self) -> NotifierSettings:
+        slack = self.config.slack
+        return NotifierSettings(
+            default_channel=slack.default_channel,
+            critical_mention=slack.critical_mention,
+            pace=slack.pace,
+            burst_size=slack.burst_size,
+            consumer=self.replica,
+        )
