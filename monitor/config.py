@@ -266,5 +266,11 @@ def _read(path: Path) -> Config:
         defaults_used=tuple(k for k in ("rules", "feeds", "store") if k not in data),
     )
     if errors.items:
-        raise ConfigFileError(errors.items)
+        raise ConfigFileError(sorted(errors.items, key=_line_number))
     return config
+
+
+def _line_number(error: str) -> int:
+    """The LINE of `FILE:LINE: message`, for listing a file's errors top to bottom."""
+    where = error.split(": ", 1)[0]
+    return int(where.rsplit(":", 1)[1]) if where.rsplit(":", 1)[-1].isdigit() else 0

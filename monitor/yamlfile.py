@@ -55,12 +55,15 @@ def line_of(container: Any, key: Any = None) -> int:
         return 0
     try:
         if key is None:
-            return int(lc.line) + 1
-        if isinstance(container, CommentedSeq):
-            return int(lc.item(key)[0]) + 1
-        return int(lc.key(key)[0]) + 1
+            position = lc.line
+        elif isinstance(container, CommentedSeq):
+            position = lc.item(key)[0]
+        else:
+            position = lc.key(key)[0]
     except (KeyError, IndexError, TypeError):
-        return int(lc.line) + 1
+        position = lc.line
+    # A mapping built in code (not parsed) has no position.
+    return int(position) + 1 if position is not None else 0
 
 
 def unknown_keys(mapping: CommentedMap, allowed: set[str], what: str) -> Iterator[tuple[int, str]]:
