@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import structlog  # noqa: E402
 import trafilatura  # noqa: E402
+from report import write_section  # noqa: E402
 
 from monitor.document import Document  # noqa: E402
 from monitor.ingest.http import HttpClient, HttpSettings  # noqa: E402
@@ -118,8 +119,7 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if args.output:
-        with args.output.open("a", encoding="utf-8") as out:
-            out.write(text + "\n")
+        write_section(args.output, "extraction", text)
 
 
 if __name__ == "__main__":

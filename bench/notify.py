@@ -27,6 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from report import write_section
+
 from monitor.logging import configure_logging
 from monitor.notify.alerts import Alert
 from monitor.notify.outbox import Notifier, NotifierSettings
@@ -98,7 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--alerts", type=int, default=200)
     parser.add_argument("--channels", type=int, default=20)
-    parser.add_argument("--output", default="/tmp/bench-notify.md")
+    parser.add_argument("--output", default=None, help="replace this section of a markdown file (docs/benchmarks.md)")
     args = parser.parse_args()
     configure_logging("warning", stream=sys.stderr)
     rows = []
@@ -131,7 +133,8 @@ def main() -> None:
     ]
     text = "\n".join(lines) + "\n"
     print(text)
-    Path(args.output).write_text(text, encoding="utf-8")
+    if args.output:
+        write_section(Path(args.output), "notify", text)
 
 
 if __name__ == "__main__":

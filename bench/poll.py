@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from report import write_section  # noqa: E402
+
 from monitor.ingest.feedsfile import FeedConfig  # noqa: E402
 from monitor.ingest.http import HttpSettings  # noqa: E402
 from monitor.ingest.scheduler import Ingestor, IngestSettings  # noqa: E402
@@ -115,8 +117,7 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if args.output:
-        with args.output.open("a", encoding="utf-8") as out:
-            out.write(text + "\n")
+        write_section(args.output, "polling", text)
 
 
 if __name__ == "__main__":
