@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import click
 
 from monitor import __version__
-from monitor.cli.alerts import alerts
-from monitor.cli.feeds import feeds
-from monitor.cli.replay import replay
-from monitor.cli.rules import rules
-from monitor.cli.run import run
 from monitor.logging import configure_logging
 
+# Each command's module is imported when the command runs, so that `monitor --help` or
+# `monitor rules check` do not pay for the libraries the service needs.
+COMMANDS = {
+    "alerts": "monitor.cli.alerts:alerts",
+    "feeds": "monitor.cli.feeds:feeds",
+    "replay": "monitor.cli.replay:replay",
+    "rules": "monitor.cli.rules:rules",
+    "run": "monitor.cli.run:run",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, _, attribute = COMMANDS[cmd_name].partition(":")
+        command: Any = getattr(importlib.import_module(module), attribute)
+        return command  # type: ignore[no-any-return]
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="monitor")
 @click.option(
     "--log-level",
@@ -34,13 +54,6 @@ def cli(log_level: str | None) -> None:
       monitor run --config deploy/monitor.example.yaml
     """
     configure_logging(log_level or "warning")
-
-
-cli.add_command(alerts)
-cli.add_command(feeds)
-cli.add_command(replay)
-cli.add_command(rules)
-cli.add_command(run)
 
 
 def main() -> None:

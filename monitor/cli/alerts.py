@@ -118,7 +118,7 @@ def retry(ids: tuple[str, ...], store_url: str) -> None:
 @click.option("--prefix", default=None, envvar="MONITOR_REDIS_PREFIX", help="Redis key prefix (default monitor:).")
 @click.option("--drain", is_flag=True, help="Deliver what is pending, then exit (burst mode).")
 @click.option("--dry-run", is_flag=True, help="Print alerts to the console instead of posting them.")
-@click.option("--default-channel", default="#alerts", show_default=True, envvar="MONITOR_SLACK_CHANNEL")
+@click.option("--default-channel", default="#news-alerts", show_default=True, envvar="MONITOR_SLACK_CHANNEL")
 @click.option("--mention", default=None, envvar="MONITOR_CRITICAL_MENTION", help="User group id for critical alerts.")
 @click.option("--consumer", default=None, help="This notifier's name in the outbox (unique per replica).")
 @click.option("--pace", default=1.0, show_default=True, help="Seconds between messages to one channel.")

@@ -18,7 +18,7 @@ def test_dead_lists_and_retry_requeues_then_run_delivers(tmp_path: Path, slack: 
     store.outbox_add([make_alert(1).to_payload(), make_alert(2).to_payload()])
     runner = CliRunner()
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.url}
-    run = ["alerts", "run", "--drain", "--store", f"sqlite:{db}", "--pace", "0"]
+    run = ["alerts", "run", "--drain", "--store", f"sqlite:{db}", "--pace", "0", "--default-channel", "#alerts"]
 
     slack.archived.add("#alerts")
     assert runner.invoke(cli, run, env=env).exit_code == 0
@@ -48,7 +48,19 @@ def test_run_without_credentials_prints_to_the_console(tmp_path: Path) -> None:
     store = SQLiteStore(db)
     store.outbox_add([make_alert(1).to_payload()])
     result = CliRunner().invoke(
-        cli, ["alerts", "run", "--drain", "--dry-run", "--store", f"sqlite:{db}", "--pace", "0"]
+        cli,
+        [
+            "alerts",
+            "run",
+            "--drain",
+            "--dry-run",
+            "--store",
+            f"sqlite:{db}",
+            "--pace",
+            "0",
+            "--default-channel",
+            "#alerts",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert '"alert_ids": ["alert0001"]' in result.stdout and '"channel": "#alerts"' in result.stdout
