@@ -36,7 +36,7 @@ from monitor.notify.console import ConsoleSink
 from monitor.notify.outbox import Notifier, NotifierSettings
 from monitor.notify.slack import Sink, sink_from_env
 from monitor.pipeline import Pipeline
-from monitor.rules.loader import load_rules
+from monitor.rules.loader import load_rules, yaml_files
 from monitor.rules.matcher import Matcher
 from monitor.store import Store, StoreError, open_store, redact_url
 
@@ -57,7 +57,7 @@ class RunOptions:
 def rules_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
     """What changes when a rule, list or rule-test file is edited, added or removed."""
     found = []
-    for path in sorted(directory.rglob("*.y*ml")):
+    for path in yaml_files(directory):
         try:
             stat = path.stat()
         except OSError:
@@ -324,10 +324,11 @@ class Service:
         if ingestor.scheduler is not None and ingestor.scheduler.running:
             ingestor.scheduler.shutdown(wait=False)
         deadline = time.monotonic() + self.config.shutdown_grace.total_seconds()
-        # In-flight polls finish (their documents reach the outbox), then the outbox is flushed.
+        # In-flight polls finish (their documents reach the outbox), then the outbox is flushed, unless
+        # the store is shared: other replicas deliver what is left, and this one need not wait for theirs.
         while ingestor.busy and not self._force and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
-        while not self._force and time.monotonic() < deadline:
+        while self.store is not None and not self.store.shared and not self._force and time.monotonic() < deadline:
             depth, _ = await asyncio.to_thread(self.store.outbox_depth) if self.store else (0, None)
             if depth == 0:
                 break

@@ -528,8 +528,16 @@ def _parse_rule(
     )
 
 
-def _yaml_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+def yaml_files(directory: Path) -> list[Path]:
+    """Every *.yaml / *.yml file under `directory`, sorted; hidden files and directories are skipped
+    (editors' backups, and the `..data` copies Kubernetes keeps in a mounted ConfigMap)."""
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if p.suffix in (".yaml", ".yml")
+        and not any(part.startswith(".") for part in p.relative_to(directory).parts)
+        and p.is_file()
+    )
 
 
 def load_shared_lists(directory: Path, errors: ErrorList) -> dict[str, tuple[Term, ...]]:
@@ -556,7 +564,7 @@ def load_shared_lists(directory: Path, errors: ErrorList) -> dict[str, tuple[Ter
 def rule_files(directory: Path) -> list[Path]:
     """Every rule file under `directory`; `lists/` and `tests/` at its top hold no rules."""
     skip = {directory / "lists", directory / "tests"}
-    return [p for p in _yaml_files(directory) if not any(s in p.parents for s in skip)]
+    return [p for p in yaml_files(directory) if not any(s in p.parents for s in skip)]
 
 
 def load_rules(directory: Path | str) -> RuleSet:
