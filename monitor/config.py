@@ -17,12 +17,15 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from monitor.errors import ConfigError
 from monitor.ingest.feedsfile import FeedConfig, FeedsFileError, load_feeds, parse_feed_list
 from monitor.ingest.http import HttpSettings
+from monitor.ingest.pages import DEFAULT_TIME_LIMIT
 from monitor.rules.loader import parse_duration
+from monitor.store import redact_url
 from monitor.store.base import DEFAULT_SEEN_TTL
 from monitor.stories import DEFAULT_REALERT
 from monitor.yamlfile import ErrorList, line_of, read_yaml, unknown_keys
 
 DEFAULT_STORE = "sqlite:monitor.db"
+STORE_SCHEMES = ("redis://", "rediss://", "redis+cluster://", "rediss+cluster://", "unix://", "sqlite:")
 DEFAULT_METRICS = "127.0.0.1:9108"
 # The embedded defaults, relative to the working directory: what `monitor run` uses with no config.
 DEFAULT_RULES = Path("rules")
@@ -75,7 +78,7 @@ class Config:
     metrics_listen: tuple[str, int] | None = ("127.0.0.1", 9108)
     http: HttpSettings = field(default_factory=HttpSettings)
     extract_workers: int | None = None
-    extract_time_limit: float = 20.0
+    extract_time_limit: float = DEFAULT_TIME_LIMIT
     shutdown_grace: timedelta = timedelta(seconds=20)
     log_level: str = "info"
     replica: str | None = None
@@ -169,6 +172,10 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     env = os.environ if env is None else env
     config = Config(defaults_used=("rules", "feeds", "store")) if path is None else _read(path)
     store = env.get("REDIS_URL") or config.store
+    if not store.startswith(STORE_SCHEMES):
+        raise ConfigFileError(
+            [f"REDIS_URL: must be a redis://, rediss:// or redis+cluster:// URL, got {redact_url(store)!r}"]
+        )
     feeds = config.feeds
     if config.feeds_path is not None:
         try:
@@ -191,18 +198,26 @@ def _read(path: Path) -> Config:
     for line, message in unknown_keys(data, TOP_KEYS, "the config file"):
         reader.error(line, message)
 
-    feeds_path: Path | None = DEFAULT_FEEDS
+    # A config file's paths, given or default, are relative to the file (rules/ and feeds.yaml beside it).
+    feeds_path: Path | None = path.parent / "feeds.yaml"
     inline: tuple[FeedConfig, ...] = ()
     if isinstance(data.get("feeds"), CommentedSeq):
         feeds_path = None
         inline = tuple(parse_feed_list(data["feeds"], path, errors))
     elif "feeds" in data:
-        feeds_path = reader.path_of(data, "feeds", DEFAULT_FEEDS)
+        feeds_path = reader.path_of(data, "feeds", feeds_path)
 
     store = reader.text(data, "store", DEFAULT_STORE) or DEFAULT_STORE
-    if not store.startswith(("redis://", "rediss://", "redis+cluster://", "rediss+cluster://", "unix://", "sqlite:")):
+    if not store.startswith(STORE_SCHEMES):
         reader.error(line_of(data, "store"), "'store' must be a redis://, redis+cluster:// or sqlite: URL")
-    if store.startswith("sqlite:") and not store.startswith("sqlite:/") and store != "sqlite::memory:":
+    # The default store is state, kept in the working directory; a relative one written in the file is
+    # relative to the file, like every other path in it.
+    if (
+        "store" in data
+        and store.startswith("sqlite:")
+        and not store.startswith("sqlite:/")
+        and store != "sqlite::memory:"
+    ):
         store = f"sqlite:{path.parent / store.removeprefix('sqlite:')}"
 
     slack = reader.section(data, "slack", SLACK_KEYS)
@@ -259,7 +274,9 @@ def _read(path: Path) -> Config:
         metrics_listen=listen,
         http=http_settings,
         extract_workers=workers,
-        extract_time_limit=reader.duration(extract, "time_limit", timedelta(seconds=20)).total_seconds(),
+        extract_time_limit=reader.duration(
+            extract, "time_limit", timedelta(seconds=DEFAULT_TIME_LIMIT)
+        ).total_seconds(),
         shutdown_grace=reader.duration(data, "shutdown_grace", timedelta(seconds=20)),
         log_level=level,
         replica=reader.text(data, "replica", None),
