@@ -43,6 +43,8 @@ class Store(Protocol):
     """
 
     description: str
+    # Shared by several processes (replicas): what one leaves in the outbox, another delivers.
+    shared: bool
 
     def ping(self) -> None:
         """Raise StoreError if the store cannot be used right now."""

@@ -53,6 +53,7 @@ class RedisStore:
 
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
         self.description = f"redis store {redact_url(url)}"
+        self.shared = True
         self.keys = Keys(prefix)
         self._group_ready = False
         # Retries with backoff ride out a Redis restart or failover without losing the call.

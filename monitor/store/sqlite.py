@@ -49,6 +49,7 @@ class SQLiteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self.description = f"sqlite store {self.path}"
+        self.shared = False
         self._lock = threading.Lock()
         self._writes = 0
         try:
