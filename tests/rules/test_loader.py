@@ -209,3 +209,9 @@ def test_bad_durations(text: str) -> None:
 def test_shipped_rules_load() -> None:
     ids = {r.id for r in load_rules(RULES).rules}
     assert ids == {"macron-putin-dialogue", "eu-special-envoy", "frozen-russian-assets"}
+
+
+def test_hidden_files_and_directories_are_not_read(write_rules: WriteRules) -> None:
+    # A ConfigMap mounted by Kubernetes keeps a second copy of every file under ..data.
+    directory = write_rules({"r.yaml": GOOD, "..2026_11_23/r.yaml": GOOD, ".r.yaml.swp.yaml": "broken: ["})
+    assert [r.id for r in load_rules(directory).rules] == ["good"]
