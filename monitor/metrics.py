@@ -38,6 +38,16 @@ MATCHES = Counter("monitor_matches_total", "Rule matches, by rule.", ["rule"], r
 ALERTS = Counter(
     "monitor_alerts_total", "Alert decisions (new, follow-up, suppressed).", ["decision"], registry=REGISTRY
 )
+DELIVERIES = Counter(
+    "monitor_deliveries_total",
+    "Alerts settled by the notifier, by outcome (posted, replied, found, skipped, dead, retried).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+ALERT_LATENCY = Histogram(
+    "monitor_alert_latency_seconds", "From the alert's creation (the match) to Slack accepting it.", registry=REGISTRY,
+    buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800),
+)  # fmt: skip
 RELOADS = Counter("monitor_reloads_total", "Rule and feed reloads by outcome.", ["what", "outcome"], registry=REGISTRY)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import structlog
 
+from monitor.metrics import ALERT_LATENCY, DELIVERIES
 from monitor.notify.alerts import Alert
 from monitor.notify.blocks import Message, alert_message, digest_messages, followup_message, summary_messages
 from monitor.notify.slack import DeliveryError, Posted, Sink, elapsed_ms
@@ -289,6 +290,7 @@ class Notifier:
         fields = {"rule": alert.rule_id, "alert_id": alert.alert_id, "story_id": alert.story_id, "channel": channel}
         if state.get("state") in ("posted", "dead"):
             log.info("alert.skipped", reason=f"already {state['state']}", **fields)
+            DELIVERIES.labels("skipped").inc()
             return
         parent = self._parent(alert, channel)
         thread_ts = parent.ts if parent is not None else None
@@ -303,12 +305,16 @@ class Notifier:
                 )
                 if posted is not None:
                     log.info("alert.found", ts=posted.ts, **fields)
+                    DELIVERIES.labels("found").inc()
             if posted is None:
                 message = self._message(alert, parent is not None)
                 self.store.save_receipt(key, json.dumps({"state": "posting", "channel": target, "at": time.time()}))
                 self._wait_turn(pace)
                 posted = self.sink.post(target, message, thread_ts)
                 self._posted(pace)
+                DELIVERIES.labels("replied" if thread_ts else "posted").inc()
+                if alert.created:
+                    ALERT_LATENCY.observe(max(0.0, time.time() - alert.created))
                 log.info(
                     "alert.posted",
                     ts=posted.ts,
@@ -321,8 +327,10 @@ class Notifier:
                 self._update_parent(alert, channel, parent)
         except DeliveryError as exc:
             if exc.retryable:
+                DELIVERIES.labels("retried").inc()
                 raise
             self._dead(alert, channel, key, exc.reason)
+            DELIVERIES.labels("dead").inc()
             return
         receipt: dict[str, Any] = {"state": "posted", "channel": posted.channel, "ts": posted.ts}
         if not alert.followup:
