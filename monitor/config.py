@@ -25,7 +25,9 @@ from monitor.stories import DEFAULT_REALERT
 from monitor.yamlfile import ErrorList, line_of, read_yaml, unknown_keys
 
 DEFAULT_STORE = "sqlite:monitor.db"
-STORE_SCHEMES = ("redis://", "rediss://", "redis+cluster://", "rediss+cluster://", "unix://", "sqlite:")
+STORE_SCHEMES = (
+    "redis://", "rediss://", "redis+cluster://", "rediss+cluster://", "redis+sentinel://", "unix://", "sqlite:",
+)  # fmt: skip
 DEFAULT_METRICS = "127.0.0.1:9108"
 # The embedded defaults, relative to the working directory: what `monitor run` uses with no config.
 DEFAULT_RULES = Path("rules")
@@ -173,9 +175,8 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     config = Config(defaults_used=("rules", "feeds", "store")) if path is None else _read(path)
     store = env.get("REDIS_URL") or config.store
     if not store.startswith(STORE_SCHEMES):
-        raise ConfigFileError(
-            [f"REDIS_URL: must be a redis://, rediss:// or redis+cluster:// URL, got {redact_url(store)!r}"]
-        )
+        shown = redact_url(store)
+        raise ConfigFileError([f"REDIS_URL: must be a {', '.join(STORE_SCHEMES[:5])} URL, got {shown!r}"])
     feeds = config.feeds
     if config.feeds_path is not None:
         try:
@@ -209,7 +210,9 @@ def _read(path: Path) -> Config:
 
     store = reader.text(data, "store", DEFAULT_STORE) or DEFAULT_STORE
     if not store.startswith(STORE_SCHEMES):
-        reader.error(line_of(data, "store"), "'store' must be a redis://, redis+cluster:// or sqlite: URL")
+        reader.error(
+            line_of(data, "store"), "'store' must be a redis://, redis+cluster://, redis+sentinel:// or sqlite: URL"
+        )
     # The default store is state, kept in the working directory; a relative one written in the file is
     # relative to the file, like every other path in it.
     if (

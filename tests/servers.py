@@ -94,3 +94,40 @@ def redis_cluster(directory: Path, nodes: int = 3) -> Iterator[str]:
             time.sleep(0.1)
         client.close()
         yield f"redis+cluster://127.0.0.1:{ports[0]}"
+
+
+@contextmanager
+def redis_sentinel(directory: Path, master_url: str, service: str = "news") -> Iterator[str]:
+    """A Sentinel watching the master at `master_url`; yield redis+sentinel://HOST:PORT/SERVICE/0."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError(INSTALL_HINT)
+    master_port = int(master_url.rsplit(":", 1)[1].split("/")[0])
+    port = free_port()
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / "sentinel.conf"
+    config.write_text(
+        f"port {port}\nbind 127.0.0.1\ndir {directory}\nlogfile {directory / 'sentinel.log'}\n"
+        f"sentinel monitor {service} 127.0.0.1 {master_port} 1\n",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [binary, str(config), "--sentinel"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    client = redis.Redis(port=port)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", service):
+                    break
+            except redis.exceptions.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis sentinel did not start on port {port}")
+            time.sleep(0.05)
+        yield f"redis+sentinel://127.0.0.1:{port}/{service}/0"
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(timeout=10)

@@ -105,7 +105,7 @@ def test_every_error_with_its_line_at_once(tmp_path: Path) -> None:
     assert [e.split(": ", 1)[0] for e in errors] == [f"{path}:{n}" for n in (2, 3, 4, 5, 7, 9, 11, 12)]
     assert "each feed is a mapping" in errors[0]
     assert "unknown key 'stor' in the config file" in errors[1]
-    assert "'store' must be a redis://, redis+cluster:// or sqlite: URL" in errors[2]
+    assert "'store' must be a redis://, redis+cluster://, redis+sentinel:// or sqlite: URL" in errors[2]
     assert "'seen_ttl' must be a duration" in errors[3]
 
 

@@ -11,7 +11,9 @@ __all__ = ["DEFAULT_SEEN_TTL", "RedisStore", "SQLiteStore", "Store", "StoreError
 
 def open_store(url: str, prefix: str | None = None) -> Store:
     """A store from its URL: `redis://...`, `redis+cluster://...`, `sqlite:PATH`, or `memory:` (throwaway)."""
-    if url.startswith(("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")):
+    if url.startswith(
+        ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://", "redis+sentinel://")
+    ):
         return RedisStore(url, prefix) if prefix else RedisStore(url)
     if url.startswith("sqlite:"):
         path = url.removeprefix("sqlite:").removeprefix("//")

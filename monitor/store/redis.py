@@ -14,6 +14,7 @@ import redis.exceptions
 from redis.backoff import ExponentialBackoff
 from redis.cluster import RedisCluster
 from redis.retry import Retry
+from redis.sentinel import Sentinel
 
 from monitor.store.base import DEFAULT_SEEN_TTL, DeadLetter, OutboxEntry, StoreError
 from monitor.store.keys import DEFAULT_PREFIX, OUTBOX_GROUP, Keys
@@ -22,6 +23,10 @@ REDIS_ERRORS = (redis.exceptions.RedisError, redis.exceptions.RedisClusterExcept
 
 # A Redis Cluster is named by any one of its nodes: redis+cluster://HOST:PORT.
 CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
+# Redis with Sentinel failover is named by its sentinels and the master's name:
+# redis+sentinel://[:PASSWORD@]HOST:PORT[,HOST:PORT...]/SERVICE[/DB]
+SENTINEL_SCHEMES = ("redis+sentinel://",)
+SENTINEL_PORT = 26379
 
 
 def redact_url(url: str) -> str:
@@ -38,6 +43,23 @@ def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _sentinel_master(url: str, options: dict[str, Any]) -> Any:
+    """A client of the master the sentinels name; it follows the master through failovers."""
+    parts = urlsplit(url)
+    hosts = []
+    for node in parts.netloc.rsplit("@", 1)[-1].split(","):
+        host, _, port = node.rpartition(":") if ":" in node else (node, "", "")
+        hosts.append((host or node, int(port) if port else SENTINEL_PORT))
+    path = [p for p in parts.path.split("/") if p]
+    if not path:
+        raise ValueError("name the master: redis+sentinel://HOST:PORT/SERVICE[/DB]")
+    db = int(path[1]) if len(path) > 1 else 0
+    sentinel = Sentinel(hosts, socket_timeout=options["socket_timeout"])  # type: ignore[no-untyped-call]
+    return sentinel.master_for(  # type: ignore[no-untyped-call]
+        path[0], db=db, username=parts.username, password=parts.password, **options
+    )
+
+
 def _ms(ttl: timedelta) -> int:
     return max(1, int(ttl.total_seconds() * 1000))
 
@@ -46,8 +68,9 @@ class RedisStore:
     """A Store on Redis (>= 7) or Redis Cluster: atomic SET NX / SET NX GET, pipelines to batch round trips.
 
     Args:
-        url: a redis:// or rediss:// URL, or redis+cluster://HOST:PORT for a cluster (a password
-            in it is never logged).
+        url: a redis:// or rediss:// URL, redis+cluster://HOST:PORT for a cluster, or
+            redis+sentinel://HOST:PORT[,HOST:PORT]/SERVICE[/DB] for a master watched by Sentinel
+            (a password in it is never logged).
         prefix: prepended to every key, so several deployments can share one Redis.
     """
 
@@ -64,6 +87,8 @@ class RedisStore:
                 scheme, rest = url.split("://", 1)
                 plain = f"{scheme.removesuffix('+cluster')}://{rest}"
                 self.client: Any = RedisCluster.from_url(plain, **options)
+            elif url.startswith(SENTINEL_SCHEMES):
+                self.client = _sentinel_master(url, options)
             else:
                 self.client = redis.Redis.from_url(
                     url,

@@ -264,3 +264,16 @@ def test_outbox_survives_reopening_the_sqlite_file(tmp_path: Path) -> None:
     SQLiteStore(tmp_path / "state.db").outbox_add([{"n": 1}])
     reopened = SQLiteStore(tmp_path / "state.db")
     assert [e.payload for e in reopened.outbox_take("a", 5, timedelta(minutes=1))] == [{"n": 1}]
+
+
+def test_a_master_watched_by_sentinel(redis_url: str, tmp_path: Path) -> None:
+    from tests.servers import redis_sentinel
+
+    with redis_sentinel(tmp_path / "sentinel", redis_url) as url:
+        store = open_store(url, prefix=f"sentinel-{uuid.uuid4().hex[:8]}:")
+        assert store.description == f"redis store {url}"
+        assert store.claim([["via-sentinel"]]) == [True]
+        assert store.claim([["via-sentinel"]]) == [False]
+        store.outbox_add([{"n": 1}])
+        assert [e.payload for e in store.outbox_take("a", 5, timedelta(minutes=1))] == [{"n": 1}]
+        store.close()
