@@ -123,23 +123,21 @@ class RedisStore:
             pipe = self.client.pipeline(transaction=False)
             for keys, owner in zip(items, marks, strict=True):
                 first, *others = [self.keys.seen(k) for k in keys]
-                # One command per key: on Redis Cluster a multi-key command must stay in one slot.
-                for key in others:
-                    pipe.get(key)
+                # SET ... GET answers with the value it replaced: one command per key, none spanning
+                # two keys (Redis Cluster keeps a multi-key command to one slot).
                 pipe.set(first, owner, nx=True, px=ms, get=True)
                 for key in others:
-                    pipe.set(key, owner, px=ms)
+                    pipe.set(key, owner, px=ms, get=True)
             replies = pipe.execute()
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
         results: list[bool] = []
         position = 0
+        mine = owners is not None
         for keys, owner in zip(items, marks, strict=True):
-            extra = len(keys) - 1
-            previous = replies[position : position + extra + 1]
-            mine = owners is not None
+            previous = replies[position : position + len(keys)]
             results.append(all(p is None or (mine and _text(p) == owner) for p in previous))
-            position += 2 * extra + 1
+            position += len(keys)
         return results
 
     def feed_state(self, feed: str) -> dict[str, Any] | None:
