@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from monitor.errors import ConfigError
-from monitor.ingest.feedsfile import FeedConfig, FeedsFileError, load_feeds, parse_feed_list
+from monitor.errors import ConfigFileError, FeedsFileError
+from monitor.ingest.feedsfile import FeedConfig, load_feeds, parse_feed_list
 from monitor.ingest.http import HttpSettings
 from monitor.ingest.pages import DEFAULT_TIME_LIMIT
 from monitor.rules.loader import parse_duration
@@ -43,14 +43,6 @@ HTTP_KEYS = {"timeout", "max_bytes", "max_redirects", "per_host", "user_agent", 
 EXTRACT_KEYS = {"workers", "time_limit"}
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _LISTEN_RE = re.compile(r"(?P<host>\[[0-9a-fA-F:]+\]|[^:\s]+):(?P<port>\d{1,5})\Z")
-
-
-class ConfigFileError(ConfigError):
-    """The config file is invalid; `errors` holds every `FILE:LINE: message`."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(errors))
 
 
 @dataclass(frozen=True, slots=True)

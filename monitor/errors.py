@@ -17,12 +17,24 @@ class ConfigError(MonitorError):
     """A configuration, rule or feeds file is invalid."""
 
 
-class RuleLoadError(ConfigError):
-    """Rule files failed validation; `errors` holds every `FILE:LINE: message`."""
+class ValidationError(ConfigError):
+    """A file failed validation; `errors` holds every `FILE:LINE: message`."""
 
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors
         super().__init__("\n".join(errors))
+
+
+class RuleLoadError(ValidationError):
+    """Rule or list files failed validation."""
+
+
+class FeedsFileError(ValidationError):
+    """The feeds file failed validation."""
+
+
+class ConfigFileError(ValidationError):
+    """The service config failed validation."""
 
 
 class InputError(MonitorError):

@@ -26,8 +26,8 @@ import structlog
 from monitor import __version__
 from monitor.config import Config
 from monitor.document import Document
-from monitor.errors import RuleLoadError
-from monitor.ingest.feedsfile import FeedsFileError, load_feeds
+from monitor.errors import FeedsFileError, RuleLoadError
+from monitor.ingest.feedsfile import load_feeds
 from monitor.ingest.poll import PollSettings
 from monitor.ingest.scheduler import Ingestor, IngestSettings
 from monitor.metrics import ALERTS, DOCUMENTS, MATCHES, REGISTRY, RELOADS, HealthServer, StoreCollector

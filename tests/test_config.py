@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import DEFAULT_FEEDS, DEFAULT_RULES, ConfigFileError, load_config, parse_listen
+from monitor.config import DEFAULT_FEEDS, DEFAULT_RULES, load_config, parse_listen
+from monitor.errors import ConfigFileError
 
 
 def write(directory: Path, text: str, name: str = "monitor.yaml") -> Path:

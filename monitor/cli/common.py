@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from monitor.errors import RuleLoadError
+from monitor.errors import RuleLoadError, ValidationError
 from monitor.ingest.files import Problem
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Matcher
@@ -28,7 +29,12 @@ def load_matcher(rules_dir: Path) -> Matcher:
     try:
         return Matcher(load_rules(rules_dir).rules)
     except RuleLoadError as exc:
-        for error in exc.errors:
-            click.echo(error, err=True)
-        click.echo(f"error: {len(exc.errors)} problem(s) in rules under {rules_dir}", err=True)
-        sys.exit(EXIT_USAGE)
+        exit_invalid(exc, f"rules under {rules_dir}")
+
+
+def exit_invalid(exc: ValidationError, what: str) -> NoReturn:
+    """Print every `FILE:LINE: message` of a failed validation and a count, and exit as a usage error."""
+    for error in exc.errors:
+        click.echo(error, err=True)
+    click.echo(f"error: {len(exc.errors)} problem(s) in {what}", err=True)
+    sys.exit(EXIT_USAGE)

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 
 import click
 
-from monitor.cli.common import EXIT_FAILED, EXIT_USAGE
-from monitor.ingest.feedsfile import FeedConfig, FeedsFileError, load_feeds
+from monitor.cli.common import EXIT_FAILED, EXIT_USAGE, exit_invalid
+from monitor.errors import FeedsFileError
+from monitor.ingest.feedsfile import FeedConfig, load_feeds
 from monitor.ingest.http import HttpSettings
 from monitor.ingest.poll import FeedState
 from monitor.ingest.scheduler import FeedOutcome, Ingestor, IngestSettings
@@ -49,10 +50,7 @@ def check(file: Path) -> None:
     try:
         loaded = load_feeds(file)
     except FeedsFileError as exc:
-        for error in exc.errors:
-            click.echo(error, err=True)
-        click.echo(f"error: {len(exc.errors)} problem(s) in {file}", err=True)
-        sys.exit(EXIT_USAGE)
+        exit_invalid(exc, str(file))
     auto = sum(f.auto for f in loaded.feeds)
     click.echo(f"ok: {len(loaded.feeds)} feed(s) in {file} ({auto} with an adaptive interval)")
 

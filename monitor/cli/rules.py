@@ -32,6 +32,7 @@ def rules_check(directory: Path) -> None:
         ruleset = load_rules(directory)
         Matcher(ruleset.rules)
     except RuleLoadError as exc:
+        # The errors are this command's output (stdout, for grep and editors); the count is a note.
         for error in exc.errors:
             click.echo(error)
         click.echo(f"{len(exc.errors)} error(s)", err=True)

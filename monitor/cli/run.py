@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.common import EXIT_USAGE
-from monitor.config import ConfigFileError, load_config
+from monitor.cli.common import exit_invalid
+from monitor.config import load_config
+from monitor.errors import ValidationError
 from monitor.logging import configure_logging
 from monitor.service import RunOptions, Service
 
@@ -44,11 +45,8 @@ def run(ctx: click.Context, config_path: Path | None, record: Path | None, once:
     """
     try:
         config = load_config(config_path)
-    except ConfigFileError as exc:
-        for error in exc.errors:
-            click.echo(error, err=True)
-        click.echo(f"error: {len(exc.errors)} problem(s) in the configuration", err=True)
-        sys.exit(EXIT_USAGE)
+    except ValidationError as exc:
+        exit_invalid(exc, "the configuration")
     if ctx.parent is None or ctx.parent.params.get("log_level") is None:
         configure_logging(config.log_level)
     sys.exit(asyncio.run(Service(config, RunOptions(record=record, once=once)).run()))

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from monitor.errors import ConfigError
+from monitor.errors import FeedsFileError
 from monitor.rules.loader import parse_duration
 from monitor.yamlfile import ErrorList, line_of, read_yaml, unknown_keys
 
@@ -46,14 +46,6 @@ FEED_KEYS = {"url", "name", "tags", "language", "headers"} | SETTING_KEYS
 LANGUAGE_RE = re.compile(r"[a-z]{2}\Z")
 HEADER_NAME_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 RESERVED_HEADERS = {"host", "if-none-match", "if-modified-since", "content-length", "accept-encoding"}
-
-
-class FeedsFileError(ConfigError):
-    """The feeds file is invalid; `errors` holds every `FILE:LINE: message`."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(errors))
 
 
 @dataclass(frozen=True, slots=True)

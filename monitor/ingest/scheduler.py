@@ -23,7 +23,8 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.document import Document
-from monitor.ingest.feedsfile import FeedConfig, FeedsFileError, load_feeds
+from monitor.errors import FeedsFileError
+from monitor.ingest.feedsfile import FeedConfig, load_feeds
 from monitor.ingest.http import HttpClient, HttpSettings
 from monitor.ingest.pages import DEFAULT_TIME_LIMIT, Extractor, complete
 from monitor.ingest.poll import FeedState, PollResult, PollSettings, poll_feed

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.ingest.feedsfile import FeedsFileError, load_feeds
+from monitor.errors import FeedsFileError
+from monitor.ingest.feedsfile import load_feeds
 from tests.conftest import ROOT
 
 
