@@ -433,52 +433,67 @@ class Notifier:
 
     # Digests -----------------------------------------------------------------------------------
 
-    def _digest_key(self, rule: str, channel: str) -> str:
-        return f"digest:{rule}:{channel}"
+    @staticmethod
+    def _bucket(alert: Alert, channel: str) -> str:
+        """`rule|channel|start|period`: periods are aligned to the clock, so every replica names the same bucket."""
+        period = int(alert.digest or 3600)
+        start = int(alert.created // period * period)
+        return f"{alert.rule_id}|{channel}|{start}|{period}"
 
     def _add_to_digest(self, alert: Alert, channels: Sequence[str]) -> None:
         """Keep a digest rule's alert for its period's message (in the store: it survives restarts)."""
-        index = self._state("digest:index").get("buckets", [])
         for channel in channels:
-            key = self._digest_key(alert.rule_id, channel)
-            bucket = self._state(key) or {"start": alert.created, "period": alert.digest, "alerts": {}}
-            bucket["alerts"][alert.alert_id] = alert.to_payload()
-            self.store.save_receipt(key, json.dumps(bucket))
-            if key not in index:
-                index.append(key)
-        self.store.save_receipt("digest:index", json.dumps({"buckets": index}))
+            self.store.digest_add(self._bucket(alert, channel), alert.alert_id, alert.to_payload())
         log.info("alert.digested", rule=alert.rule_id, alert_id=alert.alert_id, story_id=alert.story_id)
 
     def flush_digests(self, force: bool = False) -> int:
-        """Post the digests whose period is over (all of them with `force`); returns how many were posted."""
-        index: list[str] = self._state("digest:index").get("buckets", [])
+        """Post the digests whose period is over (all of them with `force`); returns how many were posted.
+
+        One replica at a time flushes a bucket (a lease); like an alert, a digest records its intent
+        before posting, so that after a crash it is looked up in the channel instead of posted twice.
+        """
         posted = 0
-        for key in list(index):
-            bucket = self._state(key)
-            alerts = [Alert.from_payload(p) for p in (bucket.get("alerts") or {}).values()]
-            if not alerts:
-                index.remove(key)
+        for bucket in self.store.digest_buckets():
+            _rule, channel, start, period = bucket.rsplit("|", 3)
+            if not force and time.time() < int(start) + int(period):
                 continue
-            period = float(bucket.get("period") or 3600)
-            if not force and time.time() < float(bucket.get("start") or 0) + period:
+            if not self.store.acquire_lease(f"digest:{bucket}", self.settings.consumer, timedelta(minutes=5)):
                 continue
-            channel = key.split(":", 2)[2]
-            alerts.sort(key=lambda a: a.created)
-            for message in digest_messages(alerts, period):
-                self._wait_turn(self._pace(channel))
-                try:
-                    self.sink.post(channel, message)
-                except DeliveryError as exc:
-                    if exc.retryable:
-                        raise
-                    for alert in alerts:
-                        if alert.alert_id in message.keys:
-                            self._dead(alert, channel, delivery_key(alert.alert_id, channel), exc.reason)
-                    continue
-                self._posted(self._pace(channel))
-            self.store.save_receipt(key, json.dumps({}))
-            index.remove(key)
-            posted += 1
-            log.info("digest.posted", rule=alerts[0].rule_id, channel=channel, count=len(alerts))
-        self.store.save_receipt("digest:index", json.dumps({"buckets": index}))
+            try:
+                if self._flush_bucket(bucket, channel, float(period)):
+                    posted += 1
+            finally:
+                self.store.release_lease(f"digest:{bucket}", self.settings.consumer)
         return posted
+
+    def _flush_bucket(self, bucket: str, channel: str, period: float) -> bool:
+        items = self.store.digest_items(bucket)
+        alerts = sorted((Alert.from_payload(p) for p in items.values()), key=lambda a: a.created)
+        if not alerts:
+            return False
+        for message in digest_messages(alerts, period):
+            key = f"digest:{bucket}:{','.join(message.keys)}"
+            state = self._state(key)
+            if state.get("state") == "posted":
+                continue
+            if state.get("state") == "posting" and self.sink.threads:
+                found = self.sink.find(channel, list(message.keys), None, alerts[0].created - LOOKUP_MARGIN)
+                if found:
+                    self.store.save_receipt(key, json.dumps({"state": "posted"}))
+                    continue
+            self.store.save_receipt(key, json.dumps({"state": "posting", "at": time.time()}))
+            self._wait_turn(self._pace(channel))
+            try:
+                self.sink.post(channel, message)
+            except DeliveryError as exc:
+                if exc.retryable:
+                    raise
+                for alert in alerts:
+                    if alert.alert_id in message.keys:
+                        self._dead(alert, channel, delivery_key(alert.alert_id, channel), exc.reason)
+            else:
+                self._posted(self._pace(channel))
+            self.store.save_receipt(key, json.dumps({"state": "posted"}))
+        self.store.digest_remove(bucket, list(items))
+        log.info("digest.posted", rule=alerts[0].rule_id, channel=channel, count=len(alerts))
+        return True

@@ -145,6 +145,22 @@ class Store(Protocol):
         """Store the receipt of a delivered alert; kept for `ttl`."""
         ...
 
+    def digest_add(self, bucket: str, member: str, payload: Mapping[str, Any]) -> None:
+        """Add (or replace) one alert in a digest bucket; atomic, so replicas adding at once lose nothing."""
+        ...
+
+    def digest_buckets(self) -> list[str]:
+        """Every bucket holding alerts."""
+        ...
+
+    def digest_items(self, bucket: str) -> dict[str, dict[str, Any]]:
+        """The alerts of a bucket, by member."""
+        ...
+
+    def digest_remove(self, bucket: str, members: Sequence[str]) -> None:
+        """Forget delivered alerts; a bucket left empty disappears."""
+        ...
+
     def dead_add(self, payload: Mapping[str, Any], reason: str) -> str:
         """Keep an undeliverable alert with the reason; returns its id."""
         ...

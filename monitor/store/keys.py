@@ -54,6 +54,14 @@ class Keys:
     def receipt(self, key: str) -> str:
         return f"{self.prefix}receipt:{digest(key)}"
 
+    def digest(self, bucket: str) -> str:
+        return f"{self.prefix}digest:{digest(bucket)}"
+
+    @property
+    def digests(self) -> str:
+        """The hash of bucket name -> key of every digest bucket holding alerts."""
+        return f"{self.prefix}digests"
+
     @property
     def dead(self) -> str:
         """Dead letters: a stream, so that they keep their order and an id each."""

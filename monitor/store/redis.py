@@ -333,6 +333,39 @@ class RedisStore:
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 
+    def digest_add(self, bucket: str, member: str, payload: Mapping[str, Any]) -> None:
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.hset(self.keys.digest(bucket), member, json.dumps(dict(payload)))
+            pipe.hset(self.keys.digests, bucket, self.keys.digest(bucket))
+            pipe.execute()
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+
+    def digest_buckets(self) -> list[str]:
+        try:
+            return sorted(_text(b) for b in self.client.hkeys(self.keys.digests))
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+
+    def digest_items(self, bucket: str) -> dict[str, dict[str, Any]]:
+        try:
+            items = self.client.hgetall(self.keys.digest(bucket))
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+        return {_text(member): json.loads(value) for member, value in items.items()}
+
+    def digest_remove(self, bucket: str, members: Sequence[str]) -> None:
+        if not members:
+            return
+        try:
+            key = self.keys.digest(bucket)
+            self.client.hdel(key, *members)
+            if not self.client.exists(key):
+                self.client.hdel(self.keys.digests, bucket)
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+
     def dead_add(self, payload: Mapping[str, Any], reason: str) -> str:
         fields = {"payload": json.dumps(dict(payload)), "reason": reason, "at": str(time.time())}
         try:

@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE TABLE IF NOT EXISTS lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS receipt (key TEXT PRIMARY KEY, receipt TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS digest (
+    bucket TEXT NOT NULL, member TEXT NOT NULL, payload TEXT NOT NULL, PRIMARY KEY (bucket, member)
+);
 CREATE TABLE IF NOT EXISTS dead (
     id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL
 );
@@ -263,6 +266,25 @@ class SQLiteStore:
                 "ON CONFLICT(key) DO UPDATE SET receipt = excluded.receipt, expires = excluded.expires",
                 (digest(key), receipt, time.time() + ttl.total_seconds()),
             )
+
+    def digest_add(self, bucket: str, member: str, payload: Mapping[str, Any]) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO digest (bucket, member, payload) VALUES (?, ?, ?) "
+                "ON CONFLICT(bucket, member) DO UPDATE SET payload = excluded.payload",
+                (bucket, member, json.dumps(dict(payload))),
+            )
+
+    def digest_buckets(self) -> list[str]:
+        return [row[0] for row in self._read("SELECT DISTINCT bucket FROM digest ORDER BY bucket")]
+
+    def digest_items(self, bucket: str) -> dict[str, dict[str, Any]]:
+        rows = self._read("SELECT member, payload FROM digest WHERE bucket = ?", (bucket,))
+        return {member: json.loads(payload) for member, payload in rows}
+
+    def digest_remove(self, bucket: str, members: Sequence[str]) -> None:
+        with self._write() as db:
+            db.executemany("DELETE FROM digest WHERE bucket = ? AND member = ?", [(bucket, m) for m in members])
 
     def dead_add(self, payload: Mapping[str, Any], reason: str) -> str:
         with self._write() as db:

@@ -7,11 +7,13 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from structlog.testing import capture_logs
 
-from monitor.notify.blocks import alert_message, followup_message
+from monitor.notify.alerts import Alert
+from monitor.notify.blocks import alert_message, digest_messages, followup_message
 from monitor.notify.outbox import Notifier, delivery_key
 from monitor.store import Store
 from tests.fakeslack import FakeSlack, channel_id
@@ -215,6 +217,38 @@ def test_digest_rule_gets_one_message_listing_the_period(
     [digest] = slack.posted("#digest")
     assert digest.metadata["event_payload"]["alert_ids"] == [f"alert{n:04d}" for n in range(1, 5)]
     assert "4 alerts in the last 1h" in json.dumps(digest.blocks)
+
+
+def test_digest_posted_before_a_crash_is_found_not_posted_again(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    add(store, *[make_alert(n, digest=3600.0, channels=("#digest",), created=time.time()) for n in range(1, 3)])
+    crashed = notifier()
+    crashed.drain()
+    # The crashed notifier recorded its intent and Slack accepted the digest; then the process died.
+    [bucket] = store.digest_buckets()
+    alerts = [Alert.from_payload(p) for p in store.digest_items(bucket).values()]
+    [message] = digest_messages(sorted(alerts, key=lambda a: a.created), 3600.0)
+    store.save_receipt(f"digest:{bucket}:{','.join(message.keys)}", json.dumps({"state": "posting"}))
+    crashed.sink.post("#digest", message)
+    assert len(slack.posted("#digest")) == 1
+
+    restarted = notifier()
+    assert restarted.flush_digests(force=True) == 1
+    assert len(slack.posted("#digest")) == 1  # found in the channel's history, not posted again
+    assert store.digest_buckets() == []
+
+
+def test_two_replicas_adding_to_one_digest_lose_nothing(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    add(store, *[make_alert(n, digest=3600.0, channels=("#digest",), created=time.time()) for n in range(1, 41)])
+    first, second = notifier(consumer="replica-1"), notifier(consumer="replica-2")
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda worker: worker.drain(), (first, second)))
+    assert first.flush_digests(force=True) + second.flush_digests(force=True) == 1
+    [digest] = slack.posted("#digest")
+    assert sorted(digest.metadata["event_payload"]["alert_ids"]) == [f"alert{n:04d}" for n in range(1, 41)]
 
 
 def test_notifier_killed_after_slack_accepted_before_ack_posts_once(redis_url: str, slack: FakeSlack) -> None:

@@ -247,6 +247,19 @@ def test_receipts(store: Store) -> None:
     assert store.receipt("alert-2") is None
 
 
+def test_digest_buckets(store: Store) -> None:
+    assert store.digest_buckets() == []
+    store.digest_add("rule|#news|1000|3600", "alert-1", {"n": 1})
+    store.digest_add("rule|#news|1000|3600", "alert-2", {"n": 2})
+    store.digest_add("rule|#news|1000|3600", "alert-1", {"n": 1})  # added twice (a redelivery): kept once
+    store.digest_add("rule|#desk|1000|3600", "alert-1", {"n": 1})
+    assert store.digest_buckets() == ["rule|#desk|1000|3600", "rule|#news|1000|3600"]
+    assert store.digest_items("rule|#news|1000|3600") == {"alert-1": {"n": 1}, "alert-2": {"n": 2}}
+    store.digest_remove("rule|#news|1000|3600", ["alert-1", "alert-2"])
+    assert store.digest_buckets() == ["rule|#desk|1000|3600"]
+    assert store.digest_items("rule|#news|1000|3600") == {}
+
+
 def test_dead_letters(store: Store) -> None:
     assert store.dead_list() == []
     first = store.dead_add({"alert": 1}, "channel_not_found")
