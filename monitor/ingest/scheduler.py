@@ -266,7 +266,8 @@ class Ingestor:
             docs = result.new
             if feed.full_text and docs:
                 extractor = self.extractor()
-                docs = list(await asyncio.gather(*(complete(d, self.client, extractor) for d in docs)))
+                headers = feed.header_map() or None
+                docs = list(await asyncio.gather(*(complete(d, self.client, extractor, headers) for d in docs)))
             for doc in docs:
                 await asyncio.to_thread(self._deliver, doc)
             return FeedOutcome(result, docs)

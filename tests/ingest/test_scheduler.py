@@ -47,9 +47,8 @@ def test_poll_all_completes_records_and_hands_on_new_documents(server: HttpServe
     store = SQLiteStore(":memory:")
 
     async def run() -> None:
-        async with Ingestor(
-            [feed(server.url("/feed.xml"), "Seeds")], store, settings(record_dir=tmp_path), got.append
-        ) as ing:
+        seeds = feed(server.url("/feed.xml"), "Seeds", headers=(("X-Feed-Token", "t0k"),))
+        async with Ingestor([seeds], store, settings(record_dir=tmp_path), got.append) as ing:
             (first,) = await ing.poll_all()
             assert len(first.documents) == 5
             (second,) = await ing.poll_all()
@@ -58,6 +57,9 @@ def test_poll_all_completes_records_and_hands_on_new_documents(server: HttpServe
     asyncio.run(run())
     assert len(got) == 5 and all(d.content_from == "page" and d.source == "Seeds" for d in got)
     assert all("Macron" in d.text or "Russia" in d.text for d in got)
+    # The feed's own headers go with its article pages too (a paywall token, a language).
+    pages = [r for r in server.requests if r.path.startswith("/articles/")]
+    assert len(pages) == 5 and all(r.headers.get("x-feed-token") == "t0k" for r in pages)
     (day,) = list(tmp_path.glob("*.jsonl"))
     assert [Document.from_record(json.loads(x)) for x in day.read_text(encoding="utf-8").splitlines()] == got
 
