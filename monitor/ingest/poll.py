@@ -293,7 +293,8 @@ async def poll_feed(
     if fetched.status == 304:
         state = _succeeded(feed, state, fetched, None, now)
         await asyncio.to_thread(store.save_feed_state, feed.url, state.to_dict())
-        log.info("feed.polled", feed=feed.name, url=feed.url, status=304, duration_ms=fetched.elapsed_ms, new=0)
+        # Most polls end here: at debug, so that a quiet feed does not fill the logs (the metrics count them).
+        log.debug("feed.polled", feed=feed.name, url=feed.url, status=304, duration_ms=fetched.elapsed_ms, new=0)
         return PollResult(feed, state, 304)
     if fetched.status != 200:
         wait = retry_after(fetched.header("retry-after"), now) if fetched.status in RETRY_STATUSES else None
