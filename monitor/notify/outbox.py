@@ -37,6 +37,8 @@ log = structlog.get_logger("monitor.notify")
 
 # How far back the history is searched for a message whose answer was lost (before the alert was raised).
 LOOKUP_MARGIN = 300.0
+# How long a follow-up waits for another replica redrawing the same story's first message.
+THREAD_LEASE_WAIT = 10.0
 
 
 def _consumer_name() -> str:
@@ -367,7 +369,25 @@ class Notifier:
         return Posted(str(state.get("channel") or channel), str(state["ts"]))
 
     def _update_parent(self, alert: Alert, channel: str, parent: Posted) -> None:
-        """Redraw the story's first message with its "also reported by N sources" count."""
+        """Redraw the story's first message with its "also reported by N sources" count.
+
+        The thread's follow-up list is read, extended and saved under a lease, so that replicas
+        adding follow-ups to one story at once do not lose each other's.
+        """
+        assert alert.parent is not None
+        lease = f"thread:{alert.parent}:{channel}"
+        deadline = time.monotonic() + THREAD_LEASE_WAIT
+        while not self.store.acquire_lease(lease, self.settings.consumer, timedelta(seconds=30)):
+            if time.monotonic() > deadline or self._stop.is_set():
+                log.warning("alert.update_skipped", alert_id=alert.parent, channel=channel, reason="thread busy")
+                return
+            self._stop.wait(0.05)
+        try:
+            self._redraw_parent(alert, channel, parent)
+        finally:
+            self.store.release_lease(lease, self.settings.consumer)
+
+    def _redraw_parent(self, alert: Alert, channel: str, parent: Posted) -> None:
         assert alert.parent is not None
         parent_state = self._state(delivery_key(alert.parent, channel))
         payload = parent_state.get("payload")

@@ -78,6 +78,25 @@ def test_followup_replies_in_thread_and_updates_the_parent_count(
     assert "also reported by 2 sources" in json.dumps(parent.blocks)
 
 
+def test_replicas_adding_follow_ups_at_once_keep_the_count(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    add(store, make_alert(1))
+    notifier().drain()
+    followups = [
+        make_alert(n, decision="follow-up", parent="alert0001", source=f"outlet{n}.example", story_id="story0001")
+        for n in range(2, 14)
+    ]
+    add(store, *followups)
+    replicas = [notifier(consumer=f"replica-{i}", batch=3) for i in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda worker: worker.drain(), replicas))
+    [parent] = [m for m in slack.posted("#alerts") if m.thread_ts is None]
+    assert len(slack.posted("#alerts")) == 13
+    # Every outlet counted once in the end, whichever replica redrew the message last.
+    assert "also reported by 12 sources" in json.dumps(parent.blocks)
+
+
 def test_timeout_after_slack_accepted_does_not_post_twice(
     store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
 ) -> None:
