@@ -28,7 +28,6 @@ DEFAULT_STORE = "sqlite:monitor.db"
 STORE_SCHEMES = (
     "redis://", "rediss://", "redis+cluster://", "rediss+cluster://", "redis+sentinel://", "unix://", "sqlite:",
 )  # fmt: skip
-DEFAULT_METRICS = "127.0.0.1:9108"
 # The embedded defaults, relative to the working directory: what `monitor run` uses with no config.
 DEFAULT_RULES = Path("rules")
 DEFAULT_FEEDS = Path("deploy/feeds.example.yaml")

@@ -309,7 +309,7 @@ class Notifier:
                     log.info("alert.found", ts=posted.ts, **fields)
                     DELIVERIES.labels("found").inc()
             if posted is None:
-                message = self._message(alert, parent is not None)
+                message = self._message(alert)
                 self.store.save_receipt(key, json.dumps({"state": "posting", "channel": target, "at": time.time()}))
                 self._wait_turn(pace)
                 posted = self.sink.post(target, message, thread_ts)
@@ -353,7 +353,7 @@ class Notifier:
             dead_id=dead_id,
         )
 
-    def _message(self, alert: Alert, in_thread: bool) -> Message:
+    def _message(self, alert: Alert) -> Message:
         if alert.followup:
             return followup_message(alert)
         mention = self.settings.critical_mention if alert.severity == "critical" else None
