@@ -296,3 +296,23 @@ def test_no_config_starts_on_the_embedded_defaults_and_says_so(tmp_path: Path) -
     assert set(events["service.defaults"]["settings"]) == {"rules", "feeds", "store"}
     assert (tmp_path / "monitor.db").exists()
     assert channel_id("#news") == "CNEWS"
+
+
+def test_redis_down_at_start_is_one_line_per_retry_until_stopped(world: World) -> None:
+    # The same config, but Redis is not there (a closed port, and a password that must not be shown).
+    down = world.tmp / "down.yaml"
+    down.write_text(
+        world.config.read_text().replace(world.redis_url, f"redis://:s3cret@127.0.0.1:{free_port()}/0"),
+        encoding="utf-8",
+    )
+    service = Running(world, "redis-down", down)
+    try:
+        first = service.wait_for_event("store.unavailable", timeout=30)
+        assert "redis store redis://:***@127.0.0.1" in str(first["error"])
+        time.sleep(2)
+        assert service.process.poll() is None  # waiting, not crash-looping
+        assert service.stop() == 0
+        log = service.log_path.read_text()
+        assert "Traceback" not in log and "s3cret" not in log
+    finally:
+        service.kill()
