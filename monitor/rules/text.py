@@ -128,7 +128,16 @@ def fold_for_matching(text: str, casefold: bool = True) -> tuple[str, bool]:
 
 def fold_offsets(text: str) -> list[int]:
     """For each character of `fold(text)`, the index in `text` of the character it came from."""
-    return [i for i, char in enumerate(text) for _ in _fold_char(char, True)]
+    offsets: list[int] = []
+    position = 0
+    # ASCII characters fold one to one; only runs of other characters need looking at.
+    for run in _NON_ASCII_RUN.finditer(text):
+        offsets.extend(range(position, run.start()))
+        for index in range(run.start(), run.end()):
+            offsets.extend([index] * len(_fold_char(text[index], True)))
+        position = run.end()
+    offsets.extend(range(position, len(text)))
+    return offsets
 
 
 def words_of(text: str) -> list[str]:
