@@ -24,25 +24,22 @@ import bisect
 import cProfile
 import gc
 import io
-import os
-import platform
 import pstats
 import random
 import re
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
 import ahocorasick
-from report import write_section
+from report import git_state as git_state_of
+from report import load_average, machine, write_section
 
 from monitor.document import Document
 from monitor.ingest.extract import extract_article
@@ -647,42 +644,10 @@ def profile_ours(rules: Sequence[Rule], docs: Sequence[Document], top: int = 15)
 # Machine --------------------------------------------------------------------------------------
 
 
-def load_average() -> float | None:
-    """The 1-minute load average (other work on the machine skews timings)."""
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return None
-
-
 def machine_info(load_at_start: float | None, code_at_start: str) -> dict[str, str]:
-    cpu = "unknown"
-    ram = "unknown"
-    try:
-        cpuinfo = dict(
-            (key.strip(), value.strip())
-            for key, _, value in (line.partition(":") for line in Path("/proc/cpuinfo").read_text().splitlines())
-            if value
-        )
-        cpu = cpuinfo.get("model name", cpu)
-        if "cpu MHz" in cpuinfo:
-            cpu += f" ({float(cpuinfo['cpu MHz']):.0f} MHz"
-            cpu += f", {cpuinfo['cache size']} cache)" if "cache size" in cpuinfo else ")"
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-                break
-    except OSError:
-        pass
     code_now = git_state()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
     return {
-        "Date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "CPU": cpu,
-        "Cores (`nproc`)": str(cores),
-        "RAM": ram,
-        "OS": platform.platform(),
-        "Python": f"{platform.python_implementation()} {platform.python_version()}",
+        **machine(),
         "pyahocorasick": metadata.version("pyahocorasick"),
         "google-re2": metadata.version("google-re2"),
         "Code": code_at_start if code_now == code_at_start else f"{code_at_start}; at the end: {code_now}",
@@ -694,21 +659,8 @@ def machine_info(load_at_start: float | None, code_at_start: str) -> dict[str, s
 
 
 def git_state() -> str:
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False)
-        return done.stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD")
-    if not commit:
-        return "unknown"
     # The code timed: the rule matcher and the Document type.
-    dirty = git("status", "--porcelain", "--", "monitor/rules", "monitor/document.py")
-    if not dirty:
-        return f"commit {commit}, monitor/rules/ as committed"
-    return f"commit {commit} with uncommitted changes in monitor/rules/ or monitor/document.py"
-
-
-# Report ---------------------------------------------------------------------------------------
+    return git_state_of("monitor/rules", "monitor/document.py")
 
 
 def plural(count: int, noun: str) -> str:

@@ -43,7 +43,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import random
 import re
 import shutil
@@ -68,7 +67,7 @@ for _path in (ROOT, ROOT / "bench"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))  # for tests.*, and matcher (bench/matcher.py) with its own imports
 
-from report import write_section  # noqa: E402
+from report import load_average, machine, write_section  # noqa: E402
 
 from tests.httpserver import Item, rss  # noqa: E402
 
@@ -894,33 +893,10 @@ class Bench:
 # Report ---------------------------------------------------------------------------------------
 
 
-def load_average() -> float | None:
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return None
-
-
-def machine() -> dict[str, str]:
-    cpu, ram = "unknown", "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-                break
+def machine_info() -> dict[str, str]:
     redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True, check=False)
-    return {
-        "CPU": cpu,
-        "Cores": str(len(os.sched_getaffinity(0))),
-        "RAM": ram,
-        "OS": platform.platform(),
-        "Python": platform.python_version(),
-        "Redis": redis_version.stdout.split()[2].removeprefix("v=") if redis_version.stdout else "unknown",
-    }
+    version = redis_version.stdout.split()[2].removeprefix("v=") if redis_version.stdout else "unknown"
+    return {**machine(), "Redis": version}
 
 
 def fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
@@ -1046,7 +1022,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench = Bench(args, plan, tmp)
         results, corpus, feed_stats = bench.run()
         text = report(
-            args, plan, results, corpus, feed_stats, machine(), (load_start, load_average()), time.monotonic() - began
+            args,
+            plan,
+            results,
+            corpus,
+            feed_stats,
+            machine_info(),
+            (load_start, load_average()),
+            time.monotonic() - began,
         )
         print(text)
         if args.output is not None:

@@ -35,7 +35,6 @@ import argparse
 import cProfile
 import gc
 import os
-import platform
 import pstats
 import random
 import re
@@ -49,7 +48,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -63,7 +62,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for tests.servers
 
-from report import write_section  # noqa: E402
+from report import git_state, machine, write_section  # noqa: E402
 
 from monitor.document import Document  # noqa: E402
 from monitor.ingest.extract import extract_article  # noqa: E402
@@ -500,20 +499,6 @@ def signature_times(pages: Sequence[Page]) -> list[float]:
 
 
 def machine_info(redis_version: str) -> dict[str, str]:
-    cpu = "unknown"
-    ram = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
     try:
         import hiredis  # type: ignore[import-not-found]  # noqa: F401
 
@@ -523,33 +508,13 @@ def machine_info(redis_version: str) -> dict[str, str]:
     import sqlite3
 
     return {
-        "Date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "CPU": cpu,
-        "Cores (`nproc`)": str(cores),
-        "RAM": ram,
-        "OS": platform.platform(),
-        "Python": f"{platform.python_implementation()} {platform.python_version()}",
+        **machine(),
         "redis-server": redis_version,
         "redis-py": f"{metadata.version('redis')}, reply parser: {parser}",
         "SQLite": sqlite3.sqlite_version,
         "datasketch": metadata.version("datasketch"),
         "Code": git_state(),
     }
-
-
-def git_state() -> str:
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False)
-        return done.stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD")
-    if not commit:
-        return "unknown"
-    dirty = git("status", "--porcelain", "--", "monitor")
-    return f"commit {commit}" + (" with uncommitted changes under monitor/" if dirty else ", monitor/ unchanged")
-
-
-# Report ---------------------------------------------------------------------------------------
 
 
 def num(value: float | None, digits: int = 0) -> str:
