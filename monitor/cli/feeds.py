@@ -109,15 +109,28 @@ async def _poll_once(feed: FeedConfig, settings: IngestSettings) -> FeedOutcome:
 
 @feeds.command()
 @click.option("--store", "store_url", default=DEFAULT_STORE, show_default=True, help="The service's store.")
+@click.option(
+    "--feeds",
+    "feeds_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also list this file's feeds that were never polled.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def status(store_url: str, fmt: str) -> None:
+def status(store_url: str, feeds_file: Path | None, fmt: str) -> None:
     """Each feed's last success, last error, backoff and entries per day, from the service's store.
 
     \b
     Example:
-      monitor feeds status
+      monitor feeds status --feeds deploy/feeds.example.yaml
       monitor feeds status --store redis://localhost:6379/0 --format json
     """
+    listed: tuple[FeedConfig, ...] = ()
+    if feeds_file is not None:
+        try:
+            listed = load_feeds(feeds_file).feeds
+        except FeedsFileError as exc:
+            exit_invalid(exc, str(feeds_file))
     try:
         store = open_store(store_url)
         states = store.all_feed_states()
@@ -125,6 +138,9 @@ def status(store_url: str, fmt: str) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
     now = time.time()
+    # A feed of the file without state has never been polled: it shows as such.
+    for feed in listed:
+        states.setdefault(feed.url, FeedState(name=feed.name).to_dict())
     rows = sorted((url, FeedState.from_dict(data)) for url, data in states.items())
     if fmt == "json":
         for url, state in rows:

@@ -119,3 +119,14 @@ def test_status_lists_each_feed_from_the_store(server: HttpServer, tmp_path: Pat
 def test_help_has_examples() -> None:
     out = monitor("feeds", "--help")
     assert out.returncode == 0 and "monitor feeds poll" in out.stdout
+
+
+def test_status_with_the_feeds_file_lists_feeds_never_polled(tmp_path: Path) -> None:
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds:\n  - url: https://example.org/rss\n    name: Quiet\n", encoding="utf-8")
+    db = tmp_path / "monitor.db"
+    SQLiteStore(db).close()
+    out = monitor("feeds", "status", "--store", f"sqlite:{db}", "--feeds", str(feeds))
+    assert out.returncode == 0, out.stderr
+    quiet = next(line for line in out.stdout.splitlines() if line.startswith("Quiet"))
+    assert quiet.split()[1:3] == ["never", "0"]
