@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 
@@ -80,9 +80,11 @@ class Document:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 string (or datetime) as an aware UTC datetime; naive times are taken as UTC."""
+    """An ISO 8601 string, datetime or date as an aware UTC datetime; naive times are taken as UTC."""
     if value is None or value == "":
         return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):

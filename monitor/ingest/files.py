@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -168,7 +167,7 @@ def _text_document(path: Path, content: str) -> Document:
         lines = lines[index + 1 :]
     text = "\n".join(lines).strip()
     try:
-        published = _to_time(meta.get("published"))
+        published = parse_time(meta.get("published"))
     except ValueError as exc:
         raise _Unreadable(f"front matter: published: {exc}", 1) from None
     url = str(meta["url"]) if meta.get("url") else None
@@ -203,12 +202,6 @@ def _front_matter(block: str) -> dict[str, object]:
         names = ", ".join(sorted(map(str, unknown)))
         raise _Unreadable(f"front matter: unknown keys {names} (expected {', '.join(sorted(FRONT_MATTER_KEYS))})", 2)
     return data
-
-
-def _to_time(value: object) -> datetime | None:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    return parse_time(value)
 
 
 def _read_records(path: Path, on_problem: OnProblem) -> Iterator[Document]:

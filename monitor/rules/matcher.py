@@ -547,10 +547,10 @@ def _anchors(node: Node, term_ids: dict[Term, int]) -> set[int] | None:
         return {term_ids[t] for t in node.terms}
     if isinstance(node, NearNode):
         options = [{term_ids[t] for t in group} for group in node.groups]
-        return min(options, key=_anchor_cost)
+        return min(options, key=len)
     if isinstance(node, AllNode):
         found = [a for a in (_anchors(c, term_ids) for c in node.children) if a is not None]
-        return min(found, key=_anchor_cost) if found else None
+        return min(found, key=len) if found else None
     children = [_anchors(c, term_ids) for c in node.children]
     anchored = [a for a in children if a is not None]
     # any: every child must be anchored. at_least N: the anchored children must be needed,
@@ -559,10 +559,6 @@ def _anchors(node: Node, term_ids: dict[Term, int]) -> set[int] | None:
     if len(anchored) < needed or not anchored:
         return None
     return set().union(*anchored)
-
-
-def _anchor_cost(anchors: set[int]) -> int:
-    return len(anchors)
 
 
 def passes_filters(rule: Rule, doc: Document, now: datetime | None = None) -> bool:
