@@ -86,13 +86,27 @@ def redis_cluster(directory: Path, nodes: int = 3) -> Iterator[str]:
             ports.append(port)
         create = [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports), "--cluster-replicas", "0"]
         subprocess.run([*create, "--cluster-yes"], check=True, capture_output=True, timeout=60)
-        client = redis.Redis(port=ports[0])
-        deadline = time.monotonic() + 20
-        while client.execute_command("CLUSTER INFO").get("cluster_state") != "ok":
+        # Every node must agree the cluster is up (the first to say so is not enough).
+        clients = [redis.Redis(port=port) for port in ports]
+        deadline = time.monotonic() + 30
+        while not all(c.execute_command("CLUSTER INFO").get("cluster_state") == "ok" for c in clients):
             if time.monotonic() > deadline:
                 raise RuntimeError("the test Redis Cluster did not become ready")
             time.sleep(0.1)
-        client.close()
+        for client in clients:
+            client.close()
+        # And a client through the cluster can write to every node.
+        cluster = redis.RedisCluster(host="127.0.0.1", port=ports[0])
+        while True:
+            try:
+                for n in range(32):
+                    cluster.set(f"probe-{n}", 1)
+                break
+            except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the test Redis Cluster does not accept writes") from None
+                time.sleep(0.1)
+        cluster.close()
         yield f"redis+cluster://127.0.0.1:{ports[0]}"
 
 
