@@ -51,6 +51,14 @@ def file_reply(path: Path, content_type: str, **headers: str) -> Reply:
     return Reply(body=path.read_bytes(), headers={"Content-Type": content_type, **headers})
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The listen backlog is set when the socket is bound: a class attribute, not one set afterwards.
+    # With the default (5), a burst of connections overflows it and the kernel drops SYNs, which
+    # clients resend only after a second.
+    request_queue_size = 1024
+
+
 class HttpServer:
     """Serves programmed replies on 127.0.0.1 (a free port) from threads; unknown paths get 404."""
 
@@ -72,9 +80,7 @@ class HttpServer:
             def do_GET(self) -> None:
                 owner._handle(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 1024
+        self._server = _Server(("127.0.0.1", 0), _Handler)
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 

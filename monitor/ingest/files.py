@@ -116,6 +116,7 @@ def read_file(path: Path, on_problem: OnProblem) -> Iterator[Document]:
             title=article.title,
             text=article.text,
             url=article.url,
+            author=article.author,
             published=article.published,
             language=article.language,
             origin=str(path),

@@ -38,12 +38,12 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
     raise _PageTimeout
 
 
-def extract_limited(html: bytes, url: str | None, time_limit: float) -> Article | None:
+def extract_limited(html: bytes, url: str | None, time_limit: float, find_author: bool = True) -> Article | None:
     """extract_article under a time limit (runs in a worker process: the alarm interrupts a runaway page)."""
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, time_limit)
     try:
-        return extract_article(html, url)
+        return extract_article(html, url, find_author=find_author)
     except _PageTimeout:
         raise TimeoutError(f"extraction took longer than {time_limit:g}s") from None
     finally:
@@ -77,11 +77,14 @@ class Extractor:
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    async def extract(self, html: bytes, url: str | None) -> Article | None:
-        """The page's article; raises TimeoutError past the limit, ValueError-like errors from trafilatura."""
+    async def extract(self, html: bytes, url: str | None, find_author: bool = True) -> Article | None:
+        """The page's article; raises TimeoutError past the limit, ValueError-like errors from trafilatura.
+
+        find_author=False: the caller knows the author, so the page body is not searched for a byline.
+        """
         loop = asyncio.get_running_loop()
         try:
-            future = loop.run_in_executor(self._pool, extract_limited, html, url, self.time_limit)
+            future = loop.run_in_executor(self._pool, extract_limited, html, url, self.time_limit, find_author)
             # The alarm in the worker is the limit; this outer one only guards against a wedged worker.
             return await asyncio.wait_for(future, self.time_limit + 5)
         except BrokenProcessPool:
@@ -108,7 +111,7 @@ async def complete(
     FETCH_SECONDS.labels("page").observe(fetched.elapsed_ms / 1000)
     try:
         started = time.monotonic()
-        article = await extractor.extract(fetched.body, fetched.url)
+        article = await extractor.extract(fetched.body, fetched.url, find_author=not doc.author)
         EXTRACT_SECONDS.observe(time.monotonic() - started)
     except Exception as exc:  # a stage boundary: any failure in trafilatura falls back to the entry's text
         log.warning("page.extract_failed", url=doc.url, feed=doc.source, error=str(exc) or type(exc).__name__)
