@@ -41,6 +41,7 @@ class Seen:
 
     path: str
     headers: dict[str, str]
+    peer_port: int = 0  # the client's port: requests on one kept-alive connection share it
 
 
 Handler = Reply | Callable[[Seen], Reply]
@@ -108,7 +109,7 @@ class HttpServer:
             return [r for r in self.requests if r.path == path]
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
-        seen = Seen(request.path, {k.lower(): v for k, v in request.headers.items()})
+        seen = Seen(request.path, {k.lower(): v for k, v in request.headers.items()}, request.client_address[1])
         with self._lock:
             self.requests.append(seen)
         handler = self.routes.get(request.path.split("?", 1)[0]) or self.routes.get(request.path)

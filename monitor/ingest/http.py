@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -26,6 +28,8 @@ log = structlog.get_logger("monitor.ingest.http")
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 USER_AGENT = f"monitor/{__version__} (news monitor; feed reader)"
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+# Host pools kept beyond this many are closed, least recently used first (article links reach many hosts).
+MAX_IDLE_HOSTS = 256
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -119,14 +123,57 @@ class _Target:
 
 
 @dataclass(slots=True)
-class _Limits:
-    per_host: int
-    semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+class _Host:
+    """One host's share of the client: its concurrency limit and its own connection pool."""
 
-    def of(self, host: str) -> asyncio.Semaphore:
-        if host not in self.semaphores:
-            self.semaphores[host] = asyncio.Semaphore(self.per_host)
-        return self.semaphores[host]
+    gate: asyncio.Semaphore
+    client: httpx.AsyncClient
+    users: int = 0  # requests holding or waiting for the gate
+
+
+class _Hosts:
+    """A connection pool and a concurrency limit per host name, the least recently used idle ones dropped.
+
+    One pool per host name rather than one for all: httpcore scans every connection of a pool on
+    each request (CPU grows with the number of hosts polled), and it pools connections by address,
+    so two names served from one address (a CDN) would share a TLS connection opened for one of them.
+    """
+
+    def __init__(self, make_client: Callable[[], httpx.AsyncClient], per_host: int, keep: int = MAX_IDLE_HOSTS) -> None:
+        self._make_client = make_client
+        self._per_host = per_host
+        self._keep = keep
+        self._hosts: OrderedDict[str, _Host] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._hosts)
+
+    @asynccontextmanager
+    async def use(self, hostname: str) -> AsyncIterator[httpx.AsyncClient]:
+        """The host's client, once one of its `per_host` slots is free."""
+        host = self._hosts.get(hostname)
+        if host is None:
+            host = self._hosts[hostname] = _Host(asyncio.Semaphore(self._per_host), self._make_client())
+        self._hosts.move_to_end(hostname)
+        host.users += 1
+        try:
+            async with host.gate:
+                yield host.client
+        finally:
+            host.users -= 1
+            await self._trim()
+
+    async def _trim(self) -> None:
+        while len(self._hosts) > self._keep:
+            idle = next((name for name, host in self._hosts.items() if not host.users), None)
+            if idle is None:
+                return
+            await self._hosts.pop(idle).client.aclose()
+
+    async def aclose(self) -> None:
+        hosts, self._hosts = list(self._hosts.values()), OrderedDict()
+        for host in hosts:
+            await host.client.aclose()
 
 
 class HttpClient:
@@ -139,12 +186,18 @@ class HttpClient:
     def __init__(self, settings: HttpSettings | None = None) -> None:
         self.settings = settings or HttpSettings()
         self._allowed = self.settings.allowed()
-        self._limits = _Limits(self.settings.per_host)
-        self._client = httpx.AsyncClient(
+        # Loading the CA certificates costs tens of milliseconds: once, shared by every host's pool.
+        self._tls = httpx.create_ssl_context()
+        self._hosts = _Hosts(self._make_client, self.settings.per_host)
+
+    def _make_client(self) -> httpx.AsyncClient:
+        per_host = self.settings.per_host
+        return httpx.AsyncClient(
             timeout=httpx.Timeout(self.settings.timeout),
             follow_redirects=False,
             headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            limits=httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host),
+            verify=self._tls,
             trust_env=False,
         )
 
@@ -157,7 +210,7 @@ class HttpClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._hosts.aclose()
 
     async def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Fetched:
         """GET `url`, following redirects; any status is returned, failures raise FetchError."""
@@ -173,8 +226,8 @@ class HttpClient:
         current = url
         for hop in range(self.settings.max_redirects + 1):
             target = await self._resolve(current)
-            async with self._limits.of(target.hostname):
-                status, response_headers, body, truncated = await self._get(target, headers)
+            async with self._hosts.use(target.hostname) as client:
+                status, response_headers, body, truncated = await self._get(client, target, headers)
             location = response_headers.get("location")
             if status in REDIRECT_STATUSES and location:
                 current = urljoin(current, location)
@@ -223,13 +276,15 @@ class HttpClient:
             raise FetchError(url, f"cannot resolve {hostname}")
         return addresses
 
-    async def _get(self, target: _Target, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes, bool]:
+    async def _get(
+        self, client: httpx.AsyncClient, target: _Target, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes, bool]:
         request_headers = {**headers, "Host": target.host_header}
         extensions = {"sni_hostname": target.hostname} if target.scheme == "https" else {}
-        request = self._client.build_request("GET", target.pinned, headers=request_headers, extensions=extensions)
+        request = client.build_request("GET", target.pinned, headers=request_headers, extensions=extensions)
         cap = self.settings.max_bytes
         try:
-            response = await self._client.send(request, stream=True)
+            response = await client.send(request, stream=True)
             try:
                 chunks: list[bytes] = []
                 size = 0

@@ -6,10 +6,11 @@ import asyncio
 import ipaddress
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from monitor import __version__
-from monitor.ingest.http import BlockedAddressError, FetchError, HttpClient, HttpSettings, is_forbidden
+from monitor.ingest.http import BlockedAddressError, FetchError, HttpClient, HttpSettings, _Hosts, is_forbidden
 from tests.httpserver import HttpServer, Reply
 
 LOOPBACK = ("127.0.0.0/8",)
@@ -175,3 +176,47 @@ def test_per_host_limit_bounds_concurrent_requests(server: HttpServer) -> None:
     asyncio.run(run())
     assert len(server.seen("/slow")) == 6
     assert peak <= 2
+
+
+def test_fetches_from_one_host_reuse_its_connection(server: HttpServer) -> None:
+    server.route("/a", Reply(body=b"a"))
+
+    async def run() -> None:
+        async with HttpClient(HttpSettings(allow_networks=LOOPBACK)) as client:
+            for _ in range(3):
+                await client.fetch(server.url("/a"))
+
+    asyncio.run(run())
+    assert len({seen.peer_port for seen in server.seen("/a")}) == 1
+
+
+def test_each_host_name_has_its_own_pool_and_idle_ones_are_closed_beyond_the_limit() -> None:
+    async def run() -> None:
+        hosts = _Hosts(httpx.AsyncClient, per_host=2, keep=2)
+        clients = {}
+        for name in ("a.example", "b.example", "a.example", "c.example"):
+            async with hosts.use(name) as client:
+                assert clients.setdefault(name, client) is client  # one pool per name, kept while in use
+        assert len({id(c) for c in clients.values()}) == 3
+        # a.example was used before c.example, b.example longest ago: b's pool is the one closed.
+        assert len(hosts) == 2
+        assert clients["b.example"].is_closed
+        assert not clients["a.example"].is_closed and not clients["c.example"].is_closed
+        await hosts.aclose()
+        assert all(c.is_closed for c in clients.values())
+
+    asyncio.run(run())
+
+
+def test_a_host_pool_in_use_is_never_closed() -> None:
+    async def run() -> None:
+        hosts = _Hosts(httpx.AsyncClient, per_host=2, keep=1)
+        async with hosts.use("busy.example") as busy:
+            for name in ("x.example", "y.example"):
+                async with hosts.use(name):
+                    pass
+            assert not busy.is_closed
+        assert len(hosts) == 1 and not busy.is_closed
+        await hosts.aclose()
+
+    asyncio.run(run())
