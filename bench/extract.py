@@ -64,7 +64,7 @@ def in_process(extract: Callable[[bytes], object], blobs: list[bytes]) -> float:
 
 
 async def pipeline(docs: list[Document], extractor: Extractor, matcher: Matcher) -> tuple[float, int, int]:
-    async with HttpClient(HttpSettings(allow_networks=("127.0.0.0/8",), per_host=32, timeout=120)) as client:
+    async with HttpClient(HttpSettings(allow_networks=("127.0.0.0/8",), timeout=120)) as client:
 
         async def ingest(doc: Document) -> tuple[Document, bool]:
             # As the service does: each document is matched as soon as its page is extracted.
