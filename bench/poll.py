@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from report import write_section  # noqa: E402
+from report import git_state, machine, write_section  # noqa: E402
 
 from monitor.ingest.feedsfile import FeedConfig  # noqa: E402
 from monitor.ingest.http import HttpSettings  # noqa: E402
@@ -102,9 +102,11 @@ def main() -> None:
         stop.set()
         process.join(10)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    info = machine()
     lines = [
         "## Polling",
         "",
+        f"{info['Date']}, {info['CPU']}, {info['Cores (`nproc`)']} cores, {git_state('monitor', 'bench/poll.py')}.",
         f"`bench/poll.py`: {args.feeds:,} feeds on one 127.0.0.1 server (its own process), polled with",
         "`Ingestor.poll_all` (conditional GET, SQLite store in memory, no page fetch).",
         "Steady rounds: 95% of feeds answer 304, 5% gain one entry.",
