@@ -69,7 +69,7 @@ async def rounds(count: int, port: int, steady: int) -> list[tuple[str, float, i
     http = HttpSettings(allow_networks=("127.0.0.0/8",), per_host=64, timeout=60)
     results = []
     async with Ingestor(feeds, SQLiteStore(":memory:"), IngestSettings(http=http), lambda d: None) as ingestor:
-        for label in ["warm-up", *[f"steady {n + 1}" for n in range(steady)]]:
+        for label in ["warm-up (all 200, 20 entries each)", *[f"steady {n + 1}" for n in range(steady)]]:
             started = time.perf_counter()
             outcomes = await ingestor.poll_all()
             elapsed = time.perf_counter() - started
@@ -115,7 +115,14 @@ def main() -> None:
         "|---|---:|---:|---:|",
     ]
     lines += [f"| {label} | {rate:,.0f} | {nm:,} | {new:,} |" for label, rate, nm, new in results]
-    lines += ["", f"Poller peak resident memory: **{peak_mb:,.0f} MB** (whole process, Python and libraries included)."]
+    steady_rate = results[-1][1]
+    needed = args.feeds / 300
+    lines += [
+        "",
+        f"Poller peak resident memory: **{peak_mb:,.0f} MB** (whole process, Python and libraries included).",
+        f"At {steady_rate:,.0f} polls/s, {args.feeds:,} feeds every 5 minutes ({needed:.1f} polls/s) use about "
+        f"{needed / steady_rate:.0%} of the poller's capacity.",
+    ]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.output:
