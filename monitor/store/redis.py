@@ -121,13 +121,14 @@ class RedisStore:
         marks = owners or ["1"] * len(items)
         try:
             pipe = self.client.pipeline(transaction=False)
+            command = pipe.execute_command  # not pipe.set: its argument checks cost more than the round trip
             for keys, owner in zip(items, marks, strict=True):
                 first, *others = [self.keys.seen(k) for k in keys]
                 # SET ... GET answers with the value it replaced: one command per key, none spanning
                 # two keys (Redis Cluster keeps a multi-key command to one slot).
-                pipe.set(first, owner, nx=True, px=ms, get=True)
+                command("SET", first, owner, "NX", "PX", ms, "GET", get=True)
                 for key in others:
-                    pipe.set(key, owner, px=ms, get=True)
+                    command("SET", key, owner, "PX", ms, "GET", get=True)
             replies = pipe.execute()
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
