@@ -20,7 +20,8 @@ free port; the machine's own Redis is never touched):
   3), and the ratio of that SET rate to the store's items per second (target: at most 4x);
 - where the time goes: the server's time per item (`INFO commandstats`) against the total, shares of the
   client's time under cProfile, and two what-ifs with the same semantics and key layout written in the
-  benchmark (not in monitor/): 2 commands per item (SET NX + SET GET) and one Lua script per batch;
+  benchmark (not in monitor/): the store's commands on a redis-py connection without the pipeline
+  object, and one Lua script per batch;
 - the same claims on `SQLiteStore` (a file in a temp directory, WAL), with a smaller N;
 - `Stories.assign` per document on each store, with the texts of the shared news pages, after
   filling the index with synthetic stories: the new-story path (originals) and the join path
@@ -236,23 +237,28 @@ def claim_rounds(
 # What-ifs: the same claim semantics and key layout, written differently (not in monitor/) -----------
 
 
-def two_command_claim(store: RedisStore) -> Claim:
-    """SET NX on the first key + SET ... GET on each other key (refreshes its TTL and says if it existed)."""
+def connection_claim(store: RedisStore) -> Claim:
+    """The store's commands (SET NX GET on the first key, SET GET on the others) sent on a redis-py
+    connection directly: packed in one write, replies read one by one, no pipeline object.
+
+    What is left of a claim's cost without redis-py's pipeline machinery (single node only: the
+    connection is one server's).
+    """
+    connection = store.client.connection_pool.get_connection()
 
     def claim(items: Sequence[Sequence[str]], ttl: timedelta = DEFAULT_SEEN_TTL) -> list[bool]:
         ms = max(1, int(ttl.total_seconds() * 1000))
-        pipe = store.client.pipeline(transaction=False)
+        commands: list[tuple[str | int, ...]] = []
         for keys in items:
             first, *others = [store.keys.seen(k) for k in keys]
-            pipe.set(first, 1, nx=True, px=ms)
-            for key in others:
-                pipe.set(key, 1, px=ms, get=True)
-        replies = pipe.execute()
+            commands.append(("SET", first, 1, "NX", "PX", ms, "GET"))
+            commands += [("SET", key, 1, "PX", ms, "GET") for key in others]
+        connection.send_packed_command(connection.pack_commands(commands))
+        replies = [connection.read_response() for _ in commands]
         results = []
         position = 0
         for keys in items:
-            won, previous = replies[position], replies[position + 1 : position + len(keys)]
-            results.append(bool(won) and all(p is None for p in previous))
+            results.append(all(r is None for r in replies[position : position + len(keys)]))
             position += len(keys)
         return results
 
@@ -350,8 +356,8 @@ def profile_claim(claim: Claim, items: Sequence[tuple[str, str]], batch: int) ->
         ("redis-py (building, packing and parsing commands; pipeline execution)", shares.get("redis-py", 0) / total),
         ("- of which packing commands (`pack_commands`)", cumulative("redis/connection.py", {"pack_commands"})),
         (
-            "- of which queueing commands (`pipe.get`, `pipe.set`, `pipe.exists`)",
-            cumulative("redis/commands/core.py", {"get", "set", "exists"}),
+            "- of which queueing commands (`pipe.execute_command`)",
+            cumulative("redis/client.py", {"execute_command"}),
         ),
         ("socket calls (send, receive: includes waiting for the server)", shares.get("socket", 0) / total),
         ("monitor/ (`RedisStore.claim`'s own loop, key hashing)", shares.get("monitor", 0) / total),
@@ -629,7 +635,8 @@ class Report:
             f"Redis, new items in batches of 50: {total:.1f} µs per item in all, of which the server spends"
             f" {server:.1f} µs executing the commands (`INFO commandstats`); the other {total - server:.1f} µs"
             f" ({(total - server) / total:.0%}) are the client: redis-py building, packing and parsing"
-            f" 3 commands per item ({self.machine.get('redis-py', '?')}), and our key hashing. Shares of the"
+            f" {new.commands_per_item or 0:.0f} commands per item ({self.machine.get('redis-py', '?')}), and our"
+            " key hashing. Shares of the"
             " client's time under cProfile"
             " (a separate run; profiling slows it, the shares are what count):",
             "",
@@ -655,9 +662,10 @@ class Report:
                 )
             lines += [
                 "",
-                "- *2 commands*: `SET first NX PX` + `SET other PX GET` (the GET reply says whether the GUID was"
-                " seen, and the TTL is refreshed as before): one command fewer per item, Redis >= 7.0 (NX with GET).",
-                "- *Lua script*: one `EVALSHA` per batch doing the 3 commands per item on the server. Works on a"
+                "- *connection, no pipeline*: the store's two commands per item packed into one write on a redis-py"
+                " connection and their replies read one by one, without the pipeline object: what is left of the"
+                " client's cost without redis-py's pipeline machinery (single node only).",
+                "- *Lua script*: one `EVALSHA` per batch doing 3 commands per item on the server. Works on a"
                 " single Redis only: on Redis Cluster a script's keys must share a slot, and the seen keys are"
                 " spread on purpose (monitor/store/keys.py).",
                 "",
@@ -747,7 +755,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             batched = claim_rounds(
                 {
                     "redis": (store.claim, make_items(n_redis, "b50", args.seed)),
-                    "2 commands": (two_command_claim(store), make_items(n_whatif, "two", args.seed + 2)),
+                    "connection, no pipeline": (connection_claim(store), make_items(n_whatif, "raw", args.seed + 2)),
                     "Lua script": (script_claim(store), make_items(n_whatif, "lua", args.seed + 3)),
                 },
                 50,
