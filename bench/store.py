@@ -565,7 +565,10 @@ class Report:
         ratio = self.ratio(new)
         per_item = new.commands_per_item or 3.0
         mix = (
-            ", ".join(f"{v / new.items:.2f} {k.upper()}" for k, v in sorted(new.stats.calls.items()) if v)
+            # Connection set-up (HELLO, PING) shows up in the counts but is not per item.
+            ", ".join(
+                f"{v / new.items:.2f} {k.upper()}" for k, v in sorted(new.stats.calls.items()) if v / new.items >= 0.005
+            )
             if new.stats
             else "?"
         )
