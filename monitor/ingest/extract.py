@@ -35,12 +35,16 @@ class Article:
     url: str | None = None
 
 
-def extract_article(html: str | bytes, url: str | None = None, *, find_author: bool = True) -> Article | None:
+def extract_article(
+    html: str | bytes, url: str | None = None, *, find_author: bool = True, search_date: bool = True
+) -> Article | None:
     """Extract the main article of a page; None when it holds no article text.
 
-    find_author=False skips the search for a byline in the page body (the costliest part of the
-    metadata, and wasted when the feed entry names the author); an author in the page's meta tags
-    or JSON-LD is still taken.
+    The page's metadata has cheap sources (meta tags, JSON-LD, <time>) and costly fallbacks, which
+    a caller that already knows the answer from the feed entry can skip:
+    find_author=False: no search for a byline in the page body (the costliest part of the metadata).
+    search_date=False: the date only from the page's markup and URL, not guessed from its text
+    (htmldate's extensive search, which also turns up copyright years).
     """
     tree = trafilatura.load_html(html)
     if tree is None:
@@ -49,7 +53,7 @@ def extract_article(html: str | bytes, url: str | None = None, *, find_author: b
     title, author, canonical = _meta(tree, url, find_author)
     language = page_language(tree)
     try:
-        published = parse_time(find_date(tree, original_date=True, extensive_search=True, url=canonical))
+        published = parse_time(find_date(tree, original_date=True, extensive_search=search_date, url=canonical))
     except ValueError:
         published = None
     result = trafilatura.bare_extraction(

@@ -38,12 +38,14 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
     raise _PageTimeout
 
 
-def extract_limited(html: bytes, url: str | None, time_limit: float, find_author: bool = True) -> Article | None:
+def extract_limited(
+    html: bytes, url: str | None, time_limit: float, find_author: bool = True, search_date: bool = True
+) -> Article | None:
     """extract_article under a time limit (runs in a worker process: the alarm interrupts a runaway page)."""
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, time_limit)
     try:
-        return extract_article(html, url, find_author=find_author)
+        return extract_article(html, url, find_author=find_author, search_date=search_date)
     except _PageTimeout:
         raise TimeoutError(f"extraction took longer than {time_limit:g}s") from None
     finally:
@@ -77,19 +79,28 @@ class Extractor:
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    async def extract(self, html: bytes, url: str | None, find_author: bool = True) -> Article | None:
+    async def extract(
+        self, html: bytes, url: str | None, find_author: bool = True, search_date: bool = True
+    ) -> Article | None:
         """The page's article; raises TimeoutError past the limit, ValueError-like errors from trafilatura.
 
-        find_author=False: the caller knows the author, so the page body is not searched for a byline.
+        find_author, search_date: see extract_article (False when the feed entry already says).
         """
         loop = asyncio.get_running_loop()
         try:
-            future = loop.run_in_executor(self._pool, extract_limited, html, url, self.time_limit, find_author)
+            future = loop.run_in_executor(
+                self._pool, extract_limited, html, url, self.time_limit, find_author, search_date
+            )
             # The alarm in the worker is the limit; this outer one only guards against a wedged worker.
             return await asyncio.wait_for(future, self.time_limit + 5)
         except BrokenProcessPool:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
             raise RuntimeError("an extraction worker died; the pool was restarted") from None
+
+
+def has_feed_date(doc: Document) -> bool:
+    """The entry's own date was read (a missing or future one was replaced by the time it was seen)."""
+    return bool(doc.feed_date) and doc.published is not None and doc.published != doc.seen
 
 
 async def complete(
@@ -111,7 +122,9 @@ async def complete(
     FETCH_SECONDS.labels("page").observe(fetched.elapsed_ms / 1000)
     try:
         started = time.monotonic()
-        article = await extractor.extract(fetched.body, fetched.url, find_author=not doc.author)
+        article = await extractor.extract(
+            fetched.body, fetched.url, find_author=not doc.author, search_date=not has_feed_date(doc)
+        )
         EXTRACT_SECONDS.observe(time.monotonic() - started)
     except Exception as exc:  # a stage boundary: any failure in trafilatura falls back to the entry's text
         log.warning("page.extract_failed", url=doc.url, feed=doc.source, error=str(exc) or type(exc).__name__)

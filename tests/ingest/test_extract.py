@@ -33,6 +33,16 @@ def test_byline_in_the_page_body_is_found_unless_the_caller_knows_the_author() -
     assert known.text == searched.text and known.language == searched.language == "en"
 
 
+def test_date_is_guessed_from_the_page_text_only_when_asked() -> None:
+    html = (PAGES / "speicherguide.de.schwierige.html").read_bytes()
+    searched = extract_article(html)
+    markup_only = extract_article(html, search_date=False)
+    assert searched is not None and markup_only is not None
+    assert searched.published == datetime(2019, 6, 14, tzinfo=UTC)
+    assert markup_only.published is None  # the page's markup declares no date
+    assert markup_only.text == searched.text
+
+
 @pytest.mark.parametrize(
     ("head", "expected"),
     [

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from structlog.testing import capture_logs
@@ -89,6 +91,33 @@ def test_shared_trafilatura_pages_contain_their_passages(server: HttpServer, ext
         missing += [f"{page_url}: {p!r}" for p in lost]
     # trafilatura itself misses a few of its own evaluation passages; the pipeline must not lose more.
     assert complete_pages >= 0.85 * len(cases), "\n".join(missing)
+
+
+def test_the_page_gives_the_author_date_and_language_the_entry_lacks(server: HttpServer, extractor: Extractor) -> None:
+    url = server.route("/meta/byline.html", file_reply(DATA / "pages" / "boingboing.net.millenials.html", HTML))
+    (doc,) = run_complete([entry(url)], extractor)
+    assert doc.content_from == "page"
+    assert doc.author == "Cory Doctorow"
+    assert doc.language == "en"
+    assert doc.page_date == datetime(2013, 7, 19, tzinfo=UTC)
+
+
+def test_an_entry_with_its_own_author_and_date_keeps_them_and_spares_the_page_search(
+    server: HttpServer, extractor: Extractor
+) -> None:
+    url = server.route("/meta/undated.html", file_reply(DATA / "pages" / "speicherguide.de.schwierige.html", HTML))
+    dated = replace(
+        entry(url),
+        author="Entry Author",
+        feed_date="Fri, 14 Jun 2019 08:00:00 GMT",
+        published=datetime(2019, 6, 14, 8, tzinfo=UTC),
+        seen=datetime(2026, 11, 23, tzinfo=UTC),
+    )
+    undated, dated = run_complete([entry(url), dated], extractor)
+    assert undated.page_date == datetime(2019, 6, 14, tzinfo=UTC)  # guessed from the page's text
+    assert dated.content_from == "page" and dated.author == "Entry Author"
+    assert dated.page_date is None  # the page's markup has no date, and the entry's is not second-guessed
+    assert dated.published == datetime(2019, 6, 14, 8, tzinfo=UTC)
 
 
 def test_missing_page_falls_back_to_the_summary(server: HttpServer, extractor: Extractor) -> None:
