@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from monitor import __version__
+from monitor.cli import COMMANDS, SUMMARIES
 from tests.conftest import DATA, ROOT, RULES, SEEDS
 
 
@@ -209,6 +211,22 @@ def test_help_lists_the_commands() -> None:
     assert result.stdout.startswith("Usage: monitor [OPTIONS] COMMAND [ARGS]...")
     assert re.search(r"^  replay\s", result.stdout, re.M)
     assert re.search(r"^  rules\s", result.stdout, re.M)
+
+
+def test_help_lists_each_command_with_its_own_summary_without_loading_the_commands() -> None:
+    code = (
+        "import sys; from monitor.cli import cli\n"
+        "try: cli(['--help'], prog_name='monitor')\n"
+        "except SystemExit: pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('monitor.cli.') or m in ('trafilatura', 'datasketch')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"  # --help imported no command and none of the heavy libraries
+    for name, target in COMMANDS.items():
+        module, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert SUMMARIES[name] == (command.help or "").strip().splitlines()[0], name
 
 
 def test_replay_shows_the_alerts_the_service_would_raise(tmp_path: Path) -> None:

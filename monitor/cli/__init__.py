@@ -19,11 +19,29 @@ COMMANDS = {
     "rules": "monitor.cli.rules:rules",
     "run": "monitor.cli.run:run",
 }
+# What `monitor --help` lists, without importing the commands (a test keeps these equal to each
+# command's own first line of help).
+SUMMARIES = {
+    "alerts": "Deliver alerts from the outbox, and deal with the ones Slack refused.",
+    "feeds": "Check the feeds file, try one feed, see how every feed is doing.",
+    "replay": "Match saved articles against the rules and show the alerts the service would raise.",
+    "rules": "Check rule files and run rule tests.",
+    "run": "Run the service: poll the feeds, match the rules, alert Slack.",
+}
 
 
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        width = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        # Stand-ins carrying only the summary, shortened the way click shortens a command's help.
+        rows = [
+            (name, click.Command(name, help=SUMMARIES[name]).get_short_help_str(width)) for name in sorted(COMMANDS)
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
