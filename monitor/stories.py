@@ -8,19 +8,22 @@ window become its follow-ups.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from datasketch import MinHash
 
 from monitor.document import Document
 from monitor.rules.matcher import Match
 from monitor.rules.text import words_of
 from monitor.store.base import DEFAULT_SEEN_TTL, Store
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128
@@ -35,7 +38,14 @@ CONTAINMENT = 0.8
 MAX_CANDIDATES = 8
 DEFAULT_REALERT = timedelta(hours=24)
 
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=1)
+
+@functools.cache
+def _template() -> MinHash:
+    """The permutations every signature shares (datasketch is imported on first use: it loads scipy,
+    half a second that CLI commands which never build a signature should not pay)."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=1)
 
 
 def text_fingerprint(text: str) -> str:
@@ -68,7 +78,7 @@ class Signature:
     @classmethod
     def of(cls, text: str) -> Signature:
         parts = set(shingles(text))
-        minhash = _TEMPLATE.copy()
+        minhash = _template().copy()
         minhash.clear()
         if parts:
             minhash.update_batch(list(parts))
