@@ -49,7 +49,8 @@ def extract_article(
     tree = trafilatura.load_html(html)
     if tree is None:
         return None
-    # Before bare_extraction, which prunes the tree it is given.
+    # One parse for everything: the metadata steps only read the tree (the byline search prunes a
+    # copy), and bare_extraction works on its own copy.
     title, author, canonical = _meta(tree, url, find_author)
     language = page_language(tree)
     try:

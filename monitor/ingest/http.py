@@ -28,8 +28,8 @@ log = structlog.get_logger("monitor.ingest.http")
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 USER_AGENT = f"monitor/{__version__} (news monitor; feed reader)"
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
-# Host pools kept beyond this many are closed, least recently used first (article links reach many hosts).
-MAX_IDLE_HOSTS = 256
+# Beyond this many host pools, idle ones are closed, least recently used first (article links reach many hosts).
+MAX_HOST_POOLS = 256
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -139,7 +139,7 @@ class _Hosts:
     so two names served from one address (a CDN) would share a TLS connection opened for one of them.
     """
 
-    def __init__(self, make_client: Callable[[], httpx.AsyncClient], per_host: int, keep: int = MAX_IDLE_HOSTS) -> None:
+    def __init__(self, make_client: Callable[[], httpx.AsyncClient], per_host: int, keep: int = MAX_HOST_POOLS) -> None:
         self._make_client = make_client
         self._per_host = per_host
         self._keep = keep
