@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ from tests.httpserver import HttpServer, Reply  # noqa: E402
 CACHE = ROOT.parent / "shared" / "corpora" / "trafilatura" / "tests" / "cache"
 
 
-def serve(pages: list[Path], port_out: multiprocessing.Queue[int], stop: multiprocessing.Event) -> None:  # type: ignore[type-arg]
+def serve(pages: list[Path], port_out: multiprocessing.Queue[int], stop: Event) -> None:
     with HttpServer() as server:
         for index, page in enumerate(pages):
             server.route(f"/p/{index}.html", Reply(200, {"Content-Type": "text/html"}, page.read_bytes()))
@@ -134,14 +135,14 @@ def main() -> None:
         stop.set()
         process.join(10)
     elapsed = time.perf_counter() - started
-    rate = {name: median(values) for name, values in runs.items()}
-    keep = rate["one"] / rate["bare"]
-    keep_described = rate["described"] / rate["bare"]
-    scale = rate["two"] / rate["one"]
+    rates = {name: median(values) for name, values in runs.items()}
+    keep = rates["one"] / rates["bare"]
+    keep_described = rates["described"] / rates["bare"]
+    scale = rates["two"] / rates["one"]
 
     def row(label: str, name: str) -> str:
         values = runs[name]
-        return f"| {label} | {rate[name]:.1f} | {min(values):.1f} - {max(values):.1f} |"
+        return f"| {label} | {rates[name]:.1f} | {min(values):.1f} - {max(values):.1f} |"
 
     info = machine()
     lines = [
@@ -172,7 +173,7 @@ def main() -> None:
         f"With entries that carry their own date and author (no date guessed from the page text, no byline"
         f" search), one worker keeps {keep_described:.0%}"
         " of bare. Against `extract_article` in one process (the same work without the pipeline), one worker"
-        f" keeps {rate['one'] / rate['metadata']:.0%}: the loopback fetch, the process pool and matching cost"
+        f" keeps {rates['one'] / rates['metadata']:.0%}: the loopback fetch, the process pool and matching cost"
         " little; the gap to bare is the page metadata that bare `extract` does not look for (the byline"
         " search in the page body and the page date).",
     ]

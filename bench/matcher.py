@@ -33,6 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
@@ -528,9 +529,9 @@ def run_all(rules: Sequence[Rule], docs: Sequence[Document], settings: Settings)
     sets: list[_Contenders] = []
     for n in SIZES:
         print(f"{n:,} rules: building...", flush=True)
-        ours, build_ours = timed(lambda n=n: Matcher(rules[:n]))
-        naive, build_naive = timed(lambda n=n: NaiveMatcher(rules[:n]))
-        bare, build_bare = timed(lambda n=n: BarePass(rules[:n]))
+        ours, build_ours = timed(partial(Matcher, rules[:n]))
+        naive, build_naive = timed(partial(NaiveMatcher, rules[:n]))
+        bare, build_bare = timed(partial(BarePass, rules[:n]))
         sets.append(_Contenders(n, ours, naive, bare, (build_ours, build_naive, build_bare)))
 
     print(f"Timing ours and the bare pass: {plural(settings.reps, 'pass')} over {len(docs)} documents", flush=True)

@@ -20,6 +20,7 @@ import multiprocessing
 import resource
 import sys
 import time
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +35,7 @@ from monitor.store import SQLiteStore  # noqa: E402
 from tests.httpserver import HttpServer, Item, Reply, Seen, rss  # noqa: E402
 
 
-def serve(count: int, port_out: multiprocessing.Queue[int], stop: multiprocessing.Event) -> None:  # type: ignore[type-arg]
+def serve(count: int, port_out: multiprocessing.Queue[int], stop: Event) -> None:
     rounds: dict[int, int] = {}
 
     def handler(index: int) -> object:

@@ -191,7 +191,7 @@ class FeedServer:
             return 200, {"Content-Type": "application/json"}, json.dumps({"rate": self.rate, "seq": self.seq}).encode()
         if route == "/stats":
             cpu = os.times()
-            data = {
+            data: dict[str, Any] = {
                 **self.stats,
                 "published": self.seq,
                 "polled_feeds": len(self.polled),

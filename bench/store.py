@@ -506,7 +506,7 @@ def signature_times(pages: Sequence[Page]) -> list[float]:
 
 def machine_info(redis_version: str) -> dict[str, str]:
     try:
-        import hiredis  # type: ignore[import-not-found]  # noqa: F401
+        import hiredis  # noqa: F401
 
         parser = f"hiredis {metadata.version('hiredis')}"
     except ImportError:

@@ -60,6 +60,12 @@ class Message:
     metadata: dict[str, Any] | None
     edits: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The message metadata's event_payload (empty when the message carries none)."""
+        payload: dict[str, Any] = (self.metadata or {}).get("event_payload", {})
+        return payload
+
 
 def channel_id(name: str) -> str:
     """The id this fake gives a channel: ids (C...) stay, names become C + their letters upper-cased."""
@@ -208,6 +214,7 @@ class FakeSlack:
             return self._send(handler, fault.status, {"ok": False, "error": "internal_error"})
         if fault is not None and fault.error:
             return self._send(handler, 200, {"ok": False, "error": fault.error})
+        answer: str | dict[str, Any]
         if api == "webhook":
             status, answer = self._webhook(body)
         else:

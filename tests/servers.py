@@ -89,7 +89,7 @@ def redis_cluster(directory: Path, nodes: int = 3) -> Iterator[str]:
         # Every node must agree the cluster is up (the first to say so is not enough).
         clients = [redis.Redis(port=port) for port in ports]
         deadline = time.monotonic() + 30
-        while not all(c.execute_command("CLUSTER INFO").get("cluster_state") == "ok" for c in clients):
+        while not all(c.execute_command("CLUSTER INFO").get("cluster_state") == "ok" for c in clients):  # type: ignore[no-untyped-call]
             if time.monotonic() > deadline:
                 raise RuntimeError("the test Redis Cluster did not become ready")
             time.sleep(0.1)
@@ -133,7 +133,7 @@ def redis_sentinel(directory: Path, master_url: str, service: str = "news") -> I
         deadline = time.monotonic() + 10
         while True:
             try:
-                if client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", service):
+                if client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", service):  # type: ignore[no-untyped-call]
                     break
             except redis.exceptions.ConnectionError:
                 pass

@@ -193,7 +193,7 @@ def test_fetches_from_one_host_reuse_its_connection(server: HttpServer) -> None:
 def test_each_host_name_has_its_own_pool_and_idle_ones_are_closed_beyond_the_limit() -> None:
     async def run() -> None:
         hosts = _Hosts(httpx.AsyncClient, per_host=2, keep=2)
-        clients = {}
+        clients: dict[str, httpx.AsyncClient] = {}
         for name in ("a.example", "b.example", "a.example", "c.example"):
             async with hosts.use(name) as client:
                 assert clients.setdefault(name, client) is client  # one pool per name, kept while in use

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import cast
 
 import pytest
 from structlog.testing import capture_logs
@@ -74,19 +75,19 @@ def test_news_pages_keep_every_expected_passage(name: str, server: HttpServer, e
 
 
 def test_shared_trafilatura_pages_contain_their_passages(server: HttpServer, extractor: Extractor) -> None:
-    cases = []
+    cases: list[tuple[str, str, list[str]]] = []
     for page_url, expected in evaldata().items():
         path = TRAFILATURA / "cache" / str(expected["file"])
         if path.is_file() and expected.get("with"):
             url = server.route(f"/cache/{len(cases)}.html", file_reply(path, "text/html"))
-            cases.append((page_url, url, expected["with"]))
+            cases.append((page_url, url, cast(list[str], expected["with"])))
     assert len(cases) > 100
     docs = run_complete([entry(url) for _, url, _ in cases], extractor)
     complete_pages = 0
     missing: list[str] = []
     for (page_url, _, passages), doc in zip(cases, docs, strict=True):
         assert doc.content_from == "page", page_url
-        lost = [p for p in passages if p not in doc.title + "\n" + doc.text]  # type: ignore[attr-defined]
+        lost = [p for p in passages if p not in doc.title + "\n" + doc.text]
         complete_pages += not lost
         missing += [f"{page_url}: {p!r}" for p in lost]
     # trafilatura itself misses a few of its own evaluation passages; the pipeline must not lose more.

@@ -33,7 +33,7 @@ def test_dead_lists_and_retry_requeues_then_run_delivers(tmp_path: Path, slack: 
     retried = runner.invoke(cli, ["alerts", "retry", first_id, "--store", f"sqlite:{db}"])
     assert retried.exit_code == 0 and "re-queued 1 alert(s)" in retried.stdout
     assert runner.invoke(cli, run, env=env).exit_code == 0
-    assert [m.metadata["event_payload"]["alert_id"] for m in slack.posted()] == ["alert0001"]
+    assert [m.payload["alert_id"] for m in slack.posted()] == ["alert0001"]
     assert len(store.dead_list()) == 1
 
     assert runner.invoke(cli, ["alerts", "retry", "--store", f"sqlite:{db}"]).exit_code == 0

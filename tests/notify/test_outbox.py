@@ -104,7 +104,7 @@ def test_timeout_after_slack_accepted_does_not_post_twice(
     add(store, make_alert(1), make_alert(2))
     notifier(timeout=0.5).drain()
 
-    assert [m.metadata["event_payload"]["alert_id"] for m in slack.posted()] == ["alert0001", "alert0002"]
+    assert [m.payload["alert_id"] for m in slack.posted()] == ["alert0001", "alert0002"]
     assert slack.calls("conversations.history")[0].body["include_all_metadata"] in ("1", "true", True)
     assert store.outbox_depth()[0] == 0
 
@@ -143,7 +143,7 @@ def test_permanent_error_dead_letters_the_alert_and_logs_once(
     assert letter.reason == error
     assert letter.payload["alert_id"] == "alert0001" and letter.payload["channels"] == ["#alerts"]
     assert [e["alert_id"] for e in logs if e["event"] == "alert.dead"] == ["alert0001"]
-    assert [m.metadata["event_payload"]["alert_id"] for m in slack.posted()] == ["alert0002"]
+    assert [m.payload["alert_id"] for m in slack.posted()] == ["alert0002"]
     assert store.outbox_depth()[0] == 0
 
 
@@ -165,7 +165,7 @@ def test_slack_down_for_a_while_everything_arrives_in_order_per_channel(
     assert not thread.is_alive()
 
     def ids(channel: str) -> list[str]:
-        return [m.metadata["event_payload"]["alert_id"] for m in slack.posted(channel)]
+        return [m.payload["alert_id"] for m in slack.posted(channel)]
 
     assert ids("#a") == ["alert0001", "alert0003", "alert0005", "alert0007", "alert0009"]
     assert ids("#b") == ["alert0002", "alert0004", "alert0006", "alert0008"]
@@ -202,9 +202,9 @@ def test_burst_beyond_the_size_is_folded_into_one_summary_listing_every_alert(
     notifier(burst_size=3).drain()
     messages = slack.posted("#alerts")
     assert len(messages) == 4
-    assert [m.metadata["event_payload"]["alert_id"] for m in messages[:3]] == ["alert0001", "alert0002", "alert0003"]
+    assert [m.payload["alert_id"] for m in messages[:3]] == ["alert0001", "alert0002", "alert0003"]
     summary = messages[3]
-    assert summary.metadata["event_payload"]["alert_ids"] == [f"alert{n:04d}" for n in range(4, 11)]
+    assert summary.payload["alert_ids"] == [f"alert{n:04d}" for n in range(4, 11)]
     listing = json.dumps(summary.blocks)
     assert all(f"Mine {n} halts" in listing for n in range(4, 11))
     assert "7 more alerts" in summary.text
@@ -236,7 +236,7 @@ def test_digest_rule_gets_one_message_listing_the_period(
     assert worker.flush_digests() == 0  # the hour is not over
     assert worker.flush_digests(force=True) == 1
     [digest] = slack.posted("#digest")
-    assert digest.metadata["event_payload"]["alert_ids"] == [f"alert{n:04d}" for n in range(1, 5)]
+    assert digest.payload["alert_ids"] == [f"alert{n:04d}" for n in range(1, 5)]
     assert "4 alerts in the last 1h" in json.dumps(digest.blocks)
 
 
@@ -269,7 +269,7 @@ def test_two_replicas_adding_to_one_digest_lose_nothing(
         list(pool.map(lambda worker: worker.drain(), (first, second)))
     assert first.flush_digests(force=True) + second.flush_digests(force=True) == 1
     [digest] = slack.posted("#digest")
-    assert sorted(digest.metadata["event_payload"]["alert_ids"]) == [f"alert{n:04d}" for n in range(1, 41)]
+    assert sorted(digest.payload["alert_ids"]) == [f"alert{n:04d}" for n in range(1, 41)]
 
 
 def test_notifier_killed_after_slack_accepted_before_ack_posts_once(redis_url: str, slack: FakeSlack) -> None:
@@ -302,7 +302,7 @@ def test_notifier_killed_after_slack_accepted_before_ack_posts_once(redis_url: s
     second = notifier_process("replica-2")
     _, err = second.communicate(timeout=60)
     assert second.returncode == 0, err.decode()
-    assert [m.metadata["event_payload"]["alert_id"] for m in slack.posted()] == ["alert0001", "alert0002"]
+    assert [m.payload["alert_id"] for m in slack.posted()] == ["alert0001", "alert0002"]
     assert len(slack.calls("conversations.history")) == 1  # the uncertain one was looked up, not reposted
     assert store.outbox_depth()[0] == 0
     store.close()

@@ -55,7 +55,7 @@ def test_notifier_logs_and_dead_letters_never_hold_the_webhook_url(store: Store,
         slack.fail("webhook", status=404, times=1)
         store.outbox_add([make_alert(1).to_payload()])
         sink = WebhookSink(slack.webhook_url)
-        from tests.notify.conftest import NotifierSettings
+        from monitor.notify.outbox import NotifierSettings
 
         Notifier(store, sink, NotifierSettings(pace=0, consumer="t")).drain()
     finally:
