@@ -268,8 +268,10 @@ class RedisStore:
             # Own pending first (a restart, or an attempt that failed), then a dead replica's, then new.
             entries = self._read_group(consumer, count, "0")
             if len(entries) < count:
+                # Not _ms: an idle time of 0 must be 0 (taken over at once), not the 1 ms a TTL needs.
+                idle_ms = int(idle.total_seconds() * 1000)
                 claimed = self.client.xautoclaim(
-                    stream, OUTBOX_GROUP, consumer, _ms(idle), "0-0", count=count - len(entries)
+                    stream, OUTBOX_GROUP, consumer, idle_ms, "0-0", count=count - len(entries)
                 )
                 entries += [(_text(i), f) for i, f in claimed[1] if f]
             if len(entries) < count:
