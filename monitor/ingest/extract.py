@@ -15,6 +15,7 @@ from lxml.html import HtmlElement
 from trafilatura import metadata as page_metadata
 
 from monitor.document import parse_time
+from monitor.ingest.byline import find_byline
 
 # Less text than this after extraction means the page held no article.
 MIN_ARTICLE_CHARS = 100
@@ -79,7 +80,7 @@ def _meta(tree: HtmlElement, url: str | None, find_author: bool) -> tuple[str, s
     with contextlib.suppress(Exception):
         found = page_metadata.extract_meta_json(tree, found)
     title = found.title or page_metadata.extract_title(tree) or ""
-    author = found.author or (page_metadata.extract_author(tree) if find_author else None)
+    author = found.author or (find_byline(tree) if find_author else None)
     canonical = found.url or page_metadata.extract_url(tree, url)
     return title.strip(), author or None, canonical or None
 
