@@ -648,6 +648,15 @@ class Report:
             *(f"| {label} | {share:.0%} |" for label, share in self.profile),
             "",
         ]
+        if server:
+            bound = 1e6 / server
+            lines += [
+                f"The server's own time bounds every client: at {server:.1f} µs per item, a client that cost"
+                f" nothing would claim at most {bound:,.0f} items/s, {self.raw.median / bound:.1f}x below"
+                " redis-benchmark's SET rate, and the server's reading and writing of the requests (not in"
+                " `INFO commandstats`) come on top.",
+                "",
+            ]
         if self.whatifs:
             lines += [
                 "What-ifs, not in monitor/: the same claim semantics (without `owners`) and key layout written"
