@@ -84,7 +84,7 @@ BYLINE_XPATHS = [
 # Sections removed before the search: comments, sidebars, quotes, dates, figures.
 BYLINE_DISCARD_XPATHS = [
     XPath(
-        # relative (`.//`, as trafilatura's): the page's root element itself is never removed
+        # below the root only (trafilatura's is relative, `.//*`): the root element itself is never removed
         _union(
             _attribute(
                 "class",
@@ -95,7 +95,7 @@ BYLINE_DISCARD_XPATHS = [
             ),
             _attribute("id", starts="comments", contains="commentlist comment-list ProductReviews"),
             _attribute("data-component", contains="Figure"),
-        ).replace("//@", ".//@")
+        ).replace("//@", "descendant::*/@")
         + "/parent::*[self::a or self::div or self::section or self::span]"
     ),
     XPath("//time|//figure"),

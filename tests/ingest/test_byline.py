@@ -97,6 +97,33 @@ def corpus_pages() -> tuple[HtmlElement, ...]:
     return tuple(tree for tree in trees if tree is not None)
 
 
+def small_pages() -> list[str]:
+    """Bylines among sections that are pruned first, with dates and figures inside, too short or long."""
+    bylines = [
+        '<span class="author">Jane Roe</span>',
+        '<p class="byline">By Jane Roe</p>',
+        '<a rel="author" href="/jr">Jane Roe</a>',
+        '<div itemprop="author">Jane Roe</div>',
+        '<section data-component="Byline">Jane Roe</section>',
+        '<li class="writer">Jane Roe</li>',
+        '<span class="author">By <time>today</time> Jane Roe</span>',
+        '<div class="byline">Jane<span class="date">1 May</span>Roe</div>',
+        '<div class="byline">Jane <figure>photo</figure>Roe and <b>John</b> Doe</div>',
+        '<span class="author">JR</span>',
+        f'<span class="author">{"Jane Roe " * 20}</span>',
+        '<span class="author">jane@example.org</span>',
+        "<div><rel>me</rel>Jane Roe</div>",
+        "<author>Jane Roe</author>",
+        '<h3 class="channel-name">The Channel</h3>',
+    ]
+    sections = ["{}", '<div class="comments">{}</div>', '<span class="sidebar">x {} y</span>', "<figure>{}</figure>"]
+    return [
+        f"<html><body><main>{section.format(first)}<p>Text.</p>{second}</main></body></html>"
+        for first, second in product(bylines, repeat=2)
+        for section in sections
+    ]
+
+
 def test_trafilatura_expressions_are_still_the_transcribed_ones() -> None:
     digest = expressions_digest(AUTHOR_XPATHS + AUTHOR_DISCARD_XPATHS)
     assert digest == TRANSCRIBED_DIGEST, (
@@ -112,6 +139,9 @@ def test_each_expression_selects_what_trafilaturas_selects(index: int) -> None:
     synthetic = synthetic_page()
     assert len(theirs(synthetic)) > 10  # the synthetic page exercises the expression
     assert ours(synthetic) == theirs(synthetic)
+    # A fragment's root element is its first element, which the relative discard expression leaves.
+    fragment = lxml.html.fromstring('<div class="comments"><span class="author">Jane Roe</span></div>')
+    assert ours(fragment) == theirs(fragment)
     for tree in corpus_pages():
         assert ours(tree) == theirs(tree)
 
@@ -120,3 +150,9 @@ def test_the_byline_found_is_trafilaturas_on_every_corpus_page() -> None:
     found = [(find_byline(tree), extract_author(tree)) for tree in corpus_pages()]
     assert [ours for ours, _ in found] == [theirs for _, theirs in found]
     assert sum(ours is not None for ours, _ in found) > 30
+
+
+def test_the_byline_found_is_trafilaturas_among_pruned_sections() -> None:
+    for html in small_pages():
+        tree = lxml.html.fromstring(html)
+        assert find_byline(tree) == extract_author(tree), html
