@@ -19,7 +19,7 @@ from monitor.ingest.feedsfile import FeedConfig, load_feeds
 from monitor.ingest.http import HttpSettings
 from monitor.ingest.poll import FeedState
 from monitor.ingest.scheduler import FeedOutcome, Ingestor, IngestSettings
-from monitor.store import SQLiteStore, StoreError, open_store
+from monitor.store import SQLiteStore, StoreError, open_store, redact_url
 
 DEFAULT_FEEDS = os.environ.get("MONITOR_FEEDS", "feeds.yaml")
 DEFAULT_STORE = os.environ.get("MONITOR_STORE", "sqlite:monitor.db")
@@ -71,11 +71,15 @@ def poll(url: str, full_text: bool, timeout: float, allow_private: bool, fmt: st
       monitor feeds poll https://www.theguardian.com/world/rss
       monitor feeds poll --no-full-text --format json https://rss.dw.com/rdf/rss-en-world
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname if parts.scheme in ("http", "https") else None
+    except ValueError:  # "Invalid IPv6 URL"
+        host = None
+    if not host:
         click.echo(f"error: {url!r} is not an http or https URL", err=True)
         sys.exit(EXIT_USAGE)
-    feed = FeedConfig(url=url, name=parts.hostname, full_text=full_text)
+    feed = FeedConfig(url=url, name=host, full_text=full_text)
     http = HttpSettings(timeout=timeout, allow_networks=EVERYTHING if allow_private else ())
     settings = IngestSettings(http=http, page_time_limit=max(timeout, 5.0))
     outcome = asyncio.run(_poll_once(feed, settings))
@@ -149,7 +153,7 @@ def status(store_url: str, feeds_file: Path | None, fmt: str) -> None:
             )
         return
     if not rows:
-        click.echo(f"no feed has been polled yet ({store_url})")
+        click.echo(f"no feed has been polled yet ({redact_url(store_url)})")
         return
     click.echo(f"{'feed':<28} {'last success':<17} {'failures':>8} {'backoff':>8} {'per day':>7}  last error")
     for url, state in rows:

@@ -260,8 +260,12 @@ class _Parser:
         if not isinstance(raw, str):
             self.error(line, f"'url' must be a string, not {raw!r}")
             return None
-        parts = urlsplit(raw.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(raw.strip())
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
+        except ValueError:  # "Invalid IPv6 URL", a port that is not a number
+            valid = False
+        if not valid:
             self.error(line, f"'url' must be an http or https URL with a host, not {raw!r}")
             return None
         return raw.strip()

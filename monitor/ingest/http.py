@@ -237,10 +237,13 @@ class HttpClient:
         raise FetchError(url, f"more than {self.settings.max_redirects} redirects")
 
     async def _resolve(self, url: str) -> _Target:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            hostname = parts.hostname
+        except ValueError as exc:  # "Invalid IPv6 URL" and the like: links in feeds are untrusted
+            raise FetchError(url, f"invalid URL: {exc}") from None
+        if parts.scheme not in ("http", "https") or not hostname:
             raise FetchError(url, "only http and https URLs with a host are fetched")
-        hostname = parts.hostname
         try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
@@ -281,8 +284,11 @@ class HttpClient:
     ) -> tuple[int, dict[str, str], bytes, bool]:
         request_headers = {**headers, "Host": target.host_header}
         extensions = {"sni_hostname": target.hostname} if target.scheme == "https" else {}
-        request = client.build_request("GET", target.pinned, headers=request_headers, extensions=extensions)
         cap = self.settings.max_bytes
+        try:
+            request = client.build_request("GET", target.pinned, headers=request_headers, extensions=extensions)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise FetchError(target.url, f"invalid URL: {exc}") from None
         try:
             response = await client.send(request, stream=True)
             try:

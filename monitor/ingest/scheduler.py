@@ -267,7 +267,7 @@ class Ingestor:
             if feed.full_text and docs:
                 extractor = self.extractor()
                 headers = feed.header_map() or None
-                docs = list(await asyncio.gather(*(complete(d, self.client, extractor, headers) for d in docs)))
+                docs = list(await asyncio.gather(*(self._complete(d, extractor, headers) for d in docs)))
             for doc in docs:
                 await asyncio.to_thread(self._deliver, doc)
             return FeedOutcome(result, docs)
@@ -276,6 +276,13 @@ class Ingestor:
             return FeedOutcome(PollResult(feed, FeedState(name=feed.name), error=f"internal error: {exc}"), [])
         finally:
             self._inflight -= 1
+
+    async def _complete(self, doc: Document, extractor: Extractor, headers: dict[str, str] | None) -> Document:
+        try:
+            return await complete(doc, self.client, extractor, headers)
+        except Exception as exc:  # a stage boundary: the entry is claimed, so it goes on with its own text
+            log.exception("page.failed", url=doc.url, feed=doc.source, error=f"internal error: {exc}")
+            return doc
 
     def _deliver(self, doc: Document) -> None:
         if self.recorder is not None:

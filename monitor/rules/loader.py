@@ -36,6 +36,7 @@ RULE_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 LIST_NAME_RE = re.compile(r"[A-Za-z0-9_-]+\Z")
 _DURATION_RE = re.compile(r"(\d+)\s*([smhdw])")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+LONGEST_DURATION = timedelta(days=3650)
 
 RULE_KEYS = {
     "id", "title", "description", "severity", "tags", "enabled", "lists", "when", "scope",
@@ -60,14 +61,16 @@ class RuleSet:
 
 
 def parse_duration(value: object) -> timedelta | None:
-    """`"48h"`, `"30m"`, `"1h30m"`, `"7d"`, `"2w"`, `"90s"` -> timedelta; None if malformed."""
+    """`"48h"`, `"30m"`, `"1h30m"`, `"7d"`, `"2w"`, `"90s"` -> timedelta; None if malformed or over 10 years."""
     if not isinstance(value, str):
         return None
     text = value.strip().lower()
     parts = _DURATION_RE.findall(text)
     if not parts or _DURATION_RE.sub("", text).strip():
         return None
-    return timedelta(seconds=sum(int(n) * _DURATION_UNITS[u] for n, u in parts))
+    seconds = sum(int(n) * _DURATION_UNITS[u] for n, u in parts)
+    # Past this, time arithmetic overflows (a date past year 9999) long before anything is useful.
+    return timedelta(seconds=seconds) if seconds <= LONGEST_DURATION.total_seconds() else None
 
 
 class _RuleParser:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from monitor.ingest.feedsfile import FeedConfig
 from monitor.ingest.http import HttpSettings
@@ -130,3 +131,25 @@ def test_status_with_the_feeds_file_lists_feeds_never_polled(tmp_path: Path) -> 
     assert out.returncode == 0, out.stderr
     quiet = next(line for line in out.stdout.splitlines() if line.startswith("Quiet"))
     assert quiet.split()[1:3] == ["never", "0"]
+
+
+def test_status_never_shows_the_store_password(tmp_path: Path) -> None:
+    from tests.servers import redis_server
+
+    with redis_server(tmp_path / "redis") as url:
+        redis.Redis.from_url(url).config_set("requirepass", "RedisPW9")
+        out = monitor("feeds", "status", "--store", url.replace("redis://", "redis://:RedisPW9@"))
+    assert out.returncode == 0, out.stderr
+    assert "no feed has been polled yet (redis://:***@127.0.0.1:" in out.stdout
+    assert "RedisPW9" not in out.stdout + out.stderr
+
+
+def test_a_malformed_feed_url_is_one_line(tmp_path: Path) -> None:
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text('feeds:\n  - url: "http://[::1"\n', encoding="utf-8")
+    checked = monitor("feeds", "check", str(feeds))
+    assert checked.returncode == 2
+    assert f"{feeds}:2: 'url' must be an http or https URL with a host" in checked.stderr
+    polled = monitor("feeds", "poll", "http://[::1")
+    assert polled.returncode != 0 and "Traceback" not in polled.stderr
+    assert len(polled.stderr.strip().splitlines()) == 1, polled.stderr

@@ -77,6 +77,9 @@ def test_every_error_is_reported_with_its_line(tmp_path: Path) -> None:
             max_interval: 1h
           - url: https://g.example.org/rss
           - url: https://g.example.org/rss
+          - url: http://[::1/rss
+          - url: http://h.example.org:port/rss
+            interval: 99999999999999w
         """,
     )
     errors = errors_of(path)
@@ -92,6 +95,9 @@ def test_every_error_is_reported_with_its_line(tmp_path: Path) -> None:
         f"{path}:14: header 'If-None-Match' is set by the poller and cannot be overridden",
         f"{path}:15: 'min_interval' is longer than 'max_interval'",
         f"{path}:19: feed 'https://g.example.org/rss' is listed twice (first at line 18)",
+        f"{path}:20: 'url' must be an http or https URL with a host, not 'http://[::1/rss'",
+        f"{path}:21: 'url' must be an http or https URL with a host, not 'http://h.example.org:port/rss'",
+        f"{path}:22: 'interval' must be a duration such as 90s, 5m or 1h or \"auto\", not '99999999999999w'",
     ]
 
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import textwrap
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -62,6 +63,27 @@ def test_poll_all_completes_records_and_hands_on_new_documents(server: HttpServe
     assert len(pages) == 5 and all(r.headers.get("x-feed-token") == "t0k" for r in pages)
     (day,) = list(tmp_path.glob("*.jsonl"))
     assert [Document.from_record(json.loads(x)) for x in day.read_text(encoding="utf-8").splitlines()] == got
+
+
+def test_an_entry_with_a_malformed_link_loses_none_of_the_others(server: HttpServer) -> None:
+    items = seed_items(server.url(""), SEEDS)
+    items[0] = replace(items[0], link="http://[::1/broken")  # urlsplit: "Invalid IPv6 URL"
+    server.route("/mixed.xml", Reply(200, RSS, rss(items).encode()))
+    got: list[Document] = []
+
+    async def run() -> None:
+        async with Ingestor(
+            [feed(server.url("/mixed.xml"), "Mixed")], SQLiteStore(":memory:"), settings(), got.append
+        ) as ing:
+            await ing.poll_all()
+
+    with capture_logs() as logs:
+        asyncio.run(run())
+    assert len(got) == 5
+    assert [d.content_from for d in got].count("page") == 4
+    (failed,) = [e for e in logs if e["event"] == "page.failed"]
+    assert failed["url"] == "http://[::1/broken" and "invalid URL" in failed["error"]
+    assert not [e for e in logs if e["event"] == "feed.crashed"]
 
 
 def test_a_feed_that_never_answers_delays_no_other(server: HttpServer) -> None:

@@ -47,6 +47,8 @@ GOOD = "id: good\ntitle: Good\nwhen: Putin\n"
         ("id: r\ntitle: R\nwhen: Putin\nalert:\n  realert: soon\n", 5, "'realert' must be a duration"),
         ("id: r\ntitle: R\nwhen: Putin\nalert:\n  digest: 0m\n", 5, "'digest' must be a duration such as 1h"),
         ("id: r\ntitle: R\nwhen: Putin\nfilters:\n  max_age: 2 days\n", 5, "'max_age' must be a duration"),
+        ("id: r\ntitle: R\nwhen: Putin\nalert:\n  realert: 99999999999999w\n", 5, "'realert' must be a duration"),
+        ("id: r\ntitle: R\nwhen: Putin\nfilters:\n  max_age: 522w\n", 5, "'max_age' must be a duration"),
         ("id: r\ntitle: R\nwhen: Putin\nscope: [body]\n", 4, "scope may name only title and text"),
         ("id: r\ntitle: R\nwhen:\n  at_least: 3\n  of: [a, b]\n", 4, "can never hold"),
         ("id: r\ntitle: R\nwhen:\n  near: [a, b]\n", 4, "missing 'within'"),
