@@ -11,19 +11,28 @@ import structlog
 from monitor.redact import redact_secrets
 
 
+class _LibraryHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Where the libraries' own logging (slack-sdk, APScheduler, httpx) goes: the same stream and form."""
+
+
 def configure_logging(level: str = "info", json: bool | None = None, stream: TextIO | None = None) -> None:
-    """Configure structlog for the process; `json=None` picks JSON unless `stream` is a terminal."""
+    """Configure structlog for the process; `json=None` picks JSON unless `stream` is a terminal.
+
+    The libraries' standard-library log records (warnings and worse) go through the same processors,
+    secrets masked, instead of Python's bare last-resort printing.
+    """
     out = stream or sys.stderr
     if json is None:
         json = not out.isatty()
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
+    timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            timestamper,
             structlog.processors.format_exc_info,
             # After format_exc_info: it redacts the rendered exception text too.
             redact_secrets,
@@ -33,3 +42,19 @@ def configure_logging(level: str = "info", json: bool | None = None, stream: Tex
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
+    handler = _LibraryHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name, timestamper],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                redact_secrets,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not isinstance(h, _LibraryHandler)] + [handler]
+    # The libraries' info lines (every HTTP request, every job run) are noise next to ours.
+    root.setLevel(max(logging.WARNING, logging.getLevelNamesMapping()[level.upper()]))

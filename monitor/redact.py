@@ -11,15 +11,30 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9-]+"), r"\1-***"),
     # Incoming webhook and workflow URLs: the path is the secret.
     (re.compile(r"(https?://)?hooks\.slack(?:-gov)?\.com/[^\s\"'<>|]*"), "https://hooks.slack.com/***"),
-    # A password in any URL (redis://user:secret@host, https://user:secret@host).
-    (re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@\"'<>]*):[^\s@/\"'<>]+@"), r"\1:***@"),
+    # A password in any URL (redis://user:secret@host, https://user:secret@host), even one holding
+    # the characters that should have been percent-encoded (/ # ?).
+    (re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@\"'<>]*):[^\s@\"'<>]+@"), r"\1:***@"),
 )
+
+# Secrets the process was given (a bot token, a webhook URL on any host, a store password): masked
+# wherever they appear, whatever their shape.
+_KNOWN: set[str] = set()
+SHORTEST_KNOWN = 4  # shorter pieces would mask ordinary words
+
+
+def add_secret(value: str) -> None:
+    """Mask this exact text in every later log line and error (a configured token, URL or password)."""
+    if len(value) >= SHORTEST_KNOWN:
+        _KNOWN.add(value)
 
 
 def redact(text: str) -> str:
-    """The text with every Slack token, webhook URL and URL password replaced by '***'."""
+    """The text with every known secret, Slack token, webhook URL and URL password replaced by '***'."""
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
+    for secret in sorted(_KNOWN, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "***")
     return text
 
 

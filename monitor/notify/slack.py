@@ -29,7 +29,7 @@ from slack_sdk.webhook import WebhookClient
 
 from monitor.errors import ConfigError, MonitorError
 from monitor.notify.blocks import Message, metadata_keys
-from monitor.redact import redact
+from monitor.redact import add_secret, redact
 
 log = structlog.get_logger("monitor.notify.slack")
 
@@ -265,14 +265,23 @@ class WebhookSink:
 def _secret(env: Mapping[str, str], name: str) -> str | None:
     """A secret from NAME, or from the file named by NAME_FILE (a mounted secret)."""
     if env.get(name):
-        return env[name].strip()
-    path = env.get(f"{name}_FILE")
-    if not path:
+        secret: str | None = env[name].strip()
+    elif path := env.get(f"{name}_FILE"):
+        secret = _read_secret(name, path)
+    else:
         return None
+    if secret:
+        add_secret(secret)  # masked in every log line and error from here on, whatever its shape
+    return secret or None
+
+
+def _read_secret(name: str, path: str) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8").strip() or None
+        return Path(path).read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{name}_FILE: {path} is not UTF-8 text") from None
 
 
 def sink_from_env(env: Mapping[str, str] | None = None, timeout: float = 10.0) -> WebApiSink | WebhookSink | None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import redis
 import redis.exceptions
@@ -16,6 +17,7 @@ from redis.cluster import RedisCluster
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
+from monitor.redact import add_secret, redact
 from monitor.store.base import DEFAULT_SEEN_TTL, DeadLetter, OutboxEntry, StoreError
 from monitor.store.keys import DEFAULT_PREFIX, OUTBOX_GROUP, Keys
 
@@ -30,13 +32,28 @@ SENTINEL_PORT = 26379
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced by '***' (safe for logs and errors)."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """The URL with any password replaced by '***' (safe for logs and errors).
+
+    The user information runs to the last '@', so a password holding characters that should have
+    been percent-encoded (/ # ?) is masked whole rather than cut where a URL parser would cut it.
+    """
+    scheme, separator, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    if not (separator and at and colon and password):
         return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+    return f"{scheme}://{user}:***@{host}"
+
+
+def register_password(url: str) -> None:
+    """Mask the URL's password, and the pieces a URL parser may cut it into, in every later log and error."""
+    _, separator, rest = url.partition("://")
+    userinfo, at, _ = rest.rpartition("@")
+    password = userinfo.partition(":")[2]
+    if separator and at and password:
+        add_secret(password)
+        for piece in re.split(r"[/#?]", password):
+            add_secret(piece)
 
 
 def _text(value: object) -> str:
@@ -75,6 +92,7 @@ class RedisStore:
     """
 
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
+        register_password(url)
         self.description = f"redis store {redact_url(url)}"
         self.shared = True
         self.keys = Keys(prefix)
@@ -97,10 +115,11 @@ class RedisStore:
                     **options,
                 )
         except (ValueError, *REDIS_ERRORS) as exc:
-            raise StoreError(f"{self.description}: {type(exc).__name__}: {exc}") from None
+            raise self._fail(exc) from None
 
     def _fail(self, exc: Exception) -> StoreError:
-        return StoreError(f"{self.description}: {type(exc).__name__}: {exc}")
+        # redact: the client's message may quote pieces of the URL, the password's included.
+        return StoreError(redact(f"{self.description}: {type(exc).__name__}: {exc}"))
 
     def ping(self) -> None:
         try:

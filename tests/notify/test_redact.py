@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 
 import structlog
 
+from monitor.logging import configure_logging
 from monitor.notify.outbox import Notifier
-from monitor.notify.slack import WebhookSink
+from monitor.notify.slack import WebhookSink, sink_from_env
 from monitor.redact import redact, redact_secrets
-from monitor.store import Store
+from monitor.store import Store, redact_url
 from tests.fakeslack import FakeSlack
 from tests.notify.conftest import TOKEN, make_alert
 
@@ -62,3 +64,35 @@ def test_notifier_logs_and_dead_letters_never_hold_the_webhook_url(store: Store,
         structlog.reset_defaults()
     assert "webhooksecret" not in out.getvalue()
     assert all("webhooksecret" not in json.dumps(d.payload) + d.reason for d in store.dead_list())
+
+
+def test_url_passwords_holding_unencoded_slash_hash_or_question_mark_are_masked_whole() -> None:
+    for password in ("ab/cd3fgh", "Tr0ub4dor#3x", "who?knows"):
+        url = f"redis://default:{password}@db.internal:6379/0"
+        assert redact_url(url) == "redis://default:***@db.internal:6379/0"
+        assert redact(f"store {url} is down") == "store redis://default:***@db.internal:6379/0 is down"
+    assert redact_url("redis://db.internal:6379/0") == "redis://db.internal:6379/0"
+
+
+def test_a_configured_webhook_on_any_host_is_masked_once_read_from_the_environment() -> None:
+    webhook = "https://proxy.example.org/services/T000/B000/WHSECRET3"
+    assert redact(f"posting to {webhook}") == f"posting to {webhook}"  # not a Slack host: no pattern knows it
+    sink_from_env({"SLACK_WEBHOOK_URL": webhook})
+    assert "WHSECRET3" not in redact(f"posting to {webhook}")
+
+
+def test_the_libraries_own_log_records_are_rendered_and_masked_like_ours() -> None:
+    out = io.StringIO()
+    sink_from_env({"SLACK_BOT_TOKEN": "xoxb-123-libsecret"})
+    configure_logging("info", json=True, stream=out)
+    try:
+        logging.getLogger("monitor.slack_sdk").warning("request to %s failed: xoxb-123-libsecret", WEBHOOK)
+        logging.getLogger("httpx").info("HTTP Request: GET https://example.org/ 200 OK")  # below warning: dropped
+    finally:
+        root = logging.getLogger()
+        root.handlers = [h for h in root.handlers if not isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)]
+        structlog.reset_defaults()
+    (line,) = out.getvalue().splitlines()
+    event = json.loads(line)
+    assert event["level"] == "warning" and event["logger"] == "monitor.slack_sdk"
+    assert "libsecret" not in line and "XXXXsecretXXXX" not in line
