@@ -27,6 +27,7 @@ from typing import Any
 
 import structlog
 
+from monitor.errors import MonitorError
 from monitor.metrics import ALERT_LATENCY, DELIVERIES
 from monitor.notify.alerts import Alert
 from monitor.notify.blocks import Message, alert_message, digest_messages, followup_message, summary_messages
@@ -150,9 +151,23 @@ class Notifier:
     def run(self) -> None:
         """Deliver until `stop()`: the live loop of the service."""
         log.info("notifier.started", consumer=self.settings.consumer, sink=self.sink.name)
+        failures = 0
         while not self._stop.is_set():
-            taken = self.run_once()
-            self.flush_digests()
+            try:
+                taken = self.run_once()
+                self.flush_digests()
+            except Exception as exc:  # a stage boundary: the loop must outlive a store outage or a bug
+                failures += 1
+                # What was taken stays in the outbox unacknowledged: it is taken again, nothing is lost.
+                delay = min(self.settings.retry_max, self.settings.retry_initial * 2 ** min(failures - 1, 10))
+                fields = {"consumer": self.settings.consumer, "error": str(exc), "retry_in_s": round(delay, 2)}
+                if isinstance(exc, MonitorError):
+                    log.error("notifier.failed", **fields)
+                else:
+                    log.exception("notifier.failed", **fields)
+                self._stop.wait(delay)
+                continue
+            failures = 0
             if taken == 0:
                 self._stop.wait(self.settings.poll_interval)
         log.info("notifier.stopped", consumer=self.settings.consumer)

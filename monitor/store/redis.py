@@ -118,6 +118,8 @@ class RedisStore:
             raise self._fail(exc) from None
 
     def _fail(self, exc: Exception) -> StoreError:
+        if "NOGROUP" in str(exc):
+            self._group_ready = False  # Redis restarted empty: the outbox's group is made again on the next call
         # redact: the client's message may quote pieces of the URL, the password's included.
         return StoreError(redact(f"{self.description}: {type(exc).__name__}: {exc}"))
 

@@ -8,16 +8,19 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
 
 from monitor.notify.alerts import Alert
 from monitor.notify.blocks import alert_message, digest_messages, followup_message
-from monitor.notify.outbox import Notifier, delivery_key
-from monitor.store import Store
+from monitor.notify.outbox import Notifier, NotifierSettings, delivery_key
+from monitor.notify.slack import WebApiSink
+from monitor.store import RedisStore, Store
 from tests.fakeslack import FakeSlack, channel_id
 from tests.notify.conftest import TOKEN, make_alert
+from tests.servers import free_port, redis_server
 
 
 def add(store: Store, *alerts: object) -> None:
@@ -306,3 +309,33 @@ def test_notifier_killed_after_slack_accepted_before_ack_posts_once(redis_url: s
     assert len(slack.calls("conversations.history")) == 1  # the uncertain one was looked up, not reposted
     assert store.outbox_depth()[0] == 0
     store.close()
+
+
+def test_the_live_loop_outlives_a_redis_restart_and_delivers_after_it(
+    tmp_path: Path, slack: FakeSlack, settings: NotifierSettings
+) -> None:
+    port = free_port()
+    with redis_server(tmp_path / "before", port=port) as url:
+        store = RedisStore(url, prefix="outage:")
+        worker = Notifier(store, WebApiSink(TOKEN, slack.url), settings)
+        add(store, make_alert(1))
+        thread = threading.Thread(target=worker.run)
+        with capture_logs() as logs:
+            thread.start()
+            slack.wait_for(lambda s: len(s.posted()) == 1)
+    try:
+        # Redis is gone: the loop fails, logs one line per attempt, and keeps going.
+        with capture_logs() as logs:
+            deadline = time.monotonic() + 60
+            while not any(e["event"] == "notifier.failed" for e in logs) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        failed = next(e for e in logs if e["event"] == "notifier.failed")
+        assert failed["log_level"] == "error" and "redis store" in failed["error"] and thread.is_alive()
+        # Back, and empty (no persistence): the outbox's consumer group is made again.
+        with redis_server(tmp_path / "after", port=port):
+            add(store, make_alert(2))
+            slack.wait_for(lambda s: len(s.posted()) == 2)
+    finally:
+        worker.stop()
+        thread.join(30)
+    assert [m.payload["alert_id"] for m in slack.posted()] == ["alert0001", "alert0002"]
