@@ -5,6 +5,7 @@ Every key is documented in docs/configuration.md; deploy/monitor.example.yaml is
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -230,6 +231,14 @@ def _read(path: Path) -> Config:
     if not isinstance(allow, list) or not all(isinstance(n, str) for n in allow):
         reader.error(line_of(http, "allow_networks"), "'allow_networks' must be a list of address ranges")
         allow = []
+    for network in allow:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            message = f"'allow_networks': {network!r} is not an address range such as 10.0.0.0/8"
+            reader.error(line_of(http, "allow_networks"), message)
+            allow = []
+            break
     defaults = HttpSettings()
     http_settings = HttpSettings(
         timeout=reader.duration(http, "timeout", timedelta(seconds=defaults.timeout)).total_seconds(),

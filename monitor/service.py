@@ -26,7 +26,7 @@ import structlog
 from monitor import __version__
 from monitor.config import Config
 from monitor.document import Document
-from monitor.errors import FeedsFileError, RuleLoadError
+from monitor.errors import ConfigError, FeedsFileError, RuleLoadError
 from monitor.ingest.feedsfile import load_feeds
 from monitor.ingest.poll import PollSettings
 from monitor.ingest.scheduler import Ingestor, IngestSettings
@@ -231,13 +231,17 @@ class Service:
                 await asyncio.wait_for(self._reload_requested.wait(), timeout=RULES_CHECK_EVERY)
             hup = self._reload_requested.is_set()
             self._reload_requested.clear()
-            current = await asyncio.to_thread(rules_signature, self.config.rules)
-            if hup or current != seen:
-                seen = current
-                log.info("service.reloading", reason="SIGHUP" if hup else "rules changed")
-                await asyncio.to_thread(self.reload_rules)
-                if hup:
-                    await asyncio.to_thread(self.reload_feeds)
+            try:
+                current = await asyncio.to_thread(rules_signature, self.config.rules)
+                if hup or current != seen:
+                    seen = current
+                    log.info("service.reloading", reason="SIGHUP" if hup else "rules changed")
+                    await asyncio.to_thread(self.reload_rules)
+                    if hup:
+                        await asyncio.to_thread(self.reload_feeds)
+            except Exception as exc:  # a stage boundary: the watcher must outlive any one reload
+                RELOADS.labels("rules", "rejected").inc()
+                log.exception("service.reload_failed", error=str(exc), note="what was in force stays")
 
     # Readiness ---------------------------------------------------------------------------------------
 
@@ -257,7 +261,11 @@ class Service:
 
     async def run(self) -> int:
         self._install_signals(asyncio.get_running_loop())
-        sink: Sink = sink_from_env(self.env, timeout=self.config.slack.timeout) or ConsoleSink()
+        try:
+            sink: Sink = sink_from_env(self.env, timeout=self.config.slack.timeout) or ConsoleSink()
+        except ConfigError as exc:
+            log.error("service.config_error", error=str(exc))
+            return 2
         self._announce(sink)
         health = None
         if self.config.metrics_listen is not None:
@@ -287,6 +295,13 @@ class Service:
             matcher = self._load_matcher()
             if matcher is None:
                 return 2
+            record_dir = self.options.record or self.config.record
+            if record_dir is not None:
+                try:
+                    record_dir.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    log.error("service.cannot_record", directory=str(record_dir), error=exc.strerror or str(exc))
+                    return 2
             self.pipeline = Pipeline(matcher, store, self.config.seen_ttl, self.config.realert)
             notifier = Notifier(store, sink, self._notifier_settings())
             settings = IngestSettings(
@@ -294,7 +309,7 @@ class Service:
                 poll=PollSettings(seen_ttl=self.config.seen_ttl),
                 workers=self.config.extract_workers,
                 page_time_limit=self.config.extract_time_limit,
-                record_dir=self.options.record or self.config.record,
+                record_dir=record_dir,
                 replica=self.replica,
             )
             async with Ingestor(self.config.feeds, store, settings, self.process) as ingestor:
@@ -321,13 +336,16 @@ class Service:
         )
         await self._stop.wait()
         watcher.cancel()
-        if ingestor.scheduler is not None and ingestor.scheduler.running:
-            ingestor.scheduler.shutdown(wait=False)
+        scheduler = ingestor.scheduler if ingestor.scheduler is not None and ingestor.scheduler.running else None
+        if scheduler is not None:
+            scheduler.pause()  # no new polls; shutting it down now would cancel the running ones
         deadline = time.monotonic() + self.config.shutdown_grace.total_seconds()
-        # In-flight polls finish (their documents reach the outbox), then the outbox is flushed, unless
-        # the store is shared: other replicas deliver what is left, and this one need not wait for theirs.
+        # In-flight polls finish (their entries are claimed: their documents must reach the outbox), then
+        # the outbox is flushed, unless the store is shared: other replicas deliver what is left.
         while ingestor.busy and not self._force and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         while self.store is not None and not self.store.shared and not self._force and time.monotonic() < deadline:
             depth, _ = await asyncio.to_thread(self.store.outbox_depth) if self.store else (0, None)
             if depth == 0:

@@ -142,3 +142,8 @@ def test_the_store_url_never_shows_in_the_config_repr(tmp_path: Path) -> None:
 )
 def test_parse_listen(text: str, expected: tuple[str, int] | None) -> None:
     assert parse_listen(text) == expected
+
+
+def test_allow_networks_must_be_address_ranges(tmp_path: Path) -> None:
+    path = write(tmp_path, FEEDS + "http:\n  allow_networks: ['10.0.0.0/8', notacidr]\n")
+    assert errors_of(path) == [f"{path}:4: 'allow_networks': 'notacidr' is not an address range such as 10.0.0.0/8"]

@@ -65,6 +65,9 @@ def dead(store_url: str, as_json: bool) -> None:
     store = _open(store_url)
     try:
         letters = store.dead_list()
+    except MonitorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
     finally:
         store.close()
     for letter in letters:
@@ -108,6 +111,9 @@ def retry(ids: tuple[str, ...], store_url: str) -> None:
             store.outbox_add([letter.payload for letter in wanted])
             store.dead_remove([letter.id for letter in wanted])
         click.echo(f"re-queued {len(wanted)} alert(s)")
+    except MonitorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
     finally:
         store.close()
     sys.exit(EXIT_FAILED if unknown else EXIT_OK)
@@ -144,9 +150,11 @@ def run(
     Example:
       SLACK_BOT_TOKEN=xoxb-... monitor alerts run --store redis://localhost:6379/0 --default-channel C0123
     """
-    sink: Sink | None = None if dry_run else sink_from_env(timeout=timeout)
-    if sink is None:
-        sink = ConsoleSink()
+    try:
+        sink: Sink = (None if dry_run else sink_from_env(timeout=timeout)) or ConsoleSink()
+    except MonitorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     settings = NotifierSettings(
         default_channel=default_channel,
         critical_mention=mention,

@@ -49,10 +49,10 @@ class World:
         self.feeds.route("/a.xml", Reply(body=rss(self.items_a, "Feed A").encode(), headers=RSS))
         self.feeds.route("/b.xml", Reply(body=rss(self.items_b, "Feed B").encode(), headers=RSS))
 
-    def add_article(self, feed: str, slug: str, title: str, paragraphs: list[str]) -> None:
+    def add_article(self, feed: str, slug: str, title: str, paragraphs: list[str], delay: float = 0.0) -> None:
         html = "".join(f"<p>{p}</p>" for p in paragraphs)
         page = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{html}</article></body></html>"
-        self.feeds.route(f"/articles/{slug}.html", Reply(body=page.encode(), headers=HTML))
+        self.feeds.route(f"/articles/{slug}.html", Reply(body=page.encode(), headers=HTML, delay=delay))
         item = Item(title, self.feeds.url(f"/articles/{slug}.html"), paragraphs[0], guid=slug)
         (self.items_a if feed == "a" else self.items_b).append(item)
         self.publish()
@@ -224,6 +224,33 @@ def test_the_service_alerts_threads_reloads_and_stops_cleanly(world: World) -> N
         restarted.kill()
 
 
+def test_a_stop_during_a_poll_lets_it_finish_and_loses_nothing(world: World) -> None:
+    slack = world.slack
+    first = Running(world, "first")
+    try:
+        slack.wait_for(lambda s: len(top_level(s, "#eu-desk")) == 2, 60)
+        # The article page answers slowly: the stop arrives while the poll that found it is still running.
+        envoy = (
+            "The European Union will appoint a special envoy to Russia, officials in Brussels said, as Macron "
+            "pressed for dialogue with Putin over the war in Ukraine and the Kremlin signalled it was ready for talks."
+        )
+        world.add_article("a", "slow-envoy", "EU names a special envoy for Russia", [envoy], delay=3.0)
+        deadline = time.monotonic() + 30
+        while not any(r.path == "/articles/slow-envoy.html" for r in world.feeds.requests):
+            assert time.monotonic() < deadline, "the slow page was never fetched"
+            time.sleep(0.05)
+        assert first.stop() == 0
+    finally:
+        first.kill()
+    # Its alert is in Slack, or in the shared outbox for the next replica to deliver.
+    second = Running(world, "second")
+    try:
+        slack.wait_for(lambda s: len(top_level(s, "#eu-desk")) == 3, 30)
+    finally:
+        second.kill()
+    assert sum(mentions(m, "slow-envoy") for m in top_level(slack, "#eu-desk")) == 1
+
+
 def test_two_replicas_share_the_feeds_and_post_each_alert_once(world: World) -> None:
     slack = world.slack
     # The second replica differs only in where it serves its metrics.
@@ -318,3 +345,26 @@ def test_redis_down_at_start_is_one_line_per_retry_until_stopped(world: World) -
         assert "Traceback" not in log and "s3cret" not in log
     finally:
         service.kill()
+
+
+def test_a_record_path_that_is_a_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    (tmp_path / "recorded").write_text("not a directory", encoding="utf-8")
+    (tmp_path / "monitor.yaml").write_text(
+        "rules: rules\nfeeds:\n  - url: http://127.0.0.1:9/feed.xml\nstore: sqlite:monitor.db\nrecord: recorded\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_URL", "MONITOR_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "run", "--config", "monitor.yaml", "--once"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    (line,) = [json.loads(x) for x in done.stderr.splitlines() if "cannot_record" in x]
+    assert line["directory"] == "recorded" and line["error"] == "File exists"

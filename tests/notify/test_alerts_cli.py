@@ -66,3 +66,29 @@ def test_run_without_credentials_prints_to_the_console(tmp_path: Path) -> None:
     assert '"alert_ids": ["alert0001"]' in result.stdout and '"channel": "#alerts"' in result.stdout
     assert store.outbox_depth()[0] == 0
     store.close()
+
+
+def test_store_down_is_one_line_without_the_password() -> None:
+    from tests.servers import free_port
+
+    port = free_port()
+    # Unreachable: the command fails (1); unparseable (a '#' left unencoded): the store URL is refused (2).
+    for password, code in (("PlainPW77", 1), ("Tr0ub4dor#3x", 2)):
+        for command in (["alerts", "dead"], ["alerts", "retry"]):
+            result = CliRunner().invoke(cli, [*command, "--store", f"redis://:{password}@127.0.0.1:{port}/0"])
+            assert result.exit_code == code and isinstance(result.exception, SystemExit), result.output
+            assert result.output.startswith("error: redis store redis://:***@127.0.0.1:")
+            assert len(result.output.strip().splitlines()) == 1
+            assert password.split("#")[0] not in result.output
+
+
+def test_an_unreadable_token_file_is_one_line(tmp_path: Path) -> None:
+    latin = tmp_path / "token"
+    latin.write_bytes(b"xoxb-caf\xe9")
+    store = f"sqlite:{tmp_path / 'monitor.db'}"
+    for path, reason in ((tmp_path, f"cannot read {tmp_path}: Is a directory"), (latin, f"{latin} is not UTF-8 text")):
+        result = CliRunner().invoke(
+            cli, ["alerts", "run", "--drain", "--store", store], env={"SLACK_BOT_TOKEN_FILE": str(path)}
+        )
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+        assert result.output == f"error: SLACK_BOT_TOKEN_FILE: {reason}\n"
