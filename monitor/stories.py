@@ -36,6 +36,10 @@ ROWS = NUM_PERM // BANDS
 JACCARD = 0.5
 CONTAINMENT = 0.8
 MAX_CANDIDATES = 8
+# Fewer words than a long headline make too few shingles to tell two stories apart: a feed whose
+# entries all say "Comments" or "Read more" would put every item in one story, and each new
+# item's alert would become a follow-up. Such a text starts a story of its own and is not indexed.
+MIN_STORY_WORDS = 15
 DEFAULT_REALERT = timedelta(hours=24)
 
 
@@ -130,7 +134,10 @@ class Stories:
         self.ttl = ttl
 
     def assign(self, doc: Document) -> StoryAssignment:
-        signature = Signature.of(doc.text or doc.title)
+        text = doc.text or doc.title
+        if len(words_of(text)) < MIN_STORY_WORDS:
+            return StoryAssignment(doc.id, True)
+        signature = Signature.of(text)
         bands = signature.bands()
         candidates = self.store.story_candidates(bands)
         best = self._best(signature, candidates)

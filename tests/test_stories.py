@@ -14,7 +14,7 @@ from monitor.pipeline import Pipeline
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Matcher
 from monitor.store import RedisStore, SQLiteStore, Store
-from monitor.stories import Signature, Stories, item_keys, text_fingerprint
+from monitor.stories import MIN_STORY_WORDS, Signature, Stories, item_keys, text_fingerprint
 from tests.conftest import RULES, SEEDS
 
 BOILERPLATE = (
@@ -72,6 +72,19 @@ def test_different_articles_are_different_stories(store: Store) -> None:
     # The seeds are five outlets' own articles on one theme: none is a copy of another.
     assert all(a.new for a in assignments)
     assert len({a.story_id for a in assignments}) == 5
+
+
+def test_items_sharing_only_a_short_boilerplate_text_are_different_stories(store: Store) -> None:
+    # Hacker News' feed: every item's text is "Comments"; another feed's: one line of furniture.
+    stories = Stories(store)
+    texts = ["Comments", "Comments", "Read more on our website.", "Read more on our website."]
+    assigned = [stories.assign(Document(id=f"item{i}", title=f"Headline {i}", text=t)) for i, t in enumerate(texts)]
+    assert all(a.new for a in assigned) and len({a.story_id for a in assigned}) == 4
+    # A text long enough to tell stories apart still joins its copy.
+    long_text = " ".join(f"word{i}" for i in range(MIN_STORY_WORDS))
+    first = stories.assign(Document(id="long1", title="One", text=long_text))
+    copy = stories.assign(Document(id="long2", title="Another headline", text=long_text))
+    assert first.new and (copy.story_id, copy.new) == ("long1", False)
 
 
 def test_first_match_alerts_then_follow_ups_then_alerts_again_after_the_window(store: Store) -> None:
