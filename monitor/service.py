@@ -38,7 +38,7 @@ from monitor.notify.slack import Sink, sink_from_env
 from monitor.pipeline import Pipeline
 from monitor.rules.loader import load_rules, yaml_files
 from monitor.rules.matcher import Matcher
-from monitor.store import Store, StoreError, open_store, redact_url
+from monitor.store import Store, StoreError, StoreURLError, open_store, redact_url
 
 log = structlog.get_logger("monitor.service")
 
@@ -140,6 +140,8 @@ class Service:
                 store = open_store(self.config.store, self.config.store_prefix)
                 await asyncio.to_thread(store.ping)
                 return store
+            except StoreURLError:
+                raise
             except StoreError as exc:
                 log.error("store.unavailable", error=str(exc), retry_in_s=delay)
             with contextlib.suppress(TimeoutError):
@@ -285,7 +287,11 @@ class Service:
                 health.stop()
 
     async def _run(self, sink: Sink) -> int:
-        store = await self._open_store()
+        try:
+            store = await self._open_store()
+        except StoreURLError as exc:
+            log.error("store.invalid", error=str(exc), note="fix the store URL (config 'store' or REDIS_URL)")
+            return 2
         if store is None:
             return 0
         self.store = store

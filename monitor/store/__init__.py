@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from monitor.store.base import DEFAULT_SEEN_TTL, Store, StoreError
+from monitor.store.base import DEFAULT_SEEN_TTL, Store, StoreError, StoreURLError
 from monitor.store.redis import RedisStore, redact_url
 from monitor.store.sqlite import SQLiteStore
 
-__all__ = ["DEFAULT_SEEN_TTL", "RedisStore", "SQLiteStore", "Store", "StoreError", "open_store", "redact_url"]
+__all__ = [
+    "DEFAULT_SEEN_TTL",
+    "RedisStore",
+    "SQLiteStore",
+    "Store",
+    "StoreError",
+    "StoreURLError",
+    "open_store",
+    "redact_url",
+]
 
 
 def open_store(url: str, prefix: str | None = None) -> Store:
@@ -20,4 +29,4 @@ def open_store(url: str, prefix: str | None = None) -> Store:
         return SQLiteStore(path or "monitor.db")
     if url in ("memory:", "sqlite::memory:"):
         return SQLiteStore(":memory:")
-    raise StoreError(f"unknown store URL {redact_url(url)!r}: use redis://HOST:PORT/DB or sqlite:PATH")
+    raise StoreURLError(f"unknown store URL {redact_url(url)!r}: use redis://HOST:PORT/DB or sqlite:PATH")

@@ -16,6 +16,10 @@ class StoreError(MonitorError):
     """The store could not be reached or used; the message names it (never its password)."""
 
 
+class StoreURLError(StoreError):
+    """The store's URL itself is wrong (no master name, a port that is not a number): retrying cannot help."""
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
     """An alert waiting in the outbox: its outbox id, its payload, and how often it was handed out."""

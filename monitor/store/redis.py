@@ -18,7 +18,7 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from monitor.redact import add_secret, redact
-from monitor.store.base import DEFAULT_SEEN_TTL, DeadLetter, OutboxEntry, StoreError
+from monitor.store.base import DEFAULT_SEEN_TTL, DeadLetter, OutboxEntry, StoreError, StoreURLError
 from monitor.store.keys import DEFAULT_PREFIX, OUTBOX_GROUP, Keys
 
 REDIS_ERRORS = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException)
@@ -114,7 +114,9 @@ class RedisStore:
                     health_check_interval=30,
                     **options,
                 )
-        except (ValueError, *REDIS_ERRORS) as exc:
+        except ValueError as exc:  # from parsing the URL: nothing was contacted yet
+            raise StoreURLError(self._fail(exc).args[0]) from None
+        except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 
     def _fail(self, exc: Exception) -> StoreError:

@@ -347,24 +347,37 @@ def test_redis_down_at_start_is_one_line_per_retry_until_stopped(world: World) -
         service.kill()
 
 
-def test_a_record_path_that_is_a_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    shutil.copytree(ROOT / "rules", tmp_path / "rules")
-    (tmp_path / "recorded").write_text("not a directory", encoding="utf-8")
-    (tmp_path / "monitor.yaml").write_text(
-        "rules: rules\nfeeds:\n  - url: http://127.0.0.1:9/feed.xml\nstore: sqlite:monitor.db\nrecord: recorded\n",
-        encoding="utf-8",
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_URL", "MONITOR_"))}
-    done = subprocess.run(
+def run_once(directory: Path, config: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`monitor run --once` in `directory` with the shipped rules and `config`, no Slack, no REDIS_URL."""
+    shutil.copytree(ROOT / "rules", directory / "rules")
+    (directory / "monitor.yaml").write_text(config, encoding="utf-8")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_URL", "MONITOR_"))}
+    return subprocess.run(
         [sys.executable, "-m", "monitor", "run", "--config", "monitor.yaml", "--once"],
-        cwd=tmp_path,
-        env=env,
+        cwd=directory,
+        env={**clean, **env},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+ONE_FEED = "rules: rules\nfeeds:\n  - url: http://127.0.0.1:9/feed.xml\nstore: sqlite:monitor.db\n"
+
+
+def test_a_record_path_that_is_a_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "recorded").write_text("not a directory", encoding="utf-8")
+    done = run_once(tmp_path, ONE_FEED + "record: recorded\n")
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     (line,) = [json.loads(x) for x in done.stderr.splitlines() if "cannot_record" in x]
     assert line["directory"] == "recorded" and line["error"] == "File exists"
+
+
+def test_a_store_url_that_cannot_work_is_one_line_and_exit_2_not_a_retry_loop(tmp_path: Path) -> None:
+    done = run_once(tmp_path, ONE_FEED, REDIS_URL="redis+sentinel://:s3cret@127.0.0.1:1")  # no master name
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "s3cret" not in done.stderr
+    (line,) = [json.loads(x) for x in done.stderr.splitlines() if "store." in x]
+    assert line["event"] == "store.invalid" and "name the master" in line["error"]
