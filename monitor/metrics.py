@@ -69,7 +69,7 @@ class StoreCollector(Collector):
             count, oldest = self.store.outbox_depth()
             depth.add_metric([], count)
             age.add_metric([], oldest or 0.0)
-            dead.add_metric([], len(self.store.dead_list()))
+            dead.add_metric([], self.store.dead_count())
             now = time.time()
             for state in self.store.all_feed_states().values():
                 name = str(state.get("name") or "")

@@ -408,6 +408,12 @@ class RedisStore:
             DeadLetter(_text(i), json.loads(f[b"payload"]), _text(f[b"reason"]), float(f[b"at"])) for i, f in entries
         ]
 
+    def dead_count(self) -> int:
+        try:
+            return int(self.client.xlen(self.keys.dead))
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+
     def dead_remove(self, ids: Sequence[str]) -> None:
         if not ids:
             return

@@ -298,6 +298,10 @@ class SQLiteStore:
         rows = self._read("SELECT id, payload, reason, at FROM dead ORDER BY id")
         return [DeadLetter(str(i), json.loads(payload), reason, at) for i, payload, reason, at in rows]
 
+    def dead_count(self) -> int:
+        ((count,),) = self._read("SELECT COUNT(*) FROM dead")
+        return int(count)
+
     def dead_remove(self, ids: Sequence[str]) -> None:
         if not ids:
             return

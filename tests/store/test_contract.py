@@ -261,7 +261,7 @@ def test_digest_buckets(store: Store) -> None:
 
 
 def test_dead_letters(store: Store) -> None:
-    assert store.dead_list() == []
+    assert store.dead_list() == [] and store.dead_count() == 0
     first = store.dead_add({"alert": 1}, "channel_not_found")
     store.dead_add({"alert": 2}, "is_archived")
     letters = store.dead_list()
@@ -269,8 +269,9 @@ def test_dead_letters(store: Store) -> None:
         ({"alert": 1}, "channel_not_found"),
         ({"alert": 2}, "is_archived"),
     ]
+    assert store.dead_count() == 2
     store.dead_remove([first])
-    assert [d.reason for d in store.dead_list()] == ["is_archived"]
+    assert [d.reason for d in store.dead_list()] == ["is_archived"] and store.dead_count() == 1
 
 
 def test_outbox_survives_reopening_the_sqlite_file(tmp_path: Path) -> None:
@@ -290,3 +291,13 @@ def test_a_master_watched_by_sentinel(redis_url: str, tmp_path: Path) -> None:
         store.outbox_add([{"n": 1}])
         assert [e.payload for e in store.outbox_take("a", 5, timedelta(minutes=1))] == [{"n": 1}]
         store.close()
+
+
+def test_the_metrics_show_the_outbox_and_dead_letters(store: Store) -> None:
+    from monitor.metrics import StoreCollector
+
+    store.outbox_add([{"alert": 1}])
+    store.dead_add({"alert": 2}, "is_archived")
+    store.dead_add({"alert": 3}, "is_archived")
+    values = {family.name: family.samples[0].value for family in StoreCollector(store).collect() if family.samples}
+    assert values["monitor_outbox_depth"] == 1 and values["monitor_dead_letters"] == 2
