@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -52,10 +52,16 @@ RELOADS = Counter("monitor_reloads_total", "Rule and feed reloads by outcome.", 
 
 
 class StoreCollector(Collector):
-    """Outbox depth and age, dead letters and per-feed backoff, read from the store at scrape time."""
+    """Outbox depth and age, dead letters and per-feed backoff, read from the store at scrape time.
 
-    def __init__(self, store: Store) -> None:
+    Args:
+        feeds: the URLs of the feeds in force (called at each scrape); a feed removed from the feeds
+            file keeps its state in the store, but its series are no longer exported. None: every feed.
+    """
+
+    def __init__(self, store: Store, feeds: Callable[[], Collection[str]] | None = None) -> None:
         self.store = store
+        self.feeds = feeds
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         depth = GaugeMetricFamily("monitor_outbox_depth", "Alerts waiting in the outbox.")
@@ -71,7 +77,10 @@ class StoreCollector(Collector):
             age.add_metric([], oldest or 0.0)
             dead.add_metric([], self.store.dead_count())
             now = time.time()
-            for state in self.store.all_feed_states().values():
+            wanted = self.feeds() if self.feeds is not None else None
+            for url, state in self.store.all_feed_states().items():
+                if wanted is not None and url not in wanted:
+                    continue
                 name = str(state.get("name") or "")
                 failures.add_metric([name], float(state.get("failures") or 0))
                 next_poll = state.get("next_poll")

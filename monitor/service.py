@@ -295,7 +295,7 @@ class Service:
         if store is None:
             return 0
         self.store = store
-        collector = StoreCollector(store)
+        collector = StoreCollector(store, feeds=lambda: self.ingestor.feeds if self.ingestor is not None else ())
         REGISTRY.register(collector)
         try:
             matcher = self._load_matcher()

@@ -301,3 +301,13 @@ def test_the_metrics_show_the_outbox_and_dead_letters(store: Store) -> None:
     store.dead_add({"alert": 3}, "is_archived")
     values = {family.name: family.samples[0].value for family in StoreCollector(store).collect() if family.samples}
     assert values["monitor_outbox_depth"] == 1 and values["monitor_dead_letters"] == 2
+
+
+def test_the_metrics_show_only_the_feeds_in_force(store: Store) -> None:
+    from monitor.metrics import StoreCollector
+
+    store.save_feed_state("https://kept.example/rss", {"name": "Kept", "failures": 2})
+    store.save_feed_state("https://removed.example/rss", {"name": "Removed", "failures": 7})
+    collector = StoreCollector(store, feeds=lambda: {"https://kept.example/rss"})
+    (failures,) = [family for family in collector.collect() if family.name == "monitor_feed_failures"]
+    assert [(s.labels["feed"], s.value) for s in failures.samples] == [("Kept", 2.0)]
