@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from monitor.ingest.scheduler import LEASE_SHARE
 from tests.conftest import ROOT, SEEDS
@@ -381,3 +383,43 @@ def test_a_store_url_that_cannot_work_is_one_line_and_exit_2_not_a_retry_loop(tm
     assert "Traceback" not in done.stderr and "s3cret" not in done.stderr
     (line,) = [json.loads(x) for x in done.stderr.splitlines() if "store." in x]
     assert line["event"] == "store.invalid" and "name the master" in line["error"]
+
+
+def test_the_rules_watcher_outlives_a_reload_that_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import monitor.service as service_module
+    from monitor.config import load_config
+    from monitor.service import RunOptions, Service
+
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    (tmp_path / "monitor.yaml").write_text(ONE_FEED.replace("rules: rules", f"rules: {tmp_path / 'rules'}"))
+    service = Service(load_config(tmp_path / "monitor.yaml", env={}), RunOptions())
+    # The rules directory changes three times; scanning it fails the second time (a file removed mid-scan).
+    scans = iter([("a",), ("b",), FileNotFoundError("rules/old.yaml"), ("c",)])
+
+    def scan(directory: Path) -> object:
+        found = next(scans, ("c",))
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    reloads: list[int] = []
+
+    def reload_rules() -> bool:
+        reloads.append(1)
+        return True
+
+    monkeypatch.setattr(service_module, "rules_signature", scan)
+    monkeypatch.setattr(service_module, "RULES_CHECK_EVERY", 0.05)
+    monkeypatch.setattr(service, "reload_rules", reload_rules)
+
+    async def watch() -> None:
+        task = asyncio.create_task(service._watch())
+        while len(reloads) < 2 and not task.done():
+            await asyncio.sleep(0.05)
+        assert not task.done()
+        task.cancel()
+
+    with capture_logs() as logs:
+        asyncio.run(asyncio.wait_for(watch(), 30))
+    assert len(reloads) == 2  # "b", then "c" after the failed scan
+    assert [e["error"] for e in logs if e["event"] == "service.reload_failed"] == ["rules/old.yaml"]
