@@ -9,13 +9,12 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 
 from monitor.cli.common import EXIT_FAILED, EXIT_USAGE, exit_invalid
 from monitor.errors import FeedsFileError
-from monitor.ingest.feedsfile import FeedConfig, load_feeds
+from monitor.ingest.feedsfile import FeedConfig, http_host, load_feeds
 from monitor.ingest.http import HttpSettings
 from monitor.ingest.poll import FeedState
 from monitor.ingest.scheduler import FeedOutcome, Ingestor, IngestSettings
@@ -71,12 +70,8 @@ def poll(url: str, full_text: bool, timeout: float, allow_private: bool, fmt: st
       monitor feeds poll https://www.theguardian.com/world/rss
       monitor feeds poll --no-full-text --format json https://rss.dw.com/rdf/rss-en-world
     """
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname if parts.scheme in ("http", "https") else None
-    except ValueError:  # "Invalid IPv6 URL"
-        host = None
-    if not host:
+    host = http_host(url)
+    if host is None:
         click.echo(f"error: {url!r} is not an http or https URL", err=True)
         sys.exit(EXIT_USAGE)
     feed = FeedConfig(url=url, name=host, full_text=full_text)

@@ -106,6 +106,16 @@ class FeedsFile:
     feeds: tuple[FeedConfig, ...]
 
 
+def http_host(url: str) -> str | None:
+    """The host of an http or https URL; None for anything else, malformed ones included."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:  # "Invalid IPv6 URL", a port that is not a number
+        return None
+    return parts.hostname if parts.scheme in ("http", "https") and parts.hostname else None
+
+
 def load_feeds(path: Path) -> FeedsFile:
     """Read and validate a feeds file; raise FeedsFileError listing every problem."""
     errors = ErrorList()
@@ -260,12 +270,7 @@ class _Parser:
         if not isinstance(raw, str):
             self.error(line, f"'url' must be a string, not {raw!r}")
             return None
-        try:
-            parts = urlsplit(raw.strip())
-            valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
-        except ValueError:  # "Invalid IPv6 URL", a port that is not a number
-            valid = False
-        if not valid:
+        if http_host(raw.strip()) is None:
             self.error(line, f"'url' must be an http or https URL with a host, not {raw!r}")
             return None
         return raw.strip()

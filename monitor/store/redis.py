@@ -31,26 +31,32 @@ SENTINEL_SCHEMES = ("redis+sentinel://",)
 SENTINEL_PORT = 26379
 
 
-def redact_url(url: str) -> str:
-    """The URL with any password replaced by '***' (safe for logs and errors).
+def _split_password(url: str) -> tuple[str, str, str, str] | None:
+    """(scheme, user, password, rest after '@') of a URL with a password, else None.
 
     The user information runs to the last '@', so a password holding characters that should have
-    been percent-encoded (/ # ?) is masked whole rather than cut where a URL parser would cut it.
+    been percent-encoded (/ # ?) is taken whole rather than cut where a URL parser would cut it.
     """
     scheme, separator, rest = url.partition("://")
     userinfo, at, host = rest.rpartition("@")
     user, colon, password = userinfo.partition(":")
-    if not (separator and at and colon and password):
+    return (scheme, user, password, host) if separator and at and colon and password else None
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by '***' (safe for logs and errors)."""
+    found = _split_password(url)
+    if found is None:
         return url
+    scheme, user, _, host = found
     return f"{scheme}://{user}:***@{host}"
 
 
 def register_password(url: str) -> None:
     """Mask the URL's password, and the pieces a URL parser may cut it into, in every later log and error."""
-    _, separator, rest = url.partition("://")
-    userinfo, at, _ = rest.rpartition("@")
-    password = userinfo.partition(":")[2]
-    if separator and at and password:
+    found = _split_password(url)
+    if found is not None:
+        password = found[2]
         add_secret(password)
         for piece in re.split(r"[/#?]", password):
             add_secret(piece)
