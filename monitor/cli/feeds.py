@@ -76,7 +76,8 @@ def poll(url: str, full_text: bool, timeout: float, allow_private: bool, fmt: st
         sys.exit(EXIT_USAGE)
     feed = FeedConfig(url=url, name=host, full_text=full_text)
     http = HttpSettings(timeout=timeout, allow_networks=EVERYTHING if allow_private else ())
-    settings = IngestSettings(http=http, page_time_limit=max(timeout, 5.0))
+    # Everything a recorded Document would hold, the page's byline and date included.
+    settings = IngestSettings(http=http, page_time_limit=max(timeout, 5.0), search_page_body=True)
     outcome = asyncio.run(_poll_once(feed, settings))
     result = outcome.poll
     if result.error:

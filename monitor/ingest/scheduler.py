@@ -49,6 +49,8 @@ class IngestSettings:
         workers: extraction processes; default one per CPU core.
         page_time_limit: seconds one page's extraction may take.
         record_dir: when set, every Document is appended to a JSONL file per day there.
+        search_page_body: search each page's body for a byline and its text for a date when the
+            entry has neither (see pages.complete); always done when recording.
         jitter: each run of a feed's job moves by up to this fraction of its interval.
         first_run_spread: first polls are spread over up to this long (capped by each interval).
         misfire_grace: a run late by more than this is skipped (coalesced into the next).
@@ -62,6 +64,7 @@ class IngestSettings:
     workers: int | None = None
     page_time_limit: float = DEFAULT_TIME_LIMIT
     record_dir: Path | None = None
+    search_page_body: bool = False
     jitter: float = 0.1
     first_run_spread: timedelta = timedelta(seconds=30)
     misfire_grace: timedelta = timedelta(minutes=1)
@@ -279,7 +282,8 @@ class Ingestor:
 
     async def _complete(self, doc: Document, extractor: Extractor, headers: dict[str, str] | None) -> Document:
         try:
-            return await complete(doc, self.client, extractor, headers)
+            search_body = self.recorder is not None or self.settings.search_page_body
+            return await complete(doc, self.client, extractor, headers, search_body=search_body)
         except Exception as exc:  # a stage boundary: the entry is claimed, so it goes on with its own text
             log.exception("page.failed", url=doc.url, feed=doc.source, error=f"internal error: {exc}")
             return doc

@@ -40,10 +40,13 @@ def entry(url: str | None, text: str = "The entry's own summary.", content_from:
     return Document(id="e", title="Entry title", text=text, url=url, source="test", content_from=content_from)
 
 
-def run_complete(docs: list[Document], extractor: Extractor, settings: HttpSettings = LOOPBACK) -> list[Document]:
+def run_complete(
+    docs: list[Document], extractor: Extractor, settings: HttpSettings = LOOPBACK, search_body: bool = True
+) -> list[Document]:
     async def run() -> list[Document]:
         async with HttpClient(settings) as client:
-            return list(await asyncio.gather(*(complete(d, client, extractor) for d in docs)))
+            pages = (complete(d, client, extractor, search_body=search_body) for d in docs)
+            return list(await asyncio.gather(*pages))
 
     return asyncio.run(run())
 
@@ -101,6 +104,19 @@ def test_the_page_gives_the_author_date_and_language_the_entry_lacks(server: Htt
     assert doc.author == "Cory Doctorow"
     assert doc.language == "en"
     assert doc.page_date == datetime(2013, 7, 19, tzinfo=UTC)
+
+
+def test_without_the_body_search_the_page_markup_still_gives_date_and_language(
+    server: HttpServer, extractor: Extractor
+) -> None:
+    pages = DATA / "pages"
+    byline = server.route("/meta/byline-only.html", file_reply(pages / "boingboing.net.millenials.html", HTML))
+    undated = server.route("/meta/text-date.html", file_reply(pages / "speicherguide.de.schwierige.html", HTML))
+    boingboing, speicherguide = run_complete([entry(byline), entry(undated)], extractor, search_body=False)
+    assert boingboing.content_from == "page" and boingboing.language == "en"
+    assert boingboing.page_date == datetime(2013, 7, 19, tzinfo=UTC)  # from the page's markup
+    assert boingboing.author is None  # named only in the page body, which was not searched
+    assert speicherguide.content_from == "page" and speicherguide.page_date is None  # its date is only in its text
 
 
 def test_an_entry_with_its_own_author_and_date_keeps_them_and_spares_the_page_search(

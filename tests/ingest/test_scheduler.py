@@ -18,8 +18,8 @@ from monitor.ingest.feedsfile import FeedConfig, load_feeds
 from monitor.ingest.http import HttpSettings
 from monitor.ingest.scheduler import Ingestor, IngestSettings
 from monitor.store import SQLiteStore
-from tests.conftest import SEEDS
-from tests.httpserver import HttpServer, Reply, rss, seed_items, seed_page
+from tests.conftest import DATA, SEEDS
+from tests.httpserver import HttpServer, Item, Reply, file_reply, rss, seed_items, seed_page
 
 RSS = {"Content-Type": "application/rss+xml"}
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -63,6 +63,33 @@ def test_poll_all_completes_records_and_hands_on_new_documents(server: HttpServe
     assert len(pages) == 5 and all(r.headers.get("x-feed-token") == "t0k" for r in pages)
     (day,) = list(tmp_path.glob("*.jsonl"))
     assert [Document.from_record(json.loads(x)) for x in day.read_text(encoding="utf-8").splitlines()] == got
+
+
+def test_recorded_documents_carry_the_byline_found_in_the_page_body(server: HttpServer, tmp_path: Path) -> None:
+    # The byline search costs time and only records keep what it finds: it runs when recording.
+    boingboing = file_reply(DATA / "pages" / "boingboing.net.millenials.html", "text/html; charset=utf-8")
+    page = server.route("/articles/boingboing.html", boingboing)
+    item = Item(title="Millennials", link=page, description="A post about millennials.", guid="bb-1")
+    feed_url = server.route("/byline.xml", Reply(200, RSS, rss([item]).encode()))
+
+    def ingest(**extra: object) -> Document:
+        got: list[Document] = []
+
+        async def run() -> None:
+            async with Ingestor([feed(feed_url, "BB")], SQLiteStore(":memory:"), settings(**extra), got.append) as ing:
+                await ing.poll_all()
+
+        asyncio.run(run())
+        (doc,) = got
+        return doc
+
+    recorded = ingest(record_dir=tmp_path)
+    assert recorded.content_from == "page" and recorded.author == "Cory Doctorow"
+    (day,) = list(tmp_path.glob("*.jsonl"))
+    assert json.loads(day.read_text(encoding="utf-8"))["author"] == "Cory Doctorow"
+    unrecorded = ingest()
+    assert unrecorded.content_from == "page" and unrecorded.text == recorded.text
+    assert unrecorded.author is None
 
 
 def test_an_entry_with_a_malformed_link_loses_none_of_the_others(server: HttpServer) -> None:
