@@ -207,6 +207,10 @@ def parse_entries(body: bytes, headers: dict[str, str], origin: str) -> _Parsed:
         exc = parsed.get("bozo_exception")
         detail = exc.getMessage() if isinstance(exc, SAXParseException) else exc
         problem = f"feed is not well-formed: {detail}" if detail else "feed is not well-formed"
+    if not parsed.entries and not parsed.get("version"):
+        # A web page where the feed was (a site moved its feed): say so, rather than "0 entries".
+        content_type = headers.get("content-type", "").split(";", 1)[0].strip() or "none"
+        problem = f"not an RSS or Atom feed (Content-Type: {content_type})"
     ttl = None
     raw_ttl = parsed.feed.get("ttl")
     if isinstance(raw_ttl, str) and raw_ttl.strip().isdigit():

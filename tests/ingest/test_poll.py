@@ -223,7 +223,16 @@ def test_malformed_feed_keeps_recovered_entries_with_a_warning(server: HttpServe
 def test_not_a_feed_is_a_failure(server: HttpServer, store: Store) -> None:
     feed = feed_at(server.route("/page", Reply(200, {"Content-Type": "text/html"}, b"<html><p>hello")))
     result = poll(feed, store)
-    assert result.error is not None and result.state.failures == 1
+    assert result.error == "not an RSS or Atom feed (Content-Type: text/html)" and result.state.failures == 1
+    # A well-formed page parses without an XML error, and is no more a feed.
+    xhtml = b'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Moved</title></head><body/></html>'
+    page = feed_at(server.route("/moved", Reply(200, {"Content-Type": "application/xhtml+xml"}, xhtml)))
+    result = poll(page, store)
+    assert result.error == "not an RSS or Atom feed (Content-Type: application/xhtml+xml)"
+    # A feed with no items yet is a feed.
+    empty = feed_at(server.route("/empty.xml", Reply(200, RSS, rss([]).encode())))
+    result = poll(empty, store)
+    assert result.error is None and result.problem is None and result.entries == []
 
 
 def test_auto_interval_follows_cadence_within_bounds_and_hints(server: HttpServer, store: Store) -> None:
