@@ -48,6 +48,7 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     times: int = 1
+    body: str | None = None
 
 
 @dataclass
@@ -143,10 +144,12 @@ class FakeSlack:
         retry_after: int | None = None,
         delay: float = 0.0,
         times: int = 1,
+        body: str | None = None,
     ) -> None:
-        """The next `times` calls of `api` answer like this (status 200 + error: `ok: false`)."""
+        """The next `times` calls of `api` answer like this (status 200 + error: `ok: false`);
+        `body` answers that text with `status` instead (a proxy's error page)."""
         with self._lock:
-            self._faults.append(Fault(api, status, error, retry_after, delay, times))
+            self._faults.append(Fault(api, status, error, retry_after, delay, times, body))
 
     def down(self) -> None:
         """Answer 503 to everything until `up()`."""
@@ -207,6 +210,8 @@ class FakeSlack:
             self._lock.notify_all()
         if self._down:
             return self._send(handler, 503, {"ok": False, "error": "service_unavailable"})
+        if fault is not None and fault.body is not None:
+            return self._send(handler, fault.status, fault.body)
         if fault is not None and fault.status == 429:
             headers = {"Retry-After": str(fault.retry_after or 1)}
             return self._send(handler, 429, {"ok": False, "error": "ratelimited"}, headers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,10 @@ PERMANENT_ERRORS = frozenset(
         "no_active_hooks",
     }
 )
+# A Slack error code, as incoming webhooks answer it: `invalid_token`, `no_service`.
+_ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{1,60}")
+# How much of an answer that is not an error code goes into the error.
+REASON_CHARS = 120
 # slack-sdk logs request headers (the token) at DEBUG: its logger never goes below WARNING.
 _SDK_LOGGER = logging.getLogger("monitor.slack_sdk")
 _SDK_LOGGER.setLevel(logging.WARNING)
@@ -248,7 +253,7 @@ class WebhookSink:
         except Exception as exc:
             raise _classify("webhook", channel, exc) from None
         if response.status_code != 200:
-            reason = (response.body or f"HTTP {response.status_code}").strip()
+            reason = webhook_reason(response.status_code, response.body)
             retryable = response.status_code == 429 or response.status_code >= 500
             raise DeliveryError("webhook", channel, reason, retryable or reason not in PERMANENT_ERRORS)
         return Posted("webhook", None)
@@ -282,6 +287,19 @@ def _read_secret(name: str, path: str) -> str:
         raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{name}_FILE: {path} is not UTF-8 text") from None
+
+
+def webhook_reason(status: int, body: str | None) -> str:
+    """Slack's error code when the body is one (`no_service`); else the status and the body's start, on one line.
+
+    Something between us and Slack (a proxy, a captive portal) can answer with a whole HTML page.
+    """
+    text = " ".join((body or "").split())
+    if _ERROR_CODE.fullmatch(text):
+        return text
+    if not text:
+        return f"HTTP {status}"
+    return f"HTTP {status}: {text[:REASON_CHARS]}{'…' if len(text) > REASON_CHARS else ''}"
 
 
 def sink_from_env(env: Mapping[str, str] | None = None, timeout: float = 10.0) -> WebApiSink | WebhookSink | None:

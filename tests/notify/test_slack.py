@@ -85,6 +85,22 @@ def test_webhook_posts_blocks_without_thread_and_keeps_its_url_secret(slack: Fak
     assert caught.value.retryable and "webhooksecret" not in str(caught.value)
 
 
+def test_webhook_errors_are_one_line_whatever_answers(slack: FakeSlack) -> None:
+    message = alert_message(make_alert(1))
+    head = "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n"
+    page = head + "<p>upstream down</p>\n" * 50 + "</body></html>"
+    slack.fail("webhook", status=502, body=page)
+    with pytest.raises(DeliveryError) as caught:
+        WebhookSink(slack.webhook_url, rate_limit_retries=0).post("#ignored", message)
+    error = str(caught.value)
+    assert caught.value.retryable and "\n" not in error and len(error) < 200
+    assert error.startswith("slack webhook to #ignored: HTTP 502: <html> <head><title>502 Bad Gateway</title>")
+    slack.fail("webhook", status=404, body="no_service\n")
+    with pytest.raises(DeliveryError) as caught:
+        WebhookSink(slack.webhook_url).post("#ignored", message)
+    assert caught.value.reason == "no_service" and not caught.value.retryable
+
+
 def test_sink_from_env_reads_tokens_from_env_or_file(slack: FakeSlack, tmp_path: Path) -> None:
     secret = tmp_path / "token"
     secret.write_text(TOKEN + "\n")
