@@ -75,6 +75,8 @@ def load_cases(path: Path) -> tuple[Path, list[Case], list[str]]:
     if "rules" in data:
         if not isinstance(data["rules"], str):
             errors.add(path, line_of(data, "rules"), "'rules' must be a directory path")
+        elif not (path.parent / data["rules"]).is_dir():
+            errors.add(path, line_of(data, "rules"), f"rules directory not found: {path.parent / data['rules']}")
         else:
             rules_dir = path.parent / data["rules"]
     items = data.get("cases")

@@ -82,6 +82,14 @@ def test_rules_key_points_at_another_directory(tmp_path: Path) -> None:
     assert result.errors == [] and result.passed
 
 
+def test_a_rules_key_naming_no_directory_is_an_error_at_its_line(tmp_path: Path) -> None:
+    test_file = tmp_path / "t.yaml"
+    test_file.write_text(f"cases:\n  - input: {SEEDS / '002_0ce464d2b3789fd5.txt'}\n    match: []\nrules: nowhere\n")
+    result = run_test_file(test_file)
+    assert result.errors == [f"{test_file}:4: rules directory not found: {tmp_path / 'nowhere'}"]
+    assert not result.passed
+
+
 def test_errors_are_located(write_rules: WriteRules) -> None:
     directory = write_rules(
         {
