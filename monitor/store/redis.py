@@ -83,6 +83,10 @@ def _sentinel_master(url: str, options: dict[str, Any]) -> Any:
     )
 
 
+# An outbox consumer idle this long, holding no alert, belongs to a run that ended: it is removed.
+IDLE_CONSUMER = timedelta(hours=1)
+
+
 def _ms(ttl: timedelta) -> int:
     return max(1, int(ttl.total_seconds() * 1000))
 
@@ -103,6 +107,7 @@ class RedisStore:
         self.shared = True
         self.keys = Keys(prefix)
         self._group_ready = False
+        self.idle_consumer = IDLE_CONSUMER
         # Retries with backoff ride out a Redis restart or failover without losing the call.
         retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=5)
         options: dict[str, Any] = {"retry": retry, "socket_timeout": 10, "socket_connect_timeout": 5}
@@ -270,6 +275,13 @@ class RedisStore:
 
     # Outbox ------------------------------------------------------------------------------------
 
+    # Deletes a consumer only if it holds no alert: deleting one that does would drop its alerts
+    # from the group's pending list, and nobody would ever deliver them.
+    _FORGET_CONSUMER = (
+        "if #redis.call('xpending', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) == 0 then"
+        " return redis.call('xgroup', 'delconsumer', KEYS[1], ARGV[1], ARGV[2]) end return -1"
+    )
+
     def _ensure_group(self) -> None:
         if self._group_ready:
             return
@@ -278,7 +290,19 @@ class RedisStore:
         except redis.exceptions.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+            self._forget_idle_consumers()
         self._group_ready = True
+
+    def _forget_idle_consumers(self) -> None:
+        """Remove consumers that hold no alert and were idle for a while (earlier runs' names).
+
+        The default consumer name holds the process id, so each restart adds one to the group; a
+        live one that is removed is made again by its next read.
+        """
+        for consumer in self.client.xinfo_consumers(self.keys.outbox, OUTBOX_GROUP):
+            if int(consumer["pending"]) == 0 and int(consumer["idle"]) >= _ms(self.idle_consumer):
+                name = _text(consumer["name"])
+                self.client.eval(self._FORGET_CONSUMER, 1, self.keys.outbox, OUTBOX_GROUP, name)
 
     def outbox_add(self, payloads: Sequence[Mapping[str, Any]]) -> list[str]:
         try:

@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from monitor.store import RedisStore, SQLiteStore, Store, StoreError, open_store
+from monitor.store.keys import OUTBOX_GROUP
 
 
 @pytest.fixture(params=["redis", "redis-cluster", "sqlite"])
@@ -311,3 +312,27 @@ def test_the_metrics_show_only_the_feeds_in_force(store: Store) -> None:
     collector = StoreCollector(store, feeds=lambda: {"https://kept.example/rss"})
     (failures,) = [family for family in collector.collect() if family.name == "monitor_feed_failures"]
     assert [(s.labels["feed"], s.value) for s in failures.samples] == [("Kept", 2.0)]
+
+
+@pytest.mark.parametrize("server", ["redis_url", "redis_cluster_url"])
+def test_restarts_leave_no_idle_consumers_behind_in_the_redis_outbox(
+    server: str, request: pytest.FixtureRequest
+) -> None:
+    redis_url: str = request.getfixturevalue(server)
+    prefix = f"test-{uuid.uuid4().hex[:8]}:"
+    earlier = RedisStore(redis_url, prefix=prefix)
+    earlier.outbox_add([{"alert": 1}])
+    assert [e.payload for e in earlier.outbox_take("host-101", 10, timedelta(hours=1))] == [{"alert": 1}]
+    assert earlier.outbox_take("host-102", 10, timedelta(hours=1)) == []  # a run that took nothing
+    earlier.close()
+    restarted = RedisStore(redis_url, prefix=prefix)
+    restarted.idle_consumer = timedelta(0)
+    restarted.outbox_depth()
+    restarted.outbox_add([{"alert": 2}])
+    consumers = restarted.client.xinfo_consumers(restarted.keys.outbox, OUTBOX_GROUP)
+    names = {c["name"].decode(): c["pending"] for c in consumers}
+    # The run holding an undelivered alert stays until another takes it over; the idle one is gone.
+    assert names == {"host-101": 1}
+    taken = restarted.outbox_take("host-103", 10, timedelta(0))
+    assert sorted(e.payload["alert"] for e in taken) == [1, 2]
+    restarted.close()
