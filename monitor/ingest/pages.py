@@ -115,7 +115,7 @@ async def complete(
 
     The page's markup (meta tags, JSON-LD, <time>) always gives what it holds. search_body: also
     search the page body for a byline when the entry names no author, and the page text for a date
-    when the entry has none. Those searches take about a quarter of an extraction, and no rule or
+    when the entry has none. Those searches add about a sixth to an extraction, and no rule or
     alert reads what they find: only recorded Documents keep it.
     """
     if not doc.url:
