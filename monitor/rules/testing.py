@@ -75,10 +75,10 @@ def load_cases(path: Path) -> tuple[Path, list[Case], list[str]]:
     if "rules" in data:
         if not isinstance(data["rules"], str):
             errors.add(path, line_of(data, "rules"), "'rules' must be a directory path")
-        elif not (path.parent / data["rules"]).is_dir():
-            errors.add(path, line_of(data, "rules"), f"rules directory not found: {path.parent / data['rules']}")
         else:
             rules_dir = path.parent / data["rules"]
+            if not rules_dir.is_dir():
+                errors.add(path, line_of(data, "rules"), f"rules directory not found: {rules_dir}")
     items = data.get("cases")
     if not isinstance(items, CommentedSeq) or not items:
         errors.add(path, line_of(data, "cases") if "cases" in data else 1, "'cases' must be a non-empty list")
