@@ -30,7 +30,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 DEFAULT_TIME_LIMIT = 30.0
 
 
-class _PageTimeout(Exception):
+class _PageTimeout(BaseException):  # not Exception: trafilatura catches those broadly and goes on
     pass
 
 

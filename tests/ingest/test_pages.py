@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -13,6 +15,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from monitor.document import Document
+from monitor.ingest import pages
 from monitor.ingest.http import HttpClient, HttpSettings
 from monitor.ingest.pages import Extractor, complete, extract_limited
 from tests.conftest import DATA, SEEDS, SHARED
@@ -170,6 +173,22 @@ def test_page_links_to_internal_addresses_are_refused(server: HttpServer, extrac
 def test_entry_without_a_link_keeps_its_text(extractor: Extractor) -> None:
     (doc,) = run_complete([entry(None)], extractor)
     assert doc.content_from == "summary"
+
+
+def test_the_time_limit_holds_even_in_code_that_catches_every_exception(monkeypatch: pytest.MonkeyPatch) -> None:
+    # trafilatura and its helpers catch Exception broadly in places and carry on: the limit must not be
+    # one of those, or a runaway page would run on past it.
+    def swallowing(*args: object, **kwargs: object) -> None:
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            with contextlib.suppress(Exception):
+                time.sleep(0.01)
+
+    monkeypatch.setattr(pages, "extract_article", swallowing)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"longer than 0\.1s"):
+        extract_limited(b"<html></html>", None, 0.1)
+    assert time.monotonic() - started < 1
 
 
 def test_extraction_past_the_time_limit_falls_back(server: HttpServer) -> None:
