@@ -7,13 +7,9 @@ text, the entry's own content or summary stays, and `Document.content_from` says
 
 from __future__ import annotations
 
-import asyncio
-import multiprocessing
 import os
 import signal
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from types import FrameType, TracebackType
 
@@ -22,6 +18,7 @@ import structlog
 from monitor.document import Document
 from monitor.ingest.extract import Article, extract_article
 from monitor.ingest.http import FetchError, HttpClient
+from monitor.ingest.workers import WorkerPool
 from monitor.metrics import EXTRACT_SECONDS, FETCH_SECONDS
 
 log = structlog.get_logger("monitor.ingest.pages")
@@ -54,19 +51,22 @@ def extract_limited(
 
 
 class Extractor:
-    """A pool of worker processes extracting articles.
+    """Worker processes extracting articles (see monitor.ingest.workers).
 
     Args:
         workers: processes in the pool; default one per CPU core.
         time_limit: seconds one page may take before its extraction is abandoned.
     """
 
+    # A worker whose page outlives its own alarm by this much is stuck in code the alarm cannot
+    # interrupt: it is killed and replaced.
+    GUARD_GRACE = 5.0
+
     def __init__(self, workers: int | None = None, time_limit: float = DEFAULT_TIME_LIMIT) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.time_limit = time_limit
-        # forkserver: workers do not inherit the service's threads and sockets.
-        self._context = multiprocessing.get_context("forkserver")
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
+        # A call may wait in its worker behind one other page: two limits, then the grace.
+        self._pool = WorkerPool(extract_limited, self.workers, guard=2 * time_limit + self.GUARD_GRACE)
 
     async def __aenter__(self) -> Extractor:
         return self
@@ -76,26 +76,24 @@ class Extractor:
     ) -> None:
         self.close()
 
+    @property
+    def pids(self) -> list[int | None]:
+        """The worker processes' ids."""
+        return self._pool.pids
+
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.close()
 
     async def extract(
         self, html: bytes, url: str | None, find_author: bool = True, search_date: bool = True
     ) -> Article | None:
-        """The page's article; raises TimeoutError past the limit, ValueError-like errors from trafilatura.
+        """The page's article; raises TimeoutError past the limit, RuntimeError when its worker was lost,
+        ValueError-like errors from trafilatura.
 
         find_author, search_date: see extract_article (False when the feed entry already says).
         """
-        loop = asyncio.get_running_loop()
-        try:
-            future = loop.run_in_executor(
-                self._pool, extract_limited, html, url, self.time_limit, find_author, search_date
-            )
-            # The alarm in the worker is the limit; this outer one only guards against a wedged worker.
-            return await asyncio.wait_for(future, self.time_limit + 5)
-        except BrokenProcessPool:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
-            raise RuntimeError("an extraction worker died; the pool was restarted") from None
+        article: Article | None = await self._pool.call(html, url, self.time_limit, find_author, search_date)
+        return article
 
 
 def has_feed_date(doc: Document) -> bool:

@@ -133,7 +133,7 @@ class Ingestor:
             await self._client.aclose()
             self._client = None
         if self._extractor is not None:
-            await asyncio.to_thread(self._extractor.close)
+            self._extractor.close()
             self._extractor = None
 
     @property
