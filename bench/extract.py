@@ -296,9 +296,8 @@ def main() -> None:
         f"| 2 workers at least 1.7x one | {scale:.2f}x | {'met' if scale >= 1.7 else '**MISSED**'} |",
         "",
         f"This machine itself gives {machine_scale:.2f}x from one process to two running bare"
-        " `trafilatura.extract` (its two cores share caches and memory): the most two workers could give;"
-        " the service's own process (fetching, matching, handing pages to the workers) needs some of the"
-        " same two cores.",
+        " `trafilatura.extract`: the most two workers could give here, where the service's own process"
+        " (fetching, matching, handing pages to the workers) needs some of the same two cores.",
         "",
         f"Half of the {len(ratios('one', 'bare'))} chunks put one worker between {low:.0%} and {high:.0%} of bare:"
         " the machine's speed moves that much within seconds.",

@@ -137,7 +137,9 @@ class WorkerPool:
         return await future
 
     def close(self) -> None:
-        """Stop the workers; calls not answered yet raise RuntimeError."""
+        """Stop the workers; calls not answered yet raise RuntimeError. Closing again does nothing."""
+        if self._closed:
+            return
         self._closed = True
         for worker in self._workers:
             self._unwatch(worker)

@@ -205,3 +205,4 @@ def test_close_fails_unanswered_calls_and_ends_the_workers(pool: WorkerPool) -> 
         assert pid is not None
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+    pool.close()  # again, as the fixture does: nothing left to do
