@@ -253,6 +253,11 @@ def test_a_stop_during_a_poll_lets_it_finish_and_loses_nothing(world: World) -> 
     assert sum(mentions(m, "slow-envoy") for m in top_level(slack, "#eu-desk")) == 1
 
 
+def polls_by(replica: Running) -> list[object]:
+    """The feeds `replica` polled, in order."""
+    return [e.get("feed") for e in replica.events() if e.get("event") == "feed.polled"]
+
+
 def test_two_replicas_share_the_feeds_and_post_each_alert_once(world: World) -> None:
     slack = world.slack
     # The second replica differs only in where it serves its metrics.
@@ -283,10 +288,16 @@ def test_two_replicas_share_the_feeds_and_post_each_alert_once(world: World) -> 
         assert len(top_level(slack, "#news")) == 8
         texts = [m.text for m in slack.posted() if m.thread_ts is None]
         assert len(texts) == len(set(texts))
-        # Both took turns: each polled feeds when it held their lease.
-        for replica in replicas:
-            assert any(e.get("event") == "feed.polled" for e in replica.events()), replica.log_path.read_text()
-        assert [r.stop() for r in replicas] == [0, 0]
+        # Whoever's run comes first in an interval takes a feed's lease, so how the two share the polls
+        # depends on how their schedules line up (one may win nearly every time). What holds: when one
+        # stops, the other polls every feed within an interval or two.
+        assert replicas[0].stop() == 0
+        polled = len(polls_by(replicas[1]))
+        deadline = time.monotonic() + 6 * INTERVAL
+        while {"Feed A", "Feed B"} - set(polls_by(replicas[1])[polled:]):
+            assert time.monotonic() < deadline, replicas[1].log_path.read_text()
+            time.sleep(0.1)
+        assert replicas[1].stop() == 0
     finally:
         for replica in replicas:
             replica.kill()
