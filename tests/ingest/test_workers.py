@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -53,50 +54,40 @@ def pool() -> Iterator[WorkerPool]:
 
 
 def test_concurrent_calls_each_get_their_own_answer() -> None:
-    workers = WorkerPool(echo, 2, guard=30)
-    try:
+    with closing(WorkerPool(echo, 2, guard=30)) as workers:
 
         async def run() -> list[object]:
             return list(await asyncio.gather(*(workers.call(("call", n)) for n in range(200))))
 
         assert asyncio.run(run()) == [("call", n) for n in range(200)]
-    finally:
-        workers.close()
 
 
 def test_a_large_argument_arrives_whole() -> None:
     # Far more than a socket buffer holds: the rest is written as the worker reads.
     data = os.urandom(12 * 1024 * 1024)
-    workers = WorkerPool(size, 1, guard=30)
-    try:
+    with closing(WorkerPool(size, 1, guard=30)) as workers:
 
         async def run() -> list[object]:
             return list(await asyncio.gather(workers.call(data), workers.call(data[:1000])))
 
         assert asyncio.run(run()) == [(len(data), data[-16:]), (1000, data[984:1000])]
-    finally:
-        workers.close()
 
 
 def test_the_functions_exception_is_raised_to_the_caller() -> None:
-    workers = WorkerPool(fail, 1, guard=30)
-    try:
+    with closing(WorkerPool(fail, 1, guard=30)) as workers:
         with pytest.raises(ValueError, match="no such page"):
             asyncio.run(workers.call("no such page"))
         # The worker goes on answering.
         with pytest.raises(ValueError, match="again"):
             asyncio.run(workers.call("again"))
-    finally:
-        workers.close()
 
 
 def test_an_exception_that_cannot_be_pickled_keeps_its_type_and_message() -> None:
-    workers = WorkerPool(fail_unpicklable, 1, guard=30)
-    try:
-        with pytest.raises(RuntimeError, match="HoldsALock: holds a lock"):
-            asyncio.run(workers.call())
-    finally:
-        workers.close()
+    with (
+        closing(WorkerPool(fail_unpicklable, 1, guard=30)) as workers,
+        pytest.raises(RuntimeError, match="HoldsALock: holds a lock"),
+    ):
+        asyncio.run(workers.call())
 
 
 def test_a_slow_call_holds_up_at_most_one_other(pool: WorkerPool) -> None:
@@ -134,8 +125,7 @@ def killed(pid: int | None) -> None:
 
 
 def test_a_worker_that_dies_fails_the_call_it_ran_and_sends_the_next_again() -> None:
-    workers = WorkerPool(nap, 1, guard=30)
-    try:
+    with closing(WorkerPool(nap, 1, guard=30)) as workers:
         (before,) = workers.pids
 
         async def run() -> tuple[object, object]:
@@ -149,8 +139,6 @@ def test_a_worker_that_dies_fails_the_call_it_ran_and_sends_the_next_again() -> 
 
         assert asyncio.run(run()) == ("queued", "after")
         assert workers.pids != [before]
-    finally:
-        workers.close()
 
 
 def test_a_worker_that_died_idle_is_replaced_when_next_called(pool: WorkerPool) -> None:
@@ -166,8 +154,7 @@ def test_a_worker_that_died_idle_is_replaced_when_next_called(pool: WorkerPool) 
 
 
 def test_a_worker_that_stops_answering_is_killed_after_the_guard_time() -> None:
-    workers = WorkerPool(nap, 1, guard=1.0)
-    try:
+    with closing(WorkerPool(nap, 1, guard=1.0)) as workers:
         (stuck,) = workers.pids
         assert stuck is not None
 
@@ -183,8 +170,6 @@ def test_a_worker_that_stops_answering_is_killed_after_the_guard_time() -> None:
         assert workers.pids != [stuck]
         with pytest.raises(ProcessLookupError):
             os.kill(stuck, 0)
-    finally:
-        workers.close()
 
 
 def test_close_fails_unanswered_calls_and_ends_the_workers(pool: WorkerPool) -> None:
