@@ -143,7 +143,8 @@ async def measure(blobs: list[bytes], entries: list[Document], matcher: Matcher,
     A round takes the pages a chunk at a time and runs every variant on the chunk before the next
     one, in an order that rotates: the machine's speed drifts within seconds, and this puts each
     drift on all variants alike. Then it runs the pipeline with 1 and 2 workers on all pages at
-    once: on a chunk, two workers would wait for each other at its end.
+    once (on a chunk, two workers would wait for each other at its end), and bare extraction in
+    one and in two processes at once.
     """
     pools = {1: Extractor(workers=1, time_limit=60), 2: Extractor(workers=2, time_limit=60)}
     bare = BareProcesses(blobs)
@@ -167,8 +168,10 @@ async def measure(blobs: list[bytes], entries: list[Document], matcher: Matcher,
                 return elapsed
 
             # Warm up: process start-up, imports and trafilatura's lazily loaded data are not throughput.
+            # (The bare processes warm themselves up.)
             for name in (*RUNS, *SCALING):
-                await run(name, entries[:8], blobs[:4])
+                if name not in BARE_PROCESSES:
+                    await run(name, entries[:8], blobs[:4])
             for number in range(rounds):
                 measured.extracted = measured.matched = 0
                 seconds = dict.fromkeys(RUNS, 0.0)

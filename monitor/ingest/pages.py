@@ -76,11 +76,6 @@ class Extractor:
     ) -> None:
         self.close()
 
-    @property
-    def pids(self) -> list[int | None]:
-        """The worker processes' ids."""
-        return self._pool.pids
-
     def close(self) -> None:
         self._pool.close()
 
