@@ -20,7 +20,7 @@ from monitor.ingest.feedsfile import FeedConfig, load_feeds, parse_feed_list
 from monitor.ingest.http import HttpSettings
 from monitor.ingest.pages import DEFAULT_TIME_LIMIT
 from monitor.rules.loader import parse_duration
-from monitor.store import redact_url
+from monitor.store import redact_url, url_problem
 from monitor.store.base import DEFAULT_SEEN_TTL
 from monitor.stories import DEFAULT_REALERT
 from monitor.yamlfile import ErrorList, line_of, read_yaml, unknown_keys
@@ -169,6 +169,9 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     if not store.startswith(STORE_SCHEMES):
         shown = redact_url(store)
         raise ConfigFileError([f"REDIS_URL: must be a {', '.join(STORE_SCHEMES[:5])} URL, got {shown!r}"])
+    problem = url_problem(store) if env.get("REDIS_URL") else None
+    if problem is not None:
+        raise ConfigFileError([f"REDIS_URL: {problem}"])
     feeds = config.feeds
     if config.feeds_path is not None:
         try:
@@ -205,6 +208,8 @@ def _read(path: Path) -> Config:
         reader.error(
             line_of(data, "store"), "'store' must be a redis://, redis+cluster://, redis+sentinel:// or sqlite: URL"
         )
+    elif (problem := url_problem(store)) is not None:
+        reader.error(line_of(data, "store"), f"'store': {problem}")
     # The default store is state, kept in the working directory; a relative one written in the file is
     # relative to the file, like every other path in it.
     if (

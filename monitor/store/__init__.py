@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from monitor.store.base import DEFAULT_SEEN_TTL, Store, StoreError, StoreURLError
-from monitor.store.redis import RedisStore, redact_url
+from monitor.store.redis import RedisStore, redact_url, url_problem
 from monitor.store.sqlite import SQLiteStore
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "StoreURLError",
     "open_store",
     "redact_url",
+    "url_problem",
 ]
 
 

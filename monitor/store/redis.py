@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import redis
 import redis.exceptions
@@ -53,13 +53,40 @@ def redact_url(url: str) -> str:
 
 
 def register_password(url: str) -> None:
-    """Mask the URL's password, and the pieces a URL parser may cut it into, in every later log and error."""
+    """Mask the URL's password (as written and percent-decoded), and the pieces a URL parser may cut it
+    into, in every later log and error."""
     found = _split_password(url)
     if found is not None:
         password = found[2]
         add_secret(password)
+        add_secret(unquote(password))
         for piece in re.split(r"[/#?]", password):
             add_secret(piece)
+
+
+# Characters that end the user information of a URL, or split it, unless percent-encoded.
+_RESERVED_IN_USERINFO = {"@": "%40", "/": "%2F", "?": "%3F", "#": "%23"}
+
+
+def url_problem(url: str) -> str | None:
+    """Why redis-py would read the user information of this store URL otherwise than as written, if it would.
+
+    The service reads the user information up to the last '@'; a URL parser stops at the first '/', '?'
+    or '#' and then takes what follows for the host: a password holding one connects elsewhere. A user
+    information with two ':' is ambiguous (is the ':' in the user or the password?). Never quotes the password.
+    """
+    scheme, separator, rest = url.partition("://")
+    userinfo, at, _ = rest.rpartition("@")
+    if not scheme.startswith(("redis", "unix")) or not separator or not at:
+        return None
+    password = userinfo.partition(":")[2]
+    for char, encoded in _RESERVED_IN_USERINFO.items():
+        if char in userinfo:
+            where = "password" if char in password else "user name"
+            return f"the {where} in the store URL holds an unencoded {char!r}: percent-encode it ({char} as {encoded})"
+    if password.count(":"):
+        return "the store URL's user information holds two ':': percent-encode a ':' in the user or password as %3A"
+    return None
 
 
 def _text(value: object) -> str:
@@ -83,6 +110,18 @@ def _sentinel_master(url: str, options: dict[str, Any]) -> Any:
     )
 
 
+def _connected_to(url: str, kwargs: Mapping[str, Any]) -> str:
+    """The URL of the server a client built from `url` connects to, its password masked."""
+    scheme = url.partition("://")[0]
+    user = kwargs.get("username") or ""
+    login = f"{user}:***@" if kwargs.get("password") else (f"{user}@" if user else "")
+    if "path" in kwargs:  # a Unix socket
+        return f"{scheme}://{login}{kwargs['path']}?db={kwargs.get('db', 0)}"
+    host = str(kwargs.get("host", "localhost"))
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{login}{host}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+
 # An outbox consumer idle this long, holding no alert, belongs to a run that ended: it is removed.
 IDLE_CONSUMER = timedelta(hours=1)
 
@@ -104,6 +143,9 @@ class RedisStore:
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
         register_password(url)
         self.description = f"redis store {redact_url(url)}"
+        problem = url_problem(url)
+        if problem is not None:
+            raise StoreURLError(f"{self.description}: {problem}")
         self.shared = True
         self.keys = Keys(prefix)
         self._group_ready = False
@@ -125,6 +167,8 @@ class RedisStore:
                     health_check_interval=30,
                     **options,
                 )
+                # Named by what the client will connect to, not by the text it was read from.
+                self.description = f"redis store {_connected_to(url, self.client.connection_pool.connection_kwargs)}"
         except ValueError as exc:  # from parsing the URL: nothing was contacted yet
             raise StoreURLError(self._fail(exc).args[0]) from None
         except REDIS_ERRORS as exc:
