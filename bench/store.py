@@ -1,4 +1,4 @@
-"""Store throughput: dedupe claims on a private redis-server and on SQLite, and Stories.assign per document.
+"""Store throughput: dedupe claims on a private redis-server and on SQLite, and CopyGrouper.assign per document.
 
 Run from the project root:
 
@@ -23,7 +23,7 @@ free port; the machine's own Redis is never touched):
   benchmark (not in monitor/): the store's commands on a redis-py connection without the pipeline
   object, and one Lua script per batch;
 - the same claims on `SQLiteStore` (a file in a temp directory, WAL), with a smaller N;
-- `Stories.assign` per document on each store, with the texts of the shared news pages, after
+- `CopyGrouper.assign` per document on each store, with the texts of the shared news pages, after
   filling the index with synthetic stories: the new-story path (originals) and the join path
   (edited copies), with Signature.of alone timed on the same texts for comparison.
 
@@ -69,7 +69,7 @@ from monitor.document import Document  # noqa: E402
 from monitor.ingest.extract import extract_article  # noqa: E402
 from monitor.rules.text import words_of  # noqa: E402
 from monitor.store import DEFAULT_SEEN_TTL, RedisStore, SQLiteStore, Store  # noqa: E402
-from monitor.stories import NUM_PERM, Signature, Stories  # noqa: E402
+from monitor.stories.copies import NUM_PERM, CopyGrouper, Signature  # noqa: E402
 from tests.servers import redis_server  # noqa: E402
 
 HTML_DIR = Path("/work/shared/corpora/trafilatura/tests/cache")
@@ -396,7 +396,7 @@ def redis_benchmark(port: int, requests: int, runs: int) -> RawRate:
     return RawRate(" ".join(args), rates, last[-1].strip() if last else output.strip()[-300:])
 
 
-# Stories.assign -------------------------------------------------------------------------------
+# CopyGrouper.assign -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,7 +451,7 @@ class AssignResult:
 
 
 def time_assign(
-    stories: Stories, docs: Sequence[Document], expect: Callable[[Document, str, bool], bool]
+    stories: CopyGrouper, docs: Sequence[Document], expect: Callable[[Document, str, bool], bool]
 ) -> tuple[list[float], int]:
     times = []
     ok = 0
@@ -467,7 +467,7 @@ def time_assign(
 def assign_phases(
     name: str, store: Store, pages: Sequence[Page], rounds: int, admin: redis.Redis | None, seed: int
 ) -> list[AssignResult]:
-    stories = Stories(store)
+    stories = CopyGrouper(store)
     originals = [Document(id=p.name, title=p.title, text=p.text) for p in pages]
     rng = random.Random(seed)
     copies = [edited_copy(p, r, rng) for r in range(rounds) for p in pages]
@@ -576,7 +576,7 @@ class Report:
             "## Store throughput",
             "",
             f"`bench/store.py{' --quick' if self.quick else ''}` ({self.seconds:.0f} s): dedupe claims of items with 2"
-            " keys (a URL and a GUID) on a private redis-server and on SQLite, and `Stories.assign` per document."
+            " keys (a URL and a GUID) on a private redis-server and on SQLite, and `CopyGrouper.assign` per document."
             " Rerun it rather than editing the numbers.",
             "",
             "### Targets",
@@ -686,7 +686,7 @@ class Report:
 
     def assign_section(self) -> list[str]:
         lines = [
-            "### Stories.assign per document",
+            "### CopyGrouper.assign per document",
             "",
             f"The news pages' texts ({self.assigns[0].docs if self.assigns else 0} documents, {self.mean_words:.0f}"
             " words on average): the originals first (each starts a story), then edited copies (three words"

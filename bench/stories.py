@@ -1,4 +1,4 @@
-"""Near-duplicate quality of `monitor.stories.Stories` on real news pages.
+"""Near-duplicate quality of `monitor.stories.copies.CopyGrouper` on real news pages.
 
 Run from the project root:
 
@@ -7,7 +7,7 @@ Run from the project root:
     .venv/bin/python bench/stories.py --output docs/benchmarks.md   # also write its section there
 
 Each page of the trafilatura test cache with an article of at least MIN_WORDS words is extracted
-once. Every original is assigned, one by one, to a fresh `Stories(SQLiteStore(":memory:"))`; then
+once. Every original is assigned, one by one, to a fresh `CopyGrouper(SQLiteStore(":memory:"))`; then
 variants of each page are assigned to the same index and we check which story they joined:
 
 - (a) retitled:    the text unchanged, another headline (assign() only looks at the text);
@@ -22,7 +22,7 @@ merge is an original that joined another original's story (target <= 0.5%); (e) 
 since joining either source is defensible. Misses are explained with the estimated Jaccard and
 containment (`Signature.similarity`), the exact ones on the shingle sets, and how many LSH bands the
 copy shares with its original. A sweep over SHINGLE_WORDS, BANDS x ROWS, JACCARD and CONTAINMENT
-(monkeypatched module constants; monitor/stories.py is never edited) shows which settings would meet
+(monkeypatched module constants; monitor/stories/copies.py is never edited) shows which settings would meet
 both targets. Nothing is asserted: this is a benchmark, not a test.
 """
 
@@ -44,12 +44,12 @@ from typing import Any
 import numpy as np
 from report import write_section
 
-import monitor.stories as stories_mod
+import monitor.stories.copies as stories_mod
 from monitor.document import Document
 from monitor.ingest.extract import extract_article
 from monitor.rules.text import words_of
 from monitor.store import SQLiteStore
-from monitor.stories import Signature, Stories
+from monitor.stories.copies import CopyGrouper, Signature
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML_DIR = Path("/work/shared/corpora/trafilatura/tests/cache")
@@ -406,7 +406,7 @@ def run(
     with configured(config, cache):
         started = time.perf_counter()
         store = SQLiteStore(":memory:")
-        stories = Stories(store)
+        stories = CopyGrouper(store)
         merges: list[tuple[str, str]] = []
         for page in pages:
             assignment = stories.assign(Document(id=page.name, title=page.title, text=page.text))
@@ -620,7 +620,7 @@ def report(
     lines += [
         f"`bench/stories.py{' --quick' if quick else ''}`: {main.originals} real pages of the trafilatura test cache "
         f"(articles of at least {MIN_WORDS} words; {skipped} pages skipped), each original assigned one by one "
-        f"to a fresh `Stories(SQLiteStore(':memory:'))`, then {len(main.outcomes)} variants assigned to the same "
+        f"to a fresh `CopyGrouper(SQLiteStore(':memory:'))`, then {len(main.outcomes)} variants assigned to the same "
         f"index (kinds in order a, b, c, d, e; {reps} random variant(s) per page for b-e). Constants: "
         f"{CURRENT.label()}, NUM_PERM={stories_mod.NUM_PERM}, MAX_CANDIDATES={stories_mod.MAX_CANDIDATES}.",
         "",

@@ -1,6 +1,6 @@
 """`monitor run`: the stages wired into one long-running service, and its lifecycle.
 
-scheduler -> poll -> extract -> (thread) dedupe/match/story -> outbox -> (thread) notifier -> Slack
+scheduler -> poll -> extract -> (thread) Pipeline: dedupe/match/story/outbox -> (thread) notifier -> Slack
 
 Signals: SIGTERM/SIGINT stop scheduling, let in-flight polls and the outbox finish within the grace
 period, and exit 0; a second signal stops at once. SIGHUP reloads the rules and the feeds file; so
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +25,11 @@ import structlog
 
 from monitor import __version__
 from monitor.config import Config
-from monitor.document import Document
 from monitor.errors import ConfigError, FeedsFileError, RuleLoadError
 from monitor.ingest.feedsfile import load_feeds
 from monitor.ingest.poll import PollSettings
 from monitor.ingest.scheduler import Ingestor, IngestSettings
-from monitor.metrics import ALERTS, DOCUMENTS, MATCHES, REGISTRY, RELOADS, HealthServer, StoreCollector
+from monitor.metrics import REGISTRY, RELOADS, HealthServer, StoreCollector
 from monitor.notify.alerts import enqueue
 from monitor.notify.console import ConsoleSink
 from monitor.notify.outbox import Notifier, NotifierSettings
@@ -39,6 +38,7 @@ from monitor.pipeline import Pipeline
 from monitor.rules.loader import load_rules, yaml_files
 from monitor.rules.matcher import Matcher
 from monitor.store import Store, StoreError, StoreURLError, open_store, redact_url
+from monitor.stories import CopyGrouper
 
 log = structlog.get_logger("monitor.service")
 
@@ -160,44 +160,6 @@ class Service:
         log.info("rules.loaded", directory=str(self.config.rules), rules=len(matcher.rules))
         return matcher
 
-    # The document stage ----------------------------------------------------------------------------
-
-    def process(self, doc: Document) -> None:
-        """Dedupe, match, decide and enqueue one Document (in a worker thread).
-
-        A store failure is retried until the store is back or the service stops: the document is
-        held, not dropped, and the retry keeps its own marks (see Pipeline.process).
-        """
-        assert self.pipeline is not None and self.store is not None
-        attempt = uuid.uuid4().hex
-        delay = 0.5
-        while True:
-            try:
-                processed = self.pipeline.process(doc, attempt)
-                enqueue(self.store, processed)
-                break
-            except StoreError as exc:
-                if self._stopping.is_set():
-                    log.error("document.dropped", doc_id=doc.id, url=doc.url, error=str(exc))
-                    return
-                log.error("store.unavailable", doc_id=doc.id, url=doc.url, error=str(exc), retry_in_s=delay)
-                self._stopping.wait(delay)
-                delay = min(delay * 2, STORE_RETRY_MAX)
-        DOCUMENTS.labels("duplicate" if processed.duplicate else "new").inc()
-        for match in processed.matches:
-            MATCHES.labels(match.rule.id).inc()
-        for decision in processed.decisions:
-            ALERTS.labels(decision.decision).inc()
-        log.info(
-            "document.processed",
-            doc_id=doc.id,
-            url=doc.url,
-            feed=doc.source,
-            story_id=processed.story.story_id if processed.story else None,
-            duplicate=processed.duplicate,
-            rules=[m.rule.id for m in processed.matches],
-        )
-
     # Reloads -----------------------------------------------------------------------------------------
 
     def reload_rules(self) -> bool:
@@ -308,7 +270,15 @@ class Service:
                 except OSError as exc:
                     log.error("service.cannot_record", directory=str(record_dir), error=exc.strerror or str(exc))
                     return 2
-            self.pipeline = Pipeline(matcher, store, self.config.seen_ttl, self.config.realert)
+            self.pipeline = Pipeline(
+                matcher,
+                store,
+                CopyGrouper(store, self.config.seen_ttl),
+                handoff=functools.partial(enqueue, store),
+                seen_ttl=self.config.seen_ttl,
+                default_realert=self.config.realert,
+                stopping=self._stopping,
+            )
             notifier = Notifier(store, sink, self._notifier_settings())
             settings = IngestSettings(
                 http=self.config.http,
@@ -318,7 +288,7 @@ class Service:
                 record_dir=record_dir,
                 replica=self.replica,
             )
-            async with Ingestor(self.config.feeds, store, settings, self.process) as ingestor:
+            async with Ingestor(self.config.feeds, store, settings, self.pipeline.process) as ingestor:
                 self.ingestor = ingestor
                 if self.options.once:
                     await ingestor.poll_all()

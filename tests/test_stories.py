@@ -14,7 +14,7 @@ from monitor.pipeline import Pipeline
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Matcher
 from monitor.store import RedisStore, SQLiteStore, Store
-from monitor.stories import MIN_STORY_WORDS, Signature, Stories, item_keys, text_fingerprint
+from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper, Signature, item_keys, text_fingerprint
 from tests.conftest import RULES, SEEDS
 
 BOILERPLATE = (
@@ -58,7 +58,7 @@ def test_signature_round_trips_through_bytes() -> None:
 
 
 def test_a_syndicated_copy_joins_the_story_of_the_first(store: Store) -> None:
-    stories = Stories(store)
+    stories = CopyGrouper(store)
     first = seed("000_0102f49cf8e594e8.txt")
     assert stories.assign(first).new
     copy = stories.assign(syndicated(first, "example.net"))
@@ -67,7 +67,7 @@ def test_a_syndicated_copy_joins_the_story_of_the_first(store: Store) -> None:
 
 
 def test_different_articles_are_different_stories(store: Store) -> None:
-    stories = Stories(store)
+    stories = CopyGrouper(store)
     assignments = [stories.assign(seed(p.name)) for p in sorted(SEEDS.glob("*.txt"))]
     # The seeds are five outlets' own articles on one theme: none is a copy of another.
     assert all(a.new for a in assignments)
@@ -76,7 +76,7 @@ def test_different_articles_are_different_stories(store: Store) -> None:
 
 def test_items_sharing_only_a_short_boilerplate_text_are_different_stories(store: Store) -> None:
     # Hacker News' feed: every item's text is "Comments"; another feed's: one line of furniture.
-    stories = Stories(store)
+    stories = CopyGrouper(store)
     texts = ["Comments", "Comments", "Read more on our website.", "Read more on our website."]
     assigned = [stories.assign(Document(id=f"item{i}", title=f"Headline {i}", text=t)) for i, t in enumerate(texts)]
     assert all(a.new for a in assigned) and len({a.story_id for a in assigned}) == 4

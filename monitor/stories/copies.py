@@ -1,9 +1,7 @@
-"""Stories: exact fingerprints, near-duplicate grouping (MinHash LSH), and alert decisions.
+"""The copy layer: exact fingerprints and near-duplicate grouping (MinHash LSH), the "copies" grouper.
 
 The same news reaches us many times: one URL in two feeds, a wire story syndicated with
-other headlines, a story updated through the day. Each Document joins a story; for each
-(rule, story) the first match raises an alert and later ones inside the rule's `realert`
-window become its follow-ups.
+other headlines, a story updated through the day. A copy joins the story of the text it copies.
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +19,7 @@ from monitor.document import Document
 from monitor.rules.matcher import Match
 from monitor.rules.text import words_of
 from monitor.store.base import DEFAULT_SEEN_TTL, Store
+from monitor.stories.base import StoryAssignment
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -40,7 +39,6 @@ MAX_CANDIDATES = 8
 # entries all say "Comments" or "Read more" would put every item in one story, and each new
 # item's alert would become a follow-up. Such a text starts a story of its own and is not indexed.
 MIN_STORY_WORDS = 15
-DEFAULT_REALERT = timedelta(hours=24)
 
 
 @functools.cache
@@ -112,17 +110,8 @@ class Signature:
         return jaccard, min(1.0, common / min(self.size, other.size))
 
 
-@dataclass(frozen=True, slots=True)
-class StoryAssignment:
-    """The story a Document joined: new (it is the first copy) or an existing one, and how similar."""
-
-    story_id: str
-    new: bool
-    jaccard: float = 1.0
-
-
-class Stories:
-    """Groups Documents into stories by near-duplicate text, with the LSH index kept in the store.
+class CopyGrouper:
+    """The "copies" grouper: Documents with near-duplicate texts share a story; the LSH index is in the store.
 
     Args:
         store: where bands and signatures live (shared by every replica).
@@ -133,7 +122,9 @@ class Stories:
         self.store = store
         self.ttl = ttl
 
-    def assign(self, doc: Document) -> StoryAssignment:
+    name = "copies"
+
+    def assign(self, doc: Document, matches: Sequence[Match] = ()) -> StoryAssignment:
         text = doc.text or doc.title
         if len(words_of(text)) < MIN_STORY_WORDS:
             return StoryAssignment(doc.id, True)
@@ -161,48 +152,3 @@ class Stories:
             if (jaccard >= JACCARD or containment >= CONTAINMENT) and (best is None or jaccard > best[1]):
                 best = (story_id, jaccard)
         return best
-
-
-Decision = Literal["new", "follow-up", "suppressed"]
-
-
-@dataclass(frozen=True, slots=True)
-class AlertDecision:
-    """What the service does with one match: raise an alert, add a follow-up to one, or nothing."""
-
-    decision: Decision
-    rule: str
-    doc_id: str
-    story_id: str
-    alert_id: str
-    parent: str | None = None
-
-
-def alert_id(rule: str, story_id: str, doc_id: str) -> str:
-    """A stable id for the alert (or follow-up) of this rule, story and document: the idempotency key."""
-    return hashlib.sha256(f"{rule}\x1f{story_id}\x1f{doc_id}".encode()).hexdigest()[:20]
-
-
-def decide(
-    store: Store,
-    matches: Sequence[Match],
-    doc: Document,
-    story: StoryAssignment | None,
-    default_realert: timedelta = DEFAULT_REALERT,
-) -> list[AlertDecision]:
-    """One decision per match; `story=None` means the document was a duplicate: suppressed."""
-    decisions = []
-    for match in matches:
-        rule = match.rule.id
-        if story is None:
-            decisions.append(AlertDecision("suppressed", rule, doc.id, "", ""))
-            continue
-        new_id = alert_id(rule, story.story_id, doc.id)
-        window = match.rule.alert.realert or default_realert
-        parent = store.mark_alert(rule, story.story_id, new_id, window)
-        # Our own mark (this document retried after a failure) is still a new alert.
-        if parent is None or parent == new_id:
-            decisions.append(AlertDecision("new", rule, doc.id, story.story_id, new_id))
-        else:
-            decisions.append(AlertDecision("follow-up", rule, doc.id, story.story_id, new_id, parent))
-    return decisions
