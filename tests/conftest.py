@@ -17,8 +17,9 @@ from tests.servers import redis_cluster, redis_server
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 RULES = ROOT / "rules"
-SHARED = ROOT.parent / "shared"
 DATA = Path(__file__).resolve().parent / "data"
+# Subsets of the real-world corpora, laid out as ../shared/corpora is (tests/data/README.md).
+CORPORA = DATA / "corpora"
 
 
 def doc(text: str, title: str = "", **fields: object) -> Document:

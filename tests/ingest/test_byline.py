@@ -20,9 +20,9 @@ from monitor.ingest.byline import (
     expressions_digest,
     find_byline,
 )
-from tests.conftest import SHARED
+from tests.conftest import CORPORA
 
-CORPUS = SHARED / "corpora" / "trafilatura" / "tests" / "cache"
+CORPUS = CORPORA / "trafilatura" / "tests" / "cache"
 
 # Every literal of trafilatura's expressions, and near misses of them.
 VALUES = [
@@ -92,7 +92,7 @@ def synthetic_page() -> HtmlElement:
 @cache
 def corpus_pages() -> tuple[HtmlElement, ...]:
     pages = sorted(CORPUS.glob("*.html"))
-    assert pages, f"no pages in {CORPUS}: the shared trafilatura corpus belongs beside the project"
+    assert pages, f"no pages in {CORPUS}: the trafilatura subset ships with the tests"
     trees = [trafilatura.load_html(page.read_bytes()) for page in pages]
     return tuple(tree for tree in trees if tree is not None)
 
@@ -149,7 +149,7 @@ def test_each_expression_selects_what_trafilaturas_selects(index: int) -> None:
 def test_the_byline_found_is_trafilaturas_on_every_corpus_page() -> None:
     found = [(find_byline(tree), extract_author(tree)) for tree in corpus_pages()]
     assert [ours for ours, _ in found] == [theirs for _, theirs in found]
-    assert sum(ours is not None for ours, _ in found) > 30
+    assert sum(ours is not None for ours, _ in found) >= 15  # the subset has bylines to find
 
 
 def test_the_byline_found_is_trafilaturas_among_pruned_sections() -> None:

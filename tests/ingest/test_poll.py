@@ -27,12 +27,12 @@ from monitor.ingest.poll import (
 )
 from monitor.store import SQLiteStore
 from monitor.store.base import Store
-from tests.conftest import DATA, SEEDS, SHARED
+from tests.conftest import CORPORA, DATA, SEEDS
 from tests.httpserver import HttpServer, Item, Reply, Seen, rss, seed_items
 
 LOOPBACK = HttpSettings(allow_networks=("127.0.0.0/8",), timeout=5.0)
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
-CORPUS = SHARED / "corpora" / "feedparser" / "tests"
+CORPUS = CORPORA / "feedparser" / "tests"
 
 
 @pytest.fixture
