@@ -2,7 +2,7 @@
 
 Run from the project root:
 
-    .venv/bin/python bench/extract.py                      # every page of the shared trafilatura cache
+    .venv/bin/python bench/extract.py                      # every page of the corpus (--corpus, bench/common.py)
     .venv/bin/python bench/extract.py --limit 44 --rounds 3 --output /tmp/bench-ingest.md
 
 Bare: `trafilatura.extract(html)` over every page, one after another, in this process.
@@ -26,7 +26,6 @@ import asyncio
 import logging
 import multiprocessing
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,22 +33,17 @@ from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import structlog
+import trafilatura
+from common import RULES, add_corpus_option, add_output_option, git_state, machine, verdict, write_section
 
-import structlog  # noqa: E402
-import trafilatura  # noqa: E402
-from report import git_state, machine, write_section  # noqa: E402
-
-from monitor.document import Document  # noqa: E402
-from monitor.ingest.extract import extract_article  # noqa: E402
-from monitor.ingest.http import HttpClient, HttpSettings  # noqa: E402
-from monitor.ingest.pages import Extractor, complete  # noqa: E402
-from monitor.rules.loader import load_rules  # noqa: E402
-from monitor.rules.matcher import Matcher  # noqa: E402
-from tests.httpserver import HttpServer, Reply  # noqa: E402
-
-CACHE = ROOT.parent / "shared" / "corpora" / "trafilatura" / "tests" / "cache"
+from monitor.document import Document
+from monitor.ingest.extract import extract_article
+from monitor.ingest.http import HttpClient, HttpSettings
+from monitor.ingest.pages import Extractor, complete
+from monitor.rules.loader import load_rules
+from monitor.rules.matcher import Matcher
+from tests.httpserver import HttpServer, Reply
 
 
 def serve(pages: list[Path], port_out: multiprocessing.Queue[int], stop: Event) -> None:
@@ -212,14 +206,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="Use only the first N pages.")
     parser.add_argument("--rounds", type=int, default=5, help="Rounds over all pages (rates are their median).")
     parser.add_argument("--chunk", type=int, default=22, help="Pages every variant runs on before the next chunk.")
-    parser.add_argument("--output", type=Path)
+    add_corpus_option(parser)
+    add_output_option(parser)
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
-    pages = sorted(CACHE.glob("*.html"))
-    if args.limit:
-        pages = pages[: args.limit]
+    pages = args.corpus.html_pages(args.limit)
     blobs = [p.read_bytes() for p in pages]
-    matcher = Matcher(load_rules(ROOT / "rules").rules)
+    matcher = Matcher(load_rules(RULES).rules)
     context = multiprocessing.get_context("spawn")
     ports: multiprocessing.Queue[int] = context.Queue()
     stop = context.Event()
@@ -269,7 +262,7 @@ def main() -> None:
         "",
         f"`bench/extract.py` ({elapsed:.0f} s, {git_state('monitor', 'bench/extract.py')}), "
         f"{info['Date']}, {info['CPU']}, {info['Cores (`nproc`)']} cores: "
-        f"{len(pages)} pages of the shared trafilatura cache. Rerun it rather than editing the numbers.",
+        f"{args.corpus.describe(len(pages))}. Rerun it rather than editing the numbers.",
         "",
         "Pipeline = fetch from 127.0.0.1 + extraction in the `Extractor` pool (text; title, author, page date and",
         "language from the page's markup) + matching with the shipped rules, as the service runs by default;",
@@ -295,8 +288,8 @@ def main() -> None:
         "",
         "| target | measured | |",
         "|---|---:|---|",
-        f"| 1 worker keeps at least 90% of bare | {keep:.0%} | {'met' if keep >= 0.9 else '**MISSED**'} |",
-        f"| 2 workers at least 1.7x one | {scale:.2f}x | {'met' if scale >= 1.7 else '**MISSED**'} |",
+        f"| 1 worker keeps at least 90% of bare | {keep:.0%} | {verdict(keep >= 0.9)} |",
+        f"| 2 workers at least 1.7x one | {scale:.2f}x | {verdict(scale >= 1.7)} |",
         "",
         f"This machine itself gives {machine_scale:.2f}x from one process to two running bare"
         " `trafilatura.extract`: the most two workers could give here, where the service's own process"

@@ -34,16 +34,26 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
 import ahocorasick
-from report import git_state as git_state_of
-from report import load_average, machine, write_section
+from common import (
+    BENCHMARKS,
+    ROOT,
+    SEEDS,
+    Corpus,
+    add_corpus_option,
+    articles,
+    load_average,
+    load_span,
+    machine,
+    verdict,
+    write_section,
+)
+from common import git_state as git_state_of
 
 from monitor.document import Document
-from monitor.ingest.extract import extract_article
 from monitor.ingest.files import Problem, read_file
 from monitor.rules.matcher import Matcher
 from monitor.rules.model import (
@@ -60,10 +70,6 @@ from monitor.rules.model import (
     TermNode,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS_DIR = ROOT / "seeds"
-HTML_DIR = Path("/work/shared/corpora/trafilatura/tests/cache")
-OUTPUT = ROOT / "docs" / "benchmarks.md"
 SIZES = (10, 1_000, 10_000)
 PROFILE_SIZE = 10_000
 
@@ -93,19 +99,17 @@ QUICK = Settings("quick", docs=30, reps=3, naive_reps=1, naive_docs={10: None, 1
 # Documents ------------------------------------------------------------------------------------
 
 
-def load_documents(html_dir: Path) -> list[Document]:
+def load_documents(corpus: Corpus) -> list[Document]:
     """The seed articles, then the articles extracted from the HTML pages (extracted once, here)."""
 
     def ignore(problem: Problem) -> None:
         print(f"  skipped: {problem}", file=sys.stderr)
 
     docs: list[Document] = []
-    for path in sorted(SEEDS_DIR.glob("*.txt")):
+    for path in sorted(SEEDS.glob("*.txt")):
         docs.extend(read_file(path, ignore))
-    for path in sorted(html_dir.glob("*.html")):
-        article = extract_article(path.read_bytes())
-        if article is not None:
-            docs.append(Document(id=path.name, title=article.title, text=article.text, origin=str(path)))
+    for path, article in articles(corpus.html_pages()):
+        docs.append(Document(id=path.name, title=article.title, text=article.text, origin=str(path)))
     return docs
 
 
@@ -648,14 +652,9 @@ def profile_ours(rules: Sequence[Rule], docs: Sequence[Document], top: int = 15)
 def machine_info(load_at_start: float | None, code_at_start: str) -> dict[str, str]:
     code_now = git_state()
     return {
-        **machine(),
-        "pyahocorasick": metadata.version("pyahocorasick"),
-        "google-re2": metadata.version("google-re2"),
+        **machine("pyahocorasick", "google-re2"),
         "Code": code_at_start if code_now == code_at_start else f"{code_at_start}; at the end: {code_now}",
-        "Load average (1 min)": " / ".join(
-            f"{x:.2f}" if x is not None else "unknown" for x in (load_at_start, load_average())
-        )
-        + " (start / end of the run)",
+        "Load average (1 min)": load_span(load_at_start),
     }
 
 
@@ -677,15 +676,12 @@ def ratio(value: float) -> str:
     return f"{value:,.0f}x" if value >= 100 else f"{value:.1f}x"
 
 
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**MISSED**"
-
-
 @dataclass(slots=True)
 class Report:
     settings: Settings
     corpus: list[Document]
     docs: list[Document]
+    source: str
     results: list[SizeResult]
     machine: dict[str, str]
     seed: int
@@ -866,7 +862,7 @@ class Report:
             f"- **Documents**: {len(self.corpus)} real news and web articles: {seeds} seed articles from",
             "  `seeds/*.txt` (read as `monitor replay` reads them) and the text extracted with",
             "  `monitor.ingest.extract.extract_article` from the HTML pages of the trafilatura test corpus",
-            f"  (`{HTML_DIR}/*.html`, read in place, extracted once before timing);",
+            f"  ({self.source}, read in place, extracted once before timing);",
             f"  mostly German and English, a few in other languages. {timed_docs}.",
             "  Length of the timed documents (title and text): mean"
             f" {statistics.fmean(chars):,.0f} characters, median {statistics.median(chars):,.0f},"
@@ -933,19 +929,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a short run (fewer documents and passes)")
     parser.add_argument("--seed", type=int, default=1, help="seed for the generated rules (default 1)")
-    parser.add_argument("--html-dir", type=Path, default=HTML_DIR, help="directory of HTML pages to extract")
+    add_corpus_option(parser)
     parser.add_argument(
         "--output",
         type=Path,
         default=None,
-        help=f"markdown file to write (default: {OUTPUT.relative_to(ROOT)} for a full run, none for --quick)",
+        help=f"markdown file to write (default: {BENCHMARKS.relative_to(ROOT)} for a full run, none for --quick)",
     )
     parser.add_argument("--no-write", action="store_true", help="print only, write no markdown file")
     parser.add_argument("--profile", action="store_true", help="profile ours even if every target is met")
     args = parser.parse_args(argv)
 
     settings = QUICK if args.quick else FULL
-    output: Path | None = args.output if args.output is not None else (None if args.quick else OUTPUT)
+    output: Path | None = args.output if args.output is not None else (None if args.quick else BENCHMARKS)
     if args.no_write:
         output = None
     started = time.perf_counter()
@@ -953,7 +949,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     code_at_start = git_state()  # the matcher is imported already: this is the code timed
 
     print("Extracting documents...", flush=True)
-    corpus = load_documents(args.html_dir)
+    corpus = load_documents(args.corpus)
     if not corpus:
         print("no documents found", file=sys.stderr)
         return 1
@@ -970,7 +966,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     results = run_all(rules, docs, settings)
-    report = Report(settings, corpus, docs, results, machine_info(load_at_start, code_at_start), args.seed)
+    source = args.corpus.describe(len(corpus) - len(list(SEEDS.glob("*.txt"))))
+    report = Report(settings, corpus, docs, source, results, machine_info(load_at_start, code_at_start), args.seed)
     if report.missed or args.profile:
         print(f"Profiling ours at {PROFILE_SIZE:,} rules...", flush=True)
         report.profile = profile_ours(rules[:PROFILE_SIZE], docs)

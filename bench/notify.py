@@ -2,7 +2,7 @@
 
 Run from the project root:
 
-    .venv/bin/python bench/notify.py                  # prints markdown, writes /tmp/bench-notify.md
+    .venv/bin/python bench/notify.py                  # prints markdown
     .venv/bin/python bench/notify.py --output FILE.md
 
 For each store (a SQLite file; a private redis-server when one is installed) and each pace (Slack's
@@ -15,7 +15,6 @@ Slack (tests/fakeslack.py) through the real slack-sdk client. Latency is from th
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -25,9 +24,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from report import write_section
+from common import (
+    add_output_option,
+    git_state,
+    load_average,
+    load_span,
+    machine,
+    machine_line,
+    redis_server_version,
+    write_section,
+)
 
 from monitor.logging import configure_logging
 from monitor.notify.alerts import Alert
@@ -100,21 +106,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--alerts", type=int, default=200)
     parser.add_argument("--channels", type=int, default=20)
-    parser.add_argument("--output", default=None, help="replace this section of a markdown file (docs/benchmarks.md)")
+    add_output_option(parser)
     args = parser.parse_args()
     configure_logging("warning", stream=sys.stderr)
+    load_start = load_average()
     rows = []
     with tempfile.TemporaryDirectory() as tmp, stores(Path(tmp)) as opened:
         for name, store in opened:
             for pace in (1.0, 0.0):
                 result = run(store, args.alerts, args.channels, pace)
                 rows.append((name, pace, result))
-    load = os.getloadavg()[0]
     lines = [
         "## Notifier: outbox to Slack",
         "",
         f"{args.alerts} alerts over {args.channels} channels, drained by one Notifier through slack-sdk to the fake",
-        f"Slack on loopback (`bench/notify.py`); load average {load:.2f}, {os.cpu_count()} CPUs. Latency: from",
+        f"Slack on loopback (`bench/notify.py`, {git_state('monitor/notify', 'monitor/store')}). Latency: from",
         "enqueue to the post reaching Slack (all alerts enqueued at once, so it includes queueing behind the pace).",
         "",
         "| store | pace per channel | posted | seconds | alerts/s | p50 latency ms | p99 latency ms |",
@@ -130,11 +136,14 @@ def main() -> None:
         "",
         f"With the 1 s pace each channel gets at most one message a second; {args.channels} channels are served",
         f"side by side, so the ceiling is about {args.channels} alerts/s, not 1 (pacing is per channel, not global).",
+        "",
+        f"Machine: {machine_line(machine('slack_sdk', 'redis'))}; redis-server {redis_server_version()}.",
+        f"Load average (1 min) {load_span(load_start)}.",
     ]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.output:
-        write_section(Path(args.output), "notify", text)
+        write_section(args.output, "notify", text)
 
 
 if __name__ == "__main__":

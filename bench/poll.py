@@ -18,21 +18,16 @@ import argparse
 import asyncio
 import multiprocessing
 import resource
-import sys
 import time
 from multiprocessing.synchronize import Event
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import add_output_option, git_state, machine, write_section
 
-from report import git_state, machine, write_section  # noqa: E402
-
-from monitor.ingest.feedsfile import FeedConfig  # noqa: E402
-from monitor.ingest.http import HttpSettings  # noqa: E402
-from monitor.ingest.scheduler import Ingestor, IngestSettings  # noqa: E402
-from monitor.store import SQLiteStore  # noqa: E402
-from tests.httpserver import HttpServer, Item, Reply, Seen, rss  # noqa: E402
+from monitor.ingest.feedsfile import FeedConfig
+from monitor.ingest.http import HttpSettings
+from monitor.ingest.scheduler import Ingestor, IngestSettings
+from monitor.store import SQLiteStore
+from tests.httpserver import HttpServer, Item, Reply, Seen, rss
 
 
 def serve(count: int, port_out: multiprocessing.Queue[int], stop: Event) -> None:
@@ -84,7 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--feeds", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--output", type=Path)
+    add_output_option(parser)
     args = parser.parse_args()
     import logging
 

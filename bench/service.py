@@ -23,7 +23,7 @@ What runs, all on loopback:
 Rules: the 3 shipped rules (rules/, with their lists) and generated rules (bench/matcher.py's
 RuleGenerator: terms from the corpus's news vocabulary, phrases, wildcards, near, not, at_least,
 count, field conditions) written as YAML files, one per rule. Articles: the seed articles and the
-articles extracted from /work/shared/corpora/trafilatura/tests/cache/*.html; a controlled share
+articles extracted from the corpus's pages (`--corpus`: trafilatura/tests/cache/*.html); a controlled share
 (`--match-share`) of the published articles match at least one rule. Every published article has
 its own title and URL, so none is an exact duplicate; copies of one source text join one story, and
 the later ones are posted as thread replies (follow-ups).
@@ -62,18 +62,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-for _path in (ROOT, ROOT / "bench"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))  # for tests.*, and matcher (bench/matcher.py) with its own imports
+from common import (
+    RULES,
+    SEEDS,
+    Corpus,
+    add_corpus_option,
+    add_output_option,
+    load_average,
+    load_span,
+    machine,
+    machine_line,
+    redis_server_version,
+    write_section,
+)
 
-from report import load_average, machine, write_section  # noqa: E402
+from tests.httpserver import Item, rss
 
-from tests.httpserver import Item, rss  # noqa: E402
-
-SEEDS_DIR = ROOT / "seeds"
-RULES_DIR = ROOT / "rules"
-HTML_DIR = Path("/work/shared/corpora/trafilatura/tests/cache")
 TOKEN = "xoxb-bench-service-token"
 WINDOW = 10  # entries per feed
 SLUG_RE = re.compile(r"/articles/a(\d+)-(\d+)\.html")
@@ -320,7 +324,7 @@ def yaml_term(term: Any) -> Any:
 
 
 @dataclass
-class Corpus:
+class Workload:
     rules_dir: Path
     rules: int
     pool: list[dict[str, Any]]
@@ -328,7 +332,7 @@ class Corpus:
     docs: int
 
 
-def build_corpus(tmp: Path, rules: int, share: float, seed: int) -> Corpus:
+def build_corpus(tmp: Path, pages: Corpus, rules: int, share: float, seed: int) -> Workload:
     """Write the rules directory and the article pool (a JSON file for the feed server)."""
     from matcher import RuleGenerator, Vocabulary, load_documents
     from ruamel.yaml import YAML
@@ -338,9 +342,9 @@ def build_corpus(tmp: Path, rules: int, share: float, seed: int) -> Corpus:
     from monitor.rules.matcher import Matcher
 
     rng = random.Random(seed)
-    docs = [d for d in load_documents(HTML_DIR) if len(d.text) >= 400 and d.title.strip()]
+    docs = [d for d in load_documents(pages) if len(d.text) >= 400 and d.title.strip()]
     rules_dir = tmp / "rules"
-    shutil.copytree(RULES_DIR, rules_dir, ignore=shutil.ignore_patterns("tests"))
+    shutil.copytree(RULES, rules_dir, ignore=shutil.ignore_patterns("tests"))
     shipped = len(load_rules(rules_dir).rules)
     # Candidates from the generator, then a choice among them: a realistic rule set matches most
     # articles not at all, and a matching article by one or two rules, not by ten.
@@ -353,7 +357,7 @@ def build_corpus(tmp: Path, rules: int, share: float, seed: int) -> Corpus:
         for match in candidate_matcher.match(probe):
             hits.setdefault(match.rule.id, []).append(position)
     # Half the texts (and the seeds, which the shipped rules are about) may match a rule.
-    seeds = len(list(SEEDS_DIR.glob("*.txt")))
+    seeds = len(list(SEEDS.glob("*.txt")))
     allowed = set(range(seeds)) | set(rng.sample(range(seeds, len(docs)), (len(docs) - seeds) // 2))
     per_doc = [0] * len(docs)
     chosen = []
@@ -397,7 +401,7 @@ def build_corpus(tmp: Path, rules: int, share: float, seed: int) -> Corpus:
     matching = [a for a in articles if a["rules"]]
     other = [a for a in articles if not a["rules"]]
     pool = [rng.choice(matching if (rng.random() < share or not other) else other) for _ in range(400)]
-    return Corpus(rules_dir, len(matcher.rules), pool, len(matching), len(articles))
+    return Workload(rules_dir, len(matcher.rules), pool, len(matching), len(articles))
 
 
 # Processes ------------------------------------------------------------------------------------
@@ -676,12 +680,12 @@ class Bench:
     def control(self, rate: float) -> None:
         get_json(f"{self.control_url}/control?rate={rate}")
 
-    def run(self) -> tuple[list[ConfigResult], Corpus, dict[str, Any]]:
+    def run(self) -> tuple[list[ConfigResult], Workload, dict[str, Any]]:
         from tests.fakeslack import fake_slack
         from tests.servers import redis_server
 
         print(f"building {self.args.rules} rules and the article pool...", flush=True)
-        corpus = build_corpus(self.tmp, self.args.rules, self.args.match_share, self.args.seed)
+        corpus = build_corpus(self.tmp, self.args.corpus, self.args.rules, self.args.match_share, self.args.seed)
         self.pool = corpus.pool
         pool_file = self.tmp / "pool.json"
         pool_file.write_text(json.dumps(corpus.pool), encoding="utf-8")
@@ -728,7 +732,7 @@ class Bench:
                     feed_server.kill()
                     feed_server.wait(5)
 
-    def one(self, count: int, redis_url: str, corpus: Corpus, feeds_file: Path, slack: Any) -> ConfigResult:
+    def one(self, count: int, redis_url: str, corpus: Workload, feeds_file: Path, slack: Any) -> ConfigResult:
         from tests.servers import free_port
 
         print(f"--- {count} replica(s)", flush=True)
@@ -894,9 +898,7 @@ class Bench:
 
 
 def machine_info() -> dict[str, str]:
-    redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True, check=False)
-    version = redis_version.stdout.split()[2].removeprefix("v=") if redis_version.stdout else "unknown"
-    return {**machine(), "Redis": version}
+    return {**machine(), "Redis": redis_server_version()}
 
 
 def fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
@@ -907,10 +909,10 @@ def report(
     args: argparse.Namespace,
     plan: Plan,
     results: list[ConfigResult],
-    corpus: Corpus,
+    corpus: Workload,
     feed_stats: dict[str, Any],
     info: dict[str, str],
-    loads: tuple[float | None, float | None],
+    load_start: float | None,
     elapsed: float,
 ) -> str:
     lines = [
@@ -977,12 +979,12 @@ def report(
         )
     lines += [
         "",
-        f"Articles: {corpus.docs} source texts ({corpus.matching_docs} match at least one rule); the pool the feed "
+        f"Articles: {corpus.docs} source texts, the seeds and the pages of {args.corpus.describe()} "
+        f"({corpus.matching_docs} match at least one rule); the pool the feed "
         f"server publishes from has {sum(1 for a in corpus.pool if a['rules'])} / {len(corpus.pool)} matching "
         f"entries (`--match-share {args.match_share}`). Feed server totals: {feed_stats}.",
         "",
-        "Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()) + ". Load average (1 min) "
-        f"{fmt(loads[0], 2)} at start, {fmt(loads[1], 2)} at the end.",
+        f"Machine: {machine_line(info)}. Load average (1 min) {load_span(load_start)}.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -1002,12 +1004,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--low-rate", type=float, help="new entries per minute, latency stage")
     parser.add_argument("--burst", type=int, help="entries published at once, throughput stage")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=None,
-        help="replace this script's section of a markdown file (docs/benchmarks.md)",
-    )
+    add_corpus_option(parser)
+    add_output_option(parser)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, rules)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
@@ -1028,7 +1026,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             corpus,
             feed_stats,
             machine_info(),
-            (load_start, load_average()),
+            load_start,
             time.monotonic() - began,
         )
         print(text)

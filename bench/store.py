@@ -23,7 +23,7 @@ free port; the machine's own Redis is never touched):
   benchmark (not in monitor/): the store's commands on a redis-py connection without the pipeline
   object, and one Lua script per batch;
 - the same claims on `SQLiteStore` (a file in a temp directory, WAL), with a smaller N;
-- `CopyGrouper.assign` per document on each store, with the texts of the shared news pages, after
+- `CopyGrouper.assign` per document on each store, with the texts of the corpus's news pages, after
   filling the index with synthetic stories: the new-story path (originals) and the join path
   (edited copies), with Signature.of alone timed on the same texts for comparison.
 
@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import os
 import pstats
 import random
 import re
@@ -58,21 +57,25 @@ from urllib.parse import urlsplit
 import numpy as np
 import redis
 import redis.connection
+from common import (
+    Corpus,
+    add_corpus_option,
+    add_output_option,
+    articles,
+    git_state,
+    load_average,
+    load_span,
+    machine,
+    verdict,
+    write_section,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # for tests.servers
+from monitor.document import Document
+from monitor.rules.text import words_of
+from monitor.store import DEFAULT_SEEN_TTL, RedisStore, SQLiteStore, Store
+from monitor.stories.copies import NUM_PERM, CopyGrouper, Signature
+from tests.servers import redis_server
 
-from report import git_state, machine, write_section  # noqa: E402
-
-from monitor.document import Document  # noqa: E402
-from monitor.ingest.extract import extract_article  # noqa: E402
-from monitor.rules.text import words_of  # noqa: E402
-from monitor.store import DEFAULT_SEEN_TTL, RedisStore, SQLiteStore, Store  # noqa: E402
-from monitor.stories.copies import NUM_PERM, CopyGrouper, Signature  # noqa: E402
-from tests.servers import redis_server  # noqa: E402
-
-HTML_DIR = Path("/work/shared/corpora/trafilatura/tests/cache")
 MIN_WORDS = 80
 RAW_RATIO_TARGET = 4.0
 ROUNDS = 5  # claim phases are run in this many interleaved rounds; rates are the median over the rounds
@@ -406,11 +409,10 @@ class Page:
     text: str
 
 
-def load_pages(html_dir: Path, limit: int | None) -> list[Page]:
+def load_pages(corpus: Corpus, limit: int | None) -> list[Page]:
     pages = []
-    for path in sorted(html_dir.glob("*.html")):
-        article = extract_article(path.read_bytes())
-        if article is None or len(words_of(article.text)) < MIN_WORDS:
+    for path, article in articles(corpus.html_pages()):
+        if len(words_of(article.text)) < MIN_WORDS:
             continue
         pages.append(Page(path.name, article.title, article.text))
         if limit is not None and len(pages) >= limit:
@@ -529,10 +531,6 @@ def num(value: float | None, digits: int = 0) -> str:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1e3:.2f}"
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**MISSED**"
 
 
 def p95(values: Sequence[float]) -> float:
@@ -732,13 +730,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--sqlite-items", type=int, default=None, help="SQLite items per phase (default 20,000)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--html-dir", type=Path, default=HTML_DIR, help="directory of HTML pages to extract")
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=None,
-        help="replace this script's section of a markdown file (docs/benchmarks.md)",
-    )
+    add_corpus_option(parser)
+    add_output_option(parser)
     args = parser.parse_args(argv)
     n_redis = args.items or (10_000 if args.quick else 100_000)
     n_whatif = n_redis // 2
@@ -746,10 +739,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     n_sqlite = args.sqlite_items or (5_000 if args.quick else 20_000)
     n_prefill = 500 if args.quick else 2_000
     rounds = 1 if args.quick else 3
-    load_before = os.getloadavg()[0]
+    load_before = load_average()
 
     started = time.perf_counter()
-    pages = load_pages(args.html_dir, 30 if args.quick else None)
+    pages = load_pages(args.corpus, 30 if args.quick else None)
     print(f"extracted {len(pages)} pages in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     sqlite_items = {50: make_items(n_sqlite, "b50", args.seed), 1: make_items(n_sqlite, "b1", args.seed + 1)}
 
@@ -798,7 +791,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sqlite.close()
     sig_times = signature_times(pages)
     machine = machine_info(redis_version)
-    machine["Load average (1 min), start / end"] = f"{load_before:.2f} / {os.getloadavg()[0]:.2f}"
+    machine["Corpus"] = args.corpus.describe(len(pages))
+    machine["Load average (1 min)"] = load_span(load_before)
     report = Report(
         claims,
         whatifs,

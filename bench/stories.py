@@ -6,9 +6,10 @@ Run from the project root:
     .venv/bin/python bench/stories.py --quick            # short run (fewer pages, small sweep)
     .venv/bin/python bench/stories.py --output docs/benchmarks.md   # also write its section there
 
-Each page of the trafilatura test cache with an article of at least MIN_WORDS words is extracted
-once. Every original is assigned, one by one, to a fresh `CopyGrouper(SQLiteStore(":memory:"))`; then
-variants of each page are assigned to the same index and we check which story they joined:
+Each page of the corpus (`--corpus`: trafilatura/tests/cache/*.html) with an article of at least
+MIN_WORDS words is extracted once. Every original is assigned, one by one, to a fresh
+`CopyGrouper(SQLiteStore(":memory:"))`; then variants of each page are assigned to the same index and
+we check which story they joined:
 
 - (a) retitled:    the text unchanged, another headline (assign() only looks at the text);
 - (b) boilerplate: site furniture added around the text (cookie notice, newsletter box, related
@@ -38,11 +39,20 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from report import write_section
+from common import (
+    SEEDS,
+    Corpus,
+    add_corpus_option,
+    add_output_option,
+    git_state,
+    machine,
+    machine_line,
+    verdict,
+    write_section,
+)
 
 import monitor.stories.copies as stories_mod
 from monitor.document import Document
@@ -51,9 +61,6 @@ from monitor.rules.text import words_of
 from monitor.store import SQLiteStore
 from monitor.stories.copies import CopyGrouper, Signature
 
-ROOT = Path(__file__).resolve().parent.parent
-HTML_DIR = Path("/work/shared/corpora/trafilatura/tests/cache")
-SEEDS_DIR = ROOT / "seeds"
 MIN_WORDS = 80
 RECALL_TARGET = 0.95
 FALSE_MERGE_TARGET = 0.005
@@ -141,11 +148,11 @@ def language_of(text: str) -> str:
     return "de" if german > english else "en"
 
 
-def load_pages(html_dir: Path, limit: int | None = None) -> tuple[list[Page], int]:
+def load_pages(corpus: Corpus, limit: int | None = None) -> tuple[list[Page], int]:
     """Pages with an article of at least MIN_WORDS words (each extracted once), and how many were skipped."""
     pages: list[Page] = []
     skipped = 0
-    for path in sorted(html_dir.glob("*.html")):
+    for path in corpus.html_pages():
         article = extract_article(path.read_bytes())
         if article is None or len(words_of(article.text)) < MIN_WORDS:
             skipped += 1
@@ -159,7 +166,7 @@ def load_pages(html_dir: Path, limit: int | None = None) -> tuple[list[Page], in
 def load_seeds() -> list[Page]:
     """The five seed articles: five outlets on one theme, the hardest negatives we have."""
     seeds = []
-    for path in sorted(SEEDS_DIR.glob("*.txt")):
+    for path in sorted(SEEDS.glob("*.txt")):
         title, text = path.read_text(encoding="utf-8").strip().split("\n", 1)
         seeds.append(Page(path.name, title, text.strip(), "en"))
     return seeds
@@ -577,10 +584,6 @@ def pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**MISSED**"
-
-
 WRONG = "joined another page's story"
 
 
@@ -615,10 +618,11 @@ def report(
     skipped: int,
     reps: int,
     quick: bool,
+    source: str,
 ) -> str:
     lines = ["## Stories: near-duplicate quality", ""]
     lines += [
-        f"`bench/stories.py{' --quick' if quick else ''}`: {main.originals} real pages of the trafilatura test cache "
+        f"`bench/stories.py{' --quick' if quick else ''}`: {main.originals} real pages of {source} "
         f"(articles of at least {MIN_WORDS} words; {skipped} pages skipped), each original assigned one by one "
         f"to a fresh `CopyGrouper(SQLiteStore(':memory:'))`, then {len(main.outcomes)} variants assigned to the same "
         f"index (kinds in order a, b, c, d, e; {reps} random variant(s) per page for b-e). Constants: "
@@ -704,6 +708,7 @@ def report(
             )
         lines.append("")
     lines += sweep_section(main, results)
+    lines += [f"Machine: {machine_line(machine('datasketch', 'numpy'))}; {git_state('monitor/stories.py')}.", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -759,19 +764,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short run: 30 pages, 1 variant each, small sweep")
     parser.add_argument("--seed", type=int, default=1, help="seed for the variants (default 1)")
     parser.add_argument("--reps", type=int, default=None, help="random variants per page for b-e (default 3; quick 1)")
-    parser.add_argument("--html-dir", type=Path, default=HTML_DIR, help="directory of HTML pages to extract")
+    add_corpus_option(parser)
     parser.add_argument("--no-sweep", action="store_true", help="skip the parameter sweep")
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=None,
-        help="replace this script's section of a markdown file (docs/benchmarks.md)",
-    )
+    add_output_option(parser)
     args = parser.parse_args(argv)
     reps = args.reps or (1 if args.quick else 3)
 
     started = time.perf_counter()
-    pages, skipped = load_pages(args.html_dir, 30 if args.quick else None)
+    pages, skipped = load_pages(args.corpus, 30 if args.quick else None)
     print(f"extracted {len(pages)} pages ({skipped} skipped) in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     if len(pages) < 3:
         print("need at least 3 pages with articles", file=sys.stderr)
@@ -789,7 +789,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[RunResult] = []
     if not args.no_sweep:
         results, _ = sweep(pages, variants, args.quick)
-    markdown = report(main_result, misses, seed_result, results, skipped, reps, args.quick)
+    markdown = report(main_result, misses, seed_result, results, skipped, reps, args.quick, args.corpus.describe())
     print(markdown)
     if args.output:
         write_section(args.output, "stories", markdown)
