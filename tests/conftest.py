@@ -20,6 +20,8 @@ RULES = ROOT / "rules"
 DATA = Path(__file__).resolve().parent / "data"
 # Subsets of the real-world corpora, laid out as ../shared/corpora is (tests/data/README.md).
 CORPORA = DATA / "corpora"
+# Real news pages (trafilatura's evaluation pages): the subset's, the one copy the tests read.
+PAGES = CORPORA / "trafilatura" / "tests" / "cache"
 
 
 def doc(text: str, title: str = "", **fields: object) -> Document:

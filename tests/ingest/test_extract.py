@@ -8,9 +8,7 @@ import lxml.html
 import pytest
 
 from monitor.ingest.extract import extract_article, page_language
-from tests.conftest import DATA
-
-PAGES = DATA / "pages"
+from tests.conftest import PAGES
 
 
 def test_news_page_metadata_comes_from_its_meta_tags() -> None:

@@ -13,9 +13,8 @@ import pytest
 
 from monitor.document import Document
 from monitor.ingest.files import Problem, read_documents, read_file
-from tests.conftest import DATA, SEEDS
+from tests.conftest import DATA, PAGES, SEEDS
 
-PAGES = DATA / "pages"
 FEEDS = DATA / "feeds"
 
 

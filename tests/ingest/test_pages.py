@@ -18,7 +18,7 @@ from monitor.document import Document
 from monitor.ingest import pages
 from monitor.ingest.http import HttpClient, HttpSettings
 from monitor.ingest.pages import Extractor, complete, extract_limited
-from tests.conftest import CORPORA, DATA, SEEDS
+from tests.conftest import CORPORA, PAGES, SEEDS
 from tests.httpserver import HttpServer, Reply, file_reply, seed_page
 
 LOOPBACK = HttpSettings(allow_networks=("127.0.0.0/8",), timeout=10.0)
@@ -71,7 +71,7 @@ def test_seed_article_page_is_extracted(server: HttpServer, extractor: Extractor
 @pytest.mark.parametrize("name", ["phys.org.tool.html", "heise.de.lithium.html"])
 def test_news_pages_keep_every_expected_passage(name: str, server: HttpServer, extractor: Extractor) -> None:
     page_url, expected = next((u, e) for u, e in evaldata().items() if e["file"] == name)
-    url = server.route(f"/data/{name}", file_reply(DATA / "pages" / name, HTML))
+    url = server.route(f"/data/{name}", file_reply(PAGES / name, HTML))
     (doc,) = run_complete([entry(url)], extractor)
     assert doc.content_from == "page"
     for passage in expected["with"]:  # type: ignore[attr-defined]
@@ -101,7 +101,7 @@ def test_trafilatura_evaluation_pages_contain_their_passages(server: HttpServer,
 
 
 def test_the_page_gives_the_author_date_and_language_the_entry_lacks(server: HttpServer, extractor: Extractor) -> None:
-    url = server.route("/meta/byline.html", file_reply(DATA / "pages" / "boingboing.net.millenials.html", HTML))
+    url = server.route("/meta/byline.html", file_reply(PAGES / "boingboing.net.millenials.html", HTML))
     (doc,) = run_complete([entry(url)], extractor)
     assert doc.content_from == "page"
     assert doc.author == "Cory Doctorow"
@@ -112,7 +112,7 @@ def test_the_page_gives_the_author_date_and_language_the_entry_lacks(server: Htt
 def test_without_the_body_search_the_page_markup_still_gives_date_and_language(
     server: HttpServer, extractor: Extractor
 ) -> None:
-    pages = DATA / "pages"
+    pages = PAGES
     byline = server.route("/meta/byline-only.html", file_reply(pages / "boingboing.net.millenials.html", HTML))
     undated = server.route("/meta/text-date.html", file_reply(pages / "speicherguide.de.schwierige.html", HTML))
     boingboing, speicherguide = run_complete([entry(byline), entry(undated)], extractor, search_body=False)
@@ -125,7 +125,7 @@ def test_without_the_body_search_the_page_markup_still_gives_date_and_language(
 def test_an_entry_with_its_own_author_and_date_keeps_them_and_spares_the_page_search(
     server: HttpServer, extractor: Extractor
 ) -> None:
-    url = server.route("/meta/undated.html", file_reply(DATA / "pages" / "speicherguide.de.schwierige.html", HTML))
+    url = server.route("/meta/undated.html", file_reply(PAGES / "speicherguide.de.schwierige.html", HTML))
     dated = replace(
         entry(url),
         author="Entry Author",
@@ -192,7 +192,7 @@ def test_the_time_limit_holds_even_in_code_that_catches_every_exception(monkeypa
 
 
 def test_extraction_past_the_time_limit_falls_back(server: HttpServer) -> None:
-    page = DATA / "pages" / "heise.de.lithium.html"
+    page = PAGES / "heise.de.lithium.html"
     with pytest.raises(TimeoutError, match="longer than"):
         extract_limited(page.read_bytes() * 20, None, 0.001)
     url = server.route("/slow-to-extract.html", file_reply(page, HTML))

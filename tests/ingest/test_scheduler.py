@@ -18,7 +18,7 @@ from monitor.ingest.feedsfile import FeedConfig, load_feeds
 from monitor.ingest.http import HttpSettings
 from monitor.ingest.scheduler import Ingestor, IngestSettings
 from monitor.store import SQLiteStore
-from tests.conftest import DATA, SEEDS
+from tests.conftest import PAGES, SEEDS
 from tests.httpserver import HttpServer, Item, Reply, file_reply, rss, seed_items, seed_page
 
 RSS = {"Content-Type": "application/rss+xml"}
@@ -67,7 +67,7 @@ def test_poll_all_completes_records_and_hands_on_new_documents(server: HttpServe
 
 def test_recorded_documents_carry_the_byline_found_in_the_page_body(server: HttpServer, tmp_path: Path) -> None:
     # The byline search costs time and only records keep what it finds: it runs when recording.
-    boingboing = file_reply(DATA / "pages" / "boingboing.net.millenials.html", "text/html; charset=utf-8")
+    boingboing = file_reply(PAGES / "boingboing.net.millenials.html", "text/html; charset=utf-8")
     page = server.route("/articles/boingboing.html", boingboing)
     item = Item(title="Millennials", link=page, description="A post about millennials.", guid="bb-1")
     feed_url = server.route("/byline.xml", Reply(200, RSS, rss([item]).encode()))
