@@ -158,10 +158,12 @@ class _Reader:
         return path if path.is_absolute() else self.path.parent / path
 
 
-def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Config:
+def load_config(path: Path | None, env: Mapping[str, str] | None = None, *, feeds: bool = True) -> Config:
     """The config from `path` (None: the embedded defaults), with environment overrides applied.
 
     Raises ConfigFileError listing every problem, including those of the feeds it names.
+    feeds=False leaves the feeds file unread (`with_feeds` reads it): for the commands that need
+    only the store and the Slack settings, and to check that the files exist first.
     """
     env = os.environ if env is None else env
     config = Config(defaults_used=("rules", "feeds", "store")) if path is None else _read(path)
@@ -172,13 +174,18 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     problem = url_problem(store) if env.get("REDIS_URL") else None
     if problem is not None:
         raise ConfigFileError([f"REDIS_URL: {problem}"])
-    feeds = config.feeds
-    if config.feeds_path is not None:
-        try:
-            feeds = load_feeds(config.feeds_path).feeds
-        except FeedsFileError as exc:
-            raise ConfigFileError(exc.errors) from None
-    return replace(config, store=store, feeds=feeds)
+    config = replace(config, store=store)
+    return with_feeds(config) if feeds else config
+
+
+def with_feeds(config: Config) -> Config:
+    """The config with the feeds of its feeds file (inline feeds are read with the file); raises ConfigFileError."""
+    if config.feeds_path is None:
+        return config
+    try:
+        return replace(config, feeds=load_feeds(config.feeds_path).feeds)
+    except FeedsFileError as exc:
+        raise ConfigFileError(exc.errors) from None
 
 
 def _read(path: Path) -> Config:

@@ -7,69 +7,48 @@ import signal
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import FrameType
 
 import click
 
-from monitor.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from monitor.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, config_option, load_deployment, store_option
 from monitor.errors import MonitorError
 from monitor.notify.console import ConsoleSink
 from monitor.notify.outbox import Notifier, NotifierSettings, delivery_key
 from monitor.notify.slack import Sink, sink_from_env
-from monitor.store import Store, open_store
-
-DEFAULT_STORE = "sqlite:monitor.db"
-
-_store_option = click.option(
-    "--store",
-    "store_url",
-    default=DEFAULT_STORE,
-    show_default=True,
-    envvar="MONITOR_STORE",
-    help="Store URL: redis://HOST:PORT/DB or sqlite:PATH.",
-)
-
-
-def _open(url: str, prefix: str | None = None) -> Store:
-    try:
-        return open_store(url, prefix)
-    except MonitorError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
 
 
 @click.group()
 def alerts() -> None:
     """Deliver alerts from the outbox, and deal with the ones Slack refused.
 
+    Each command finds the store as `monitor run` does: --store, else REDIS_URL, else the
+    'store' of the config file (--config or MONITOR_CONFIG), else sqlite:monitor.db.
+
     \b
     Examples:
-      monitor alerts run --store redis://localhost:6379/0
-      monitor alerts run --drain --dry-run      # print what is pending, then exit
-      monitor alerts dead
+      monitor alerts dead --config /etc/monitor/monitor.yaml
       monitor alerts retry                      # every dead letter
       monitor alerts retry 3 7                  # just these
+      monitor alerts run --drain --dry-run      # print what is pending, then exit
+      REDIS_URL=redis://localhost:6379/0 monitor alerts run
     """
 
 
 @alerts.command("dead")
-@_store_option
+@config_option
+@store_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
-def dead(store_url: str, as_json: bool) -> None:
+def dead(config_path: Path | None, store_url: str | None, as_json: bool) -> None:
     """List the alerts Slack refused for good, with the reason.
 
     \b
     Example:
-      monitor alerts dead --store sqlite:monitor.db
+      monitor alerts dead --config /etc/monitor/monitor.yaml
+      monitor alerts dead --store sqlite:/var/lib/monitor/monitor.db --json
     """
-    store = _open(store_url)
-    try:
-        letters = store.dead_list()
-    except MonitorError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
-    finally:
-        store.close()
+    letters = load_deployment(config_path, store_url).read(lambda store: store.dead_list())
     for letter in letters:
         if as_json:
             record = {"id": letter.id, "reason": letter.reason, "at": letter.at, "payload": letter.payload}
@@ -86,8 +65,9 @@ def dead(store_url: str, as_json: bool) -> None:
 
 @alerts.command("retry")
 @click.argument("ids", nargs=-1)
-@_store_option
-def retry(ids: tuple[str, ...], store_url: str) -> None:
+@config_option
+@store_option
+def retry(ids: tuple[str, ...], config_path: Path | None, store_url: str | None) -> None:
     """Send dead letters again: put them back in the outbox (all of them, or the IDs given).
 
     \b
@@ -95,7 +75,7 @@ def retry(ids: tuple[str, ...], store_url: str) -> None:
       monitor alerts retry            # after fixing the token or inviting the bot to the channel
       monitor alerts retry 12 13
     """
-    store = _open(store_url)
+    store = load_deployment(config_path, store_url).open_store(must_exist=True)
     try:
         letters = store.dead_list()
         wanted = [letter for letter in letters if not ids or letter.id in ids]
@@ -120,51 +100,63 @@ def retry(ids: tuple[str, ...], store_url: str) -> None:
 
 
 @alerts.command("run")
-@_store_option
-@click.option("--prefix", default=None, envvar="MONITOR_REDIS_PREFIX", help="Redis key prefix (default monitor:).")
+@config_option
+@store_option
+@click.option("--prefix", default=None, help="Redis key prefix (default: the config's store_prefix, monitor:).")
 @click.option("--drain", is_flag=True, help="Deliver what is pending, then exit (burst mode).")
 @click.option("--dry-run", is_flag=True, help="Print alerts to the console instead of posting them.")
-@click.option("--default-channel", default="#news-alerts", show_default=True, envvar="MONITOR_SLACK_CHANNEL")
-@click.option("--mention", default=None, envvar="MONITOR_CRITICAL_MENTION", help="User group id for critical alerts.")
-@click.option("--consumer", default=None, help="This notifier's name in the outbox (unique per replica).")
-@click.option("--pace", default=1.0, show_default=True, help="Seconds between messages to one channel.")
-@click.option("--burst-size", default=20, show_default=True, help="Messages per channel a minute before folding.")
+@click.option("--default-channel", default=None, help="Channel of rules without one (default: slack.default_channel).")
+@click.option("--mention", default=None, help="User group id for critical alerts (default: slack.critical_mention).")
+@click.option("--consumer", default=None, help="This notifier's name in the outbox (default: the config's replica).")
+@click.option("--pace", type=float, default=None, help="Seconds between messages to one channel (default: slack.pace).")
+@click.option("--burst-size", type=int, default=None, help="Messages per channel a minute before folding.")
 @click.option("--claim-idle", default=60.0, show_default=True, help="Seconds before a dead replica's alerts are taken.")
-@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for Slack's answer.")
+@click.option("--timeout", type=float, default=None, help="Seconds to wait for Slack (default: slack.timeout).")
 def run(
-    store_url: str,
+    config_path: Path | None,
+    store_url: str | None,
     prefix: str | None,
     drain: bool,
     dry_run: bool,
-    default_channel: str,
+    default_channel: str | None,
     mention: str | None,
     consumer: str | None,
-    pace: float,
-    burst_size: int,
+    pace: float | None,
+    burst_size: int | None,
     claim_idle: float,
-    timeout: float,
+    timeout: float | None,
 ) -> None:
     """Deliver alerts from the outbox to Slack (SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL), or to the console.
 
+    The Slack settings are the config's `slack:` section (as `monitor run` delivers); an option given
+    here wins over it.
+
     \b
     Example:
-      SLACK_BOT_TOKEN=xoxb-... monitor alerts run --store redis://localhost:6379/0 --default-channel C0123
+      SLACK_BOT_TOKEN=xoxb-... monitor alerts run --config /etc/monitor/monitor.yaml
+      monitor alerts run --drain --store redis://localhost:6379/0 --default-channel C0123ABCD
     """
+    deployment = load_deployment(config_path, store_url)
+    config = deployment.config
+    slack = config.slack
     try:
-        sink: Sink = (None if dry_run else sink_from_env(timeout=timeout)) or ConsoleSink()
+        found = None if dry_run else sink_from_env(timeout=slack.timeout if timeout is None else timeout)
     except MonitorError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    sink: Sink = found or ConsoleSink()
     settings = NotifierSettings(
-        default_channel=default_channel,
-        critical_mention=mention,
-        pace=pace,
-        burst_size=burst_size,
+        default_channel=default_channel or slack.default_channel,
+        critical_mention=mention or slack.critical_mention,
+        pace=slack.pace if pace is None else pace,
+        burst_size=burst_size or slack.burst_size,
         claim_idle=timedelta(seconds=claim_idle),
     )
-    if consumer:
-        settings = replace(settings, consumer=consumer)
-    store = _open(store_url, prefix)
+    if consumer or config.replica:
+        settings = replace(settings, consumer=consumer or config.replica or settings.consumer)
+    if prefix:
+        deployment = replace(deployment, config=replace(config, store_prefix=prefix))
+    store = deployment.open_store(must_exist=False)
     notifier = Notifier(store, sink, settings)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

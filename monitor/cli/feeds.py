@@ -12,16 +12,24 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.common import EXIT_FAILED, EXIT_USAGE, exit_invalid
-from monitor.errors import FeedsFileError
+from monitor.cli.common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    config_option,
+    exit_invalid,
+    load_deployment,
+    store_option,
+    warn,
+)
+from monitor.config import with_feeds
+from monitor.errors import FeedsFileError, ValidationError
 from monitor.ingest.feedsfile import FeedConfig, http_host, load_feeds
 from monitor.ingest.http import HttpSettings
 from monitor.ingest.poll import FeedState
 from monitor.ingest.scheduler import FeedOutcome, Ingestor, IngestSettings
-from monitor.store import SQLiteStore, StoreError, open_store, redact_url
+from monitor.store import SQLiteStore, redact_url
 
 DEFAULT_FEEDS = os.environ.get("MONITOR_FEEDS", "feeds.yaml")
-DEFAULT_STORE = os.environ.get("MONITOR_STORE", "sqlite:monitor.db")
 EVERYTHING = ("0.0.0.0/0", "::/0")
 
 
@@ -33,7 +41,7 @@ def feeds() -> None:
     Example:
       monitor feeds check deploy/feeds.example.yaml
       monitor feeds poll https://feeds.bbci.co.uk/news/world/rss.xml
-      monitor feeds status --store redis://localhost:6379/0
+      monitor feeds status --config /etc/monitor/monitor.yaml
     """
 
 
@@ -108,35 +116,42 @@ async def _poll_once(feed: FeedConfig, settings: IngestSettings) -> FeedOutcome:
 
 
 @feeds.command()
-@click.option("--store", "store_url", default=DEFAULT_STORE, show_default=True, help="The service's store.")
+@config_option
+@store_option
 @click.option(
     "--feeds",
     "feeds_file",
     type=click.Path(path_type=Path),
     default=None,
-    help="Also list this file's feeds that were never polled.",
+    help="Also list this file's feeds that were never polled (default: the config's feeds, with --config).",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def status(store_url: str, feeds_file: Path | None, fmt: str) -> None:
+def status(config_path: Path | None, store_url: str | None, feeds_file: Path | None, fmt: str) -> None:
     """Each feed's last success, last error, backoff and entries per day, from the service's store.
+
+    The store is found as `monitor run` finds it: --store, else REDIS_URL, else the config's
+    'store' (--config or MONITOR_CONFIG), else sqlite:monitor.db.
 
     \b
     Example:
-      monitor feeds status --feeds deploy/feeds.example.yaml
+      monitor feeds status --config /etc/monitor/monitor.yaml
       monitor feeds status --store redis://localhost:6379/0 --format json
     """
+    deployment = load_deployment(config_path, store_url)
+    states = deployment.read(lambda store: store.all_feed_states())
     listed: tuple[FeedConfig, ...] = ()
     if feeds_file is not None:
         try:
             listed = load_feeds(feeds_file).feeds
         except FeedsFileError as exc:
             exit_invalid(exc, str(feeds_file))
-    try:
-        store = open_store(store_url)
-        states = store.all_feed_states()
-    except StoreError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
+    elif deployment.config.path is not None:
+        try:
+            listed = with_feeds(deployment.config).feeds
+        except ValidationError as exc:
+            # The store's own states are what was asked for; the config's feeds only add those never polled.
+            for error in exc.errors:
+                warn(f"{error} (feeds never polled are not listed)")
     now = time.time()
     # A feed of the file without state has never been polled: it shows as such.
     for feed in listed:
@@ -149,7 +164,7 @@ def status(store_url: str, feeds_file: Path | None, fmt: str) -> None:
             )
         return
     if not rows:
-        click.echo(f"no feed has been polled yet ({redact_url(store_url)})")
+        click.echo(f"no feed has been polled yet ({redact_url(deployment.store)})")
         return
     click.echo(f"{'feed':<28} {'last success':<17} {'failures':>8} {'backoff':>8} {'per day':>7}  last error")
     for url, state in rows:

@@ -288,7 +288,7 @@ def test_notifier_killed_after_slack_accepted_before_ack_posts_once(redis_url: s
     prefix = f"kill{uuid.uuid4().hex[:8]}:"
     store = RedisStore(redis_url, prefix=prefix)
     add(store, make_alert(1), make_alert(2))
-    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.url, "MONITOR_REDIS_PREFIX": prefix}
+    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.url}
 
     def notifier_process(consumer: str) -> subprocess.Popen[bytes]:
         args = [sys.executable, "-m", "monitor", "alerts", "run", "--drain", "--store", redis_url]
