@@ -39,6 +39,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,7 @@ from common import (
     verdict,
     write_section,
 )
+from events import CORPUS, main_events
 
 import monitor.stories.copies as stories_mod
 from monitor.document import Document
@@ -767,7 +769,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_corpus_option(parser)
     parser.add_argument("--no-sweep", action="store_true", help="skip the parameter sweep")
     add_output_option(parser)
+    parser.add_argument(
+        "--events", action="store_true", help="event grouping on the labelled event corpus instead (bench/events.py)"
+    )
+    parser.add_argument(
+        "--events-corpus", type=Path, default=CORPUS, help="the labelled event corpus (default: tests/data/events)"
+    )
     args = parser.parse_args(argv)
+    if args.events:
+        markdown, status = main_events(args.events_corpus, args.quick, not args.no_sweep)
+        print(markdown)
+        if args.output:
+            write_section(args.output, "stories-events", markdown)
+        return status
     reps = args.reps or (1 if args.quick else 3)
 
     started = time.perf_counter()

@@ -22,7 +22,8 @@ from monitor.ingest.pages import DEFAULT_TIME_LIMIT
 from monitor.rules.loader import parse_duration
 from monitor.store import redact_url, url_problem
 from monitor.store.base import DEFAULT_SEEN_TTL
-from monitor.stories import DEFAULT_REALERT
+from monitor.stories import DEFAULT_REALERT, GROUPERS, GrouperName, StoriesConfig
+from monitor.stories.events import EventSettings
 from monitor.yamlfile import ErrorList, line_of, read_yaml, unknown_keys
 
 DEFAULT_STORE = "sqlite:monitor.db"
@@ -35,12 +36,16 @@ DEFAULT_FEEDS = Path("deploy/feeds.example.yaml")
 
 TOP_KEYS = {
     "rules", "feeds", "store", "store_prefix", "seen_ttl", "realert", "record", "slack", "metrics",
-    "http", "extract", "shutdown_grace", "log_level", "replica",
+    "http", "extract", "shutdown_grace", "log_level", "replica", "stories",
 }  # fmt: skip
 SLACK_KEYS = {"default_channel", "critical_mention", "pace", "burst_size", "timeout"}
 METRICS_KEYS = {"listen"}
 HTTP_KEYS = {"timeout", "max_bytes", "max_redirects", "per_host", "user_agent", "allow_networks"}
 EXTRACT_KEYS = {"workers", "time_limit"}
+STORIES_KEYS = {
+    "grouper", "model", "lede_words", "names_weight", "threshold", "untimed_threshold", "window", "state_ttl",
+    "max_reports",
+}  # fmt: skip
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _LISTEN_RE = re.compile(r"(?P<host>\[[0-9a-fA-F:]+\]|[^:\s]+):(?P<port>\d{1,5})\Z")
 
@@ -76,6 +81,7 @@ class Config:
     shutdown_grace: timedelta = timedelta(seconds=20)
     log_level: str = "info"
     replica: str | None = None
+    stories: StoriesConfig = field(default_factory=StoriesConfig)
     # Which settings came from where, for the first log lines (never secrets).
     defaults_used: tuple[str, ...] = ()
 
@@ -231,6 +237,7 @@ def _read(path: Path) -> Config:
     metrics = reader.section(data, "metrics", METRICS_KEYS)
     http = reader.section(data, "http", HTTP_KEYS)
     extract = reader.section(data, "extract", EXTRACT_KEYS)
+    stories = _stories(reader, reader.section(data, "stories", STORIES_KEYS))
 
     listen: tuple[str, int] | None = ("127.0.0.1", 9108)
     if "listen" in metrics:
@@ -295,11 +302,38 @@ def _read(path: Path) -> Config:
         shutdown_grace=reader.duration(data, "shutdown_grace", timedelta(seconds=20)),
         log_level=level,
         replica=reader.text(data, "replica", None),
+        stories=stories,
         defaults_used=tuple(k for k in ("rules", "feeds", "store") if k not in data),
     )
     if errors.items:
         raise ConfigFileError(sorted(errors.items, key=_line_number))
     return config
+
+
+def _stories(reader: _Reader, section: CommentedMap) -> StoriesConfig:
+    default = StoriesConfig()
+    grouper = reader.text(section, "grouper", default.grouper) or default.grouper
+    if grouper not in GROUPERS:
+        reader.error(line_of(section, "grouper"), f"'grouper' must be one of {', '.join(GROUPERS)}, got {grouper!r}")
+        grouper = default.grouper
+    events = default.events
+    return StoriesConfig(
+        grouper=_grouper_name(grouper),
+        model=reader.text(section, "model", default.model) or default.model,
+        events=EventSettings(
+            lede_words=reader.integer(section, "lede_words", events.lede_words),
+            names_weight=reader.number(section, "names_weight", events.names_weight),
+            threshold=reader.number(section, "threshold", events.threshold),
+            untimed_threshold=reader.number(section, "untimed_threshold", events.untimed_threshold),
+            window=reader.duration(section, "window", events.window),
+            ttl=reader.duration(section, "state_ttl", events.ttl),
+            cap=reader.integer(section, "max_reports", events.cap),
+        ),
+    )
+
+
+def _grouper_name(name: str) -> GrouperName:
+    return "copies" if name == "copies" else "events"
 
 
 def _line_number(error: str) -> int:

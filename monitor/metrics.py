@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -48,6 +48,11 @@ ALERT_LATENCY = Histogram(
     "monitor_alert_latency_seconds", "From the alert's creation (the match) to Slack accepting it.", registry=REGISTRY,
     buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800),
 )  # fmt: skip
+STORY_MODEL = Gauge(
+    "monitor_story_model_loaded",
+    "1 when the event layer's embedding model is loaded, 0 when stories join copies only (it failed to load).",
+    registry=REGISTRY,
+)
 RELOADS = Counter("monitor_reloads_total", "Rule and feed reloads by outcome.", ["what", "outcome"], registry=REGISTRY)
 
 

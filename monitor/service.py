@@ -38,7 +38,7 @@ from monitor.pipeline import Pipeline
 from monitor.rules.loader import load_rules, yaml_files
 from monitor.rules.matcher import Matcher
 from monitor.store import Store, StoreError, StoreURLError, open_store, redact_url
-from monitor.stories import CopyGrouper
+from monitor.stories import build_grouper
 
 log = structlog.get_logger("monitor.service")
 
@@ -273,7 +273,7 @@ class Service:
             self.pipeline = Pipeline(
                 matcher,
                 store,
-                CopyGrouper(store, self.config.seen_ttl),
+                await asyncio.to_thread(build_grouper, self.config.stories, store, self.config.seen_ttl),
                 handoff=functools.partial(enqueue, store),
                 seen_ttl=self.config.seen_ttl,
                 default_realert=self.config.realert,

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
+from structlog.testing import capture_logs
 
+from monitor.config import load_config
 from monitor.document import Document
+from monitor.errors import ConfigFileError
+from monitor.ingest.files import read_documents
+from monitor.metrics import REGISTRY
 from monitor.pipeline import Pipeline
 from monitor.rules.loader import load_rules
-from monitor.rules.matcher import Matcher
+from monitor.rules.matcher import Match, Matcher
 from monitor.store import RedisStore, SQLiteStore, Store
+from monitor.stories import StoriesConfig, build_grouper
 from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper, Signature, item_keys, text_fingerprint
-from tests.conftest import RULES, SEEDS
+from monitor.stories.embed import Embedder, load_embedder
+from monitor.stories.events import EventGrouper
+from tests.conftest import DATA, RULES, SEEDS
+
+# What the event layer is told of a document that matched a rule (it only asks whether any did).
+MATCHED: Sequence[Match] = [None]  # type: ignore[list-item]
 
 BOILERPLATE = (
     "Sign up for our free weekly newsletter. Our weekly newsletter contains a hand-picked selection of news, "
@@ -145,3 +158,143 @@ def test_a_retried_document_keeps_its_decisions(store: Store) -> None:
     ]
     # Another hand-off of the same article is a duplicate.
     assert pipeline.process(doc, attempt="hand-off-2").duplicate
+
+
+# The event layer ---------------------------------------------------------------------------------
+
+EVENTS = DATA / "events"
+
+
+def corpus_docs(*events: str) -> list[Document]:
+    """The reports of these corpus events, in order of publication."""
+    docs = [doc for _, doc in read_documents([EVENTS / e for e in events], lambda problem: None)]
+    return sorted(docs, key=lambda d: d.published.timestamp() if d.published else 0.0)
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return load_embedder()
+
+
+def test_seeds_000_and_001_are_one_event_while_002_003_004_are_three_others(embedder: Embedder) -> None:
+    store = SQLiteStore(":memory:")
+    pipeline = Pipeline(Matcher(load_rules(RULES).rules), store, EventGrouper(store, embedder))
+    docs = [doc for _, doc in read_documents([SEEDS], lambda problem: None)]
+    results = [pipeline.process(doc) for doc in docs]
+    stories = [r.story.story_id for r in results if r.story is not None]
+    assert stories[0] == stories[1] and len({stories[0], stories[2], stories[3], stories[4]}) == 4
+    # One alert for the press conference, and 001's report of it is a follow-up in its thread.
+    first = {d.rule: d.alert_id for d in results[0].decisions}
+    assert {(d.decision, d.parent) for d in results[1].decisions} == {
+        ("follow-up", first[d.rule]) for d in results[1].decisions
+    }
+    assert results[1].story is not None and results[1].story.via == "event"
+
+
+def test_reports_of_one_event_in_four_languages_join_while_the_next_call_in_may_does_not(embedder: Embedder) -> None:
+    grouper = EventGrouper(SQLiteStore(":memory:"), embedder)
+    march = corpus_docs("e001-macron-putin-call-march")
+    assert {d.language for d in march} == {"fr", "en", "ru", "de"}
+    assigned = [grouper.assign(doc, MATCHED) for doc in march]
+    assert len({a.story_id for a in assigned}) == 1 and assigned[0].new
+    may = [grouper.assign(doc, MATCHED) for doc in corpus_docs("d001-macron-putin-call-may")]
+    assert assigned[0].story_id not in {a.story_id for a in may}
+
+
+def test_documents_that_matched_no_rule_do_not_pay_for_the_model(embedder: Embedder) -> None:
+    counting = CountingEmbedder(embedder)
+    grouper = EventGrouper(SQLiteStore(":memory:"), counting)
+    reports = corpus_docs("e001-macron-putin-call-march")
+    unmatched = [grouper.assign(doc, ()) for doc in reports]
+    # The copy layer alone: the lede-only item joins its article (Le Monde), the other outlets do not.
+    assert counting.texts == 0 and len({a.story_id for a in unmatched}) == len(reports) - 1
+    grouper.assign(corpus_docs("d001-macron-putin-call-may")[0], MATCHED)
+    assert counting.texts == 1
+
+
+def test_a_retried_report_gets_the_story_and_alert_ids_of_its_first_try(embedder: Embedder) -> None:
+    store = SQLiteStore(":memory:")
+    pipeline = Pipeline(Matcher(load_rules(RULES).rules), store, EventGrouper(store, embedder))
+    first, second = (
+        seed(name, url=f"https://example.org/{name}")
+        for name in ("000_0102f49cf8e594e8.txt", "001_4ecc056e6f873ff1.txt")
+    )
+    pipeline.process(first, "entry-0")
+    once = pipeline.process(second, "entry-1")
+    again = pipeline.process(second, "entry-1")
+    assert once.story is not None and again.story is not None and again.story.story_id == once.story.story_id
+    assert [(d.decision, d.alert_id, d.parent) for d in again.decisions] == [
+        (d.decision, d.alert_id, d.parent) for d in once.decisions
+    ]
+    assert pipeline.process(second, "entry-2").duplicate
+
+
+def test_site_furniture_shared_by_two_short_items_does_not_make_them_one_story(store: Store) -> None:
+    appeal = (SEEDS / "001_4ecc056e6f873ff1.txt").read_text(encoding="utf-8").split("Dear readers,", 1)[1]
+    items = [
+        "The city council approved the new tram line to the airport on Tuesday after a long debate.",
+        "Floods closed the main road north of the capital, and schools in three districts stayed shut.",
+    ]
+    grouper = CopyGrouper(store)
+    assigned = [
+        grouper.assign(
+            Document(id=f"item{i}", title=f"Item {i}", text=f"{text}\n\nDear readers,{appeal}", source="Site")
+        )
+        for i, text in enumerate(items)
+    ]
+    assert len({a.story_id for a in assigned}) == 2
+    # The same two items from two different sites do not share furniture: the appeal is their text.
+    other = grouper.assign(
+        Document(id="elsewhere", title="x", text=f"{items[0]}\n\nDear readers,{appeal}", source="Other")
+    )
+    assert other.story_id == "item0"
+
+
+def test_a_model_that_fails_to_load_is_one_line_naming_the_package_and_stories_run_on_copies() -> None:
+    store = SQLiteStore(":memory:")
+    with capture_logs() as logs:
+        grouper = build_grouper(StoriesConfig(model="sentence-transformers:/nonexistent/model"), store)
+    errors = [e for e in logs if e["log_level"] == "error"]
+    assert len(errors) == 1 and errors[0]["event"] == "stories.model_failed"
+    assert "sentence-transformers" in errors[0]["error"] and "\n" not in errors[0]["error"]
+    assert REGISTRY.get_sample_value("monitor_story_model_loaded") == 0
+    first = seed("000_0102f49cf8e594e8.txt")
+    assert grouper.assign(first, MATCHED).new
+    assert grouper.assign(syndicated(first, "example.net"), MATCHED).story_id == first.id
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "Word", "北京时间今天上午，国务院召开常务会议。" * 3, "مرحبا بالعالم " * 20, "🙂 " * 40, "12 345 6,7 " * 10],
+)
+def test_text_in_any_script_or_of_any_length_never_raises(embedder: Embedder, text: str) -> None:
+    grouper = EventGrouper(SQLiteStore(":memory:"), embedder)
+    first = grouper.assign(Document(id="a", title="", text=text), MATCHED)
+    second = grouper.assign(Document(id="b", title="", text=text + " x"), MATCHED)
+    assert first.story_id == "a" and second.story_id in {"a", "b"}
+    if len(text.split()) < 2:  # an empty or one-word text starts its own story
+        assert second.story_id == "b"
+
+
+def test_the_stories_section_of_the_config(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.yaml"
+    path.write_text("feeds: []\nstories:\n  grouper: copies\n  threshold: 0.8\n  window: 12h\n", encoding="utf-8")
+    config = load_config(path, env={})
+    assert config.stories.grouper == "copies" and config.stories.events.threshold == 0.8
+    assert config.stories.events.window == timedelta(hours=12)
+    path.write_text("feeds: []\nstories:\n  grouper: topics\n  treshold: 1\n", encoding="utf-8")
+    with pytest.raises(ConfigFileError) as failed:
+        load_config(path, env={})
+    assert any(":3:" in e and "grouper" in e for e in failed.value.errors)
+    assert any(":4:" in e and "treshold" in e for e in failed.value.errors)
+
+
+class CountingEmbedder:
+    def __init__(self, model: Embedder) -> None:
+        self.model = model
+        self.name = model.name
+        self.texts = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts += len(texts)
+        return self.model.embed(texts)

@@ -19,6 +19,7 @@ from monitor.ingest.files import Problem, read_documents
 from monitor.pipeline import Pipeline, Processed
 from monitor.rules.matcher import Hit, Match
 from monitor.store import SQLiteStore
+from monitor.stories import StoriesConfig, build_grouper
 
 TITLE_WIDTH = 44
 CONTEXT_CHARS = 60
@@ -75,7 +76,8 @@ def replay(paths: tuple[Path, ...], rules_dir: Path, fmt: str, explain: bool) ->
       monitor replay seeds/ --explain
       monitor replay --format json recordings/2026-11-23.jsonl | jq .matches
     """
-    pipeline = Pipeline(load_matcher(rules_dir), SQLiteStore(":memory:"))
+    store = SQLiteStore(":memory:")
+    pipeline = Pipeline(load_matcher(rules_dir), store, build_grouper(StoriesConfig(), store))
     raised_by: dict[str, str] = {}
     results: list[_Replayed] = []
     problems = 0

@@ -39,7 +39,27 @@ class DeadLetter:
     at: float
 
 
-class Store(Protocol):
+class EventState(Protocol):
+    """Story state of the event layer: one record per report (its story, names, embedding, time).
+
+    Records are written once and never changed; they expire after their TTL, and the index keeps at
+    most `cap` of them (the latest by time), so the state stays bounded however much is reported.
+    """
+
+    def event_reports(self, since: float, until: float, limit: int) -> dict[str, bytes]:
+        """The records of reports timed within [since, until] (epoch seconds), latest first, at most `limit`."""
+        ...
+
+    def event_report(self, report_id: str) -> bytes | None:
+        """One report's record, if it is still kept."""
+        ...
+
+    def add_event_report(self, report_id: str, at: float, record: bytes, ttl: timedelta, cap: int) -> None:
+        """Keep a report's record, timed `at`, for `ttl`; the index keeps the latest `cap` reports."""
+        ...
+
+
+class Store(EventState, Protocol):
     """What every store implementation provides. All check-and-set operations are atomic.
 
     Keys given to the store are opaque strings chosen by the caller (a canonical URL, a

@@ -40,6 +40,14 @@ class Keys:
     def signature(self, story_id: str) -> str:
         return f"{self.prefix}story:{story_id}:sig"
 
+    @property
+    def event_index(self) -> str:
+        """The sorted set of report id -> time of the event layer's reports."""
+        return f"{self.prefix}events"
+
+    def event_report(self, report_id: str) -> str:
+        return f"{self.prefix}event:{digest(report_id)}"
+
     def alerted(self, rule: str, story: str) -> str:
         return f"{self.prefix}alerted:{rule}:{story}"
 

@@ -290,6 +290,40 @@ class RedisStore:
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 
+    def event_reports(self, since: float, until: float, limit: int) -> dict[str, bytes]:
+        try:
+            ids = [_text(i) for i in self.client.zrevrangebyscore(self.keys.event_index, until, since, 0, limit)]
+            if not ids:
+                return {}
+            pipe = self.client.pipeline(transaction=False)
+            for report_id in ids:
+                pipe.get(self.keys.event_report(report_id))
+            values = pipe.execute()
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+        return {i: v for i, v in zip(ids, values, strict=True) if isinstance(v, bytes)}
+
+    def event_report(self, report_id: str) -> bytes | None:
+        try:
+            value = self.client.get(self.keys.event_report(report_id))
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+        return value if isinstance(value, bytes) else None
+
+    def add_event_report(self, report_id: str, at: float, record: bytes, ttl: timedelta, cap: int) -> None:
+        index = self.keys.event_index
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.set(self.keys.event_report(report_id), record, px=_ms(ttl))
+            pipe.zadd(index, {report_id: at})
+            # Bounded: reports older than the TTL (by report time) go, then all but the latest `cap`.
+            pipe.zremrangebyscore(index, "-inf", f"({at - ttl.total_seconds()}")
+            pipe.zremrangebyrank(index, 0, -cap - 1)
+            pipe.pexpire(index, _ms(ttl))
+            pipe.execute()
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+
     def mark_alert(self, rule: str, story: str, alert_id: str, window: timedelta) -> str | None:
         try:
             previous = self.client.set(self.keys.alerted(rule, story), alert_id, nx=True, px=_ms(window), get=True)

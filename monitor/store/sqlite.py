@@ -22,6 +22,10 @@ CREATE TABLE IF NOT EXISTS story_band (
     band TEXT NOT NULL, story TEXT NOT NULL, expires REAL NOT NULL, PRIMARY KEY (band, story)
 );
 CREATE TABLE IF NOT EXISTS story_signature (story TEXT PRIMARY KEY, signature BLOB NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS event_report (
+    report TEXT PRIMARY KEY, at REAL NOT NULL, record BLOB NOT NULL, expires REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS event_report_at ON event_report (at);
 CREATE TABLE IF NOT EXISTS alerted (key TEXT PRIMARY KEY, alert_id TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT NOT NULL, created REAL NOT NULL,
@@ -92,7 +96,7 @@ class SQLiteStore:
 
     def _purge(self) -> None:
         now = time.time()
-        for table in ("seen", "story_band", "story_signature", "alerted", "receipt"):
+        for table in ("seen", "story_band", "story_signature", "event_report", "alerted", "receipt"):
             self._db.execute(f"DELETE FROM {table} WHERE expires <= ?", (now,))
 
     def ping(self) -> None:
@@ -181,6 +185,34 @@ class SQLiteStore:
                     "ON CONFLICT(story) DO NOTHING",
                     (story_id, signature, expires),
                 )
+
+    def event_reports(self, since: float, until: float, limit: int) -> dict[str, bytes]:
+        rows = self._read(
+            "SELECT report, record FROM event_report WHERE at >= ? AND at <= ? AND expires > ? "
+            "ORDER BY at DESC LIMIT ?",
+            (since, until, time.time(), limit),
+        )
+        return {report: bytes(record) for report, record in rows}
+
+    def event_report(self, report_id: str) -> bytes | None:
+        rows = self._read("SELECT record FROM event_report WHERE report = ? AND expires > ?", (report_id, time.time()))
+        return bytes(rows[0][0]) if rows else None
+
+    def add_event_report(self, report_id: str, at: float, record: bytes, ttl: timedelta, cap: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO event_report (report, at, record, expires) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(report) DO UPDATE SET at = excluded.at, record = excluded.record, "
+                "expires = excluded.expires",
+                (report_id, at, record, time.time() + ttl.total_seconds()),
+            )
+            # Bounded as the Redis index is: older than the TTL by report time, then all but the latest `cap`.
+            db.execute("DELETE FROM event_report WHERE at < ?", (at - ttl.total_seconds(),))
+            db.execute(
+                "DELETE FROM event_report WHERE report IN "
+                "(SELECT report FROM event_report ORDER BY at DESC LIMIT -1 OFFSET ?)",
+                (cap,),
+            )
 
     def mark_alert(self, rule: str, story: str, alert_id: str, window: timedelta) -> str | None:
         now = time.time()

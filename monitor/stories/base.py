@@ -12,11 +12,20 @@ from monitor.rules.matcher import Match
 
 @dataclass(frozen=True, slots=True)
 class StoryAssignment:
-    """The story a Document joined: new (it is the first report) or an existing one, and how similar."""
+    """The story a Document joined: new (it is the first report) or an existing one, and why.
+
+    Attributes:
+        jaccard: the estimated Jaccard similarity with the copy it joined (1.0 when new).
+        via: how it was decided: "new", "copy" (a near-duplicate), "event" (another report of the
+            same event), "retry" (the story this document was given by an earlier try).
+        score: the event layer's score against the report it joined (0.0 when not joined by event).
+    """
 
     story_id: str
     new: bool
     jaccard: float = 1.0
+    via: str = "new"
+    score: float = 0.0
 
 
 class StoryGrouper(Protocol):

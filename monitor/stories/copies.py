@@ -20,6 +20,7 @@ from monitor.rules.matcher import Match
 from monitor.rules.text import words_of
 from monitor.store.base import DEFAULT_SEEN_TTL, Store
 from monitor.stories.base import StoryAssignment
+from monitor.stories.boilerplate import without_furniture
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -35,6 +36,7 @@ ROWS = NUM_PERM // BANDS
 JACCARD = 0.5
 CONTAINMENT = 0.8
 MAX_CANDIDATES = 8
+OPENING_WORDS = 12
 # Fewer words than a long headline make too few shingles to tell two stories apart: a feed whose
 # entries all say "Comments" or "Read more" would put every item in one story, and each new
 # item's alert would become a follow-up. Such a text starts a story of its own and is not indexed.
@@ -61,6 +63,14 @@ def item_keys(doc: Document) -> list[str]:
     if doc.url:
         keys.append(f"url:{doc.url}")
     return keys
+
+
+def opening_band(text: str) -> str:
+    """A band for the text's first OPENING_WORDS words: a lede-only feed item or an excerpt starts as its
+    article does, so the article is always a candidate (then the signatures' containment decides),
+    not only when MinHash bands happen to meet (a lede of a fifth of the words would meet 1 time in 6)."""
+    opening = " ".join(words_of(text)[:OPENING_WORDS])
+    return f"open:{hashlib.blake2b(opening.encode('utf-8'), digest_size=8).hexdigest()}"
 
 
 def shingles(text: str) -> list[bytes]:
@@ -125,11 +135,15 @@ class CopyGrouper:
     name = "copies"
 
     def assign(self, doc: Document, matches: Sequence[Match] = ()) -> StoryAssignment:
+        return self.group(without_furniture(self.store, doc))
+
+    def group(self, doc: Document) -> StoryAssignment:
+        """The story of `doc` as it is (site furniture already taken out)."""
         text = doc.text or doc.title
         if len(words_of(text)) < MIN_STORY_WORDS:
             return StoryAssignment(doc.id, True)
         signature = Signature.of(text)
-        bands = signature.bands()
+        bands = [*signature.bands(), opening_band(text)]
         candidates = self.store.story_candidates(bands)
         best = self._best(signature, candidates)
         if best is None:
@@ -137,7 +151,7 @@ class CopyGrouper:
             return StoryAssignment(doc.id, True)
         story_id, jaccard = best
         self.store.add_to_story(story_id, bands, None, self.ttl)
-        return StoryAssignment(story_id, False, jaccard)
+        return StoryAssignment(story_id, False, jaccard, "copy")
 
     def _best(self, signature: Signature, candidates: dict[str, int]) -> tuple[str, float] | None:
         if not candidates:

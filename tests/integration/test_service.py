@@ -132,6 +132,8 @@ def world(tmp_path: Path, redis_url: str) -> Iterator[World]:
         config.write_text(
             f"rules: rules\nfeeds: feeds.yaml\nstore: {redis_url}\nstore_prefix: 'e2e-{uuid.uuid4().hex[:8]}:'\n"
             "slack:\n  default_channel: '#news'\n  pace: 0.05\n"
+            # The five seeds as five stories (the event layer joins 000 and 001: tests/test_stories.py).
+            "stories:\n  grouper: copies\n"
             f"metrics:\n  listen: 127.0.0.1:{metrics_port}\n"
             "http:\n  allow_networks: ['127.0.0.0/8']\nshutdown_grace: 10s\n",
             encoding="utf-8",

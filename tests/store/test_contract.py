@@ -88,6 +88,23 @@ def test_story_bands_and_signatures(store: Store) -> None:
     assert store.story_candidates(["5:ee"]) == {"story-a": 1}
 
 
+def test_event_reports_by_time_latest_first_bounded_and_expiring(store: Store) -> None:
+    day = timedelta(days=1)
+    for i, at in enumerate([1000.0, 2000.0, 3000.0, 4000.0]):
+        store.add_event_report(f"r{i}", at, f"record-{i}".encode(), day, cap=10)
+    assert list(store.event_reports(1500, 3500, 10).items()) == [("r2", b"record-2"), ("r1", b"record-1")]
+    assert list(store.event_reports(0, 5000, 2)) == ["r3", "r2"]
+    assert store.event_report("r0") == b"record-0" and store.event_report("nope") is None
+    # The index keeps the latest `cap` reports by time, and none older than the TTL before the newest.
+    store.add_event_report("r4", 5000.0, b"record-4", day, cap=3)
+    assert list(store.event_reports(0, 10_000, 10)) == ["r4", "r3", "r2"]
+    store.add_event_report("r5", 5000.0 + 2 * 86400, b"record-5", day, cap=3)
+    assert list(store.event_reports(0, 1e9, 10)) == ["r5"]
+    store.add_event_report("short", 9e8, b"brief", timedelta(milliseconds=200), cap=3)
+    time.sleep(0.5)
+    assert store.event_report("short") is None and "short" not in store.event_reports(0, 1e9, 10)
+
+
 def test_mark_alert_returns_the_alert_in_force(store: Store) -> None:
     window = timedelta(milliseconds=300)
     assert store.mark_alert("rule", "story", "alert-1", window) is None

@@ -1,0 +1,283 @@
+"""Event grouping quality on the labelled event corpus (run as `bench/stories.py --events`).
+
+Every report of the corpus (tests/data/events/: events with 2-5 reports in several languages, and
+same-topic distractor events) is given, in order of publication, to a fresh `EventGrouper` on an
+in-memory store, as a document that matched a rule. Reported: pairwise precision, recall and F1 of
+the stories against the labelled events, the events that raised exactly one alert (all their reports
+in one story of their own), distinct events merged, copies (ledes, excerpts, translations are not
+copies) joined to the report they copy, and the seeds (000+001 one story; 002, 003, 004 apart).
+
+The sweep varies the constants of monitor/stories/events.py (LEDE_WORDS, NAMES_WEIGHT, THRESHOLD,
+WINDOW) on the whole corpus and on the two halves of a split by event (even / odd), so a choice that
+only fits one half shows. Embeddings are computed once per lede length.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+from ruamel.yaml import YAML
+
+from monitor.document import Document
+from monitor.ingest.files import read_documents
+from monitor.rules.matcher import Match
+from monitor.store import SQLiteStore
+from monitor.stories.embed import Embedder, load_embedder
+from monitor.stories.events import EventGrouper, EventSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "data" / "events"
+SEEDS = ROOT / "seeds"
+COPY_KINDS = ("lede", "excerpt")
+F1_TARGET = 0.9
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    doc: Document
+    event: str
+    kind: str
+    of: str | None
+    distractor: bool
+
+
+@dataclass(slots=True)
+class Outcome:
+    settings: EventSettings
+    stories: dict[str, str]  # doc id -> story id
+    precision: float
+    recall: float
+    f1: float
+    merged: list[tuple[str, str]]
+    one_alert: int
+    events: int
+    copies_joined: int
+    copies: int
+    seconds: float = 0.0
+    split: dict[str, float] = field(default_factory=dict)
+
+
+class CachedEmbedder:
+    """The real model, each text embedded once across the sweep."""
+
+    def __init__(self, model: Embedder) -> None:
+        self.model = model
+        self.name = model.name
+        self.cache: dict[str, np.ndarray] = {}
+        self.calls = 0
+        self.seconds = 0.0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in texts if t not in self.cache]
+        if missing:
+            started = time.perf_counter()
+            for text, vector in zip(missing, self.model.embed(missing), strict=True):
+                self.cache[text] = vector
+            self.seconds += time.perf_counter() - started
+            self.calls += len(missing)
+        return np.stack([self.cache[t] for t in texts])
+
+
+def load_corpus(directory: Path) -> list[Report]:
+    manifest = YAML(typ="safe").load((directory / "events.yaml").read_text(encoding="utf-8"))
+    reports = []
+    for event in manifest["events"]:
+        for entry in event["reports"]:
+            path = directory / entry["file"]
+            docs = [doc for _, doc in read_documents([path], lambda problem: print(problem, file=sys.stderr))]
+            for doc in docs:
+                reports.append(Report(doc, event["id"], entry["kind"], entry.get("of"), "distractor_of" in event))
+    return sorted(reports, key=lambda r: (r.doc.published.timestamp() if r.doc.published else 0.0, r.doc.id))
+
+
+def matched() -> Sequence[Match]:
+    """Every report counts as one that matched a rule (a non-empty sequence is all the grouper looks at)."""
+    return [None]  # type: ignore[list-item]
+
+
+def group(reports: Sequence[Report], embedder: Embedder, settings: EventSettings) -> dict[str, str]:
+    grouper = EventGrouper(SQLiteStore(":memory:"), embedder, settings)
+    return {r.doc.id: grouper.assign(r.doc, matched()).story_id for r in reports}
+
+
+def score(reports: Sequence[Report], stories: dict[str, str], settings: EventSettings) -> Outcome:
+    tp = fp = fn = 0
+    merged: set[tuple[str, str]] = set()
+    for a, b in itertools.combinations(reports, 2):
+        same, together = a.event == b.event, stories[a.doc.id] == stories[b.doc.id]
+        tp += same and together
+        fp += together and not same
+        fn += same and not together
+        if together and not same:
+            merged.add((min(a.event, b.event), max(a.event, b.event)))
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    by_event: dict[str, set[str]] = {}
+    for r in reports:
+        by_event.setdefault(r.event, set()).add(stories[r.doc.id])
+    members = Counter(stories.values())
+    sizes = Counter(r.event for r in reports)
+    one_alert = sum(1 for e, s in by_event.items() if len(s) == 1 and members[next(iter(s))] == sizes[e])
+    path_of = {str(r.doc.origin): r for r in reports}
+    copies = [r for r in reports if r.kind in COPY_KINDS and r.of]
+    joined = sum(
+        1
+        for r in copies
+        if (original := _original(path_of, r)) is not None and stories[original.doc.id] == stories[r.doc.id]
+    )
+    events = len(by_event)
+    return Outcome(settings, stories, precision, recall, f1, sorted(merged), one_alert, events, joined, len(copies))
+
+
+def _original(path_of: dict[str, Report], copy: Report) -> Report | None:
+    return next((r for origin, r in path_of.items() if copy.of is not None and origin.endswith(copy.of)), None)
+
+
+def seeds_check(embedder: Embedder, settings: EventSettings) -> tuple[bool, list[str]]:
+    docs = [doc for _, doc in read_documents([SEEDS], lambda problem: None)]
+    grouper = EventGrouper(SQLiteStore(":memory:"), embedder, settings)
+    stories = [grouper.assign(doc, matched()).story_id for doc in docs]
+    ok = stories[0] == stories[1] and len({stories[0], stories[2], stories[3], stories[4]}) == 4
+    return ok, stories
+
+
+def sweep_grid(quick: bool) -> Iterator[EventSettings]:
+    ledes = (60,) if quick else (40, 60, 100)
+    weights = (0.0, 0.25, 0.5, 0.75, 1.0)
+    thresholds = [round(t, 2) for t in np.arange(0.5, 1.01, 0.05)]
+    windows = (24, 48, 72)
+    for lede, weight, threshold, hours in itertools.product(ledes, weights, thresholds, windows):
+        yield EventSettings(lede_words=lede, names_weight=weight, threshold=threshold, window=timedelta(hours=hours))
+
+
+def halves(reports: Sequence[Report]) -> tuple[list[Report], list[Report]]:
+    events = sorted({r.event for r in reports})
+    even = {e for i, e in enumerate(events) if i % 2 == 0}
+    return [r for r in reports if r.event in even], [r for r in reports if r.event not in even]
+
+
+def run_sweep(
+    reports: Sequence[Report], embedder: Embedder, quick: bool, progress: Callable[[str], None]
+) -> list[Outcome]:
+    first, second = halves(reports)
+    outcomes = []
+    for settings in sweep_grid(quick):
+        outcome = score(reports, group(reports, embedder, settings), settings)
+        outcome.split = {
+            "even": score(first, group(first, embedder, settings), settings).f1,
+            "odd": score(second, group(second, embedder, settings), settings).f1,
+        }
+        outcomes.append(outcome)
+    progress(f"swept {len(outcomes)} configurations")
+    return outcomes
+
+
+def describe(settings: EventSettings) -> str:
+    return (
+        f"LEDE_WORDS={settings.lede_words} NAMES_WEIGHT={settings.names_weight} THRESHOLD={settings.threshold} "
+        f"WINDOW={int(settings.window.total_seconds() // 3600)}h"
+    )
+
+
+def row(outcome: Outcome) -> str:
+    split = " / ".join(f"{outcome.split[k]:.3f}" for k in ("even", "odd")) if outcome.split else "-"
+    return (
+        f"| {describe(outcome.settings)} | {outcome.precision:.3f} | {outcome.recall:.3f} | **{outcome.f1:.3f}** "
+        f"| {split} | {len(outcome.merged)} | {outcome.one_alert}/{outcome.events} "
+        f"| {outcome.copies_joined}/{outcome.copies} |"
+    )
+
+
+HEADER = [
+    "| constants | precision | recall | F1 | F1 even / odd half | event pairs merged | events with one alert "
+    "| copies joined |",
+    "|---|---|---|---|---|---|---|---|",
+]
+
+
+def report(
+    reports: Sequence[Report], current: Outcome, seeds: tuple[bool, list[str]], sweep: Sequence[Outcome], cost: str
+) -> str:
+    kinds = Counter(r.kind for r in reports)
+    languages = Counter(r.doc.language or "?" for r in reports)
+    events = {r.event for r in reports}
+    distractors = {r.event for r in reports if r.distractor}
+    lines = [
+        "## Stories: event grouping on the labelled corpus",
+        "",
+        f"`bench/stories.py --events`: {len(reports)} reports of {len(events) - len(distractors)} events and "
+        f"{len(distractors)} same-topic distractor events (tests/data/events/), kinds "
+        + ", ".join(f"{k} {n}" for k, n in kinds.most_common())
+        + "; languages "
+        + ", ".join(f"{k} {n}" for k, n in languages.most_common())
+        + ". Each report is assigned in order of publication to a fresh `EventGrouper` (in-memory store) as a "
+        "document that matched a rule.",
+        "",
+        f"Constants in force: {describe(current.settings)}.",
+        "",
+        *HEADER,
+        row(current),
+        "",
+        f"Distinct events merged: {', '.join(f'{a} + {b}' for a, b in current.merged) or 'none'}. "
+        f"Seeds: 000 and 001 {'one story' if seeds[1][0] == seeds[1][1] else 'two stories'}, 002/003/004 "
+        f"{'apart' if len(set(seeds[1][2:])) == 3 and seeds[1][0] not in seeds[1][2:] else 'NOT apart'} "
+        f"({'as required' if seeds[0] else 'NOT as required'}).",
+        "",
+        cost,
+        "",
+    ]
+    if sweep:
+        meeting = [o for o in sweep if o.f1 >= F1_TARGET and not o.merged]
+        best = sorted(sweep, key=lambda o: (-min(o.split.values()), -o.f1))[:10]
+        lines += [
+            "### Sweep",
+            "",
+            f"{len(sweep)} configurations; {len(meeting)} reach F1 >= {F1_TARGET} with no two events merged. "
+            "The best by the worse of the two halves (events split even / odd by id, each grouped on its own):",
+            "",
+            *HEADER,
+            *(row(o) for o in best),
+            "",
+            "One change at a time from the constants in force:",
+            "",
+            *HEADER,
+            *(row(o) for o in sweep if _one_change(o.settings, current.settings)),
+            "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _one_change(a: EventSettings, b: EventSettings) -> bool:
+    fields = ("lede_words", "names_weight", "threshold", "window")
+    return sum(bool(getattr(a, f) != getattr(b, f)) for f in fields) == 1
+
+
+def main_events(corpus: Path, quick: bool, sweep: bool) -> tuple[str, int]:
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    started = time.perf_counter()
+    model = load_embedder()
+    progress(f"model loaded in {time.perf_counter() - started:.1f}s")
+    embedder = CachedEmbedder(model)
+    reports = load_corpus(corpus)
+    settings = EventSettings()
+    started = time.perf_counter()
+    current = score(reports, group(reports, embedder, settings), settings)
+    elapsed = time.perf_counter() - started
+    cost = (
+        f"Cost: {len(reports)} reports grouped in {elapsed:.2f}s ({elapsed / len(reports) * 1e3:.1f} ms each, "
+        f"of which the model {embedder.seconds / max(1, embedder.calls) * 1e3:.1f} ms per lede)."
+    )
+    seeds = seeds_check(embedder, settings)
+    outcomes = run_sweep(reports, embedder, quick, progress) if sweep else []
+    return report(reports, current, seeds, outcomes, cost), 0

