@@ -9,13 +9,14 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import structlog
 
 from monitor.document import Document
 from monitor.errors import MonitorError
+from monitor.language import detect_language
 from monitor.metrics import ALERTS, DOCUMENTS, MATCHES
 from monitor.rules.matcher import Match, Matcher
 from monitor.store.base import DEFAULT_SEEN_TTL, Store, StoreError
@@ -96,6 +97,9 @@ class Pipeline:
         at once when the pipeline was made without `stopping`.
         """
         key = attempt or uuid.uuid4().hex
+        if doc.language is None:
+            # Once, here, so that matching, stories and alerts all see the same language.
+            doc = replace(doc, language=detect_language(doc.title, doc.text))
         delay = STORE_RETRY_FIRST
         while True:
             try:
