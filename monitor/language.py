@@ -79,3 +79,40 @@ def detect_language(title: str, text: str) -> str | None:
     A language the feed or page declared wins over this: call it only when there is none.
     """
     return _default.detect(f"{title}\n{text}" if title else text)
+
+
+# Every ISO 639-1 code.
+_CODES = """aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de
+    dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id
+    ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu
+    lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu
+    rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr
+    ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu"""
+ISO_639_1 = frozenset(_CODES.split())
+# Language names people write instead of codes, in English and in the language itself.
+_NAMED = {
+    "en": "english", "fr": "french français francais", "de": "german deutsch", "ru": "russian русский",
+    "it": "italian italiano", "es": "spanish español espanol castellano", "pl": "polish polski",
+    "uk": "ukrainian українська", "nl": "dutch nederlands", "pt": "portuguese português portugues",
+    "sv": "swedish svenska", "da": "danish dansk", "no": "norwegian norsk", "fi": "finnish suomi",
+    "cs": "czech čeština cestina", "sk": "slovak", "hu": "hungarian magyar", "ro": "romanian română",
+    "bg": "bulgarian", "el": "greek", "tr": "turkish türkçe", "ca": "catalan català",
+    "hr": "croatian", "sr": "serbian", "sl": "slovenian slovene", "lt": "lithuanian", "lv": "latvian",
+    "et": "estonian", "be": "belarusian", "ar": "arabic", "he": "hebrew", "zh": "chinese",
+    "ja": "japanese", "ko": "korean", "hi": "hindi", "fa": "persian farsi", "ga": "irish",
+}  # fmt: skip
+LANGUAGE_NAMES = {name: code for code, names in _NAMED.items() for name in names.split()}
+
+
+def language_code_error(value: str) -> str | None:
+    """Why `value` is not an ISO 639-1 code (with the code it likely means), or None if it is one."""
+    code = value.strip().lower()
+    if code in ISO_639_1:
+        return None
+    primary, _, region = code.partition("-")
+    if primary in ISO_639_1 and len(region) == 2 and region.isalpha():
+        return None
+    named = LANGUAGE_NAMES.get(code)
+    if named is not None:
+        return f"{value!r} is not a language code: did you mean {named!r}?"
+    return f"{value!r} is not an ISO 639-1 language code (two letters, such as en, fr, de, ru)"

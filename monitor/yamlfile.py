@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,9 +43,53 @@ def read_yaml(path: Path, errors: ErrorList) -> Any:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        errors.add(path, line, f"invalid YAML: {exc.problem or exc.context or 'syntax error'}")
+        message = f"invalid YAML: {exc.problem or exc.context or 'syntax error'}"
+        hint = _syntax_hint(text, exc)
+        if hint is not None:
+            line, likely = hint
+            message += f" ({likely})"
+        errors.add(path, line, message)
     except YAMLError as exc:
         errors.add(path, 1, f"invalid YAML: {str(exc).splitlines()[0]}")
+    return None
+
+
+def _comment_inside_brackets(lines: list[str]) -> int | None:
+    """The 1-based line of the first comment that starts inside an open [ or {, if any."""
+    depth = 0
+    for number, line in enumerate(lines, 1):
+        quote = ""
+        for i, ch in enumerate(line):
+            if quote:
+                quote = "" if ch == quote else quote
+            elif ch in "'\"":
+                quote = ch
+            elif ch in "[{":
+                depth += 1
+            elif ch in "]}":
+                depth = max(0, depth - 1)
+            elif ch == "#" and (i == 0 or line[i - 1].isspace()):
+                if depth:
+                    return number
+                break
+    return None
+
+
+def _syntax_hint(text: str, exc: MarkedYAMLError) -> tuple[int, str] | None:
+    """What is likely wrong, and on which line, for the mistakes people make most in rule files."""
+    problem = exc.problem or ""
+    lines = text.splitlines()
+    if "\t" in problem or "'\\t'" in problem:
+        return exc.problem_mark.line + 1 if exc.problem_mark else 1, "a tab: indent with spaces, not tabs"
+    context = exc.context or ""
+    if "quoted scalar" in context and exc.context_mark is not None:
+        return exc.context_mark.line + 1, "a quote opened on this line is never closed"
+    if "flow" in context and exc.problem_mark is not None:
+        comment = _comment_inside_brackets(lines[: exc.problem_mark.line + 1])
+        if comment is not None:
+            return comment, "an unquoted '#' inside [...] or {...} starts a comment: quote the term, as '#tag'"
+        if exc.context_mark is not None:
+            return exc.context_mark.line + 1, "a list or mapping in [...] or {...} is not closed as written"
     return None
 
 
@@ -71,4 +116,6 @@ def unknown_keys(mapping: CommentedMap, allowed: set[str], what: str) -> Iterato
     expected = ", ".join(sorted(allowed))
     for key in mapping:
         if key not in allowed:
-            yield line_of(mapping, key), f"unknown key {key!r} in {what} (expected one of: {expected})"
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.7)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            yield line_of(mapping, key), f"unknown key {key!r} in {what} ({hint}expected one of: {expected})"

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 import re2
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from monitor.errors import RuleLoadError
+from monitor.language import language_code_error
 from monitor.rules.model import (
-    FIELDS,
+    SCOPES,
     SEVERITIES,
+    UNITS,
     AlertOptions,
     AllNode,
     AnyNode,
@@ -28,8 +32,9 @@ from monitor.rules.model import (
     Rule,
     Term,
     TermNode,
+    UnitNode,
 )
-from monitor.rules.text import words_of
+from monitor.rules.text import FORMS_LANGUAGES, LEAD_MAX_WORDS, words_of
 from monitor.yamlfile import ErrorList, line_of, read_yaml, unknown_keys
 
 RULE_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
@@ -40,12 +45,19 @@ LONGEST_DURATION = timedelta(days=3650)
 
 RULE_KEYS = {
     "id", "title", "description", "severity", "tags", "enabled", "lists", "when", "scope",
-    "filters", "alert",
+    "filters", "alert", "forms",
 }  # fmt: skip
+TERM_KEYS = {"term", "regex", "case", "forms"}
+# A leading '*' needs this many letters after it: a shorter suffix matches too many words.
+MIN_SUFFIX_LETTERS = 3
 FILTER_KEYS = {"sources", "languages", "max_age"}
 SOURCE_KEYS = {"include", "exclude"}
 ALERT_KEYS = {"channels", "realert", "digest"}
 COMBINING_KEYS = {"all", "any", "not", "none"}
+CONDITION_KEYS = COMBINING_KEYS | {"near", "count", "at_least", "term", "regex", *SCOPES, *UNITS}
+# Word forms asked for: (asked, languages; empty = every language with a stemmer).
+Forms = tuple[bool, tuple[str, ...]]
+NO_FORMS: Forms = (False, ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +92,8 @@ class _RuleParser:
         self.path = path
         self.errors = errors
         self.lists = lists
+        # The rule's (or list's) own `forms`, given to every term that can take it.
+        self.forms: Forms = NO_FORMS
 
     def error(self, line: int, message: str) -> None:
         self.errors.add(self.path, line, message)
@@ -94,8 +108,8 @@ class _RuleParser:
                 if name not in self.lists:
                     self.error(line, f"undefined list {value!r}")
                     return None
-                return self.lists[name]
-            checked = self._literal(value, False, line)
+                return tuple(_with_forms(t, self.forms) for t in self.lists[name])
+            checked = self._literal(value, False, line, None)
             return (checked,) if checked else None
         if isinstance(value, CommentedMap) and ("term" in value or "regex" in value):
             return self._term_mapping(value)
@@ -105,10 +119,32 @@ class _RuleParser:
         )
         return None
 
+    def forms_value(self, container: CommentedMap, key: str) -> Forms | None:
+        """`forms: true`, `forms: false`, `forms: de` or `forms: [de, fr]`; None if invalid."""
+        value = container[key]
+        line = line_of(container, key)
+        if isinstance(value, bool):
+            return (value, ())
+        codes = [value] if isinstance(value, str) else value
+        if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
+            self.error(line, f"'forms' must be true, false or a list of language codes, got {value!r}")
+            return None
+        ok = True
+        for code in codes:
+            problem = language_code_error(code)
+            if problem is not None:
+                self.error(line, f"forms: {problem}")
+                ok = False
+            elif code.lower() not in FORMS_LANGUAGES:
+                available = ", ".join(sorted(FORMS_LANGUAGES))
+                self.error(line, f"forms: no word forms for {code!r} (there are for: {available})")
+                ok = False
+        return (True, tuple(sorted({c.lower() for c in codes}))) if ok else None
+
     def _term_mapping(self, value: CommentedMap) -> tuple[Term, ...] | None:
         line = line_of(value)
         ok = True
-        for key_line, message in unknown_keys(value, {"term", "regex", "case"}, "a term"):
+        for key_line, message in unknown_keys(value, TERM_KEYS, "a term"):
             self.error(key_line, message)
             ok = False
         if "term" in value and "regex" in value:
@@ -123,26 +159,46 @@ class _RuleParser:
         if not isinstance(text, str) or not text:
             self.error(line_of(value, key), f"{key!r} must be a non-empty string")
             return None
+        forms: Forms | None = None
+        if "forms" in value:
+            forms = self.forms_value(value, "forms")
+            ok = ok and forms is not None
         if not ok:
             return None
         if key == "regex":
+            if forms is not None and forms[0]:
+                self.error(line_of(value, "forms"), "a regex has no word forms: 'forms' is for terms")
+                return None
             valid = self._regex_ok(text, line_of(value, key))
             return (Term(text=text, case=bool(case), regex=True),) if valid else None
-        checked = self._literal(text, bool(case), line_of(value, key))
+        if forms is not None and forms[0] and (case or "*" in text):
+            what = "'case: true'" if case else "a '*' wildcard (it already matches other endings)"
+            self.error(line_of(value, "forms"), f"term {text!r}: 'forms' cannot be combined with {what}")
+            return None
+        checked = self._literal(text, bool(case), line_of(value, key), forms)
         return (checked,) if checked else None
 
-    def _literal(self, text: str, case: bool, line: int) -> Term | None:
+    def _literal(self, text: str, case: bool, line: int, forms: Forms | None) -> Term | None:
         for chunk in text.split():
-            if "*" in chunk.rstrip("*") or chunk.endswith("**"):
-                self.error(line, f"term {text!r}: '*' may only end a word (a prefix wildcard)")
+            if "*" in chunk.strip("*") or chunk.endswith("**") or chunk.startswith("**"):
+                self.error(line, f"term {text!r}: '*' may only begin or end a word (a wildcard)")
                 return None
-            if chunk.endswith("*") and not words_of(chunk[:-1]):
+            if chunk.endswith("*") and not words_of(chunk.strip("*")):
                 self.error(line, f"term {text!r}: a wildcard needs at least one letter before '*'")
                 return None
+            if chunk.startswith("*"):
+                first = chunk.strip("*").split("-")[0]
+                if sum(ch.isalnum() for ch in first) < MIN_SUFFIX_LETTERS:
+                    self.error(
+                        line,
+                        f"term {text!r}: a leading '*' needs at least {MIN_SUFFIX_LETTERS} letters after it"
+                        " (a shorter ending matches too many words)",
+                    )
+                    return None
         if not words_of(text.replace("*", " ")):
             self.error(line, f"term {text!r} has no letters or digits to match")
             return None
-        return Term(text=text, case=case)
+        return _with_forms(Term(text=text, case=case), forms if forms is not None else self.forms)
 
     def _regex_ok(self, pattern: str, line: int) -> bool:
         options = re2.Options()
@@ -187,6 +243,12 @@ class _RuleParser:
             self.error(line, f"expected a condition (a term, a list or a mapping), got {_kind(value)}")
             return None
         line = line_of(value)
+        if len(value) == 1 and next(iter(value)) not in CONDITION_KEYS:
+            key, item = next(iter(value.items()))
+            if isinstance(item, str | None):
+                written = f"{key}: {item}" if item is not None else f"{key}:"
+                self.error(line, f"{written!r} reads as a mapping (an unquoted ': '): quote the term, as \"{written}\"")
+                return None
         if "term" in value or "regex" in value:
             terms = self._term_mapping(value)
             return _any_of(terms) if terms is not None else None
@@ -196,8 +258,10 @@ class _RuleParser:
             return self._count(value, line)
         if "at_least" in value:
             return self._at_least(value, line)
-        if "title" in value or "text" in value:
+        if any(key in value for key in SCOPES):
             return self._field(value, line)
+        if any(key in value for key in UNITS):
+            return self._unit(value, line)
         return self._combined(value, line)
 
     def children(self, value: Any, line: int) -> tuple[Node, ...] | None:
@@ -273,21 +337,47 @@ class _RuleParser:
 
     def _field(self, value: CommentedMap, line: int) -> Node | None:
         if len(value) != 1:
-            self.error(line, "a field condition ({title: ...} or {text: ...}) takes no other keys")
+            self.error(line, "a field condition ({title: ...}, {text: ...} or {lead: ...}) takes no other keys")
             return None
         name = next(iter(value))
         child = self.node(value[name], line_of(value, name))
-        return FieldNode(name, child) if child is not None else None
+        if child is None:
+            return None
+        if name == "lead":
+            self.check_lead_distance(child, line_of(value, name))
+        return FieldNode(name, child)
+
+    def check_lead_distance(self, node: Node, line: int) -> None:
+        """A near asking for more words than a lead has can only be met by a long lead: say so."""
+        widest = _widest_near(node)
+        if widest > LEAD_MAX_WORDS:
+            self.error(
+                line,
+                f"'within: {widest}' is larger than the lead ({LEAD_MAX_WORDS} words at most): "
+                "use a smaller 'within' or search the text",
+            )
+
+    def _unit(self, value: CommentedMap, line: int) -> Node | None:
+        if len(value) != 1:
+            self.error(line, "a sentence or paragraph condition takes no other keys: put it inside 'all'")
+            return None
+        name = next(iter(value))
+        child = self.node(value[name], line_of(value, name))
+        if child is None:
+            return None
+        if not has_positive_term(child):
+            self.error(
+                line_of(value, name),
+                f"the {name} condition has no positive term: it would hold in almost every {name}",
+            )
+            return None
+        return UnitNode(name, child)
 
     def _combined(self, value: CommentedMap, line: int) -> Node | None:
         if not value:
             self.error(line, "an empty condition")
             return None
-        if not self.check_keys(
-            value,
-            COMBINING_KEYS | {"near", "count", "at_least", "term", "regex", "title", "text"},
-            "a condition",
-        ):
+        if not self.check_keys(value, CONDITION_KEYS, "a condition"):
             return None
         parts: list[Node] = []
         ok = True
@@ -313,10 +403,36 @@ class _RuleParser:
         return parts[0] if len(parts) == 1 else AllNode(tuple(parts))
 
 
+def _with_forms(term: Term, forms: Forms) -> Term:
+    """The term with the rule's (or list's) word forms, if it can take them and has none of its own."""
+    if not forms[0] or term.forms or term.regex or term.case or "*" in term.text:
+        return term
+    return Term(term.text, forms=True, forms_languages=forms[1])
+
+
+def _widest_near(node: Node) -> int:
+    match node:
+        case NearNode():
+            return node.within
+        case AllNode() | AnyNode() | AtLeastNode():
+            return max((_widest_near(c) for c in node.children), default=0)
+        case NotNode() | FieldNode() | UnitNode():
+            return _widest_near(node.child)
+        case TermNode() | CountNode():
+            return 0
+        case _:
+            assert_never(node)
+
+
 def _any_of(terms: tuple[Term, ...]) -> Node:
     if len(terms) == 1:
         return TermNode(terms[0])
     return AnyNode(tuple(TermNode(t) for t in terms))
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _kind(value: Any) -> str:
@@ -338,7 +454,7 @@ def has_positive_term(node: Node) -> bool:
         return True
     if isinstance(node, NotNode):
         return False
-    if isinstance(node, FieldNode):
+    if isinstance(node, FieldNode | UnitNode):
         return has_positive_term(node.child)
     if isinstance(node, AllNode):
         return any(has_positive_term(c) for c in node.children)
@@ -368,6 +484,7 @@ def _parse_lists(parser: _RuleParser, value: Any, line: int) -> dict[str, tuple[
     if not isinstance(value, CommentedMap):
         parser.error(line, f"lists must be a mapping of name: [terms], got {_kind(value)}")
         return lists
+    rule_forms = parser.forms
     for name, items in value.items():
         name_line = line_of(value, name)
         if not isinstance(name, str) or not LIST_NAME_RE.match(name):
@@ -375,6 +492,14 @@ def _parse_lists(parser: _RuleParser, value: Any, line: int) -> dict[str, tuple[
             continue
         terms: list[Term] = []
         lists[name] = ()
+        parser.forms = NO_FORMS
+        if isinstance(items, CommentedMap):
+            # {forms: ..., terms: [...]}: a list whose terms match their word forms.
+            if not parser.check_keys(items, {"terms", "forms"}, f"list {name!r}"):
+                continue
+            if "forms" in items:
+                parser.forms = parser.forms_value(items, "forms") or NO_FORMS
+            items = items.get("terms")
         if not isinstance(items, CommentedSeq) or not items:
             parser.error(name_line, f"list {name!r} must be a non-empty list of terms")
             continue
@@ -384,6 +509,7 @@ def _parse_lists(parser: _RuleParser, value: Any, line: int) -> dict[str, tuple[
                 continue
             terms.extend(parser.term(item, line_of(items, i)) or ())
         lists[name] = tuple(terms)
+    parser.forms = rule_forms
     return lists
 
 
@@ -415,6 +541,11 @@ def _parse_filters(parser: _RuleParser, value: Any, line: int) -> Filters | None
         got = _string_list(parser, value, "languages")
         languages = tuple(lang.lower() for lang in got) if got is not None else ()
         ok = ok and got is not None
+        for lang in got or ():
+            problem = language_code_error(lang)
+            if problem is not None:
+                parser.error(line_of(value, "languages"), f"languages: {problem}")
+                ok = False
     if "max_age" in value:
         max_age = parse_duration(value["max_age"])
         if max_age is None or max_age <= timedelta(0):
@@ -482,19 +613,21 @@ def _parse_rule(
     tags: tuple[str, ...] = ()
     if "tags" in data:
         tags = _string_list(parser, data, "tags") or ()
-    scope: tuple[str, ...] = FIELDS
+    scope: tuple[str, ...] = ("title", "text")
     if "scope" in data:
         got = _string_list(parser, data, "scope")
         if got is not None:
-            bad = [f for f in got if f not in FIELDS]
+            bad = [f for f in got if f not in SCOPES]
             if bad:
                 parser.error(
                     line_of(data, "scope"),
-                    f"scope may name only title and text, got {', '.join(bad)}",
+                    f"scope may name only title, text and lead, got {', '.join(bad)}{_suggest(bad[0], SCOPES)}",
                 )
             elif not got:
                 parser.error(line_of(data, "scope"), "scope is empty: the rule could never match")
-            scope = tuple(f for f in FIELDS if f in got)
+            scope = tuple(f for f in SCOPES if f in got)
+    if "forms" in data:
+        parser.forms = parser.forms_value(data, "forms") or NO_FORMS
     if "lists" in data:
         parser.lists = {**shared, **_parse_lists(parser, data["lists"], line_of(data, "lists"))}
     when: Node | None = None
@@ -502,6 +635,8 @@ def _parse_rule(
         parser.error(line, "missing 'when' (the condition)")
     else:
         when = parser.node(data["when"], line_of(data, "when"))
+        if when is not None and scope == ("lead",):
+            parser.check_lead_distance(when, line_of(data, "scope"))
         if when is not None and not has_positive_term(when):
             parser.error(
                 line_of(data, "when"),

@@ -9,17 +9,19 @@ it out, for `any` every child's terms are needed (the presearch of Lucene Monito
 from __future__ import annotations
 
 import itertools
-from bisect import bisect_left
+import threading
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeAlias
+from typing import Any, TypeAlias, assert_never
 from urllib.parse import urlsplit
 
 import ahocorasick
 import re2
 
 from monitor.document import Document
+from monitor.language import detect_language
 from monitor.rules.model import (
     FIELDS,
     AllNode,
@@ -33,8 +35,22 @@ from monitor.rules.model import (
     Rule,
     Term,
     TermNode,
+    UnitNode,
 )
-from monitor.rules.text import WORD_RE, WordStream, fold
+from monitor.rules.text import (
+    EXACT,
+    INFIX,
+    PREFIX,
+    SUFFIX,
+    TermWord,
+    WordStream,
+    cased_words,
+    forms_language,
+    stems,
+    term_stems,
+    term_variants,
+    word_matches,
+)
 
 SNIPPET_CHARS = 160
 
@@ -47,12 +63,14 @@ HitTable: TypeAlias = dict[int, list[RawHit]]
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One occurrence of a term that made a rule match."""
+    """One occurrence of a term that made a rule match: the term as the rule wrote it, the field,
+    the character offsets in the field's original text, and the words there as written."""
 
     term: str
     field: str
     start: int
     end: int
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +83,38 @@ class Match:
 
 
 # Compiled nodes -------------------------------------------------------------------------------
+#
+# Every node is evaluated against the hit table with `lim`: for each field (title, text), the
+# word index below which a hit counts (0: the field is out of scope; the lead's length: only
+# the lead of the text). A hit `h` counts when h[1] < lim[h[0]].
+
+_ALL_WORDS = 1 << 62
+_TITLE, _TEXT, _LEAD = 1, 2, 4
+_SCOPE_CODES = {"title": _TITLE, "text": _TEXT, "lead": _LEAD}
+Limits: TypeAlias = tuple[int, int]
+
+
+class _Context:
+    """What nodes need of one document beyond its hits: the lead's length, sentences, paragraphs."""
+
+    __slots__ = ("_limits", "streams")
+
+    def __init__(self, streams: list[WordStream]) -> None:
+        self.streams = streams
+        self._limits: dict[int, Limits] = {}
+
+    def limits(self, code: int) -> Limits:
+        got = self._limits.get(code)
+        if got is None:
+            title = _ALL_WORDS if code & (_TITLE | _LEAD) else 0
+            if code & _TEXT:
+                text = _ALL_WORDS
+            elif code & _LEAD:
+                text = self.streams[1].lead_words()
+            else:
+                text = 0
+            got = self._limits[code] = (title, text)
+        return got
 
 
 class _CTerm:
@@ -73,15 +123,15 @@ class _CTerm:
     def __init__(self, tid: int) -> None:
         self.tid = tid
 
-    def eval(self, hits: HitTable, fields: tuple[int, ...]) -> Found | None:
-        found = [(self.tid, h) for h in hits.get(self.tid, ()) if h[0] in fields]
+    def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
+        found = [(self.tid, h) for h in hits.get(self.tid, ()) if h[1] < lim[h[0]]]
         return found or None
 
-    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
+    def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
         found = hits.get(self.tid)
         if not found:
             return False
-        return len(fields) == len(FIELDS) or any(h[0] in fields for h in found)
+        return any(h[1] < lim[h[0]] for h in found)
 
 
 class _CAll:
@@ -90,17 +140,17 @@ class _CAll:
     def __init__(self, children: list[_CNode]) -> None:
         self.children = children
 
-    def eval(self, hits: HitTable, fields: tuple[int, ...]) -> Found | None:
+    def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
         out: Found = []
         for child in self.children:
-            got = child.eval(hits, fields)
+            got = child.eval(hits, lim, ctx)
             if got is None:
                 return None
             out.extend(got)
         return out
 
-    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
-        return all(child.holds(hits, fields) for child in self.children)
+    def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
+        return all(child.holds(hits, lim, ctx) for child in self.children)
 
 
 class _CAny:
@@ -109,16 +159,16 @@ class _CAny:
     def __init__(self, children: list[_CNode]) -> None:
         self.children = children
 
-    def eval(self, hits: HitTable, fields: tuple[int, ...]) -> Found | None:
+    def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
         out: Found | None = None
         for child in self.children:
-            got = child.eval(hits, fields)
+            got = child.eval(hits, lim, ctx)
             if got is not None:
                 out = got if out is None else out + got
         return out
 
-    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
-        return any(child.holds(hits, fields) for child in self.children)
+    def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
+        return any(child.holds(hits, lim, ctx) for child in self.children)
 
 
 class _CNot:
@@ -127,11 +177,11 @@ class _CNot:
     def __init__(self, child: _CNode) -> None:
         self.child = child
 
-    def eval(self, hits: HitTable, fields: tuple[int, ...]) -> Found | None:
-        return None if self.child.eval(hits, fields) is not None else []
+    def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
+        return None if self.child.holds(hits, lim, ctx) else []
 
-    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
-        return not self.child.holds(hits, fields)
+    def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
+        return not self.child.holds(hits, lim, ctx)
 
 
 class _CAtLeast:
@@ -141,20 +191,20 @@ class _CAtLeast:
         self.count = count
         self.children = children
 
-    def eval(self, hits: HitTable, fields: tuple[int, ...]) -> Found | None:
+    def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
         out: Found = []
         held = 0
         for child in self.children:
-            got = child.eval(hits, fields)
+            got = child.eval(hits, lim, ctx)
             if got is not None:
                 held += 1
                 out.extend(got)
         return out if held >= self.count else None
 
-    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
+    def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
         held = 0
         for child in self.children:
-            if child.holds(hits, fields):
+            if child.holds(hits, lim, ctx):
                 held += 1
                 if held >= self.count:
                     return True
@@ -168,26 +218,72 @@ class _CCount:
         self.tids = tids
         self.minimum = minimum
 
-    def eval(self, hits: HitTable, fields: tuple[int, ...]) -> Found | None:
-        found = [(t, h) for t in self.tids for h in hits.get(t, ()) if h[0] in fields]
+    def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
+        found = [(t, h) for t in self.tids for h in hits.get(t, ()) if h[1] < lim[h[0]]]
         return found if len(found) >= self.minimum else None
 
-    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
-        return sum(1 for t in self.tids for h in hits.get(t, ()) if h[0] in fields) >= self.minimum
+    def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
+        return sum(1 for t in self.tids for h in hits.get(t, ()) if h[1] < lim[h[0]]) >= self.minimum
 
 
 class _CField:
-    __slots__ = ("child", "field")
+    """The child in one field, or in the lead, whatever the scope around it."""
 
-    def __init__(self, field: int, child: _CNode) -> None:
-        self.field = (field,)
+    __slots__ = ("child", "code")
+
+    def __init__(self, code: int, child: _CNode) -> None:
+        self.code = code
         self.child = child
 
-    def eval(self, hits: HitTable, fields: tuple[int, ...]) -> Found | None:
-        return self.child.eval(hits, self.field)
+    def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
+        return self.child.eval(hits, ctx.limits(self.code), ctx)
 
-    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
-        return self.child.holds(hits, self.field)
+    def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
+        return self.child.holds(hits, ctx.limits(self.code), ctx)
+
+
+class _CUnit:
+    """The child within one sentence or paragraph: tried on each unit where an anchor term occurs,
+    with only the hits of that unit."""
+
+    __slots__ = ("anchors", "child", "tids", "unit")
+
+    def __init__(self, unit: str, child: _CNode, tids: list[int], anchors: list[int]) -> None:
+        self.unit = unit
+        self.child = child
+        self.tids = tids
+        self.anchors = anchors
+
+    def _units(self, hits: HitTable, lim: Limits, ctx: _Context) -> list[tuple[int, int, int]]:
+        """(field, first word, end word) of every unit holding an anchor hit in scope."""
+        units: dict[tuple[int, int, int], None] = {}
+        for tid in self.anchors:
+            for h in hits.get(tid, ()):
+                if h[1] < lim[h[0]]:
+                    starts = ctx.streams[h[0]].unit_starts(self.unit)
+                    i = bisect_right(starts, h[1]) - 1
+                    end = starts[i + 1] if i + 1 < len(starts) else _ALL_WORDS
+                    units[(h[0], starts[i], end)] = None
+        return sorted(units)
+
+    def _hits_in(self, hits: HitTable, unit: tuple[int, int, int]) -> HitTable:
+        field, first, end = unit
+        table: HitTable = {}
+        for tid in self.tids:
+            found = [h for h in hits.get(tid, ()) if h[0] == field and first <= h[1] < end]
+            if found:
+                table[tid] = found
+        return table
+
+    def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
+        for unit in self._units(hits, lim, ctx):
+            got = self.child.eval(self._hits_in(hits, unit), lim, ctx)
+            if got is not None:
+                return got
+        return None
+
+    def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
+        return any(self.child.holds(self._hits_in(hits, u), lim, ctx) for u in self._units(hits, lim, ctx))
 
 
 class _CNear:
@@ -198,12 +294,15 @@ class _CNear:
         self.within = within
         self.ordered = ordered
 
-    def eval(self, hits: HitTable, fields: tuple[int, ...]) -> Found | None:
-        for field in fields:
+    def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
+        for field in (0, 1):
+            limit = lim[field]
+            if not limit:
+                continue
             lists: list[Found] = []
             for tids in self.groups:
                 group = sorted(
-                    ((t, h) for t in tids for h in hits.get(t, ()) if h[0] == field),
+                    ((t, h) for t in tids for h in hits.get(t, ()) if h[0] == field and h[1] < limit),
                     key=lambda th: (th[1][1], th[1][2]),
                 )
                 if not group:
@@ -215,8 +314,26 @@ class _CNear:
                     return chosen
         return None
 
-    def holds(self, hits: HitTable, fields: tuple[int, ...]) -> bool:
-        return self.eval(hits, fields) is not None
+    def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
+        return self.eval(hits, lim, ctx) is not None
+
+    def nearest(self, hits: HitTable, lim: Limits) -> int | None:
+        """The smallest distance any choice of one hit per group reaches (ignoring order), for
+        explaining a near that did not hold; None when a group has no hit at all."""
+        best: int | None = None
+        for field in (0, 1):
+            limit = lim[field]
+            starts = [
+                sorted({h[1] for t in tids for h in hits.get(t, ()) if h[0] == field and h[1] < limit})
+                for tids in self.groups
+            ]
+            if not all(starts):
+                continue
+            for anchor in starts[0]:
+                spread = [min(abs(s - anchor) for s in other) for other in starts[1:]]
+                distance = max(spread)
+                best = distance if best is None else min(best, distance)
+        return best
 
     def _ordered(self, lists: list[Found]) -> Found | None:
         for anchor in lists[0]:
@@ -260,7 +377,7 @@ def _pick_disjoint(groups: list[Found], chosen: Found) -> Found | None:
     return None
 
 
-_CNode: TypeAlias = _CTerm | _CAll | _CAny | _CNot | _CAtLeast | _CCount | _CField | _CNear
+_CNode: TypeAlias = _CTerm | _CAll | _CAny | _CNot | _CAtLeast | _CCount | _CField | _CUnit | _CNear
 
 
 # Literal terms in the automaton -----------------------------------------------------------------
@@ -272,68 +389,112 @@ class _KeyTarget:
 
     tid: int
     key_words: int
-    rest: tuple[tuple[str, bool], ...]
-    cased: tuple[tuple[str, bool], ...] | None
-    simple: bool  # no words after the key and no case check: the key alone is the hit
+    spaced: bool  # the key starts with the space before its first word (else: inside the word)
+    rest: tuple[TermWord, ...]
+    cased: tuple[TermWord, ...] | None
+    simple: bool  # no words after the key, no case check, starts at a word: the key alone is the hit
 
 
-def term_variants(text: str, casefold: bool = True) -> list[list[tuple[str, bool]]]:
-    """The word sequences a literal term stands for, as (word, is_prefix) pairs.
-
-    A hyphen inside the term matches a space or nothing, so `re-engage` gives
-    [re, engage] and [reengage].
-    """
-    words: list[tuple[str, bool, bool]] = []  # (word, prefix, hyphen-joined to the next)
-    for chunk in text.split():
-        prefix = chunk.endswith("*")
-        parts = [p for p in fold(chunk.rstrip("*"), casefold).split("-")]
-        chunk_words: list[tuple[str, bool, bool]] = []
-        for i, part in enumerate(parts):
-            found = WORD_RE.findall(part)
-            for j, word in enumerate(found):
-                joined = j == len(found) - 1 and i < len(parts) - 1
-                chunk_words.append((word, False, joined))
-        if chunk_words and prefix:
-            word, _, joined = chunk_words[-1]
-            chunk_words[-1] = (word, True, joined)
-        words.extend(chunk_words)
-    if words:
-        last_word, last_prefix, _ = words[-1]
-        words[-1] = (last_word, last_prefix, False)
-    variants: list[list[tuple[str, bool]]] = [[]]
-    for word, prefix, _ in words:
-        variants = [[*v, (word, prefix)] for v in variants]
-    joins = [i for i, w in enumerate(words) if w[2]]
-    if not joins:
-        return variants
-    out: list[list[tuple[str, bool]]] = []
-    # Each hyphen either separates two words or vanishes; at most 2**4 spellings per term.
-    for squash in itertools.product((False, True), repeat=min(len(joins), 4)):
-        squashed = {joins[i] for i, s in enumerate(squash) if s}
-        variant: list[tuple[str, bool]] = []
-        glue = False
-        for i, (word, prefix, _) in enumerate(words):
-            if glue:
-                variant[-1] = (variant[-1][0] + word, prefix)
-            else:
-                variant.append((word, prefix))
-            glue = i in squashed
-        out.append(variant)
-    return out
+def _key_of(variant: list[TermWord]) -> tuple[str, int, bool]:
+    """The automaton key for a word sequence, how many of its words the key covers, and whether it
+    starts at a word's start. A key runs over exact words, and ends inside a word at a prefix
+    wildcard; a leading suffix (or infix) wildcard starts it inside a word."""
+    word, mode = variant[0]
+    spaced = mode in (EXACT, PREFIX)
+    key = (" " if spaced else "") + word
+    if mode in (PREFIX, INFIX):
+        return key, 1, spaced
+    key += " "
+    count = 1
+    for word, mode in variant[1:]:
+        if mode in (SUFFIX, INFIX):
+            break
+        key += word
+        count += 1
+        if mode == PREFIX:
+            break
+        key += " "
+    return key, count, spaced
 
 
-def _key_of(variant: list[tuple[str, bool]]) -> tuple[str, int]:
-    """The automaton key for a word sequence: its words up to and including the first wildcard."""
-    for i, (_, prefix) in enumerate(variant):
-        if prefix:
-            return " " + " ".join(w for w, _ in variant[: i + 1]), i + 1
-    return " " + " ".join(w for w, _ in variant) + " ", len(variant)
-
-
-def _words_match(entries: Sequence[str], pattern: Sequence[tuple[str, bool]]) -> bool:
+def _words_match(entries: Sequence[str], pattern: Sequence[TermWord]) -> bool:
     if len(entries) != len(pattern):
         return False
-    return all(e.startswith(w) if prefix else e == w for e, (w, prefix) in zip(entries, pattern, strict=True))
+    return all(word_matches(e, p) for e, p in zip(entries, pattern, strict=True))
+
+
+class _Keys:
+    """Automaton keys and what each stands for, built into one Aho-Corasick automaton."""
+
+    __slots__ = ("automaton", "targets")
+
+    def __init__(self) -> None:
+        self.targets: dict[str, list[_KeyTarget]] = {}
+        self.automaton: Any = None
+
+    def add(self, tid: int, variant: list[TermWord], cased: list[TermWord] | None) -> None:
+        key, key_words, spaced = _key_of(variant)
+        rest = tuple(variant[key_words:])
+        target = _KeyTarget(
+            tid,
+            key_words,
+            spaced,
+            rest,
+            tuple(cased) if cased is not None else None,
+            simple=not rest and cased is None and spaced,
+        )
+        targets = self.targets.setdefault(key, [])
+        if target not in targets:
+            targets.append(target)
+
+    def build(self) -> None:
+        if self.targets:
+            self.automaton = ahocorasick.Automaton()
+            for key, targets in self.targets.items():
+                self.automaton.add_word(key, (len(key), tuple(targets)))
+            self.automaton.make_automaton()
+
+    def scan(self, field: int, stream: str, starts: list[int], words: _StreamWords, hits: HitTable) -> None:
+        """Every hit of the keys in `stream` (entries separated by single spaces, from `starts`)."""
+        if self.automaton is None:
+            return
+        entries, first_of, last_of, main, text_stream = words
+        seen: set[tuple[int, int, int]] = set()
+        for end, (key_len, targets) in self.automaton.iter(stream):
+            begin = end - key_len + 1
+            for target in targets:
+                entry = bisect_right(starts, begin + target.spaced) - 1
+                if entry >= main and not target.spaced:
+                    continue  # a word's ending is found in the word itself, not in a compound segment
+                if target.simple:
+                    first, last = first_of[entry], last_of[entry + target.key_words - 1]
+                else:
+                    last_entry = entry + target.key_words + len(target.rest) - 1
+                    after = entries[entry + target.key_words : last_entry + 1]
+                    if target.rest and not _words_match(after, target.rest):
+                        continue
+                    if last_entry >= len(first_of) or first_of[entry] < 0 or last_of[last_entry] < 0:
+                        continue
+                    first, last = first_of[entry], last_of[last_entry]
+                    if target.cased is not None and (
+                        text_stream is None or not _cased_match(text_stream, first, last, target.cased)
+                    ):
+                        continue
+                # Compound segments repeat words, and a key inside a word can occur twice in it.
+                if entry >= main or not target.simple:
+                    if (target.tid, first, last) in seen:
+                        continue
+                    seen.add((target.tid, first, last))
+                found = hits.get(target.tid)
+                if found is None:
+                    hits[target.tid] = [(field, first, last, -1, -1)]
+                elif (field, first, last, -1, -1) not in found[-4:]:
+                    found.append((field, first, last, -1, -1))
+
+
+# (entry words, first word of each entry, last word of each entry, entries before the compound
+# segments, the word stream for case checks)
+_StreamWords: TypeAlias = tuple[list[str], list[int], list[int], int, WordStream | None]
 
 
 # The matcher ----------------------------------------------------------------------------------
@@ -343,7 +504,15 @@ def _words_match(entries: Sequence[str], pattern: Sequence[tuple[str, bool]]) ->
 class _CompiledRule:
     rule: Rule
     node: _CNode
-    fields: tuple[int, ...]
+    scope: int
+
+
+def scope_code(fields: Iterable[str]) -> int:
+    """The bit mask of a rule's scope or a field condition (title, text, lead)."""
+    code = 0
+    for name in fields:
+        code |= _SCOPE_CODES[name]
+    return code
 
 
 class Matcher:
@@ -357,14 +526,16 @@ class Matcher:
         self.rules = tuple(r for r in rules if r.enabled)
         self._terms: list[Term] = []
         self._term_ids: dict[Term, int] = {}
-        self._automaton = ahocorasick.Automaton()
-        self._keys: dict[str, list[_KeyTarget]] = {}
+        self._keys = _Keys()
         self._regex_sets: list[tuple[object, list[int]]] = []
         self._regexes: dict[int, object] = {}
         self._max_words = 1
-        self._compiled = [
-            _CompiledRule(r, self._compile(r.when), tuple(FIELDS.index(f) for f in r.scope)) for r in self.rules
-        ]
+        # Terms that ask for word forms, and their stemmed keys per language (built on first use).
+        self._forms_terms: list[int] = []
+        self._forms_keys: dict[str, _Keys] = {}
+        self._forms_lock = threading.Lock()
+        self._compiled = [_CompiledRule(r, self._compile(r.when), scope_code(r.scope)) for r in self.rules]
+        self._uses_language = bool(self._forms_terms) or any(r.filters.languages for r in self.rules)
         self._by_anchor: dict[int, list[int]] = {}
         self._always: list[int] = []
         for index, rule in enumerate(self.rules):
@@ -374,13 +545,14 @@ class Matcher:
             else:
                 for tid in anchors:
                     self._by_anchor.setdefault(tid, []).append(index)
-        for key, targets in self._keys.items():
-            self._automaton.add_word(key, (len(key), tuple(targets)))
-        if self._keys:
-            self._automaton.make_automaton()
+        self._keys.build()
         self._build_regex_sets()
 
     # Compilation ------------------------------------------------------------------------------
+
+    def term_id(self, term: Term) -> int:
+        """The id of a compiled term (for explaining a rule against this matcher's hits)."""
+        return self._term_ids[term]
 
     def _term_id(self, term: Term) -> int:
         tid = self._term_ids.get(term)
@@ -395,37 +567,40 @@ class Matcher:
             options.log_errors = False
             self._regexes[tid] = re2.compile(term.text, options)
             return tid
+        variants = term_variants(term.text)
         cased = term_variants(term.text, casefold=False) if term.case else None
-        for i, variant in enumerate(term_variants(term.text)):
-            key, key_words = _key_of(variant)
+        for i, variant in enumerate(variants):
             self._max_words = max(self._max_words, len(variant))
-            rest = tuple(variant[key_words:])
-            target = _KeyTarget(
-                tid,
-                key_words,
-                rest,
-                tuple(cased[i]) if cased is not None else None,
-                simple=not rest and cased is None,
-            )
-            self._keys.setdefault(key, []).append(target)
+            self._keys.add(tid, variant, cased[i] if cased is not None else None)
+        if term.forms:
+            self._forms_terms.append(tid)
         return tid
 
     def _compile(self, node: Node) -> _CNode:
-        if isinstance(node, TermNode):
-            return _CTerm(self._term_id(node.term))
-        if isinstance(node, AllNode):
-            return _CAll([self._compile(c) for c in node.children])
-        if isinstance(node, AnyNode):
-            return _CAny([self._compile(c) for c in node.children])
-        if isinstance(node, NotNode):
-            return _CNot(self._compile(node.child))
-        if isinstance(node, AtLeastNode):
-            return _CAtLeast(node.count, [self._compile(c) for c in node.children])
-        if isinstance(node, CountNode):
-            return _CCount([self._term_id(t) for t in node.terms], node.min)
-        if isinstance(node, FieldNode):
-            return _CField(FIELDS.index(node.field), self._compile(node.child))
-        return _CNear([[self._term_id(t) for t in group] for group in node.groups], node.within, node.ordered)
+        match node:
+            case TermNode():
+                return _CTerm(self._term_id(node.term))
+            case AllNode():
+                return _CAll([self._compile(c) for c in node.children])
+            case AnyNode():
+                return _CAny([self._compile(c) for c in node.children])
+            case NotNode():
+                return _CNot(self._compile(node.child))
+            case AtLeastNode():
+                return _CAtLeast(node.count, [self._compile(c) for c in node.children])
+            case CountNode():
+                return _CCount([self._term_id(t) for t in node.terms], node.min)
+            case FieldNode():
+                return _CField(_SCOPE_CODES[node.field], self._compile(node.child))
+            case UnitNode():
+                child = self._compile(node.child)
+                tids = sorted({self._term_ids[t] for t in terms_of(node.child)})
+                anchors = _anchors(node.child, self._term_ids)
+                return _CUnit(node.unit, child, tids, sorted(anchors) if anchors is not None else tids)
+            case NearNode():
+                return _CNear([[self._term_id(t) for t in group] for group in node.groups], node.within, node.ordered)
+            case _:
+                assert_never(node)
 
     def _build_regex_sets(self) -> None:
         for case in (False, True):
@@ -441,62 +616,80 @@ class Matcher:
             regex_set.Compile()
             self._regex_sets.append((regex_set, tids))
 
+    def _forms_keys_for(self, language: str) -> _Keys:
+        """The stemmed keys of the word-form terms that apply to `language` (built once)."""
+        keys = self._forms_keys.get(language)
+        if keys is not None:
+            return keys
+        with self._forms_lock:
+            keys = self._forms_keys.get(language)
+            if keys is None:
+                keys = _Keys()
+                for tid in self._forms_terms:
+                    term = self._terms[tid]
+                    if term.forms_languages and language not in term.forms_languages:
+                        continue
+                    for variant in term_stems(term.text, language):
+                        keys.add(tid, variant, None)
+                keys.build()
+                self._forms_keys[language] = keys
+        return keys
+
     # Matching ---------------------------------------------------------------------------------
 
-    def match(self, doc: Document, now: datetime | None = None) -> list[Match]:
-        """Every enabled rule that matches `doc`, in rule order."""
+    def language_of(self, doc: Document) -> str | None:
+        """The document's language: as declared, else detected when some rule needs it."""
+        if doc.language or not self._uses_language:
+            return doc.language
+        return detect_language(doc.title, doc.text)
+
+    def analyse(self, doc: Document, language: str | None) -> tuple[HitTable, _Context]:
+        """Every term hit in the document, and the document's context (for `match` and `why`)."""
         streams = [
             WordStream.build(doc.title, self._max_words - 1),
             WordStream.build(doc.text, self._max_words - 1),
         ]
         hits: HitTable = {}
+        forms = forms_language(language) if self._forms_terms else None
         for field, stream in enumerate(streams):
             self._scan(field, stream, hits)
+            if forms is not None and stream.words:
+                self._scan_forms(field, stream, forms, hits)
+        return hits, _Context(streams)
+
+    def match(self, doc: Document, now: datetime | None = None) -> list[Match]:
+        """Every enabled rule that matches `doc`, in rule order."""
+        language = self.language_of(doc)
+        hits, ctx = self.analyse(doc, language)
         candidates = set(self._always)
         for tid in hits:
             candidates.update(self._by_anchor.get(tid, ()))
         matches = []
         for index in sorted(candidates):
             compiled = self._compiled[index]
+            lim = ctx.limits(compiled.scope)
             # A cheap yes/no first: most candidates fail, and only a match needs its hits.
-            if not compiled.node.holds(hits, compiled.fields) or not passes_filters(compiled.rule, doc, now):
+            if not compiled.node.holds(hits, lim, ctx) or not passes_filters(compiled.rule, doc, now, language):
                 continue
-            found = compiled.node.eval(hits, compiled.fields)
+            found = compiled.node.eval(hits, lim, ctx)
             if found is not None:
-                matches.append(self._report(compiled.rule, found, streams))
+                matches.append(self._report(compiled.rule, found, ctx.streams))
         return matches
 
+    def compiled(self, rule_id: str) -> tuple[Rule, _CNode, int]:
+        """A rule, its compiled condition and its scope code (for explaining it)."""
+        for compiled in self._compiled:
+            if compiled.rule.id == rule_id:
+                return compiled.rule, compiled.node, compiled.scope
+        raise KeyError(rule_id)
+
+    def term_text(self, tid: int) -> str:
+        return self._terms[tid].text
+
     def _scan(self, field: int, stream: WordStream, hits: HitTable) -> None:
-        if self._keys and stream.words:
-            entries = stream.entry_words
-            starts = stream.entry_starts
-            first_of, last_of = stream.entry_first, stream.entry_last
-            # Only the extra segments of hyphenated compounds repeat words: only their hits need deduping.
-            main = len(stream.words)
-            seen: set[tuple[int, int, int]] = set()
-            for end, (key_len, targets) in self._automaton.iter(stream.stream):
-                entry = bisect_left(starts, end - key_len + 2)
-                for target in targets:
-                    if target.simple:
-                        first, last = first_of[entry], last_of[entry + target.key_words - 1]
-                    else:
-                        last_entry = entry + target.key_words + len(target.rest) - 1
-                        if target.rest and not _words_match(
-                            entries[entry + target.key_words : last_entry + 1], target.rest
-                        ):
-                            continue
-                        first, last = first_of[entry], last_of[last_entry]
-                        if target.cased is not None and not _cased_match(stream, first, last, target.cased):
-                            continue
-                    if entry >= main:
-                        if (target.tid, first, last) in seen:
-                            continue
-                        seen.add((target.tid, first, last))
-                    found = hits.get(target.tid)
-                    if found is None:
-                        hits[target.tid] = [(field, first, last, -1, -1)]
-                    else:
-                        found.append((field, first, last, -1, -1))
+        if self._keys.automaton is not None and stream.words:
+            entries = (stream.entry_words, stream.entry_first, stream.entry_last, len(stream.words), stream)
+            self._keys.scan(field, stream.stream, stream.entry_starts, entries, hits)
         for regex_set, tids in self._regex_sets:
             for i in regex_set.Match(stream.text) or ():  # type: ignore[attr-defined]
                 tid = tids[i]
@@ -507,6 +700,21 @@ class Matcher:
                     words = stream.word_range(start, end) or (0, 0)
                     hits.setdefault(tid, []).append((field, words[0], words[1], start, end))
 
+    def _scan_forms(self, field: int, stream: WordStream, language: str, hits: HitTable) -> None:
+        keys = self._forms_keys_for(language)
+        if keys.automaton is None:
+            return
+        text = stream.text
+        stemmed = stems([text[s:e] for s, e in stream.word_spans()], language)
+        starts = list(itertools.accumulate((len(w) + 1 for w in stemmed), initial=1))
+        index = list(range(len(stemmed)))
+        found: HitTable = {}
+        keys.scan(field, " " + " ".join(stemmed) + " ", starts, (stemmed, index, index, len(stemmed), None), found)
+        for tid, new in found.items():
+            existing = hits.setdefault(tid, [])
+            known = set(existing)
+            existing.extend(h for h in new if h not in known)
+
     def _report(self, rule: Rule, found: Found, streams: list[WordStream]) -> Match:
         spans: dict[tuple[int, str, int, int], None] = {}
         for tid, (field, first, last, start, end) in found:
@@ -514,7 +722,9 @@ class Matcher:
                 start, end = streams[field].char_span(first, last)
             spans[(field, self._terms[tid].text, start, end)] = None
         ordered = sorted(spans, key=lambda s: (s[0], s[2], s[3], s[1]))
-        hits = tuple(Hit(term, FIELDS[field], start, end) for field, term, start, end in ordered)
+        hits = tuple(
+            Hit(term, FIELDS[field], start, end, streams[field].text[start:end]) for field, term, start, end in ordered
+        )
         # The snippet shows the first hit the condition reported, in the text if it has one:
         # for `all: [near: ..., ...]` that is the near, the heart of the rule.
         # (A rule can hold through `not` alone, with no hit: then the text's start.)
@@ -522,47 +732,68 @@ class Matcher:
         return Match(rule, hits, make_snippet(streams[field].text, start, end))
 
 
-def _cased_match(stream: WordStream, first: int, last: int, cased: tuple[tuple[str, bool], ...]) -> bool:
+def _cased_match(stream: WordStream, first: int, last: int, cased: tuple[TermWord, ...]) -> bool:
     start, end = stream.char_span(first, last)
-    words = WORD_RE.findall(fold(stream.text[start:end], casefold=False))
+    words = cased_words(stream.text[start:end])
     if _words_match(words, cased):
         return True
     # A compound written with hyphens in the text ("Re-Engage") against a term without.
     joined = "".join(words)
     if len(cased) == 1:
-        word, prefix = cased[0]
-        return joined.startswith(word) if prefix else joined == word
+        return word_matches(joined, cased[0])
     return joined == "".join(w for w, _ in cased)
+
+
+def terms_of(node: Node) -> list[Term]:
+    """Every term of a condition, in order (those under `not` too)."""
+    match node:
+        case TermNode():
+            return [node.term]
+        case AllNode() | AnyNode() | AtLeastNode():
+            return [t for c in node.children for t in terms_of(c)]
+        case NotNode() | FieldNode() | UnitNode():
+            return terms_of(node.child)
+        case CountNode():
+            return list(node.terms)
+        case NearNode():
+            return [t for group in node.groups for t in group]
+        case _:
+            assert_never(node)
 
 
 def _anchors(node: Node, term_ids: dict[Term, int]) -> set[int] | None:
     """Terms of which at least one occurs whenever `node` holds; None if there are none."""
-    if isinstance(node, TermNode):
-        return {term_ids[node.term]}
-    if isinstance(node, FieldNode):
-        return _anchors(node.child, term_ids)
-    if isinstance(node, NotNode):
-        return None
-    if isinstance(node, CountNode):
-        return {term_ids[t] for t in node.terms}
-    if isinstance(node, NearNode):
-        options = [{term_ids[t] for t in group} for group in node.groups]
-        return min(options, key=len)
-    if isinstance(node, AllNode):
-        found = [a for a in (_anchors(c, term_ids) for c in node.children) if a is not None]
-        return min(found, key=len) if found else None
-    children = [_anchors(c, term_ids) for c in node.children]
-    anchored = [a for a in children if a is not None]
-    # any: every child must be anchored. at_least N: the anchored children must be needed,
-    # i.e. fewer than N children can hold without a term.
-    needed = len(children) if isinstance(node, AnyNode) else len(children) - node.count + 1
-    if len(anchored) < needed or not anchored:
-        return None
-    return set().union(*anchored)
+    match node:
+        case TermNode():
+            return {term_ids[node.term]}
+        case FieldNode() | UnitNode():
+            return _anchors(node.child, term_ids)
+        case NotNode():
+            return None
+        case CountNode():
+            return {term_ids[t] for t in node.terms}
+        case NearNode():
+            options = [{term_ids[t] for t in group} for group in node.groups]
+            return min(options, key=len)
+        case AllNode():
+            found = [a for a in (_anchors(c, term_ids) for c in node.children) if a is not None]
+            return min(found, key=len) if found else None
+        case AnyNode() | AtLeastNode():
+            children = [_anchors(c, term_ids) for c in node.children]
+            anchored = [a for a in children if a is not None]
+            # any: every child must be anchored. at_least N: the anchored children must be needed,
+            # i.e. fewer than N children can hold without a term.
+            needed = len(children) if isinstance(node, AnyNode) else len(children) - node.count + 1
+            if len(anchored) < needed or not anchored:
+                return None
+            return set().union(*anchored)
+        case _:
+            assert_never(node)
 
 
-def passes_filters(rule: Rule, doc: Document, now: datetime | None = None) -> bool:
-    """The rule's source, language and age filters allow this document."""
+def passes_filters(rule: Rule, doc: Document, now: datetime | None = None, language: str | None = None) -> bool:
+    """The rule's source, language and age filters allow this document (in `language` when the
+    document declares none)."""
     filters = rule.filters
     if filters.sources_include or filters.sources_exclude:
         host = (urlsplit(doc.url).hostname or "").lower() if doc.url else ""
@@ -570,10 +801,10 @@ def passes_filters(rule: Rule, doc: Document, now: datetime | None = None) -> bo
             return False
         if host and any(_in_domain(host, d) for d in filters.sources_exclude):
             return False
-    if filters.languages and doc.language:
-        lang = doc.language.lower()
-        if not any(lang == code or lang.startswith(code + "-") for code in filters.languages):
-            return False
+    lang = (doc.language or language or "").lower()
+    codes = filters.languages
+    if codes and lang and not any(lang == code or lang.startswith(code + "-") for code in codes):
+        return False
     if filters.max_age is not None and doc.published is not None:
         reference = doc.seen or now or datetime.now(UTC)
         if reference - doc.published > filters.max_age:

@@ -7,15 +7,24 @@ from datetime import timedelta
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 FIELDS = ("title", "text")
+# What a rule or a field condition may search: a field, or the lead (the title and the start of the text).
+SCOPES = ("title", "text", "lead")
+UNITS = ("sentence", "paragraph")
 
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """One term as the rule wrote it: a word or phrase, or an RE2 regex."""
+    """One term as the rule wrote it: a word or phrase, or an RE2 regex.
+
+    `forms`: also match the inflected forms of its words in the document's language, in the
+    languages `forms_languages` names (every language with a stemmer when empty).
+    """
 
     text: str
     case: bool = False
     regex: bool = False
+    forms: bool = False
+    forms_languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +70,21 @@ class CountNode:
 
 @dataclass(frozen=True, slots=True)
 class FieldNode:
-    """The child must hold in this one field."""
+    """The child must hold in this one field, or in the lead (one of SCOPES)."""
 
     field: str
     child: Node
 
 
-Node = TermNode | AllNode | AnyNode | NotNode | AtLeastNode | NearNode | CountNode | FieldNode
+@dataclass(frozen=True, slots=True)
+class UnitNode:
+    """The child must hold within one sentence or one paragraph (one of UNITS)."""
+
+    unit: str
+    child: Node
+
+
+Node = TermNode | AllNode | AnyNode | NotNode | AtLeastNode | NearNode | CountNode | FieldNode | UnitNode
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,16 +1,23 @@
-"""Text folding and word streams: the one place that decides what a "word" is.
+"""Text analysis: the one place that decides what a "word" is, its forms, and where sentences end.
 
 Rule terms and document fields go through the same functions, so a term matches a
-text exactly when their folded words agree.
+text exactly when their analysed words agree: folded (case, accents, typographic marks),
+elided articles split off (`l'Élysée` is `l` + `elysee`, as Lucene's ElisionFilter), and, for
+terms that ask for word forms, stemmed in the document's language.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
+import threading
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+import Stemmer
 
 # Typographic marks that count as their ASCII forms; the soft hyphen is invisible.
 _SPECIAL = {
@@ -23,6 +30,18 @@ _SPECIAL = {
 # "'s" dropped ("putin's" -> "putin"). Group 2 marks a hyphen joining the next word.
 WORD_RE = re.compile(r"([^\W_]+(?:'(?!s\b)[^\W_]+)*)(?:'s\b)?")
 _WORD_HYPHEN_RE = re.compile(r"([^\W_]+(?:'(?!s\b)[^\W_]+)*)(?:'s\b)?(-(?=[^\W_]))?")
+
+
+# Elided articles, pronouns and conjunctions that are words of their own before an apostrophe:
+# French, Italian and Catalan, as Lucene's ElisionFilter (with Italian "quell'" and "quest'").
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+ELISIONS = _word_set(
+    "l m t qu n s j d c jusqu quoiqu lorsqu puisqu presqu quelqu "
+    "all dall dell nell sull coll pell gl agl dagl degl negl sugl un v quell quest"
+)
 
 _FOLDED: dict[str, str] = {}
 _CASED: dict[str, str] = {}
@@ -97,6 +116,9 @@ def _fold_runs(text: str, casefold: bool) -> tuple[str, bool]:
             folded = table.get(ord(char))
             if folded is None:
                 folded = table[ord(char)] = _fold_char(char, casefold)
+                if len(folded) != 1:
+                    # _table_for trusts this set for characters already in the table.
+                    _RESIZED[casefold].add(ord(char))
             out.append(folded)
         joined = "".join(out)
         moved = moved or len(joined) != len(chunk)
@@ -140,9 +162,42 @@ def fold_offsets(text: str) -> list[int]:
     return offsets
 
 
+def split_elisions(words: list[str]) -> list[str]:
+    """`words` with every elided article split off: ["l'elysee"] -> ["l", "elysee"]."""
+    out: list[str] = []
+    for word in words:
+        if "'" in word:
+            head, _, rest = word.partition("'")
+            if head.lower() in ELISIONS:
+                out.append(head)
+                word = rest
+        out.append(word)
+    return out
+
+
+def _split_elided_spans(folded: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        apostrophe = folded.find("'", start, end)
+        if apostrophe != -1 and folded[start:apostrophe].lower() in ELISIONS:
+            out.append((start, apostrophe))
+            start = apostrophe + 1
+        out.append((start, end))
+    return out
+
+
 def words_of(text: str) -> list[str]:
     """The folded words of `text`, as a document's field would be split."""
-    return WORD_RE.findall(fold(text))
+    folded = fold(text)
+    words = WORD_RE.findall(folded)
+    return split_elisions(words) if "'" in folded else words
+
+
+def cased_words(text: str) -> list[str]:
+    """The words of `text` folded but for case (for terms that must match case)."""
+    folded = fold(text, casefold=False)
+    words = WORD_RE.findall(folded)
+    return split_elisions(words) if "'" in folded else words
 
 
 @dataclass(slots=True)
@@ -164,6 +219,7 @@ class WordStream:
     entry_first: list[int]
     entry_last: list[int]
     _spans: list[tuple[int, int]] | None = field(default=None)
+    _units: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, text: str, context: int) -> WordStream:
@@ -172,8 +228,12 @@ class WordStream:
             found = _WORD_HYPHEN_RE.findall(folded)
             words = [w for w, _ in found]
             joined = [bool(h) for _, h in found]
+            if "'" in folded:
+                words, joined = _split_joined(words, joined)
         else:
             words = WORD_RE.findall(folded)
+            if "'" in folded:
+                words = split_elisions(words)
             joined = []
         entry_words = list(words)
         entry_first = list(range(len(words)))
@@ -198,11 +258,36 @@ class WordStream:
         """Character span of every word in the original text (computed on first use)."""
         if self._spans is None:
             spans = [m.span(1) for m in WORD_RE.finditer(self.folded)]
+            if "'" in self.folded:
+                spans = _split_elided_spans(self.folded, spans)
             if self.moved:
                 offs = fold_offsets(self.text)
                 spans = [(offs[s], offs[e - 1] + 1) for s, e in spans]
             self._spans = spans
         return self._spans
+
+    def unit_starts(self, kind: str) -> list[int]:
+        """The word index where each sentence or paragraph (`kind`) starts (computed on first use)."""
+        starts = self._units.get(kind)
+        if starts is None:
+            chars = sentence_starts(self.text) if kind == "sentence" else paragraph_starts(self.text)
+            word_starts = [s for s, _ in self.word_spans()]
+            starts = sorted({bisect_left(word_starts, c) for c in chars} | {0})
+            self._units[kind] = starts
+        return starts
+
+    def lead_words(self) -> int:
+        """How many words of this text are its lead: up to the end of the first paragraph of
+        LEAD_MIN_WORDS words or more (a dateline or a byline before it comes along), LEAD_MAX_WORDS
+        at most; LEAD_WORDS words where the text has no paragraphs."""
+        paragraphs = self.unit_starts("paragraph")
+        if len(paragraphs) == 1:
+            return min(LEAD_WORDS, len(self.words))
+        ends = [*paragraphs[1:], len(self.words)]
+        for start, end in zip(paragraphs, ends, strict=True):
+            if end - start >= LEAD_MIN_WORDS:
+                return min(end, LEAD_MAX_WORDS)
+        return min(len(self.words), LEAD_MAX_WORDS)
 
     def char_span(self, first: int, last: int) -> tuple[int, int]:
         """Character span in the original text of words `first`..`last` (inclusive)."""
@@ -217,6 +302,22 @@ class WordStream:
             return None
         last = bisect_left([s[0] for s in spans], end) - 1
         return first, max(first, last)
+
+
+def _split_joined(words: list[str], joined: list[bool]) -> tuple[list[str], list[bool]]:
+    """split_elisions for words that carry a hyphen-join flag (the article joins nothing)."""
+    out_words: list[str] = []
+    out_joined: list[bool] = []
+    for word, join in zip(words, joined, strict=True):
+        if "'" in word:
+            head, _, rest = word.partition("'")
+            if head in ELISIONS:
+                out_words.append(head)
+                out_joined.append(False)
+                word = rest
+        out_words.append(word)
+        out_joined.append(join)
+    return out_words, out_joined
 
 
 def _add_compounds(
@@ -254,3 +355,256 @@ def _add_compounds(
                     entry_first.append(k)
                     entry_last.append(k)
         i = j + 1
+
+
+# Terms ----------------------------------------------------------------------------------------
+
+# How a word of a term compares with a word of the text.
+EXACT, PREFIX, SUFFIX, INFIX = 0, 1, 2, 3
+TermWord = tuple[str, int]  # (analysed word, how it compares)
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+# At most 2**4 spellings of a term's hyphens.
+_MAX_HYPHEN_JOINS = 4
+
+
+def spellings(text: str) -> list[str]:
+    """The spellings a term stands for: as written, and with German ä/ö/ü as ae/oe/ue
+    (`Brüssel` also matches `Bruessel`; ß already folds to ss)."""
+    expanded = text.translate(_UMLAUTS)
+    return [text] if expanded == text else [text, expanded]
+
+
+def word_matches(word: str, pattern: TermWord) -> bool:
+    """Does a word of the text match one word of a term?"""
+    want, mode = pattern
+    if mode == EXACT:
+        return word == want
+    if mode == PREFIX:
+        return word.startswith(want)
+    if mode == SUFFIX:
+        return word.endswith(want)
+    return want in word
+
+
+def term_variants(
+    text: str, casefold: bool = True, analyse: Callable[[str], list[str]] | None = None
+) -> list[list[TermWord]]:
+    """The word sequences a literal term stands for (one per spelling and per hyphen reading).
+
+    A hyphen inside the term matches a space or nothing, so `re-engage` gives [re, engage] and
+    [reengage]. A trailing `*` is a prefix wildcard, a leading one a suffix wildcard, both an
+    infix one. `analyse` turns a chunk of the term into words (default: folding, as the text).
+    """
+    out: list[list[TermWord]] = []
+    for spelling in spellings(text):
+        for variant in _hyphen_variants(spelling, casefold, analyse):
+            if variant not in out:
+                out.append(variant)
+    return out
+
+
+def _hyphen_variants(text: str, casefold: bool, analyse: Callable[[str], list[str]] | None) -> list[list[TermWord]]:
+    split = analyse or (words_of if casefold else cased_words)
+    words: list[tuple[str, int, bool]] = []  # (word, mode, hyphen-joined to the next)
+    for chunk in text.split():
+        leading, trailing = chunk.startswith("*"), chunk.endswith("*")
+        parts = chunk.strip("*").split("-")
+        chunk_words: list[tuple[str, int, bool]] = []
+        for i, part in enumerate(parts):
+            found = split(part)
+            for j, word in enumerate(found):
+                joined = j == len(found) - 1 and i < len(parts) - 1
+                chunk_words.append((word, EXACT, joined))
+        if chunk_words and trailing:
+            word, _, joined = chunk_words[-1]
+            chunk_words[-1] = (word, PREFIX, joined)
+        if chunk_words and leading:
+            word, mode, joined = chunk_words[0]
+            chunk_words[0] = (word, INFIX if mode == PREFIX else SUFFIX, joined)
+        words.extend(chunk_words)
+    if words:
+        last_word, last_mode, _ = words[-1]
+        words[-1] = (last_word, last_mode, False)
+    joins = [i for i, w in enumerate(words) if w[2]]
+    if not joins:
+        return [[(w, m) for w, m, _ in words]]
+    out: list[list[TermWord]] = []
+    # Each hyphen either separates two words or vanishes.
+    for squash in itertools.product((False, True), repeat=min(len(joins), _MAX_HYPHEN_JOINS)):
+        squashed = {joins[i] for i, s in enumerate(squash) if s}
+        variant: list[TermWord] = []
+        glue = False
+        for i, (word, mode, _) in enumerate(words):
+            if glue:
+                # A glued word keeps the wildcard of either side: "*sonder-gesandt*".
+                before, before_mode = variant[-1]
+                head = before_mode in (SUFFIX, INFIX)
+                tail = mode in (PREFIX, INFIX)
+                variant[-1] = (before + word, (INFIX if tail else SUFFIX) if head else (PREFIX if tail else EXACT))
+            else:
+                variant.append((word, mode))
+            glue = i in squashed
+        out.append(variant)
+    return out
+
+
+# Word forms -------------------------------------------------------------------------------------
+
+# ISO 639-1 -> Snowball stemmer (those PyStemmer has; Polish since Snowball 3).
+_SNOWBALL_NAMES = {
+    "ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de": "german", "el": "greek",
+    "en": "english", "es": "spanish", "et": "estonian", "eu": "basque", "fi": "finnish",
+    "fr": "french", "ga": "irish", "hi": "hindi", "hu": "hungarian", "hy": "armenian",
+    "id": "indonesian", "it": "italian", "lt": "lithuanian", "nb": "norwegian", "ne": "nepali",
+    "nl": "dutch", "no": "norwegian", "pl": "polish", "pt": "portuguese", "ro": "romanian",
+    "ru": "russian", "sr": "serbian", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}  # fmt: skip
+_SNOWBALL = {code: name for code, name in _SNOWBALL_NAMES.items() if name in Stemmer.algorithms()}
+# Ukrainian has no Snowball stemmer: its words are reduced to their dictionary form instead.
+LEMMATIZED = frozenset({"uk"})
+FORMS_LANGUAGES = frozenset(_SNOWBALL) | LEMMATIZED
+# Folded stems of words seen, per language; cleared when it grows past this (a long-running
+# service meets new words forever).
+_STEM_CACHE_SIZE = 500_000
+
+
+class _ThreadStemmers(threading.local):
+    """Snowball stemmers are not thread-safe: one set per thread."""
+
+    def __init__(self) -> None:
+        self.by_language: dict[str, Stemmer.Stemmer] = {}
+
+
+_stemmers = _ThreadStemmers()
+_stem_caches: dict[str, dict[str, str]] = {}
+
+
+@functools.cache
+def _ukrainian() -> object:
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer(lang="uk")
+
+
+def _raw_stems(words: list[str], language: str) -> list[str]:
+    if language in LEMMATIZED:
+        analyzer = _ukrainian()
+        return [analyzer.parse(w)[0].normal_form for w in words]  # type: ignore[attr-defined]
+    stemmer = _stemmers.by_language.get(language)
+    if stemmer is None:
+        stemmer = _stemmers.by_language[language] = Stemmer.Stemmer(_SNOWBALL[language])
+    return list(stemmer.stemWords(words))
+
+
+def stems(words: Sequence[str], language: str) -> list[str]:
+    """The folded stem of each word (given as written, any case) in `language` (in FORMS_LANGUAGES).
+
+    Stemmers see the words with their accents (French "nommée" needs its é), and the stem is
+    folded afterwards like every other word.
+    """
+    cache = _stem_caches.setdefault(language, {})
+    if len(cache) > _STEM_CACHE_SIZE:
+        cache.clear()
+    out: list[str] = []
+    missing: dict[str, None] = {}
+    for word in words:
+        got = cache.get(word)
+        if got is None:
+            missing[word] = None
+        out.append(got or "")
+    if missing:
+        keys = list(missing)
+        lowered = [unicodedata.normalize("NFKC", w).lower() for w in keys]
+        for key, stem in zip(keys, _raw_stems(lowered, language), strict=True):
+            folded = fold(stem)
+            # A stem that folds to nothing (a lone mark) keeps the word itself.
+            cache[key] = folded or fold(key)
+        out = [cache[w] for w in words]
+    return out
+
+
+def forms_language(language: str | None) -> str | None:
+    """The language whose word forms apply to a document in `language` ("de-AT" -> "de"), if any."""
+    if not language:
+        return None
+    primary = language.split("-")[0].split("_")[0].lower()
+    return primary if primary in FORMS_LANGUAGES else None
+
+
+def term_stems(text: str, language: str) -> list[list[TermWord]]:
+    """The stemmed word sequences of a term without wildcards (see `term_variants`)."""
+
+    def analyse(chunk: str) -> list[str]:
+        originals = [chunk[s:e] for s, e in WordStream.build(chunk, 0).word_spans()]
+        return stems(originals, language)
+
+    return term_variants(text, analyse=analyse)
+
+
+# Sentences, paragraphs and the lead --------------------------------------------------------------
+
+# A blank line between paragraphs (when the text has any), else a line break.
+_BLANK_LINE_RE = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+_LINE_BREAK_RE = re.compile(r"\n\s*")
+# A sentence ends at . ! ? or … (and any closing quotes or brackets) before white space.
+_SENTENCE_END_RE = re.compile(r"[.!?…]+[\"'»”’)\]]*(?=\s)")
+_OPENERS = "\"'«“„‘([-–—¿¡"
+# Abbreviations after which a full stop does not end a sentence (folded; single letters, such
+# as initials, "M." for Monsieur, "z. B." or "т. е.", never end one either).
+ABBREVIATIONS = _word_set(
+    # English
+    "mr mrs ms dr prof sen rep gov gen col lt sgt capt cmdr adm st jr sr inc ltd corp co vs "
+    "approx dept fig jan feb apr jun jul aug sep sept oct nov dec mt ft "
+    # French
+    "mme mmes mlle mlles mm mgr pr ste cf env vol chap "
+    # German
+    "nr bzw ca hr fr frl str usw vgl evtl ggf inkl zzgl dt jh jhd mio mrd abs geb gest sog ehem "
+    # Italian and Spanish
+    "sig sigg dott avv ing arch pag sra srta dra dna ud uds vd vds ee uu num gral av avda "
+    # Polish
+    "inz np tzw ul plk mjr kpt ks sw tys mln mld zl godz wg tj "
+    # Russian and Ukrainian
+    "гг тыс млн млрд руб долл ул им проф акад см стр рис напр ок вул див тис грн ім"
+)
+LEAD_WORDS = 60  # the lead of a text without paragraphs
+LEAD_MIN_WORDS = 8  # a paragraph shorter than this (a dateline, a byline) is not the lead on its own
+LEAD_MAX_WORDS = 100
+
+
+def paragraph_starts(text: str) -> list[int]:
+    """Character offsets where the paragraphs of `text` start (the first is 0)."""
+    splitter = _BLANK_LINE_RE if _BLANK_LINE_RE.search(text) else _LINE_BREAK_RE
+    return [0, *(m.end() for m in splitter.finditer(text))]
+
+
+def sentence_starts(text: str) -> list[int]:
+    """Character offsets where the sentences of `text` start: after a full stop, question or
+    exclamation mark followed by a capital (not after an abbreviation or initial), and at every
+    line break."""
+    starts = [0, *(m.end() for m in _LINE_BREAK_RE.finditer(text))]
+    for m in _SENTENCE_END_RE.finditer(text):
+        after = m.end()
+        while after < len(text) and text[after].isspace():
+            after += 1
+        if after >= len(text) or "\n" in text[m.end() : after]:
+            continue  # the line break starts one already
+        following = text[after]
+        if following in _OPENERS:
+            rest = text[after + 1 : after + 3].lstrip(" -–—")
+            following = rest[:1]
+        if not following.isupper():
+            continue
+        if text[m.start()] == "." and m.group().startswith(".") and not m.group().startswith(".."):
+            before = m.start()
+            word_start = before
+            while word_start > 0 and (text[word_start - 1].isalnum()):
+                word_start -= 1
+            token = text[word_start:before]
+            if len(token) == 1 or fold(token) in ABBREVIATIONS:
+                continue
+            # "am 24. Februar": a day's number before a month, not the end of a sentence.
+            if token.isdigit() and len(token) <= 2:
+                continue
+        starts.append(after)
+    return sorted(set(starts))

@@ -106,3 +106,11 @@ def test_word_stream_maps_entries_to_words() -> None:
     index = stream.entry_words.index("reengagement")
     assert (stream.entry_first[index], stream.entry_last[index]) == (1, 2)
     assert stream.char_span(1, 2) == (3, 16)
+
+
+def test_a_character_first_folded_in_mostly_ascii_text_still_moves_offsets() -> None:
+    # "ß" folds to two characters: whichever way it was first folded, offsets must follow.
+    fold_for_matching("a" * 50 + "ß")
+    folded, moved = fold_for_matching("ß")
+    assert (folded, moved) == ("ss", True)
+    assert fold_offsets("ß") == [0, 0]
