@@ -18,6 +18,8 @@ from monitor.document import Document
 from monitor.ingest.files import Problem, read_documents
 from monitor.pipeline import Pipeline, Processed
 from monitor.rules.matcher import Hit, Match
+from monitor.rules.text import fold
+from monitor.rules.why import explain as explain_rule
 from monitor.store import SQLiteStore
 from monitor.stories import StoriesConfig, build_grouper
 
@@ -62,7 +64,14 @@ class _Replayed:
     help="A table for people, or one JSON object a line.",
 )
 @click.option("--explain", is_flag=True, help="Show every hit in its context.")
-def replay(paths: tuple[Path, ...], rules_dir: Path, fmt: str, explain: bool) -> None:
+@click.option(
+    "--why",
+    "why_rule",
+    metavar="RULE",
+    default=None,
+    help="For each document, why rule RULE matched or not: its filters and each condition, with the nearest hits.",
+)
+def replay(paths: tuple[Path, ...], rules_dir: Path, fmt: str, explain: bool, why_rule: str | None) -> None:
     """Match saved articles against the rules and show the alerts the service would raise.
 
     PATHS are .txt files (optional YAML front matter), .html pages, .xml/.rss/.atom
@@ -74,10 +83,16 @@ def replay(paths: tuple[Path, ...], rules_dir: Path, fmt: str, explain: bool) ->
     \b
     Example:
       monitor replay seeds/ --explain
+      monitor replay --why eu-special-envoy articles/envoy.txt
       monitor replay --format json recordings/2026-11-23.jsonl | jq .matches
     """
+    matcher = load_matcher(rules_dir)
+    if why_rule is not None and why_rule not in {r.id for r in matcher.rules}:
+        known = ", ".join(sorted(r.id for r in matcher.rules)) or "none"
+        click.echo(f"error: --why {why_rule}: no enabled rule with that id in {rules_dir} (rules: {known})", err=True)
+        sys.exit(EXIT_USAGE)
     store = SQLiteStore(":memory:")
-    pipeline = Pipeline(load_matcher(rules_dir), store, build_grouper(StoriesConfig(), store))
+    pipeline = Pipeline(matcher, store, build_grouper(StoriesConfig(), store))
     raised_by: dict[str, str] = {}
     results: list[_Replayed] = []
     problems = 0
@@ -104,12 +119,23 @@ def replay(paths: tuple[Path, ...], rules_dir: Path, fmt: str, explain: bool) ->
             else:
                 alerts.append("suppressed: seen before")
         result = _Replayed(label, path, entry, processed, alerts)
+        why = explain_rule(matcher, why_rule, processed.doc) if why_rule is not None else None
         if fmt == "json":
-            click.echo(json.dumps(_json_line(result), ensure_ascii=False))
+            line = _json_line(result)
+            if why is not None:
+                line["why"] = {"rule": why.rule.id, "matched": why.matched, "lines": why.lines()}
+            click.echo(json.dumps(line, ensure_ascii=False))
+        elif why is not None:
+            click.echo(click.style(f"{label}: {_clip(processed.doc.title, 2 * TITLE_WIDTH)}", bold=True))
+            for text in why.lines():
+                click.echo(f"  {text}")
+            click.echo()
+            results.append(result)
         else:
             results.append(result)
     if fmt == "text":
-        _print_table(results, explain)
+        if why_rule is None:
+            _print_table(results, explain)
         _print_summary(results, sum(counts.values()), problems)
     if not counts:
         click.echo("error: no input could be read", err=True)
@@ -131,7 +157,9 @@ def _json_line(result: _Replayed) -> dict[str, Any]:
                 "rule": m.rule.id,
                 "title": m.rule.title,
                 "severity": m.rule.severity,
-                "hits": [{"term": h.term, "field": h.field, "start": h.start, "end": h.end} for h in m.hits],
+                "hits": [
+                    {"term": h.term, "field": h.field, "start": h.start, "end": h.end, "text": h.text} for h in m.hits
+                ],
                 "snippet": m.snippet,
             }
             for m in result.matches
@@ -192,7 +220,7 @@ def _print_table(results: Sequence[_Replayed], explain: bool) -> None:
 
 
 def _print_hits(doc: Document, match: Match) -> None:
-    """Each matched term once, at its first hit, in context; repeats are counted."""
+    """Each matched term once, at its first hit, in context, as the article writes it; repeats are counted."""
     by_term: dict[str, list[Hit]] = {}
     for hit in match.hits:
         by_term.setdefault(hit.term, []).append(hit)
@@ -202,9 +230,11 @@ def _print_hits(doc: Document, match: Match) -> None:
         lo, hi = max(0, hit.start - CONTEXT_CHARS), min(len(source), hit.end + CONTEXT_CHARS)
         before = ("…" if lo else "") + _one_line(source[lo : hit.start])
         after = _one_line(source[hit.end : hi]) + ("…" if hi < len(source) else "")
-        found = click.style(source[hit.start : hit.end], fg="yellow", bold=True)
-        more = f" (+{len(hits) - 1} more)" if len(hits) > 1 else ""
-        label = click.style(f"{term!r} in {hit.field}{more}:", dim=True)
+        found = click.style(_one_line(hit.text), fg="yellow", bold=True)
+        more = f", +{len(hits) - 1} more" if len(hits) > 1 else ""
+        written = _one_line(hit.text)
+        pattern = f" (term {term!r}{more})" if fold(written) != fold(term) else f" ({more[2:]})" if more else ""
+        label = click.style(f"{written!r} in {hit.field}{pattern}:", dim=True)
         click.echo(f"    {label} {before}{found}{after}")
 
 

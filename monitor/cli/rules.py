@@ -11,7 +11,7 @@ from monitor.cli.common import DEFAULT_RULES, EXIT_FAILED, EXIT_OK, EXIT_USAGE, 
 from monitor.errors import RuleLoadError
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Matcher
-from monitor.rules.testing import FileResult, run_test_file
+from monitor.rules.testing import FileResult, RuleScore, find_test_files, run_test_file, score
 
 
 @click.group()
@@ -43,31 +43,72 @@ def rules_check(directory: Path) -> None:
 
 
 @rules.command("test")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-def rules_test(files: tuple[Path, ...]) -> None:
-    """Run rule tests: each case's input must match exactly the rules it lists.
+@click.argument("targets", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--rules",
+    "rules_dir",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Rules directory to test (default: the one each test file names, else the folder above its tests/).",
+)
+@click.option("--scores/--no-scores", default=True, show_default=True, help="Print precision and recall per rule.")
+def rules_test(targets: tuple[Path, ...], rules_dir: Path | None, scores: bool) -> None:
+    """Run rule tests and labelled corpora: each case's input must match exactly the rules it lists.
 
-    FILES default to every rules/tests/*.yaml. Exit 1 when a case differs.
+    TARGETS are rule-test files, or directories: a rules directory (its tests/ folder) or a folder of
+    labelled cases. Default: every test file in rules/tests/. Prints every case that differs, then per
+    rule its cases, true and false positives and negatives, precision and recall. Exit 1 when a case
+    differs.
 
     \b
     Example:
-      monitor rules test rules/tests/seeds.yaml
+      monitor rules test
+      monitor rules test rules/
+      monitor rules test --rules my-rules/ corpus/labelled.yaml
     """
-    paths = list(files) or sorted(Path(DEFAULT_RULES, "tests").glob("*.y*ml"))
+    paths: list[Path] = []
+    for target in targets or (Path(DEFAULT_RULES),):
+        if not target.exists():
+            click.echo(f"error: {target}: no such file or directory", err=True)
+            sys.exit(EXIT_USAGE)
+        paths.extend(find_test_files(target))
     if not paths:
-        click.echo(f"error: no rule tests found in {DEFAULT_RULES}/tests/", err=True)
+        where = ", ".join(str(t) for t in targets) if targets else f"{DEFAULT_RULES}/tests/"
+        click.echo(f"error: no rule tests found in {where}", err=True)
         sys.exit(EXIT_USAGE)
     matchers: dict[Path, Matcher] = {}
     failed = errors = total = 0
+    results = []
     for path in paths:
-        result = run_test_file(path, matchers)
+        result = run_test_file(path, matchers, rules_dir)
+        results.append(result)
         total += len(result.cases)
         errors += len(result.errors)
         failed += _print_test_file(result)
+    if scores and total:
+        known = {r.id for m in matchers.values() for r in m.rules}
+        _print_scores(score(results, known))
     verdict = "FAILED" if failed or errors else "OK"
     tail = f", {errors} error(s)" if errors else ""
     click.echo(f"{total} cases: {total - failed} passed, {failed} failed{tail}: {verdict}")
     sys.exit(EXIT_FAILED if failed or errors else EXIT_OK)
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _print_scores(scores: dict[str, RuleScore]) -> None:
+    width = max([len(r) for r in scores] + [len("RULE")])
+    click.echo(click.style(f"{'RULE':<{width}}  CASES  POSITIVE   TP   FP   FN  PRECISION  RECALL", bold=True))
+    for rule, entry in scores.items():
+        click.echo(
+            f"{rule:<{width}}  {entry.cases:>5}  {entry.positives:>8}  {entry.tp:>3}  {entry.fp:>3}  {entry.fn:>3}"
+            f"  {_ratio(entry.precision):>9}  {_ratio(entry.recall):>6}"
+        )
+    for rule, entry in scores.items():
+        for failure in entry.failures:
+            click.echo(f"  {rule}: {failure}")
 
 
 def _print_test_file(result: FileResult) -> int:

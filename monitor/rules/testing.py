@@ -9,7 +9,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from monitor.errors import RuleLoadError
 from monitor.ingest.files import Problem, read_documents
-from monitor.rules.loader import load_rules
+from monitor.rules.loader import load_rules, yaml_files
 from monitor.rules.matcher import Match, Matcher
 from monitor.yamlfile import ErrorList, line_of, read_yaml, unknown_keys
 
@@ -59,11 +59,38 @@ def _ids(value: object, container: CommentedMap, key: str, errors: ErrorList, pa
     return frozenset(value)
 
 
+def default_rules_dir(path: Path) -> Path:
+    """The rules a test file tests when it names none: the directory holding its `tests/` folder
+    (`rules/tests/corpus/en.yaml` tests `rules/`), else the parent of the file's folder."""
+    for parent in path.parents:
+        if parent.name == "tests":
+            return parent.parent
+    return path.parent.parent
+
+
+def find_test_files(target: Path) -> list[Path]:
+    """The rule-test files `monitor rules test TARGET` runs: a file itself; for a directory, the
+    test files under its `tests/` folder if it has one (a rules directory), else under it."""
+    if not target.is_dir():
+        return [target]
+    folder = target / "tests" if (target / "tests").is_dir() else target
+    return [p for p in yaml_files(folder) if _looks_like_test_file(p)]
+
+
+def _looks_like_test_file(path: Path) -> bool:
+    """Rule files and lists can sit beside tests in a corpus folder: only files with `cases` count."""
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True  # reported when it is read
+    return any(line.startswith("cases:") for line in head.splitlines())
+
+
 def load_cases(path: Path) -> tuple[Path, list[Case], list[str]]:
     """Parse a rule-test file: its rules directory, its cases, and every error found."""
     errors = ErrorList()
     data = read_yaml(path, errors)
-    rules_dir = path.parent.parent
+    rules_dir = default_rules_dir(path)
     cases: list[Case] = []
     if errors.items:
         return rules_dir, cases, errors.items
@@ -107,10 +134,11 @@ def load_cases(path: Path) -> tuple[Path, list[Case], list[str]]:
     return rules_dir, cases, errors.items
 
 
-def run_test_file(path: Path, matchers: dict[Path, Matcher] | None = None) -> FileResult:
-    """Run every case of one rule-test file against the rules it names."""
+def run_test_file(path: Path, matchers: dict[Path, Matcher] | None = None, rules_dir: Path | None = None) -> FileResult:
+    """Run every case of one rule-test file against the rules it names (or `rules_dir`)."""
     result = FileResult(path)
-    rules_dir, cases, errors = load_cases(path)
+    named_dir, cases, errors = load_cases(path)
+    rules_dir = rules_dir if rules_dir is not None else named_dir
     result.errors.extend(errors)
     if errors:
         return result
@@ -136,3 +164,54 @@ def run_test_file(path: Path, matchers: dict[Path, Matcher] | None = None) -> Fi
                 outcome.got.setdefault(match.rule.id, match)
         result.cases.append(outcome)
     return result
+
+
+@dataclass(slots=True)
+class RuleScore:
+    """How one rule did over labelled cases: true and false positives and negatives."""
+
+    rule: str
+    cases: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def positives(self) -> int:
+        return self.tp + self.fn
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+
+def score(results: list[FileResult], rule_ids: set[str] | None = None) -> dict[str, RuleScore]:
+    """Per rule, over every case that could be read: a case labelled with the rule in `match` is a
+    positive, any other a negative; a match is predicted positive."""
+    ids = set(rule_ids or ())
+    for result in results:
+        for outcome in result.cases:
+            ids |= outcome.case.match | set(outcome.got)
+    scores = {rule: RuleScore(rule) for rule in sorted(ids)}
+    for result in results:
+        for outcome in result.cases:
+            if not outcome.documents:
+                continue
+            where = f"{result.path}:{outcome.case.line}"
+            for rule, entry in scores.items():
+                expected, got = rule in outcome.case.match, rule in outcome.got
+                entry.cases += 1
+                if expected and got:
+                    entry.tp += 1
+                elif got:
+                    entry.fp += 1
+                    entry.failures.append(f"false positive: {where}: {outcome.case.input}")
+                elif expected:
+                    entry.fn += 1
+                    entry.failures.append(f"false negative: {where}: {outcome.case.input}")
+    return scores
