@@ -31,7 +31,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -55,7 +55,7 @@ from common import git_state as git_state_of
 
 from monitor.document import Document
 from monitor.ingest.files import Problem, read_file
-from monitor.rules.matcher import Matcher
+from monitor.rules.matcher import Matcher, terms_of
 from monitor.rules.model import (
     AllNode,
     AnyNode,
@@ -68,7 +68,9 @@ from monitor.rules.model import (
     Rule,
     Term,
     TermNode,
+    UnitNode,
 )
+from monitor.rules.text import paragraph_starts, sentence_starts
 
 SIZES = (10, 1_000, 10_000)
 PROFILE_SIZE = 10_000
@@ -326,22 +328,6 @@ class RuleGenerator:
         return AllNode((AnyNode((TermNode(self.phrase()), TermNode(self.phrase()))), TermNode(self.term())))
 
 
-def terms_of(node: Node) -> Iterator[Term]:
-    """Every term of a condition, in order."""
-    if isinstance(node, TermNode):
-        yield node.term
-    elif isinstance(node, AllNode | AnyNode | AtLeastNode):
-        for child in node.children:
-            yield from terms_of(child)
-    elif isinstance(node, NotNode | FieldNode):
-        yield from terms_of(node.child)
-    elif isinstance(node, CountNode):
-        yield from node.terms
-    else:
-        for group in node.groups:
-            yield from group
-
-
 # The naive matcher and the bare pass ----------------------------------------------------------
 
 WORD_START_RE = re.compile(r"\w+")
@@ -389,7 +375,17 @@ class NaiveMatcher:
             return found >= node.min
         if isinstance(node, FieldNode):
             return self._eval(node.child, (node.field,), texts, starts)
+        if isinstance(node, UnitNode):
+            return any(self._in_some_unit(node, f, texts[f]) for f in fields)
         return any(self._near(node, texts[f], f, starts) for f in fields)
+
+    def _in_some_unit(self, node: UnitNode, field_name: str, text: str) -> bool:
+        """The child holds in one sentence (or paragraph) of the field, each tried on its own."""
+        bounds = sentence_starts(text) if node.unit == "sentence" else paragraph_starts(text)
+        return any(
+            self._eval(node.child, (field_name,), {field_name: text[a:b]}, {})
+            for a, b in zip(bounds, [*bounds[1:], len(text)], strict=True)
+        )
 
     def _near(self, node: NearNode, text: str, field_name: str, starts: dict[str, list[int]]) -> bool:
         if field_name not in starts:

@@ -88,10 +88,12 @@ class Match:
 # word index below which a hit counts (0: the field is out of scope; the lead's length: only
 # the lead of the text). A hit `h` counts when h[1] < lim[h[0]].
 
+Limits: TypeAlias = tuple[int, int]
+
 _ALL_WORDS = 1 << 62
+_EVERYWHERE: Limits = (_ALL_WORDS, _ALL_WORDS)  # the usual scope: checked by identity, the fast path
 _TITLE, _TEXT, _LEAD = 1, 2, 4
 _SCOPE_CODES = {"title": _TITLE, "text": _TEXT, "lead": _LEAD}
-Limits: TypeAlias = tuple[int, int]
 
 
 class _Context:
@@ -113,7 +115,7 @@ class _Context:
                 text = self.streams[1].lead_words()
             else:
                 text = 0
-            got = self._limits[code] = (title, text)
+            got = self._limits[code] = _EVERYWHERE if (title, text) == _EVERYWHERE else (title, text)
         return got
 
 
@@ -124,14 +126,17 @@ class _CTerm:
         self.tid = tid
 
     def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
-        found = [(self.tid, h) for h in hits.get(self.tid, ()) if h[1] < lim[h[0]]]
+        if lim is _EVERYWHERE:
+            found = [(self.tid, h) for h in hits.get(self.tid, ())]
+        else:
+            found = [(self.tid, h) for h in hits.get(self.tid, ()) if h[1] < lim[h[0]]]
         return found or None
 
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
         found = hits.get(self.tid)
         if not found:
             return False
-        return any(h[1] < lim[h[0]] for h in found)
+        return lim is _EVERYWHERE or any(h[1] < lim[h[0]] for h in found)
 
 
 class _CAll:
