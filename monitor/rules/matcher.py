@@ -721,19 +721,22 @@ class Matcher:
             existing.extend(h for h in new if h not in known)
 
     def _report(self, rule: Rule, found: Found, streams: list[WordStream]) -> Match:
-        spans: dict[tuple[int, str, int, int], None] = {}
+        # One hit per stretch of text: when several terms found the same words (a word and its
+        # forms, two lists), the first the condition reported names it.
+        spans: dict[tuple[int, int, int], str] = {}
         for tid, (field, first, last, start, end) in found:
             if start < 0:
                 start, end = streams[field].char_span(first, last)
-            spans[(field, self._terms[tid].text, start, end)] = None
-        ordered = sorted(spans, key=lambda s: (s[0], s[2], s[3], s[1]))
+            spans.setdefault((field, start, end), self._terms[tid].text)
+        ordered = sorted(spans, key=lambda s: (s[0], s[1], s[2]))
         hits = tuple(
-            Hit(term, FIELDS[field], start, end, streams[field].text[start:end]) for field, term, start, end in ordered
+            Hit(spans[span], FIELDS[span[0]], span[1], span[2], streams[span[0]].text[span[1] : span[2]])
+            for span in ordered
         )
         # The snippet shows the first hit the condition reported, in the text if it has one:
         # for `all: [near: ..., ...]` that is the near, the heart of the rule.
         # (A rule can hold through `not` alone, with no hit: then the text's start.)
-        field, _, start, end = next((s for s in spans if s[0] == 1), next(iter(spans), (1, "", 0, 0)))
+        field, start, end = next((s for s in spans if s[0] == 1), next(iter(spans), (1, 0, 0)))
         return Match(rule, hits, make_snippet(streams[field].text, start, end))
 
 

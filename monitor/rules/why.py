@@ -41,6 +41,8 @@ from monitor.rules.model import (
 
 # Hits shown per term: enough to see where it is, not the whole article.
 SHOWN_HITS = 3
+# Terms of a list shown when none of them was found.
+SHOWN_TERMS = 5
 
 
 @dataclass(slots=True)
@@ -158,6 +160,14 @@ class _Walker:
             case TermNode():
                 assert isinstance(compiled, _CTerm)
                 return Step(held, f"{node.term.text!r}: {self.found(compiled.tid, lim)}")
+            case AnyNode() if all(isinstance(c, TermNode) for c in node.children):
+                # A list of terms: the ones found, and how many others were looked for.
+                assert isinstance(compiled, _CAny)
+                steps = self.children(node.children, compiled.children, lim)
+                shown = [s for s in steps if s.held] or steps[:SHOWN_TERMS]
+                rest = len(steps) - len(shown)
+                others = f" ({rest} other terms not found)" if rest and held else f" ({rest} more)" if rest else ""
+                return Step(held, f"any of {len(steps)} terms{others}:", shown)
             case AnyNode():
                 assert isinstance(compiled, _CAny)
                 return Step(held, "any of:", self.children(node.children, compiled.children, lim))
