@@ -189,8 +189,8 @@ def test_rules_test_prints_the_case_that_differs_with_the_hits_of_the_unexpected
         "expected [macron-putin-dialogue], got [eu-special-envoy, macron-putin-dialogue]"
     ) in lines
     [hits] = [line for line in lines if line.startswith("    unexpected eu-special-envoy: ")]
-    assert "'designat*' (text 642-651)" in hits
-    assert "'special representative*' (text 654-676)" in hits
+    assert "'designate' (text 642-651)" in hits
+    assert "'special representative' (text 654-676)" in hits
     assert any("designate a special representative to Russia" in line for line in lines)
     assert not any("002_0ce464d2b3789fd5" in line for line in lines)
     assert "2 cases: 1 passed, 1 failed: FAILED" in lines

@@ -132,7 +132,7 @@ def _print_test_file(result: FileResult) -> int:
         for rule_id in got:
             if rule_id not in case.match:
                 match = outcome.got[rule_id]
-                terms = ", ".join(f"{h.term!r} ({h.field} {h.start}-{h.end})" for h in match.hits)
+                terms = ", ".join(f"{h.text!r} ({h.field} {h.start}-{h.end})" for h in match.hits)
                 click.echo(f"    unexpected {rule_id}: {terms}")
                 click.echo(f"    {match.snippet}")
     return failed

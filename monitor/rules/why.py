@@ -166,7 +166,10 @@ class _Walker:
                 steps = self.children(node.children, compiled.children, lim)
                 shown = [s for s in steps if s.held] or steps[:SHOWN_TERMS]
                 rest = len(steps) - len(shown)
-                others = f" ({rest} other terms not found)" if rest and held else f" ({rest} more)" if rest else ""
+                plural = "s" if rest != 1 else ""
+                others = ""
+                if rest:
+                    others = f" ({rest} other term{plural} not found)" if held else f" ({rest} more)"
                 return Step(held, f"any of {len(steps)} terms{others}:", shown)
             case AnyNode():
                 assert isinstance(compiled, _CAny)
