@@ -24,18 +24,23 @@ import bisect
 import cProfile
 import gc
 import io
+import json
+import os
 import pstats
 import random
 import re
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, assert_never
 
 import ahocorasick
 from common import (
@@ -55,6 +60,7 @@ from common import git_state as git_state_of
 
 from monitor.document import Document
 from monitor.ingest.files import Problem, read_file
+from monitor.language import detect_language
 from monitor.rules.matcher import Matcher, terms_of
 from monitor.rules.model import (
     AllNode,
@@ -70,7 +76,7 @@ from monitor.rules.model import (
     TermNode,
     UnitNode,
 )
-from monitor.rules.text import paragraph_starts, sentence_starts
+from monitor.rules.text import WORD_RE, WordStream, fold, paragraph_starts, sentence_starts, split_elisions
 
 SIZES = (10, 1_000, 10_000)
 PROFILE_SIZE = 10_000
@@ -595,6 +601,249 @@ def run_all(rules: Sequence[Rule], docs: Sequence[Document], settings: Settings)
     return results
 
 
+# What version 2 of the rule language costs ------------------------------------------------------
+
+TARGET_VS_V1 = 1.25  # at 10,000 rules, per-document time at most 25% over the version 1 matcher
+# The last revision of main with the version 1 matcher (before the version 2 analysis landed).
+V1_REF = "6412d1c"
+
+
+def node_json(node: Node) -> dict[str, object]:
+    """A version 1 condition as JSON, for the baseline worker (bench/baseline_worker.py)."""
+
+    def term(t: Term) -> dict[str, object]:
+        return {"text": t.text, "case": t.case, "regex": t.regex}
+
+    match node:
+        case TermNode():
+            return {"kind": "term", "term": term(node.term)}
+        case AllNode() | AnyNode():
+            kind = "all" if isinstance(node, AllNode) else "any"
+            return {"kind": kind, "children": [node_json(c) for c in node.children]}
+        case NotNode():
+            return {"kind": "not", "child": node_json(node.child)}
+        case AtLeastNode():
+            return {"kind": "at_least", "count": node.count, "children": [node_json(c) for c in node.children]}
+        case CountNode():
+            return {"kind": "count", "terms": [term(t) for t in node.terms], "min": node.min}
+        case FieldNode():
+            return {"kind": "field", "field": node.field, "child": node_json(node.child)}
+        case NearNode():
+            groups = [[term(t) for t in g] for g in node.groups]
+            return {"kind": "near", "groups": groups, "within": node.within, "ordered": node.ordered}
+        case UnitNode():
+            raise ValueError("the version 1 language has no sentence or paragraph conditions")
+        case _:
+            assert_never(node)
+
+
+class Baseline:
+    """Another version's matcher (a git revision's `monitor/`), timed in a worker process.
+
+    Args:
+        ref: the git revision whose `monitor/` package is timed.
+        rules: the rules (version 1 conditions only).
+        docs: the documents, addressed by index afterwards.
+    """
+
+    def __init__(self, ref: str, rules: Sequence[Rule], docs: Sequence[Document]) -> None:
+        self.ref = ref
+        self._tmp = tempfile.TemporaryDirectory(prefix="bench-baseline-")
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "monitor"], check=True, capture_output=True)
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(self._tmp.name, filter="data")
+        self.worker = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "baseline_worker.py")],
+            cwd=self._tmp.name,
+            env={**os.environ, "PYTHONPATH": self._tmp.name},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.worker.stdin is not None and self.worker.stdout is not None
+        setup = {
+            "rules": [{"id": r.id, "when": node_json(r.when)} for r in rules],
+            "docs": [[d.title, d.text] for d in docs],
+        }
+        self.worker.stdin.write(json.dumps(setup) + "\n")
+        self.worker.stdin.flush()
+        if self.worker.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the baseline worker for {ref} did not start")
+
+    def time(self, index: int) -> float:
+        assert self.worker.stdin is not None and self.worker.stdout is not None
+        self.worker.stdin.write(f"{index}\n")
+        self.worker.stdin.flush()
+        return float(self.worker.stdout.readline())
+
+    def close(self) -> None:
+        if self.worker.stdin is not None:
+            self.worker.stdin.write("\n")
+            self.worker.stdin.close()
+        self.worker.wait(timeout=60)
+        self._tmp.cleanup()
+
+
+def with_forms(rules: Sequence[Rule]) -> list[Rule]:
+    """The rules with word forms asked for on every term that can take them (no wildcard, case or regex)."""
+
+    def term(t: Term) -> Term:
+        return t if t.regex or t.case or "*" in t.text else replace(t, forms=True)
+
+    def node(n: Node) -> Node:
+        match n:
+            case TermNode():
+                return TermNode(term(n.term))
+            case AllNode():
+                return AllNode(tuple(node(c) for c in n.children))
+            case AnyNode():
+                return AnyNode(tuple(node(c) for c in n.children))
+            case AtLeastNode():
+                return AtLeastNode(n.count, tuple(node(c) for c in n.children))
+            case NotNode() | FieldNode() | UnitNode():
+                return replace(n, child=node(n.child))
+            case CountNode():
+                return CountNode(tuple(term(t) for t in n.terms), n.min)
+            case NearNode():
+                return NearNode(tuple(tuple(term(t) for t in g) for g in n.groups), n.within, n.ordered)
+            case _:
+                assert_never(n)
+
+    return [replace(r, when=node(r.when)) for r in rules]
+
+
+def in_sentences(rules: Sequence[Rule]) -> list[Rule]:
+    """The rules with each condition asked to hold within one sentence."""
+    return [replace(r, when=UnitNode("sentence", r.when)) for r in rules]
+
+
+@dataclass(frozen=True, slots=True)
+class V2Costs:
+    """Per-document times (mean of per-document medians, seconds) of the version 2 variants at one size."""
+
+    rules: int
+    baseline_ref: str | None
+    baseline: float | None  # the version 1 matcher on the same rules
+    plain: float  # this matcher on the same rules
+    forms: float  # every term with word forms (documents in their detected language)
+    sentences: float  # every condition within one sentence
+    detect: float  # detect_language(title, text)
+    elision: float  # splitting elided articles off the words
+    boundaries: float  # finding the sentences of title and text
+    forms_matches: float
+    plain_matches: float
+
+
+def run_v2_costs(rules: Sequence[Rule], docs: Sequence[Document], reps: int, baseline_ref: str | None) -> V2Costs:
+    """Time the version 2 analysis on `rules` (one size), every variant in turn on each document."""
+    print(f"Version 2 costs at {len(rules):,} rules: building...", flush=True)
+    languages = [detect_language(d.title, d.text) for d in docs]
+    with_language = [replace(d, language=lang) for d, lang in zip(docs, languages, strict=True)]
+    plain, forms, sentences = Matcher(rules), Matcher(with_forms(rules)), Matcher(in_sentences(rules))
+    baseline = Baseline(baseline_ref, rules, docs) if baseline_ref else None
+    for doc in with_language:  # warm up: each language's stemmed keys are built on first use
+        plain.match(doc), forms.match(doc), sentences.match(doc)
+    samples: dict[str, list[list[float]]] = {
+        k: [[] for _ in docs] for k in ("baseline", "plain", "forms", "sentences", "detect", "elision", "bounds")
+    }
+    print(f"Timing version 2 costs: {plural(reps, 'pass')} over {len(docs)} documents", flush=True)
+    try:
+        for _ in range(reps):
+            for i, doc in enumerate(docs):
+                if baseline is not None:
+                    samples["baseline"][i].append(baseline.time(i))
+                time_call(plain.match, with_language[i], samples["plain"][i])
+                time_call(forms.match, with_language[i], samples["forms"][i])
+                time_call(sentences.match, with_language[i], samples["sentences"][i])
+                time_call(lambda d: detect_language(d.title, d.text), doc, samples["detect"][i])
+                words = _words_with_apostrophes(doc)
+                time_call(partial(_split_all, words), doc, samples["elision"][i])
+                streams = [WordStream.build(doc.title, 0), WordStream.build(doc.text, 0)]
+                for stream in streams:
+                    stream.word_spans()  # already computed when a match is reported: not this step's cost
+                time_call(partial(_sentences_of, streams), doc, samples["bounds"][i])
+    finally:
+        if baseline is not None:
+            baseline.close()
+
+    def mean(key: str) -> float:
+        return statistics.fmean(statistics.median(s) for s in samples[key])
+
+    return V2Costs(
+        rules=len(rules),
+        baseline_ref=baseline_ref,
+        baseline=mean("baseline") if baseline is not None else None,
+        plain=mean("plain"),
+        forms=mean("forms"),
+        sentences=mean("sentences"),
+        detect=mean("detect"),
+        elision=mean("elision"),
+        boundaries=mean("bounds"),
+        forms_matches=statistics.fmean(len(forms.match(d)) for d in with_language),
+        plain_matches=statistics.fmean(len(plain.match(d)) for d in with_language),
+    )
+
+
+def _split_all(words: list[list[str]], _doc: Document) -> None:
+    for field_words in words:
+        split_elisions(field_words)
+
+
+def _sentences_of(streams: list[WordStream], _doc: Document) -> None:
+    for stream in streams:
+        stream.unit_starts("sentence")
+
+
+def _words_with_apostrophes(doc: Document) -> list[list[str]]:
+    """The folded words of each field that has an apostrophe: those the elision step looks at."""
+    folded = [fold(text) for text in (doc.title, doc.text)]
+    return [WORD_RE.findall(f) for f in folded if "'" in f]
+
+
+def v2_lines(costs: V2Costs) -> list[str]:
+    """The markdown (and printed) section on what version 2 costs."""
+    n = f"{costs.rules:,}"
+    rows = [
+        "| variant, at " + n + " rules | µs/doc | vs this matcher, version 1 rules |",
+        "|---|---:|---:|",
+    ]
+    if costs.baseline is not None:
+        rows.append(
+            f"| the version 1 matcher (`{costs.baseline_ref}`), same rules | {us(costs.baseline)} "
+            f"| {ratio(costs.baseline / costs.plain)} |"
+        )
+    rows += [
+        f"| this matcher, same rules (elision, German spellings and the word stream always on) "
+        f"| {us(costs.plain)} | 1.0x |",
+        f"| every term with `forms: true` (documents in their detected language) | {us(costs.forms)} "
+        f"| {ratio(costs.forms / costs.plain)} |",
+        f"| every condition inside `sentence:` | {us(costs.sentences)} | {ratio(costs.sentences / costs.plain)} |",
+    ]
+    parts = [
+        "| step, per document | µs/doc |",
+        "|---|---:|",
+        f"| language detection (`detect_language`, once per document in the pipeline) | {us(costs.detect)} |",
+        f"| elision (splitting elided articles off the words, title and text) | {us(costs.elision)} |",
+        f"| sentence boundaries (title and text, computed once per document when a sentence rule is tried)"
+        f" | {us(costs.boundaries)} |",
+    ]
+    lines = ["### Version 2: what word forms, elision and sentence boundaries cost", "", *rows, "", *parts, ""]
+    if costs.baseline is not None:
+        growth = costs.plain / costs.baseline
+        ok = growth <= TARGET_VS_V1
+        lines += [
+            f"Target: at {n} rules, per-document time at most {TARGET_VS_V1:.2f}x the version 1 matcher's: "
+            f"**{ratio(growth)}** ({verdict(ok)}).",
+            "",
+        ]
+    lines += [
+        f"Matches per document: {costs.plain_matches:.1f} with the rules as written, {costs.forms_matches:.1f} with "
+        "word forms (forms also match inflected words, so more rules hold).",
+        "",
+    ]
+    return lines
+
+
 # Where a call of Matcher.match spends its time: (label, file, function), by cumulative time.
 PHASES = (
     ("folding and word streams (`WordStream.build`)", "monitor/rules/text.py", "build"),
@@ -682,6 +931,7 @@ class Report:
     machine: dict[str, str]
     seed: int
     profile: str | None = None
+    v2: V2Costs | None = None
 
     def at(self, n: int) -> SizeResult:
         return next(r for r in self.results if r.rules == n)
@@ -766,6 +1016,9 @@ class Report:
         print("Targets:")
         for text, value, ok in self.targets():
             print(f"- {text}: {value}: {'met' if ok else 'MISSED'}")
+        if self.v2 is not None:
+            print()
+            print("\n".join(line.replace("**", "") for line in v2_lines(self.v2)))
         if self.profile:
             print()
             print(f"Profile of ours at {PROFILE_SIZE:,} rules (one pass over every document, top by own time):")
@@ -902,6 +1155,18 @@ class Report:
             + ", chosen evenly over the documents sorted by length; ours is timed beside it on the same documents.",
             "",
         ]
+        if self.v2 is not None:
+            lines += [
+                *v2_lines(self.v2),
+                "How: the same 10,000 rules and documents, each variant timed on each document in turn"
+                f" ({s.reps} passes, the median per document kept, the mean of those shown). The version 1 matcher"
+                " is the `monitor/` package of that git revision, extracted with `git archive` and timed in a worker"
+                " process (`bench/baseline_worker.py`) on the same document right before this one. Word forms:"
+                " every term without a wildcard, case or regex gets `forms: true`; the documents get the language"
+                " `detect_language` finds, as the pipeline gives them. Sentences: every rule's condition wrapped in"
+                " `sentence:`. The steps below the variants are timed on their own.",
+                "",
+            ]
         if self.profile:
             lines += [
                 "### Profile",
@@ -934,6 +1199,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--no-write", action="store_true", help="print only, write no markdown file")
     parser.add_argument("--profile", action="store_true", help="profile ours even if every target is met")
+    parser.add_argument(
+        "--baseline",
+        default=V1_REF,
+        metavar="REF",
+        help=f"git revision of the version 1 matcher to compare with ('none' to skip; default {V1_REF})",
+    )
     args = parser.parse_args(argv)
 
     settings = QUICK if args.quick else FULL
@@ -964,6 +1235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = run_all(rules, docs, settings)
     source = args.corpus.describe(len(corpus) - len(list(SEEDS.glob("*.txt"))))
     report = Report(settings, corpus, docs, source, results, machine_info(load_at_start, code_at_start), args.seed)
+    baseline = None if args.baseline.lower() == "none" else args.baseline
+    report.v2 = run_v2_costs(rules[: max(SIZES)], docs, settings.reps, baseline)
     if report.missed or args.profile:
         print(f"Profiling ours at {PROFILE_SIZE:,} rules...", flush=True)
         report.profile = profile_ours(rules[:PROFILE_SIZE], docs)

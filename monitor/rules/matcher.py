@@ -425,7 +425,7 @@ def _key_of(variant: list[TermWord]) -> tuple[str, int, bool]:
 def _words_match(entries: Sequence[str], pattern: Sequence[TermWord]) -> bool:
     if len(entries) != len(pattern):
         return False
-    return all(word_matches(e, p) for e, p in zip(entries, pattern, strict=True))
+    return all(e == p[0] if p[1] == EXACT else word_matches(e, p) for e, p in zip(entries, pattern, strict=True))
 
 
 class _Keys:
@@ -456,7 +456,9 @@ class _Keys:
         if self.targets:
             self.automaton = ahocorasick.Automaton()
             for key, targets in self.targets.items():
-                self.automaton.add_word(key, (len(key), tuple(targets)))
+                # Where the key's first word starts, from the key's end: a spaced key starts with the
+                # space before it, so its word starts one character later.
+                self.automaton.add_word(key, (len(key) - key.startswith(" "), tuple(targets)))
             self.automaton.make_automaton()
 
     def scan(self, field: int, stream: str, starts: list[int], words: _StreamWords, hits: HitTable) -> None:
@@ -465,18 +467,23 @@ class _Keys:
             return
         entries, first_of, last_of, main, text_stream = words
         seen: set[tuple[int, int, int]] = set()
-        for end, (key_len, targets) in self.automaton.iter(stream):
-            begin = end - key_len + 1
+        for end, (back, targets) in self.automaton.iter(stream):
+            entry = bisect_right(starts, end - back + 1) - 1
             for target in targets:
-                entry = bisect_right(starts, begin + target.spaced) - 1
-                if entry >= main and not target.spaced:
-                    continue  # a word's ending is found in the word itself, not in a compound segment
                 if target.simple:
                     first, last = first_of[entry], last_of[entry + target.key_words - 1]
+                    # Only compound segments repeat words: only their hits need deduping.
+                    if entry >= main:
+                        if (target.tid, first, last) in seen:
+                            continue
+                        seen.add((target.tid, first, last))
                 else:
+                    if entry >= main and not target.spaced:
+                        continue  # a word's ending is found in the word itself, not in a compound segment
                     last_entry = entry + target.key_words + len(target.rest) - 1
-                    after = entries[entry + target.key_words : last_entry + 1]
-                    if target.rest and not _words_match(after, target.rest):
+                    if target.rest and not _words_match(
+                        entries[entry + target.key_words : last_entry + 1], target.rest
+                    ):
                         continue
                     if last_entry >= len(first_of) or first_of[entry] < 0 or last_of[last_entry] < 0:
                         continue
@@ -485,15 +492,15 @@ class _Keys:
                         text_stream is None or not _cased_match(text_stream, first, last, target.cased)
                     ):
                         continue
-                # Compound segments repeat words, and a key inside a word can occur twice in it.
-                if entry >= main or not target.simple:
-                    if (target.tid, first, last) in seen:
-                        continue
-                    seen.add((target.tid, first, last))
+                    # Compound segments repeat words, and a key inside a word can occur twice in it.
+                    if entry >= main or not target.spaced:
+                        if (target.tid, first, last) in seen:
+                            continue
+                        seen.add((target.tid, first, last))
                 found = hits.get(target.tid)
                 if found is None:
                     hits[target.tid] = [(field, first, last, -1, -1)]
-                elif (field, first, last, -1, -1) not in found[-4:]:
+                else:
                     found.append((field, first, last, -1, -1))
 
 

@@ -42,6 +42,11 @@ ELISIONS = _word_set(
     "l m t qu n s j d c jusqu quoiqu lorsqu puisqu presqu quelqu "
     "all dall dell nell sull coll pell gl agl dagl degl negl sugl un v quell quest"
 )
+# An elided word at the start of a word, before an apostrophe and a letter: the cheap test of
+# whether a text has any (most have none, even with apostrophes: "don't", "O'Brien").
+_ELIDED_RE = re.compile(
+    r"(?<![^\W_])(?:" + "|".join(sorted(ELISIONS, key=len, reverse=True)) + r")'(?=[^\W_])", re.IGNORECASE
+)
 
 _FOLDED: dict[str, str] = {}
 _CASED: dict[str, str] = {}
@@ -166,38 +171,50 @@ def split_elisions(words: list[str]) -> list[str]:
     """`words` with every elided article split off: ["l'elysee"] -> ["l", "elysee"]."""
     out: list[str] = []
     for word in words:
-        if "'" in word:
+        # A loop, not an if: "qu'l'..." splits twice, as its spans do.
+        while "'" in word:
             head, _, rest = word.partition("'")
-            if head.lower() in ELISIONS:
-                out.append(head)
-                word = rest
+            if head.lower() not in ELISIONS:
+                break
+            out.append(head)
+            word = rest
         out.append(word)
     return out
 
 
 def _split_elided_spans(folded: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans of `folded`'s words with every elided article split off (as `split_elisions`)."""
+    elided = {m.start(): m.end() - 1 for m in _ELIDED_RE.finditer(folded)}
+    if not elided:
+        return spans
     out: list[tuple[int, int]] = []
     for start, end in spans:
-        apostrophe = folded.find("'", start, end)
-        if apostrophe != -1 and folded[start:apostrophe].lower() in ELISIONS:
+        apostrophe = elided.get(start)
+        while apostrophe is not None and apostrophe < end:
             out.append((start, apostrophe))
             start = apostrophe + 1
+            apostrophe = elided.get(start)
         out.append((start, end))
     return out
+
+
+def has_elisions(folded: str) -> bool:
+    """Does the folded text hold an elided article to split off?"""
+    return "'" in folded and _ELIDED_RE.search(folded) is not None
 
 
 def words_of(text: str) -> list[str]:
     """The folded words of `text`, as a document's field would be split."""
     folded = fold(text)
     words = WORD_RE.findall(folded)
-    return split_elisions(words) if "'" in folded else words
+    return split_elisions(words) if has_elisions(folded) else words
 
 
 def cased_words(text: str) -> list[str]:
     """The words of `text` folded but for case (for terms that must match case)."""
     folded = fold(text, casefold=False)
     words = WORD_RE.findall(folded)
-    return split_elisions(words) if "'" in folded else words
+    return split_elisions(words) if has_elisions(folded) else words
 
 
 @dataclass(slots=True)
@@ -228,11 +245,11 @@ class WordStream:
             found = _WORD_HYPHEN_RE.findall(folded)
             words = [w for w, _ in found]
             joined = [bool(h) for _, h in found]
-            if "'" in folded:
+            if has_elisions(folded):
                 words, joined = _split_joined(words, joined)
         else:
             words = WORD_RE.findall(folded)
-            if "'" in folded:
+            if has_elisions(folded):
                 words = split_elisions(words)
             joined = []
         entry_words = list(words)
@@ -258,7 +275,7 @@ class WordStream:
         """Character span of every word in the original text (computed on first use)."""
         if self._spans is None:
             spans = [m.span(1) for m in WORD_RE.finditer(self.folded)]
-            if "'" in self.folded:
+            if has_elisions(self.folded):
                 spans = _split_elided_spans(self.folded, spans)
             if self.moved:
                 offs = fold_offsets(self.text)
@@ -309,12 +326,13 @@ def _split_joined(words: list[str], joined: list[bool]) -> tuple[list[str], list
     out_words: list[str] = []
     out_joined: list[bool] = []
     for word, join in zip(words, joined, strict=True):
-        if "'" in word:
+        while "'" in word:
             head, _, rest = word.partition("'")
-            if head in ELISIONS:
-                out_words.append(head)
-                out_joined.append(False)
-                word = rest
+            if head not in ELISIONS:
+                break
+            out_words.append(head)
+            out_joined.append(False)
+            word = rest
         out_words.append(word)
         out_joined.append(join)
     return out_words, out_joined

@@ -114,3 +114,58 @@ def test_a_character_first_folded_in_mostly_ascii_text_still_moves_offsets() -> 
     folded, moved = fold_for_matching("ß")
     assert (folded, moved) == ("ss", True)
     assert fold_offsets("ß") == [0, 0]
+
+
+EVERY_V2_NODE = """\
+id: every-v2-node
+title: Every kind of version 2 condition
+forms: true
+lists:
+  envoy: {forms: [de, ru, uk], terms: [Sondergesandter, посланник, посланець]}
+when:
+  any:
+    - sentence: {all: [Macron, Putin], not: Trump}
+    - paragraph: {near: [$envoy, "*gesandt*"], within: 5}
+    - lead: ["*verhandl*", "l'Élysée", Brüssel]
+    - {term: négociation, forms: [fr]}
+"""
+# Apostrophes, elided articles, full stops, umlauts, Cyrillic and line breaks, mixed at random.
+pieces = st.one_of(
+    st.text(st.characters(codec="utf-8"), max_size=4),
+    st.sampled_from(["'", "’", ".", "l'", "dell'", " ", "\n", "\n\n", "ü", "Путин", "M. ", "Dr. ", "Macron"]),
+)
+v2_texts = st.lists(pieces, max_size=60).map("".join)
+languages = st.sampled_from([None, "en", "fr", "de", "ru", "uk", "pl", "it", "xx", "de-AT"])
+
+
+@pytest.fixture(scope="module")
+def every_v2_matcher(tmp_path_factory: pytest.TempPathFactory) -> Matcher:
+    directory = tmp_path_factory.mktemp("rules")
+    (directory / "r.yaml").write_text(EVERY_V2_NODE, encoding="utf-8")
+    return Matcher(load_rules(directory).rules)
+
+
+@given(v2_texts, v2_texts, languages)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+def test_version_2_conditions_never_raise_and_hits_point_into_the_field(
+    every_v2_matcher: Matcher, title: str, text: str, language: str | None
+) -> None:
+    for match in every_v2_matcher.match(doc(text, title, language=language)):
+        for hit in match.hits:
+            source = title if hit.field == "title" else text
+            assert 0 <= hit.start < hit.end <= len(source)
+            assert hit.text == source[hit.start : hit.end]
+
+
+@given(v2_texts)
+def test_every_word_has_a_span_and_sentences_start_at_words(text: str) -> None:
+    stream = WordStream.build(text, context=2)
+    spans = stream.word_spans()
+    assert len(spans) == len(stream.words)
+    # Each word comes from its span ("¼" folds to two words, "1" and "4", from one character).
+    assert all(w in words_of(text[s:e]) for w, (s, e) in zip(stream.words, spans, strict=True))
+    for kind in ("sentence", "paragraph"):
+        starts = stream.unit_starts(kind)
+        assert starts[0] == 0 and starts == sorted(set(starts))
+        assert all(0 <= s <= len(stream.words) for s in starts)
+    assert 0 <= stream.lead_words() <= len(stream.words)
