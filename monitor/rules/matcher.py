@@ -259,36 +259,32 @@ class _CUnit:
         self.tids = tids
         self.anchors = anchors
 
-    def _units(self, hits: HitTable, lim: Limits, ctx: _Context) -> list[tuple[int, int, int]]:
-        """(field, first word, end word) of every unit holding an anchor hit in scope."""
-        units: dict[tuple[int, int, int], None] = {}
+    def _tables(self, hits: HitTable, lim: Limits, ctx: _Context) -> list[HitTable]:
+        """The hits of each unit that holds an anchor hit in scope, one table per unit, in text order
+        (one pass over the hits: a long text has many units)."""
+        starts = [ctx.streams[0].unit_starts(self.unit), ctx.streams[1].unit_starts(self.unit)]
+        anchored: set[tuple[int, int]] = set()
         for tid in self.anchors:
             for h in hits.get(tid, ()):
                 if h[1] < lim[h[0]]:
-                    starts = ctx.streams[h[0]].unit_starts(self.unit)
-                    i = bisect_right(starts, h[1]) - 1
-                    end = starts[i + 1] if i + 1 < len(starts) else _ALL_WORDS
-                    units[(h[0], starts[i], end)] = None
-        return sorted(units)
-
-    def _hits_in(self, hits: HitTable, unit: tuple[int, int, int]) -> HitTable:
-        field, first, end = unit
-        table: HitTable = {}
+                    anchored.add((h[0], bisect_right(starts[h[0]], h[1])))
+        tables: dict[tuple[int, int], HitTable] = {}
         for tid in self.tids:
-            found = [h for h in hits.get(tid, ()) if h[0] == field and first <= h[1] < end]
-            if found:
-                table[tid] = found
-        return table
+            for h in hits.get(tid, ()):
+                unit = (h[0], bisect_right(starts[h[0]], h[1]))
+                if unit in anchored:
+                    tables.setdefault(unit, {}).setdefault(tid, []).append(h)
+        return [tables[unit] for unit in sorted(anchored)]
 
     def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
-        for unit in self._units(hits, lim, ctx):
-            got = self.child.eval(self._hits_in(hits, unit), lim, ctx)
+        for table in self._tables(hits, lim, ctx):
+            got = self.child.eval(table, lim, ctx)
             if got is not None:
                 return got
         return None
 
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
-        return any(self.child.holds(self._hits_in(hits, u), lim, ctx) for u in self._units(hits, lim, ctx))
+        return any(self.child.holds(table, lim, ctx) for table in self._tables(hits, lim, ctx))
 
 
 class _CNear:
