@@ -675,7 +675,7 @@ class Matcher:
         matches = []
         for index in sorted(candidates):
             compiled = self._compiled[index]
-            lim = ctx.limits(compiled.scope)
+            lim = _EVERYWHERE if compiled.scope == _TITLE | _TEXT else ctx.limits(compiled.scope)
             # A cheap yes/no first: most candidates fail, and only a match needs its hits.
             if not compiled.node.holds(hits, lim, ctx) or not passes_filters(compiled.rule, doc, now, language):
                 continue
@@ -731,7 +731,7 @@ class Matcher:
             if start < 0:
                 start, end = streams[field].char_span(first, last)
             spans.setdefault((field, start, end), self._terms[tid].text)
-        ordered = sorted(spans, key=lambda s: (s[0], s[1], s[2]))
+        ordered = sorted(spans)
         hits = tuple(
             Hit(spans[span], FIELDS[span[0]], span[1], span[2], streams[span[0]].text[span[1] : span[2]])
             for span in ordered

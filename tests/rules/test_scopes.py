@@ -113,3 +113,12 @@ def test_lead_as_the_rules_scope(matches: Matches) -> None:
 
 def test_lead_words_of_a_stream() -> None:
     assert WordStream.build("One two three.\n\n" + "word " * 20, 0).lead_words() == 23
+
+
+def test_a_long_article_in_many_scripts_is_matched_sentence_by_sentence(matches: Matches) -> None:
+    # 15,000 sentences, most with a hit (quadratic grouping took minutes here; this takes a second).
+    sentence = "Macron a parlé à Poutine. Путин ответил. Dr. Müller: „Gespräche“ – l'Élysée, 3.5 %. "
+    text = sentence * 5_000
+    found = matches("sentence: {all: [Macron, {term: Poutine, forms: true}]}", text, language="fr")
+    assert found is not None
+    assert [h.text for h in found.hits] == ["Macron", "Poutine"]
