@@ -558,10 +558,6 @@ class Matcher:
 
     # Compilation ------------------------------------------------------------------------------
 
-    def term_id(self, term: Term) -> int:
-        """The id of a compiled term (for explaining a rule against this matcher's hits)."""
-        return self._term_ids[term]
-
     def _term_id(self, term: Term) -> int:
         tid = self._term_ids.get(term)
         if tid is not None:
