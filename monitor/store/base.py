@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from monitor.errors import MonitorError
 
@@ -59,7 +59,82 @@ class EventState(Protocol):
         ...
 
 
-class Store(EventState, Protocol):
+ClaimStatus = Literal["new", "retaken", "seen", "busy"]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryClaim:
+    """What claiming one feed entry for processing found.
+
+    Attributes:
+        status: "new" (never seen: the caller holds its lease now), "retaken" (a holder let its lease
+            expire before finishing: the caller holds it now), "seen" (finished before), "busy" (another
+            holder's lease is in force).
+        takeovers: how often the entry's lease has been taken over (retaken) so far.
+        previous: the holder the lease was taken from, for "retaken" and "busy".
+    """
+
+    status: ClaimStatus
+    takeovers: int = 0
+    previous: str | None = None
+
+    @property
+    def held(self) -> bool:
+        """The caller holds the entry's lease: it is to be processed."""
+        return self.status in ("new", "retaken")
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """An entry whose holder let its lease expire, taken over by the caller: its keys and what it was."""
+
+    keys: tuple[str, ...]
+    record: dict[str, Any]
+    takeovers: int
+    previous: str | None
+
+
+class EntryLeases(Protocol):
+    """Processing leases on feed entries: an entry counts as seen only once it is finished.
+
+    An entry is named by its keys (its canonical URL, its GUID...); the first decides, the others
+    only say "seen" when an entry finished under them. A claimed entry is held under a lease that its
+    holder renews while it works; one whose lease ran out (the holder died) is taken over by the next
+    claim of it, or by `take_expired_entries`, with its record (what the holder stored to redo it).
+    """
+
+    def claim_entries(
+        self,
+        entries: Sequence[tuple[Sequence[str], Mapping[str, Any]]],
+        holder: str,
+        lease: timedelta,
+        ttl: timedelta = DEFAULT_SEEN_TTL,
+    ) -> list[EntryClaim]:
+        """Claim each (keys, record) for `holder` for `lease`; the record is kept until it is finished.
+
+        Atomic per entry: of several holders claiming one entry at once, one gets "new" (or "retaken").
+        Everything is kept for `ttl` at most.
+        """
+        ...
+
+    def renew_entries(self, firsts: Sequence[str], holder: str, lease: timedelta) -> list[bool]:
+        """Extend `holder`'s leases on these entries (by first key); False where it no longer holds one."""
+        ...
+
+    def finish_entries(self, entries: Sequence[Sequence[str]], ttl: timedelta = DEFAULT_SEEN_TTL) -> None:
+        """These entries (their keys) are done: seen under every key for `ttl`, their records dropped."""
+        ...
+
+    def release_entries(self, firsts: Sequence[str], holder: str) -> None:
+        """Give `holder`'s leases back unfinished: the entries are taken up again at once."""
+        ...
+
+    def take_expired_entries(self, holder: str, lease: timedelta, count: int) -> list[PendingEntry]:
+        """Take over up to `count` entries whose leases ran out, oldest expiry first."""
+        ...
+
+
+class Store(EventState, EntryLeases, Protocol):
     """What every store implementation provides. All check-and-set operations are atomic.
 
     Keys given to the store are opaque strings chosen by the caller (a canonical URL, a

@@ -26,6 +26,18 @@ class Keys:
     def seen(self, key: str) -> str:
         return f"{self.prefix}seen:{digest(key)}"
 
+    def entry(self, key: str) -> str:
+        """A feed entry's processing state under one of its keys (a hash: state, holder, lease, record)."""
+        return self.entry_by_digest(digest(key))
+
+    def entry_by_digest(self, hashed: str) -> str:
+        return f"{self.prefix}entry:{hashed}"
+
+    @property
+    def pending_entries(self) -> str:
+        """The sorted set of leased entries (digest of their first key) by lease expiry, for the sweep."""
+        return f"{self.prefix}entries:pending"
+
     def feed(self, feed: str) -> str:
         return f"{self.prefix}feed:{digest(feed)}"
 

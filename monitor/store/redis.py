@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 import redis
@@ -18,8 +18,17 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from monitor.redact import add_secret, redact
-from monitor.store.base import DEFAULT_SEEN_TTL, DeadLetter, OutboxEntry, StoreError, StoreURLError
-from monitor.store.keys import DEFAULT_PREFIX, OUTBOX_GROUP, Keys
+from monitor.store.base import (
+    DEFAULT_SEEN_TTL,
+    ClaimStatus,
+    DeadLetter,
+    EntryClaim,
+    OutboxEntry,
+    PendingEntry,
+    StoreError,
+    StoreURLError,
+)
+from monitor.store.keys import DEFAULT_PREFIX, OUTBOX_GROUP, Keys, digest
 
 REDIS_ERRORS = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException)
 
@@ -350,6 +359,179 @@ class RedisStore:
             self.client.eval(self._RELEASE, 1, self.keys.lease(name), holder)
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
+
+    # Entry leases ------------------------------------------------------------------------------
+
+    # (EVAL through execute_command: a cluster pipeline has no eval(), but routes EVAL by its key.)
+    # Each script reads and writes one entry's hash (one key: Cluster-safe) and takes the time from
+    # Redis, so that the replicas' clocks need not agree. An entry hash: state (lease | done), holder,
+    # until (ms), takeovers, keys (JSON), record (JSON).
+    _NOW = "local t = redis.call('time') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+    _CLAIM_ENTRY = _NOW + (
+        "local state = redis.call('hget', KEYS[1], 'state') "
+        # A finished entry seen again stays seen as long as its feed lists it.
+        "if state == 'done' then redis.call('pexpire', KEYS[1], ARGV[3]) return {'seen'} end "
+        "if state == 'lease' then "
+        "  local f = redis.call('hmget', KEYS[1], 'holder', 'until') "
+        "  if tonumber(f[2]) > now then return {'busy', f[1]} end "
+        "  local takeovers = redis.call('hincrby', KEYS[1], 'takeovers', 1) "
+        "  redis.call('hset', KEYS[1], 'holder', ARGV[1], 'until', now + tonumber(ARGV[2]), 'record', ARGV[5]) "
+        "  redis.call('pexpire', KEYS[1], ARGV[3]) "
+        "  return {'retaken', f[1], takeovers} "
+        "end "
+        "redis.call('hset', KEYS[1], 'state', 'lease', 'holder', ARGV[1], 'until', now + tonumber(ARGV[2]), "
+        "  'takeovers', 0, 'keys', ARGV[4], 'record', ARGV[5]) "
+        "redis.call('pexpire', KEYS[1], ARGV[3]) "
+        "return {'new'}"
+    )
+    # ARGV[3]: the new expiry relative to now (0: give the lease back).
+    _RENEW_ENTRY = _NOW + (
+        "local f = redis.call('hmget', KEYS[1], 'state', 'holder') "
+        "if f[1] == 'lease' and f[2] == ARGV[1] then "
+        "  redis.call('hset', KEYS[1], 'until', now + tonumber(ARGV[2])) return 1 end "
+        "return 0"
+    )
+    _TAKE_EXPIRED_ENTRY = _NOW + (
+        "local f = redis.call('hmget', KEYS[1], 'state', 'holder', 'until', 'keys', 'record') "
+        "if f[1] ~= 'lease' then return {'gone'} end "
+        "if tonumber(f[3]) > now then return {'live', f[3]} end "
+        "local takeovers = redis.call('hincrby', KEYS[1], 'takeovers', 1) "
+        "redis.call('hset', KEYS[1], 'holder', ARGV[1], 'until', now + tonumber(ARGV[2])) "
+        "return {'taken', f[2], takeovers, f[4], f[5]}"
+    )
+
+    def claim_entries(
+        self,
+        entries: Sequence[tuple[Sequence[str], Mapping[str, Any]]],
+        holder: str,
+        lease: timedelta,
+        ttl: timedelta = DEFAULT_SEEN_TTL,
+    ) -> list[EntryClaim]:
+        if not entries:
+            return []
+        try:
+            # Most entries of a poll were finished long ago: found by a read, without sending their records.
+            finished = self._finished([keys for keys, _ in entries])
+            pipe = self.client.pipeline(transaction=False)
+            until = int(time.time() * 1000) + _ms(lease)
+            todo = [i for i, done in enumerate(finished) if not done]
+            for index, done in enumerate(finished):
+                if done:  # seen again: it stays seen as long as its feed lists it
+                    pipe.pexpire(self.keys.entry(entries[index][0][0]), _ms(ttl))
+            for index in todo:
+                keys, record = entries[index]
+                first = self.keys.entry(keys[0])
+                # Indexed before it is leased: a crash in between leaves an index entry pointing at
+                # nothing (dropped by the next sweep), never a lease that no sweep would find.
+                pipe.zadd(self.keys.pending_entries, {digest(keys[0]): until})
+                pipe.pexpire(self.keys.pending_entries, _ms(ttl))
+                script = self._CLAIM_ENTRY
+                pipe.execute_command(
+                    "EVAL",
+                    script,
+                    1,
+                    first,
+                    holder,
+                    _ms(lease),
+                    _ms(ttl),
+                    json.dumps(list(keys)),
+                    json.dumps(dict(record)),
+                )
+            replies = pipe.execute()[len(entries) - len(todo) :][2::3]
+            seen = [digest(entries[i][0][0]) for i, r in zip(todo, replies, strict=True) if _text(r[0]) == "seen"]
+            if seen:
+                self.client.zrem(self.keys.pending_entries, *seen)
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+        claims = [EntryClaim("seen") for _ in entries]
+        for index, reply in zip(todo, replies, strict=True):
+            status = _text(reply[0])
+            previous = _text(reply[1]) if len(reply) > 1 else None
+            takeovers = int(reply[2]) if len(reply) > 2 else 0
+            claims[index] = EntryClaim(cast(ClaimStatus, status), takeovers, previous)
+        return claims
+
+    def _finished(self, entries: Sequence[Sequence[str]]) -> list[bool]:
+        """Entries finished under one of their keys, or marked seen by a version before entry leases."""
+        pipe = self.client.pipeline(transaction=False)
+        for keys in entries:
+            for key in keys:
+                pipe.exists(self.keys.seen(key))  # how versions before entry leases marked entries
+                pipe.hget(self.keys.entry(key), "state")
+        replies = pipe.execute()
+        found = []
+        position = 0
+        for keys in entries:
+            answers = replies[position : position + 2 * len(keys)]
+            position += 2 * len(keys)
+            legacy, states = answers[::2], answers[1::2]
+            found.append(any(legacy) or any(state is not None and _text(state) == "done" for state in states))
+        return found
+
+    def renew_entries(self, firsts: Sequence[str], holder: str, lease: timedelta) -> list[bool]:
+        return self._set_leases(firsts, holder, _ms(lease))
+
+    def release_entries(self, firsts: Sequence[str], holder: str) -> None:
+        self._set_leases(firsts, holder, 0)
+
+    def _set_leases(self, firsts: Sequence[str], holder: str, ms: int) -> list[bool]:
+        if not firsts:
+            return []
+        until = int(time.time() * 1000) + ms
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for first in firsts:
+                pipe.execute_command("EVAL", self._RENEW_ENTRY, 1, self.keys.entry(first), holder, ms)
+                pipe.zadd(self.keys.pending_entries, {digest(first): until}, xx=True)
+            replies = pipe.execute()[::2]
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+        return [bool(r) for r in replies]
+
+    def finish_entries(self, entries: Sequence[Sequence[str]], ttl: timedelta = DEFAULT_SEEN_TTL) -> None:
+        if not entries:
+            return
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for keys in entries:
+                for key in keys:
+                    name = self.keys.entry(key)
+                    pipe.hset(name, "state", "done")
+                    pipe.hdel(name, "holder", "until", "takeovers", "keys", "record")
+                    pipe.pexpire(name, _ms(ttl))
+            pipe.zrem(self.keys.pending_entries, *[digest(keys[0]) for keys in entries])
+            pipe.execute()
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+
+    def take_expired_entries(self, holder: str, lease: timedelta, count: int) -> list[PendingEntry]:
+        now = int(time.time() * 1000)
+        try:
+            due = self.client.zrangebyscore(self.keys.pending_entries, "-inf", now, start=0, num=count)
+            if not due:
+                return []
+            names = [_text(d) for d in due]
+            pipe = self.client.pipeline(transaction=False)
+            for name in names:
+                entry = self.keys.entry_by_digest(name)
+                pipe.execute_command("EVAL", self._TAKE_EXPIRED_ENTRY, 1, entry, holder, _ms(lease))
+            replies = pipe.execute()
+            pipe = self.client.pipeline(transaction=False)
+            taken = []
+            for name, reply in zip(names, replies, strict=True):
+                match _text(reply[0]):
+                    case "gone":
+                        pipe.zrem(self.keys.pending_entries, name)
+                    case "live":
+                        pipe.zadd(self.keys.pending_entries, {name: int(reply[1])})
+                    case _:
+                        pipe.zadd(self.keys.pending_entries, {name: now + _ms(lease)})
+                        keys = tuple(json.loads(reply[3]))
+                        taken.append(PendingEntry(keys, json.loads(reply[4]), int(reply[2]), _text(reply[1])))
+            pipe.execute()
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+        return taken
 
     # Outbox ------------------------------------------------------------------------------------
 

@@ -12,11 +12,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.store.base import DEFAULT_SEEN_TTL, DeadLetter, OutboxEntry, StoreError
+from monitor.store.base import DEFAULT_SEEN_TTL, DeadLetter, EntryClaim, OutboxEntry, PendingEntry, StoreError
 from monitor.store.keys import digest
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, owner TEXT, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS entry (
+    key TEXT PRIMARY KEY, state TEXT NOT NULL, holder TEXT, until REAL, takeovers INTEGER NOT NULL DEFAULT 0,
+    keys TEXT, record TEXT, expires REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entry_pending ON entry (until) WHERE state = 'lease';
 CREATE TABLE IF NOT EXISTS feed_state (feed TEXT PRIMARY KEY, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS story_band (
     band TEXT NOT NULL, story TEXT NOT NULL, expires REAL NOT NULL, PRIMARY KEY (band, story)
@@ -96,7 +101,7 @@ class SQLiteStore:
 
     def _purge(self) -> None:
         now = time.time()
-        for table in ("seen", "story_band", "story_signature", "event_report", "alerted", "receipt"):
+        for table in ("seen", "entry", "story_band", "story_signature", "event_report", "alerted", "receipt"):
             self._db.execute(f"DELETE FROM {table} WHERE expires <= ?", (now,))
 
     def ping(self) -> None:
@@ -246,6 +251,112 @@ class SQLiteStore:
     def release_lease(self, name: str, holder: str) -> None:
         with self._write() as db:
             db.execute("DELETE FROM lease WHERE name = ? AND holder = ?", (name, holder))
+
+    # Entry leases ------------------------------------------------------------------------------
+
+    def claim_entries(
+        self,
+        entries: Sequence[tuple[Sequence[str], Mapping[str, Any]]],
+        holder: str,
+        lease: timedelta,
+        ttl: timedelta = DEFAULT_SEEN_TTL,
+    ) -> list[EntryClaim]:
+        now = time.time()
+        claims = []
+        with self._write() as db:
+            for keys, record in entries:
+                claims.append(self._claim_entry(db, list(keys), record, holder, now, lease, ttl))
+        return claims
+
+    def _claim_entry(
+        self,
+        db: sqlite3.Connection,
+        keys: list[str],
+        record: Mapping[str, Any],
+        holder: str,
+        now: float,
+        lease: timedelta,
+        ttl: timedelta,
+    ) -> EntryClaim:
+        hashed = [digest(k) for k in keys]
+        expires = now + ttl.total_seconds()
+        until = now + lease.total_seconds()
+        marks = ",".join("?" * len(hashed))
+        # Finished under another of its keys, or marked seen by a version before entry leases.
+        finished = db.execute(
+            f"SELECT 1 FROM entry WHERE key IN ({marks}) AND state = 'done' AND expires > ? "
+            f"UNION ALL SELECT 1 FROM seen WHERE key IN ({marks}) AND expires > ? LIMIT 1",
+            (*hashed, now, *hashed, now),
+        ).fetchone()
+        row = db.execute(
+            "SELECT state, holder, until, takeovers FROM entry WHERE key = ? AND expires > ?", (hashed[0], now)
+        ).fetchone()
+        if finished is not None or (row is not None and row[0] == "done"):
+            if row is not None and row[0] == "done":
+                db.execute("UPDATE entry SET expires = ? WHERE key = ?", (expires, hashed[0]))
+            return EntryClaim("seen")
+        if row is not None:
+            _, previous, held_until, takeovers = row
+            if held_until > now:
+                return EntryClaim("busy", int(takeovers), previous)
+            db.execute(
+                "UPDATE entry SET holder = ?, until = ?, takeovers = takeovers + 1, record = ?, expires = ? "
+                "WHERE key = ?",
+                (holder, until, json.dumps(dict(record)), expires, hashed[0]),
+            )
+            return EntryClaim("retaken", int(takeovers) + 1, previous)
+        db.execute(
+            "INSERT INTO entry (key, state, holder, until, takeovers, keys, record, expires) "
+            "VALUES (?, 'lease', ?, ?, 0, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET state = 'lease', "
+            "holder = excluded.holder, until = excluded.until, takeovers = 0, keys = excluded.keys, "
+            "record = excluded.record, expires = excluded.expires",
+            (hashed[0], holder, until, json.dumps(keys), json.dumps(dict(record)), expires),
+        )
+        return EntryClaim("new")
+
+    def renew_entries(self, firsts: Sequence[str], holder: str, lease: timedelta) -> list[bool]:
+        return self._set_leases(firsts, holder, time.time() + lease.total_seconds())
+
+    def release_entries(self, firsts: Sequence[str], holder: str) -> None:
+        self._set_leases(firsts, holder, 0.0)
+
+    def _set_leases(self, firsts: Sequence[str], holder: str, until: float) -> list[bool]:
+        results = []
+        with self._write() as db:
+            for first in firsts:
+                cursor = db.execute(
+                    "UPDATE entry SET until = ? WHERE key = ? AND state = 'lease' AND holder = ?",
+                    (until, digest(first), holder),
+                )
+                results.append(cursor.rowcount > 0)
+        return results
+
+    def finish_entries(self, entries: Sequence[Sequence[str]], ttl: timedelta = DEFAULT_SEEN_TTL) -> None:
+        expires = time.time() + ttl.total_seconds()
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO entry (key, state, takeovers, expires) VALUES (?, 'done', 0, ?) "
+                "ON CONFLICT(key) DO UPDATE SET state = 'done', holder = NULL, until = NULL, keys = NULL, "
+                "record = NULL, expires = excluded.expires",
+                [(digest(key), expires) for keys in entries for key in keys],
+            )
+
+    def take_expired_entries(self, holder: str, lease: timedelta, count: int) -> list[PendingEntry]:
+        now = time.time()
+        with self._write() as db:
+            rows = db.execute(
+                "SELECT key, holder, takeovers, keys, record FROM entry "
+                "WHERE state = 'lease' AND until <= ? AND expires > ? ORDER BY until LIMIT ?",
+                (now, now, count),
+            ).fetchall()
+            db.executemany(
+                "UPDATE entry SET holder = ?, until = ?, takeovers = takeovers + 1 WHERE key = ?",
+                [(holder, now + lease.total_seconds(), row[0]) for row in rows],
+            )
+        return [
+            PendingEntry(tuple(json.loads(keys)), json.loads(record), int(takeovers) + 1, previous)
+            for _, previous, takeovers, keys, record in rows
+        ]
 
     # Outbox ------------------------------------------------------------------------------------
 

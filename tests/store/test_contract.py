@@ -115,11 +115,30 @@ def test_mark_alert_returns_the_alert_in_force(store: Store) -> None:
     assert store.mark_alert("rule", "story", "alert-5", window) == "alert-4"
 
 
-def _race(url: str, prefix: str, start: float, results: multiprocessing.Queue[list[bool]]) -> None:
+def _race(url: str, prefix: str, start: float, results: multiprocessing.Queue[list[bool]], entries: bool) -> None:
     store = open_store(url, prefix)
     while time.time() < start:
         time.sleep(0.001)
-    results.put(store.claim([[f"item-{i}", f"guid-{i}"] for i in range(200)]))
+    if entries:
+        claims = store.claim_entries([_entry(i, f"entry-guid:feed:{i}") for i in range(200)], uuid.uuid4().hex, LEASE)
+        results.put([c.held for c in claims])
+    else:
+        results.put(store.claim([[f"item-{i}", f"guid-{i}"] for i in range(200)]))
+
+
+def _wins_when_racing(url: str, entries: bool) -> list[int]:
+    """Four processes claim the same 200 items (or entries) at once: how many won each."""
+    prefix = f"race-{uuid.uuid4().hex[:8]}:"
+    context = multiprocessing.get_context("spawn")
+    results: multiprocessing.Queue[list[bool]] = context.Queue()
+    start = time.time() + 1.5
+    workers = [context.Process(target=_race, args=(url, prefix, start, results, entries)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=30)
+    return [sum(outcome[i] for outcome in outcomes) for i in range(200)]
 
 
 @pytest.mark.parametrize("backend", ["redis", "sqlite"])
@@ -127,18 +146,7 @@ def test_replicas_racing_for_the_same_items_each_win_exactly_once(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     url = request.getfixturevalue("redis_url") if backend == "redis" else f"sqlite:{tmp_path / 'shared.db'}"
-    prefix = f"race-{uuid.uuid4().hex[:8]}:"
-    context = multiprocessing.get_context("spawn")
-    results: multiprocessing.Queue[list[bool]] = context.Queue()
-    start = time.time() + 1.5
-    workers = [context.Process(target=_race, args=(url, prefix, start, results)) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    outcomes = [results.get(timeout=60) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=30)
-    wins_per_item = [sum(outcome[i] for outcome in outcomes) for i in range(200)]
-    assert wins_per_item == [1] * 200
+    assert _wins_when_racing(url, entries=False) == [1] * 200
 
 
 def test_redis_keys_live_under_the_prefix(redis_url: str) -> None:
@@ -353,3 +361,90 @@ def test_restarts_leave_no_idle_consumers_behind_in_the_redis_outbox(
     taken = restarted.outbox_take("host-103", 10, timedelta(0))
     assert sorted(e.payload["alert"] for e in taken) == [1, 2]
     restarted.close()
+
+
+# Entry leases ------------------------------------------------------------------------------------
+
+LEASE = timedelta(milliseconds=400)
+
+
+def _entry(n: int, *extra: str) -> tuple[list[str], dict[str, object]]:
+    return [f"entry-url:https://example.org/{n}", *extra], {"n": n}
+
+
+def test_an_entry_is_held_by_one_holder_and_seen_only_once_finished(store: Store) -> None:
+    a, b = _entry(1, "entry-guid:feed:g1"), _entry(2)
+    assert [c.status for c in store.claim_entries([a, b], "one", timedelta(minutes=1))] == ["new", "new"]
+    busy = store.claim_entries([a], "two", timedelta(minutes=1))[0]
+    assert (busy.status, busy.previous, busy.held) == ("busy", "one", False)
+    store.finish_entries([a[0]])
+    assert store.claim_entries([a, b], "two", timedelta(minutes=1))[0].status == "seen"
+    # Finished under its GUID: another URL with that GUID (a link that changed) is the same entry.
+    moved = (["entry-url:https://example.org/moved", "entry-guid:feed:g1"], {"n": 3})
+    assert store.claim_entries([moved], "two", timedelta(minutes=1))[0].status == "seen"
+
+
+def test_an_expired_lease_is_taken_over_by_the_next_claim(store: Store) -> None:
+    entry = _entry(1)
+    assert store.claim_entries([entry], "dead", LEASE)[0].status == "new"
+    time.sleep(0.6)
+    claim = store.claim_entries([entry], "alive", LEASE)[0]
+    assert (claim.status, claim.takeovers, claim.previous, claim.held) == ("retaken", 1, "dead", True)
+    assert store.claim_entries([entry], "third", LEASE)[0].status == "busy"
+
+
+def test_the_sweep_takes_over_expired_entries_with_their_records(store: Store) -> None:
+    store.claim_entries([_entry(1, "entry-guid:feed:g1"), _entry(2)], "dead", LEASE)
+    store.claim_entries([_entry(3)], "alive", timedelta(minutes=1))
+    assert store.take_expired_entries("sweeper", LEASE, 10) == []
+    time.sleep(0.6)
+    taken = sorted(store.take_expired_entries("sweeper", timedelta(minutes=1), 10), key=lambda p: p.record["n"])
+    assert [(p.keys, p.record, p.takeovers, p.previous) for p in taken] == [
+        (("entry-url:https://example.org/1", "entry-guid:feed:g1"), {"n": 1}, 1, "dead"),
+        (("entry-url:https://example.org/2",), {"n": 2}, 1, "dead"),
+    ]
+    # Held by the sweeper now: not taken twice, and busy for a claim.
+    assert store.take_expired_entries("other", LEASE, 10) == []
+    assert store.claim_entries([_entry(1)], "other", LEASE)[0].status == "busy"
+    store.finish_entries([p.keys for p in taken])
+    time.sleep(0.6)
+    assert store.take_expired_entries("other", LEASE, 10) == []
+
+
+def test_a_renewed_lease_holds_and_a_released_one_is_taken_at_once(store: Store) -> None:
+    first = _entry(1)[0][0]
+    store.claim_entries([_entry(1), _entry(2)], "one", LEASE)
+    for _ in range(3):
+        time.sleep(0.2)
+        assert store.renew_entries([first], "one", LEASE) == [True]
+    assert store.claim_entries([_entry(1)], "two", LEASE)[0].status == "busy"
+    assert store.renew_entries([first], "two", LEASE) == [False]  # not the holder
+    assert [p.record for p in store.take_expired_entries("two", LEASE, 10)] == [{"n": 2}]
+    store.release_entries([first], "one")
+    (taken,) = store.take_expired_entries("two", LEASE, 10)
+    assert taken.record == {"n": 1} and taken.previous == "one"
+
+
+def test_entries_seen_before_leases_existed_stay_seen(store: Store) -> None:
+    keys, record = _entry(1, "entry-guid:feed:g1")
+    store.claim([keys])  # how entries were marked seen until now
+    assert store.claim_entries([(keys, record)], "one", LEASE)[0].status == "seen"
+    assert store.claim_entries([(["entry-url:x", keys[1]], record)], "one", LEASE)[0].status == "seen"
+
+
+@pytest.mark.parametrize("backend", ["redis", "sqlite"])
+def test_replicas_racing_for_the_same_entries_each_hold_it_exactly_once(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = request.getfixturevalue("redis_url") if backend == "redis" else f"sqlite:{tmp_path / 'shared.db'}"
+    assert _wins_when_racing(url, entries=True) == [1] * 200
+
+
+def test_every_redis_key_of_an_entry_expires(redis_url: str) -> None:
+    store = RedisStore(redis_url, prefix=f"ttl-{uuid.uuid4().hex[:8]}:")
+    store.claim_entries([_entry(1, "entry-guid:feed:g1"), _entry(2)], "one", LEASE, ttl=timedelta(hours=1))
+    store.finish_entries([_entry(1, "entry-guid:feed:g1")[0]], ttl=timedelta(hours=1))
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{store.keys.prefix}*"))
+    assert len(keys) == 4  # two entries' first keys, one GUID key, the pending index
+    assert all(0 < client.pttl(k) <= 3_600_000 for k in keys)
