@@ -64,7 +64,7 @@ async def rounds(count: int, port: int, steady: int) -> list[tuple[str, float, i
     feeds = [FeedConfig(url=f"{base}/{i}.xml", name=f"f{i}", full_text=False) for i in range(count)]
     http = HttpSettings(allow_networks=("127.0.0.0/8",), per_host=64, timeout=60)
     results = []
-    async with Ingestor(feeds, SQLiteStore(":memory:"), IngestSettings(http=http), lambda d: None) as ingestor:
+    async with Ingestor(feeds, SQLiteStore(":memory:"), IngestSettings(http=http), lambda d, a: None) as ingestor:
         for label in ["warm-up (all 200, 20 entries each)", *[f"steady {n + 1}" for n in range(steady)]]:
             started = time.perf_counter()
             outcomes = await ingestor.poll_all()

@@ -651,8 +651,9 @@ def write_config(tmp: Path, name: str, redis_url: str, prefix: str, rules: Path,
 def mark_old_entries_seen(redis_url: str, prefix: str, feeds: list[str]) -> None:
     """The feeds' initial entries count as seen, as in a service that has been running for a while."""
     from monitor.document import Document
+    from monitor.ingest.entries import entry_keys
     from monitor.ingest.feedsfile import FeedConfig
-    from monitor.ingest.poll import canonical_url, entry_keys
+    from monitor.ingest.poll import canonical_url
     from monitor.store import open_store
 
     store = open_store(redis_url, prefix)
@@ -663,7 +664,7 @@ def mark_old_entries_seen(redis_url: str, prefix: str, feeds: list[str]) -> None
         for k in range(WINDOW):
             link = canonical_url(f"{base}/articles/old-{i}-{k}.html")
             items.append(entry_keys(feed, Document(id="old", title="", text="", url=link, guid=f"old-{i}-{k}")))
-    store.claim(items, timedelta(days=7))
+    store.finish_entries(items, timedelta(days=7))
     store.close()
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from monitor.errors import ConfigFileError, FeedsFileError
+from monitor.ingest.entries import DEFAULT_LEASE
 from monitor.ingest.feedsfile import FeedConfig, load_feeds, parse_feed_list
 from monitor.ingest.http import HttpSettings
 from monitor.ingest.pages import DEFAULT_TIME_LIMIT
@@ -35,7 +36,7 @@ DEFAULT_RULES = Path("rules")
 DEFAULT_FEEDS = Path("deploy/feeds.example.yaml")
 
 TOP_KEYS = {
-    "rules", "feeds", "store", "store_prefix", "seen_ttl", "realert", "record", "slack", "metrics",
+    "rules", "feeds", "store", "store_prefix", "seen_ttl", "entry_lease", "realert", "record", "slack", "metrics",
     "http", "extract", "shutdown_grace", "log_level", "replica", "stories",
 }  # fmt: skip
 SLACK_KEYS = {"default_channel", "critical_mention", "pace", "burst_size", "timeout"}
@@ -71,6 +72,7 @@ class Config:
     store: str = field(default=DEFAULT_STORE, repr=False)
     store_prefix: str = "monitor:"
     seen_ttl: timedelta = DEFAULT_SEEN_TTL
+    entry_lease: timedelta = DEFAULT_LEASE
     realert: timedelta = DEFAULT_REALERT
     record: Path | None = None
     slack: SlackConfig = field(default_factory=SlackConfig)
@@ -284,6 +286,7 @@ def _read(path: Path) -> Config:
         store=store,
         store_prefix=reader.text(data, "store_prefix", "monitor:") or "monitor:",
         seen_ttl=reader.duration(data, "seen_ttl", DEFAULT_SEEN_TTL),
+        entry_lease=reader.duration(data, "entry_lease", DEFAULT_LEASE),
         realert=reader.duration(data, "realert", DEFAULT_REALERT),
         record=reader.path_of(data, "record", None),
         slack=SlackConfig(

@@ -53,6 +53,13 @@ STORY_MODEL = Gauge(
     "1 when the event layer's embedding model is loaded, 0 when stories join copies only (it failed to load).",
     registry=REGISTRY,
 )
+ENTRIES_RETAKEN = Counter(
+    "monitor_entries_retaken_total",
+    "Feed entries taken up again after their processing lease ran out (their process died or stalled), "
+    "by outcome (retried, abandoned after too many takeovers).",
+    ["outcome"],
+    registry=REGISTRY,
+)
 RELOADS = Counter("monitor_reloads_total", "Rule and feed reloads by outcome.", ["what", "outcome"], registry=REGISTRY)
 
 

@@ -26,8 +26,8 @@ import structlog
 from monitor import __version__
 from monitor.config import Config
 from monitor.errors import ConfigError, FeedsFileError, RuleLoadError
+from monitor.ingest.entries import EntrySettings
 from monitor.ingest.feedsfile import load_feeds
-from monitor.ingest.poll import PollSettings
 from monitor.ingest.scheduler import Ingestor, IngestSettings
 from monitor.metrics import REGISTRY, RELOADS, HealthServer, StoreCollector
 from monitor.notify.alerts import enqueue
@@ -282,7 +282,7 @@ class Service:
             notifier = Notifier(store, sink, self._notifier_settings())
             settings = IngestSettings(
                 http=self.config.http,
-                poll=PollSettings(seen_ttl=self.config.seen_ttl),
+                entries=EntrySettings(lease=self.config.entry_lease, seen_ttl=self.config.seen_ttl),
                 workers=self.config.extract_workers,
                 page_time_limit=self.config.extract_time_limit,
                 record_dir=record_dir,
@@ -291,6 +291,7 @@ class Service:
             async with Ingestor(self.config.feeds, store, settings, self.pipeline.process) as ingestor:
                 self.ingestor = ingestor
                 if self.options.once:
+                    await ingestor.recover()
                     await ingestor.poll_all()
                     await asyncio.to_thread(notifier.drain, self.config.shutdown_grace.total_seconds(), True)
                     log.info("service.stopped", reason="one pass done")

@@ -110,7 +110,7 @@ def poll(url: str, full_text: bool, timeout: float, allow_private: bool, fmt: st
 
 
 async def _poll_once(feed: FeedConfig, settings: IngestSettings) -> FeedOutcome:
-    async with Ingestor([feed], SQLiteStore(":memory:"), settings, lambda doc: None) as ingestor:
+    async with Ingestor([feed], SQLiteStore(":memory:"), settings, lambda doc, attempt: None) as ingestor:
         (outcome,) = await ingestor.poll_all()
         return outcome
 

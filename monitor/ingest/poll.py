@@ -27,10 +27,11 @@ import feedparser
 import structlog
 
 from monitor.document import Document
+from monitor.ingest.entries import Entries, Held
 from monitor.ingest.feeds import entry_document
 from monitor.ingest.feedsfile import FeedConfig
 from monitor.ingest.http import Fetched, FetchError, HttpClient
-from monitor.store.base import DEFAULT_SEEN_TTL, Store
+from monitor.store.base import Store
 
 log = structlog.get_logger("monitor.ingest.poll")
 
@@ -50,14 +51,12 @@ class PollSettings:
         stale_minimum: ...but never before this long.
         republished_grace: a new entry dated this long before the feed's previous successful poll is
             an old article appearing again (a regenerated GUID, a re-syndication).
-        seen_ttl: how long entries are remembered as seen.
     """
 
     max_backoff: timedelta = timedelta(hours=6)
     stale_after: float = 4.0
     stale_minimum: timedelta = timedelta(days=1)
     republished_grace: timedelta = timedelta(days=1)
-    seen_ttl: timedelta = DEFAULT_SEEN_TTL
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +107,15 @@ class FeedState:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A feed entry as a Document (its own text), and whether it is new."""
+    """A feed entry as a Document (its own text), and its lease when this poll holds it (it is new, or
+    it is taken up again after its holder died): then it is this process's to finish."""
 
     doc: Document
-    new: bool
+    held: Held | None = None
+
+    @property
+    def new(self) -> bool:
+        return self.held is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +133,11 @@ class PollResult:
     @property
     def new(self) -> list[Document]:
         return [e.doc for e in self.entries if e.new]
+
+    @property
+    def held(self) -> list[Held]:
+        """The entries this poll holds, their Documents dated and marked (see `new`)."""
+        return [e.held for e in self.entries if e.held is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,22 +158,6 @@ def canonical_url(url: str) -> str:
     # courlan keeps fragments unless `strict`, which also drops ordinary query parameters; a "#!" route is content.
     fragment = parts.fragment if parts.fragment.startswith("!") else ""
     return urlunsplit(parts._replace(fragment=fragment))
-
-
-def entry_keys(feed: FeedConfig, doc: Document) -> list[str]:
-    """The keys an entry is seen under: its canonical URL first, then its GUID (scoped to the feed).
-
-    Prefixed apart from the pipeline's own `url:`/`text:` keys, so that detecting a new entry here
-    does not make the pipeline take it for a duplicate.
-    """
-    keys = []
-    if doc.url:
-        keys.append(f"entry-url:{doc.url}")
-    if doc.guid:
-        keys.append(f"entry-guid:{feed.url}:{doc.guid}")
-    if not keys:
-        keys.append(f"entry-id:{feed.url}:{doc.id}")
-    return keys
 
 
 def retry_after(value: str | None, now: float) -> float | None:
@@ -272,15 +265,17 @@ def _auto_interval(feed: FeedConfig, state: FeedState, fetched: Fetched, ttl: fl
 async def poll_feed(
     feed: FeedConfig,
     client: HttpClient,
-    store: Store,
+    leases: Entries,
     settings: PollSettings | None = None,
     *,
     force: bool = False,
     now: float | None = None,
 ) -> PollResult:
-    """Poll `feed` once (unless not yet due and not `force`); save its state; never raises for feed problems."""
+    """Poll `feed` once (unless not yet due and not `force`); claim its entries in `leases`; save its
+    state; never raises for feed problems."""
     settings = settings or PollSettings()
     now = time.time() if now is None else now
+    store = leases.store
     state = FeedState.from_dict(await asyncio.to_thread(store.feed_state, feed.url))
     if not force and state.next_poll is not None and now < state.next_poll:
         return PollResult(feed, state, skipped=True)
@@ -303,12 +298,13 @@ async def poll_feed(
     if fetched.status != 200:
         wait = retry_after(fetched.header("retry-after"), now) if fetched.status in RETRY_STATUSES else None
         return await _failed(feed, state, store, settings, now, f"HTTP {fetched.status}", fetched.status, wait)
-    return await _ingest(feed, state, store, settings, fetched, now)
+    return await _ingest(feed, state, leases, settings, fetched, now)
 
 
 async def _ingest(
-    feed: FeedConfig, state: FeedState, store: Store, settings: PollSettings, fetched: Fetched, now: float
+    feed: FeedConfig, state: FeedState, leases: Entries, settings: PollSettings, fetched: Fetched, now: float
 ) -> PollResult:
+    store = leases.store
     parsed = await asyncio.to_thread(parse_entries, fetched.body, dict(fetched.headers), feed.url)
     if parsed.problem:
         if not parsed.entries:
@@ -316,11 +312,10 @@ async def _ingest(
         log.warning("feed.malformed", feed=feed.name, url=feed.url, problem=parsed.problem)
     seen = datetime.fromtimestamp(now, UTC)
     docs = [d for d in (build_document(feed, e, parsed.title, seen) for e in parsed.entries) if d is not None]
-    fresh = await asyncio.to_thread(store.claim, [entry_keys(feed, d) for d in docs], settings.seen_ttl)
-    entries = [
-        Entry(_mark_republished(d, state, settings) if new else d, new) for d, new in zip(docs, fresh, strict=True)
-    ]
-    count = sum(fresh)
+    docs = [_mark_republished(d, state, settings) for d in docs]
+    claimed = await leases.claim(feed, docs)
+    entries = [Entry(d, held) for d, held in zip(docs, claimed, strict=True)]
+    count = sum(e.new for e in entries)
     cadence = _cadence(docs)
     state = replace(state, cadence=cadence or state.cadence)
     if count:

@@ -1,17 +1,24 @@
 """Scheduling: one APScheduler job per feed; each poll's new entries completed, recorded and handed on.
 
 async with Ingestor(feeds, store, IngestSettings(), pipeline.process) as ingestor:
-    ingestor.start()                      # the service: poll every feed at its interval
+    ingestor.start()                      # the service: poll every feed at its interval, sweep leases
     ingestor.watch(Path("feeds.yaml"))    # ...and follow edits of the feeds file
 async with Ingestor(...) as ingestor:
+    await ingestor.recover()              # entries left by a process that died
     await ingestor.poll_all()             # tests and `monitor feeds poll`: every feed once
+
+Each entry goes on as soon as its own page is done (entries.py: claimed, worked on under a renewed
+lease, finished only once `on_document` returned).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import socket
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,18 +30,20 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.document import Document
-from monitor.errors import FeedsFileError
+from monitor.errors import FeedsFileError, MonitorError
+from monitor.ingest.entries import Entries, EntrySettings, Held
 from monitor.ingest.feedsfile import FeedConfig, load_feeds
 from monitor.ingest.http import HttpClient, HttpSettings
 from monitor.ingest.pages import DEFAULT_TIME_LIMIT, Extractor, complete
 from monitor.ingest.poll import FeedState, PollResult, PollSettings, poll_feed
 from monitor.ingest.record import Recorder
 from monitor.metrics import FETCH_SECONDS, POLLS
-from monitor.store.base import Store
+from monitor.store.base import Store, StoreError
 
 log = structlog.get_logger("monitor.ingest.scheduler")
 
 WATCH_JOB = "feeds-file"
+SWEEP_JOB = "entry-sweep"
 # A replica holds a feed's poll lease for this share of the feed's interval.
 LEASE_SHARE = 0.8
 
@@ -45,7 +54,8 @@ class IngestSettings:
 
     Args:
         http: the HTTP client's rules (timeouts, caps, which addresses may be fetched).
-        poll: backoff, stale detection and how long entries are remembered.
+        poll: backoff and stale detection.
+        entries: processing leases on entries, how long entries are remembered.
         workers: extraction processes; default one per CPU core.
         page_time_limit: seconds one page's extraction may take.
         record_dir: when set, every Document is appended to a JSONL file per day there.
@@ -61,6 +71,7 @@ class IngestSettings:
 
     http: HttpSettings = field(default_factory=HttpSettings)
     poll: PollSettings = field(default_factory=PollSettings)
+    entries: EntrySettings = field(default_factory=EntrySettings)
     workers: int | None = None
     page_time_limit: float = DEFAULT_TIME_LIMIT
     record_dir: Path | None = None
@@ -92,10 +103,12 @@ class Ingestor:
 
     Args:
         feeds: the feeds to poll.
-        store: seen entries and per-feed HTTP state.
+        store: entry leases and per-feed HTTP state.
         settings: how to fetch, poll, extract, record and schedule.
-        on_document: called with each new Document, in a worker thread (e.g. `Pipeline.process`);
-            an exception it raises is logged and the next Document goes on.
+        on_document: called with each new Document and its entry's attempt key, in a worker thread
+            (`Pipeline.process`); it returns once the Document is handed over (its alerts are in the
+            outbox), and only then is the entry seen. An exception it raises means "not handed over":
+            it is logged, the entry is given back to be taken up again, and the next Document goes on.
     """
 
     def __init__(
@@ -103,7 +116,7 @@ class Ingestor:
         feeds: Sequence[FeedConfig],
         store: Store,
         settings: IngestSettings,
-        on_document: Callable[[Document], object],
+        on_document: Callable[[Document, str], object],
     ) -> None:
         self.feeds: dict[str, FeedConfig] = {f.url: f for f in feeds}
         self.store = store
@@ -115,9 +128,13 @@ class Ingestor:
         self._extractor: Extractor | None = None
         self._watched: tuple[Path, float | None] | None = None
         self._inflight = 0
+        # Unique per process, so that a restarted replica never takes its dead self's leases for its own.
+        replica = settings.replica or f"{socket.gethostname()}-{os.getpid()}"
+        self.entries = Entries(store, f"{replica}/{uuid.uuid4().hex[:8]}", settings.entries)
 
     async def __aenter__(self) -> Ingestor:
         self._client = HttpClient(self.settings.http)
+        await self.entries.__aenter__()
         return self
 
     async def __aexit__(
@@ -129,6 +146,7 @@ class Ingestor:
         """Stop the schedule, then close the client and the extraction pool."""
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.entries.close()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -155,6 +173,15 @@ class Ingestor:
         self.scheduler.start()
         for feed in self.feeds.values():
             self._add_job(feed)
+        self.scheduler.add_job(
+            self.recover,
+            "interval",
+            seconds=self.settings.entries.sweep_interval.total_seconds(),
+            id=SWEEP_JOB,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now().astimezone(),
+        )
 
     def _add_job(self, feed: FeedConfig) -> None:
         assert self.scheduler is not None
@@ -227,7 +254,11 @@ class Ingestor:
         return self.reload(path)
 
     def job_ids(self) -> list[str]:
-        return sorted(j.id for j in self.scheduler.get_jobs() if j.id != WATCH_JOB) if self.scheduler else []
+        return (
+            sorted(j.id for j in self.scheduler.get_jobs() if j.id not in (WATCH_JOB, SWEEP_JOB))
+            if self.scheduler
+            else []
+        )
 
     def job(self, url: str) -> Any:
         return self.scheduler.get_job(url) if self.scheduler else None
@@ -241,7 +272,12 @@ class Ingestor:
             # Held for most of an interval and not given back: the other replicas' runs in this
             # interval find it taken; if this replica dies, the lease simply runs out.
             ttl = feed.schedule_interval * LEASE_SHARE
-            if not await asyncio.to_thread(self.store.acquire_lease, f"poll:{url}", replica, ttl):
+            try:
+                leased = await asyncio.to_thread(self.store.acquire_lease, f"poll:{url}", replica, ttl)
+            except StoreError as exc:  # the store is down: this round is skipped, the next tries again
+                log.error("feed.lease_failed", feed=feed.name, url=url, error=str(exc))
+                return
+            if not leased:
                 log.debug("feed.leased_elsewhere", feed=feed.name, url=url)
                 return
         await self.poll(feed)
@@ -262,42 +298,72 @@ class Ingestor:
         self._inflight += 1
         try:
             started = time.monotonic()
-            result = await poll_feed(feed, self.client, self.store, self.settings.poll, force=force)
+            result = await poll_feed(feed, self.client, self.entries, self.settings.poll, force=force)
             if not result.skipped:
                 FETCH_SECONDS.labels("feed").observe(time.monotonic() - started)
                 POLLS.labels(_outcome(result)).inc()
-            docs = result.new
-            if feed.full_text and docs:
-                extractor = self.extractor()
-                headers = feed.header_map() or None
-                docs = list(await asyncio.gather(*(self._complete(d, extractor, headers) for d in docs)))
-            for doc in docs:
-                await asyncio.to_thread(self._deliver, doc)
-            return FeedOutcome(result, docs)
+            docs = await asyncio.gather(*(self._process(feed, held) for held in result.held))
+            return FeedOutcome(result, list(docs))
         except Exception as exc:  # a stage boundary: one feed's surprise must not stop the others
             log.exception("feed.crashed", feed=feed.name, url=feed.url, error=str(exc))
             return FeedOutcome(PollResult(feed, FeedState(name=feed.name), error=f"internal error: {exc}"), [])
         finally:
             self._inflight -= 1
 
-    async def _complete(self, doc: Document, extractor: Extractor, headers: dict[str, str] | None) -> Document:
+    async def recover(self) -> list[Document]:
+        """Take up the entries whose holders let their leases run out (a process died), and process them."""
+        self._inflight += 1
+        try:
+            try:
+                taken = await self.entries.take_expired()
+            except StoreError as exc:  # the store is down: the next sweep tries again
+                log.error("entries.sweep_failed", error=str(exc))
+                return []
+            return list(await asyncio.gather(*(self._process(self.feeds.get(h.feed), h) for h in taken)))
+        finally:
+            self._inflight -= 1
+
+    async def _process(self, feed: FeedConfig | None, held: Held) -> Document:
+        """Complete one held entry from its page, hand it on, and finish it (or give it back).
+
+        `feed` is None for an entry of a feed no longer in the feeds file: it goes on with its own text.
+        """
+        with self.entries.working(held):
+            doc = held.doc
+            if feed is not None and feed.full_text:
+                doc = await self._complete(doc, feed)
+            handed = await asyncio.to_thread(self._deliver, doc, held.attempt)
+            try:
+                await (self.entries.finish(held) if handed else self.entries.release(held))
+            except StoreError as exc:  # its lease runs out: the entry is taken up again, its alerts not doubled
+                log.error("entry.finish_failed", feed=doc.source, url=doc.url, doc_id=doc.id, error=str(exc))
+        return doc
+
+    async def _complete(self, doc: Document, feed: FeedConfig) -> Document:
         try:
             search_body = self.recorder is not None or self.settings.search_page_body
-            return await complete(doc, self.client, extractor, headers, search_body=search_body)
-        except Exception as exc:  # a stage boundary: the entry is claimed, so it goes on with its own text
+            headers = feed.header_map() or None
+            return await complete(doc, self.client, self.extractor(), headers, search_body=search_body)
+        except Exception as exc:  # a stage boundary: the entry is held, so it goes on with its own text
             log.exception("page.failed", url=doc.url, feed=doc.source, error=f"internal error: {exc}")
             return doc
 
-    def _deliver(self, doc: Document) -> None:
+    def _deliver(self, doc: Document, attempt: str) -> bool:
+        """Record and hand on one Document; False when it was not handed over."""
         if self.recorder is not None:
             try:
                 self.recorder.write(doc)
             except OSError as exc:
                 log.error("document.record_failed", doc_id=doc.id, url=doc.url, error=str(exc))
         try:
-            self.on_document(doc)
+            self.on_document(doc, attempt)
+        except MonitorError as exc:  # said why already (e.g. dropped at shutdown): one line
+            log.error("document.failed", doc_id=doc.id, url=doc.url, feed=doc.source, error=str(exc))
+            return False
         except Exception as exc:  # a stage boundary: the next Document must still be handed on
             log.exception("document.failed", doc_id=doc.id, url=doc.url, feed=doc.source, error=str(exc))
+            return False
+        return True
 
 
 def _outcome(result: PollResult) -> str:

@@ -16,8 +16,9 @@ from monitor.ingest.feedsfile import FeedConfig
 from monitor.ingest.http import HttpSettings
 from monitor.ingest.scheduler import Ingestor, IngestSettings
 from monitor.store import SQLiteStore
-from tests.conftest import ROOT, SEEDS
-from tests.httpserver import HttpServer, Reply, rss, seed_items, seed_page
+from tests.conftest import ROOT
+from tests.httpserver import HttpServer, Reply
+from tests.ingest.conftest import seeds_server
 
 RSS = {"Content-Type": "application/rss+xml"}
 
@@ -30,10 +31,7 @@ def monitor(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[HttpServer]:
-    with HttpServer() as s:
-        s.route("/feed.xml", Reply(200, RSS, rss(seed_items(s.url(""), SEEDS)).encode()))
-        for path in SEEDS.glob("*.txt"):
-            s.route(f"/articles/{path.stem}.html", Reply(200, {"Content-Type": "text/html"}, seed_page(path)))
+    with seeds_server() as s:
         s.route("/broken.xml", Reply(500))
         yield s
 
@@ -94,7 +92,7 @@ def test_status_lists_each_feed_from_the_store(server: HttpServer, tmp_path: Pat
 
     async def run() -> None:
         http = HttpSettings(allow_networks=("127.0.0.0/8",))
-        async with Ingestor(feeds, SQLiteStore(db), IngestSettings(http=http), lambda d: None) as ingestor:
+        async with Ingestor(feeds, SQLiteStore(db), IngestSettings(http=http), lambda d, a: None) as ingestor:
             await ingestor.poll_all()
             await ingestor.poll_all()
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
+from monitor.ingest.entries import Entries
 from monitor.ingest.feedsfile import FeedConfig
 from monitor.ingest.http import HttpClient, HttpSettings
 from monitor.ingest.poll import (
@@ -53,7 +54,7 @@ def feed_at(url: str, **options: object) -> FeedConfig:
 def poll(feed: FeedConfig, store: Store, *, now: float | None = None, force: bool = False) -> PollResult:
     async def run() -> PollResult:
         async with HttpClient(LOOPBACK) as client:
-            return await poll_feed(feed, client, store, PollSettings(), now=now, force=force)
+            return await poll_feed(feed, client, Entries(store, "test"), PollSettings(), now=now, force=force)
 
     return asyncio.run(run())
 
@@ -289,7 +290,7 @@ def test_every_feedparser_corpus_file_is_ingested_without_an_exception(server: H
 
             async def one(path: str) -> PollResult:
                 async with gate:
-                    return await poll_feed(feed_at(server.url(path)), client, store)
+                    return await poll_feed(feed_at(server.url(path)), client, Entries(store, "test"))
 
             return await asyncio.gather(*(one(p) for p in by_path))
 

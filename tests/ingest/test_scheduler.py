@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +19,8 @@ from monitor.ingest.http import HttpSettings
 from monitor.ingest.scheduler import Ingestor, IngestSettings
 from monitor.store import SQLiteStore
 from tests.conftest import PAGES, SEEDS
-from tests.httpserver import HttpServer, Item, Reply, file_reply, rss, seed_items, seed_page
+from tests.httpserver import HttpServer, Item, Reply, file_reply, rss, seed_items
+from tests.ingest.conftest import seeds_server
 
 RSS = {"Content-Type": "application/rss+xml"}
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -32,11 +33,13 @@ def settings(**extra: object) -> IngestSettings:
 
 @pytest.fixture
 def server() -> Iterator[HttpServer]:
-    with HttpServer() as s:
-        s.route("/feed.xml", Reply(200, RSS, rss(seed_items(s.url(""), SEEDS)).encode()))
-        for path in SEEDS.glob("*.txt"):
-            s.route(f"/articles/{path.stem}.html", Reply(200, HTML, seed_page(path)))
+    with seeds_server() as s:
         yield s
+
+
+def collect(into: list[Document]) -> Callable[[Document, str], None]:
+    """An on_document that keeps each Document handed on."""
+    return lambda doc, attempt: into.append(doc)
 
 
 def feed(url: str, name: str, **options: object) -> FeedConfig:
@@ -49,7 +52,7 @@ def test_poll_all_completes_records_and_hands_on_new_documents(server: HttpServe
 
     async def run() -> None:
         seeds = feed(server.url("/feed.xml"), "Seeds", headers=(("X-Feed-Token", "t0k"),))
-        async with Ingestor([seeds], store, settings(record_dir=tmp_path), got.append) as ing:
+        async with Ingestor([seeds], store, settings(record_dir=tmp_path), collect(got)) as ing:
             (first,) = await ing.poll_all()
             assert len(first.documents) == 5
             (second,) = await ing.poll_all()
@@ -76,7 +79,8 @@ def test_recorded_documents_carry_the_byline_found_in_the_page_body(server: Http
         got: list[Document] = []
 
         async def run() -> None:
-            async with Ingestor([feed(feed_url, "BB")], SQLiteStore(":memory:"), settings(**extra), got.append) as ing:
+            store = SQLiteStore(":memory:")
+            async with Ingestor([feed(feed_url, "BB")], store, settings(**extra), collect(got)) as ing:
                 await ing.poll_all()
 
         asyncio.run(run())
@@ -100,7 +104,7 @@ def test_an_entry_with_a_malformed_link_loses_none_of_the_others(server: HttpSer
 
     async def run() -> None:
         async with Ingestor(
-            [feed(server.url("/mixed.xml"), "Mixed")], SQLiteStore(":memory:"), settings(), got.append
+            [feed(server.url("/mixed.xml"), "Mixed")], SQLiteStore(":memory:"), settings(), collect(got)
         ) as ing:
             await ing.poll_all()
 
@@ -119,7 +123,7 @@ def test_a_feed_that_never_answers_delays_no_other(server: HttpServer) -> None:
     delivered: list[bool] = []
     with capture_logs() as logs:
 
-        def on_document(doc: Document) -> None:
+        def on_document(doc: Document, attempt: str) -> None:
             # Each Document must arrive while the hung feed is still waiting for its answer.
             delivered.append(any(e["event"] == "feed.failed" and e["url"] == hang for e in logs))
 
@@ -138,7 +142,7 @@ def test_a_feed_that_never_answers_delays_no_other(server: HttpServer) -> None:
 def test_a_failing_on_document_does_not_stop_the_others(server: HttpServer) -> None:
     seen: list[str] = []
 
-    def on_document(doc: Document) -> None:
+    def on_document(doc: Document, attempt: str) -> None:
         seen.append(doc.id)
         if len(seen) == 1:
             raise RuntimeError("pipeline hiccup")
@@ -174,7 +178,7 @@ def test_jobs_follow_the_feeds_file(server: HttpServer, tmp_path: Path) -> None:
     )
 
     async def run() -> None:
-        async with Ingestor(load_feeds(path).feeds, SQLiteStore(":memory:"), settings(), lambda d: None) as ing:
+        async with Ingestor(load_feeds(path).feeds, SQLiteStore(":memory:"), settings(), lambda d, a: None) as ing:
             ing.start()
             ing.watch(path)
             assert ing.job_ids() == sorted([server.url("/feed.xml"), server.url("/other.xml")])
@@ -214,7 +218,7 @@ def test_scheduled_job_polls_the_feed(server: HttpServer) -> None:
         done = asyncio.Event()
         loop = asyncio.get_running_loop()
 
-        def on_document(doc: Document) -> None:
+        def on_document(doc: Document, attempt: str) -> None:
             got.append(doc)
             if len(got) == 5:
                 loop.call_soon_threadsafe(done.set)

@@ -1,0 +1,193 @@
+"""Entry leases in the Ingestor: an entry is seen only once handed over; one whose holder died, or that
+was not handed over, is taken up again with the same attempt key; each goes on as its own page is done."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from structlog.testing import capture_logs
+
+from monitor.document import Document
+from monitor.ingest.entries import Entries, EntrySettings
+from monitor.ingest.feedsfile import FeedConfig
+from monitor.ingest.http import HttpClient, HttpSettings
+from monitor.ingest.poll import poll_feed
+from monitor.ingest.scheduler import Ingestor, IngestSettings
+from monitor.metrics import ENTRIES_RETAKEN
+from monitor.store import SQLiteStore
+from monitor.store.base import Store
+from tests.conftest import SEEDS
+from tests.httpserver import HttpServer, Reply, seed_page
+from tests.ingest.conftest import seeds_server
+
+RSS = {"Content-Type": "application/rss+xml"}
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+LOOPBACK = HttpSettings(allow_networks=("127.0.0.0/8",), timeout=10.0)
+SHORT = EntrySettings(lease=timedelta(milliseconds=600))
+
+
+@pytest.fixture
+def server() -> Iterator[HttpServer]:
+    with seeds_server() as s:
+        yield s
+
+
+@pytest.fixture
+def store() -> Store:
+    return SQLiteStore(":memory:")
+
+
+def settings(entries: EntrySettings = SHORT) -> IngestSettings:
+    return IngestSettings(http=LOOPBACK, workers=1, first_run_spread=timedelta(0), entries=entries)
+
+
+class Handed:
+    """An on_document that keeps (doc id, attempt) of each Document handed on, failing the first `fail`."""
+
+    def __init__(self, fail: int = 0) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.fail = fail
+        self.lock = threading.Lock()
+
+    def __call__(self, doc: Document, attempt: str) -> None:
+        with self.lock:
+            self.calls.append((doc.id, attempt))
+            if len(self.calls) <= self.fail:
+                raise RuntimeError("not handed over")
+
+
+def feed_of(server: HttpServer, **options: object) -> FeedConfig:
+    return FeedConfig(url=server.url("/feed.xml"), name="Seeds", **options)  # type: ignore[arg-type]
+
+
+def test_an_entry_is_seen_only_once_handed_over(server: HttpServer, store: Store) -> None:
+    handed = Handed(fail=2)
+
+    async def run() -> None:
+        async with Ingestor([feed_of(server, full_text=False)], store, settings(), handed) as ing:
+            (first,) = await ing.poll_all()
+            assert len(first.documents) == 5
+            # The two not handed over were given back: taken up again at once, with the same attempt key.
+            with capture_logs() as logs:
+                again = await ing.recover()
+            assert len(again) == 2
+            assert [e["by"] for e in logs if e["event"] == "entry.retaken"] == ["sweep", "sweep"]
+            (second,) = await ing.poll_all()
+            assert second.documents == [] and await ing.recover() == []
+
+    asyncio.run(run())
+    assert len(handed.calls) == 7
+    by_doc: dict[str, set[str]] = {}
+    for doc_id, attempt in handed.calls:
+        by_doc.setdefault(doc_id, set()).add(attempt)
+    assert len(by_doc) == 5 and all(len(attempts) == 1 for attempts in by_doc.values())
+
+
+def test_a_dead_holders_entries_are_taken_up_after_its_lease_with_their_attempt_keys(
+    server: HttpServer, store: Store
+) -> None:
+    feed = feed_of(server, full_text=False)
+
+    async def die_after_parsing() -> list[str]:
+        # A process that claimed the poll's entries and died before handing any over.
+        async with HttpClient(LOOPBACK) as client:
+            result = await poll_feed(feed, client, Entries(store, "dead-replica", SHORT))
+        return sorted(h.attempt for h in result.held)
+
+    attempts = asyncio.run(die_after_parsing())
+    assert len(attempts) == 5
+    handed = Handed()
+    retaken_before = ENTRIES_RETAKEN.labels("retried")._value.get()
+
+    async def run() -> None:
+        async with Ingestor([feed], store, settings(), handed) as ing:
+            (poll,) = await ing.poll_all()
+            assert poll.documents == []  # still leased by the dead process
+            await asyncio.sleep(0.8)
+            with capture_logs() as logs:
+                assert len(await ing.recover()) == 5
+            assert {e["previous"] for e in logs if e["event"] == "entry.retaken"} == {"dead-replica"}
+
+    asyncio.run(run())
+    assert sorted(a for _, a in handed.calls) == attempts
+    assert ENTRIES_RETAKEN.labels("retried")._value.get() == retaken_before + 5
+
+
+def test_a_poll_listing_an_expired_entry_takes_it_up_itself(server: HttpServer, store: Store) -> None:
+    feed = feed_of(server, full_text=False)
+
+    async def die_after_parsing() -> None:
+        async with HttpClient(LOOPBACK) as client:
+            await poll_feed(feed, client, Entries(store, "dead-replica", SHORT))
+
+    asyncio.run(die_after_parsing())
+    time.sleep(0.8)
+    handed = Handed()
+
+    async def run() -> None:
+        async with Ingestor([feed], store, settings(), handed) as ing:
+            with capture_logs() as logs:
+                (poll,) = await ing.poll_all()
+            assert len(poll.documents) == 5
+            assert [e["by"] for e in logs if e["event"] == "entry.retaken"] == ["poll"] * 5
+
+    asyncio.run(run())
+    assert len(handed.calls) == 5
+
+
+def test_a_page_slower_than_the_lease_keeps_its_entry_and_the_others_do_not_wait_for_it(
+    server: HttpServer, store: Store
+) -> None:
+    slow = sorted(SEEDS.glob("*.txt"))[0]
+    server.route(f"/articles/{slow.stem}.html", Reply(200, HTML, seed_page(slow), delay=2.0))
+    finished: list[tuple[str, float]] = []
+    started = time.monotonic()
+
+    def on_document(doc: Document, attempt: str) -> None:
+        finished.append((doc.url or "", time.monotonic() - started))
+
+    async def run() -> None:
+        async with Ingestor([feed_of(server)], store, settings(), on_document) as ing:
+            other = Entries(store, "other-replica", SHORT)
+            poll = asyncio.create_task(ing.poll_all())
+            for _ in range(6):  # the lease is 0.6 s: renewed while the slow page is fetched
+                await asyncio.sleep(0.3)
+                assert await other.take_expired() == []
+            await poll
+
+    asyncio.run(run())
+    assert len(finished) == 5
+    assert slow.stem in finished[-1][0]
+    assert all(at < 1.5 for _, at in finished[:-1]), finished
+
+
+def test_an_entry_that_every_process_dies_on_is_given_up(server: HttpServer, store: Store) -> None:
+    feed = feed_of(server, full_text=False)
+    limited = EntrySettings(lease=timedelta(milliseconds=300), max_takeovers=2)
+
+    async def die_again() -> int:
+        async with HttpClient(LOOPBACK) as client:
+            await poll_feed(feed, client, Entries(store, "first", limited))
+        for n in range(2):
+            await asyncio.sleep(0.4)
+            assert len(await Entries(store, f"dies-{n}", limited).take_expired()) == 5
+        await asyncio.sleep(0.4)
+        with capture_logs() as logs:
+            assert await Entries(store, "last", limited).take_expired() == []
+        return len([e for e in logs if e["event"] == "entry.abandoned"])
+
+    assert asyncio.run(die_again()) == 5
+    # Given up means finished: no poll takes them up again either.
+    handed = Handed()
+
+    async def poll() -> None:
+        async with Ingestor([feed], store, settings(limited), handed) as ing:
+            await ing.poll_all()
+
+    asyncio.run(poll())
+    assert handed.calls == []
