@@ -23,7 +23,7 @@ from pathlib import Path
 
 import structlog
 
-from monitor import __version__
+from monitor import __version__, crashpoint
 from monitor.config import Config
 from monitor.errors import ConfigError, FeedsFileError, RuleLoadError
 from monitor.ingest.entries import EntrySettings
@@ -34,7 +34,7 @@ from monitor.notify.alerts import enqueue
 from monitor.notify.console import ConsoleSink
 from monitor.notify.outbox import Notifier, NotifierSettings
 from monitor.notify.slack import Sink, sink_from_env
-from monitor.pipeline import Pipeline
+from monitor.pipeline import Pipeline, Processed
 from monitor.rules.loader import load_rules, yaml_files
 from monitor.rules.matcher import Matcher
 from monitor.store import Store, StoreError, StoreURLError, open_store, redact_url
@@ -274,7 +274,7 @@ class Service:
                 matcher,
                 store,
                 await asyncio.to_thread(build_grouper, self.config.stories, store, self.config.seen_ttl),
-                handoff=functools.partial(enqueue, store),
+                handoff=functools.partial(_enqueue, store),
                 seen_ttl=self.config.seen_ttl,
                 default_realert=self.config.realert,
                 stopping=self._stopping,
@@ -345,3 +345,9 @@ class Service:
             burst_size=slack.burst_size,
             consumer=self.replica,
         )
+
+
+def _enqueue(store: Store, processed: Processed) -> None:
+    """The pipeline's hand-off: its alerts into the outbox (a crash test may stop the process first)."""
+    crashpoint.reached("decided", doc_id=processed.doc.id)
+    enqueue(store, processed)
