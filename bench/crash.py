@@ -20,19 +20,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import random
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import add_output_option, git_state, machine, redis_server_version, write_section
 
-from report import git_state, machine, write_section  # noqa: E402
-
-from tests.crashrig import CrashRig  # noqa: E402
-from tests.servers import redis_server  # noqa: E402
+from tests.crashrig import CrashRig
+from tests.servers import redis_server
 
 
 @dataclass
@@ -89,7 +85,7 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=2.5, help="seconds after start within which to kill")
     parser.add_argument("--store", choices=["sqlite", "redis", "both"], default="both")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--output", type=Path)
+    add_output_option(parser)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     stores = ["sqlite", "redis"] if args.store == "both" else [args.store]
@@ -101,7 +97,8 @@ def main() -> None:
     lines = [
         "## Crashes",
         "",
-        f"{info['Date']}, {info['CPU']}, {info['Cores (`nproc`)']} cores, {git_state('monitor', 'bench/crash.py')}.",
+        f"{info['Date']}, {info['CPU']}, {info['Cores (`nproc`)']} cores, redis-server {redis_server_version()},",
+        f"{git_state('monitor', 'bench/crash.py')}.",
         f"`bench/crash.py`: {args.kills} rounds per store; each publishes {args.articles} new articles, starts",
         f"`monitor run` and SIGKILLs it (with its extraction workers) at a random moment within {args.window:g} s of",
         "its start; a last run delivers what is left. Entry lease 1 s. Lost: an article never alerted;",
