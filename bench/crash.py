@@ -42,10 +42,12 @@ class Outcome:
     seconds: float
 
 
-def run_store(store: str, kills: int, per_round: int, window: float, rng: random.Random, tmp: Path) -> Outcome:
+def run_store(
+    store: str, kills: int, per_round: int, window: float, grouper: str, rng: random.Random, tmp: Path
+) -> Outcome:
     started = time.monotonic()
     server = redis_server(tmp / "redis") if store == "redis" else contextlib.nullcontext()
-    with server as redis_url, CrashRig(tmp / store, store, redis_url) as rig:
+    with server as redis_url, CrashRig(tmp / store, store, redis_url, grouper=grouper) as rig:
         runs = []
         for round_ in range(kills):
             for n in range(per_round):
@@ -84,6 +86,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=3, help="new articles per round")
     parser.add_argument("--window", type=float, default=2.5, help="seconds after start within which to kill")
     parser.add_argument("--store", choices=["sqlite", "redis", "both"], default="both")
+    parser.add_argument("--grouper", choices=["events", "copies"], default="events", help="the story grouper")
     parser.add_argument("--seed", type=int, default=13)
     add_output_option(parser)
     args = parser.parse_args()
@@ -92,7 +95,7 @@ def main() -> None:
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="bench-crash-") as tmp:
         for store in stores:
-            outcomes.append(run_store(store, args.kills, args.articles, args.window, rng, Path(tmp)))
+            outcomes.append(run_store(store, args.kills, args.articles, args.window, args.grouper, rng, Path(tmp)))
     info = machine()
     lines = [
         "## Crashes",
@@ -101,7 +104,8 @@ def main() -> None:
         f"{git_state('monitor', 'bench/crash.py')}.",
         f"`bench/crash.py`: {args.kills} rounds per store; each publishes {args.articles} new articles, starts",
         f"`monitor run` and SIGKILLs it (with its extraction workers) at a random moment within {args.window:g} s of",
-        "its start; a last run delivers what is left. Entry lease 1 s. Lost: an article never alerted;",
+        f"its start; a last run delivers what is left. Entry lease 1 s, story grouper `{args.grouper}`.",
+        "Lost: an article never alerted;",
         "doubled: alerted more than once.",
         "",
         "| store | kills | articles | lost | doubled | entries taken up again | time |",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 import structlog
 
@@ -22,4 +23,7 @@ def reached(point: str, **fields: object) -> None:
     """Stop the process here when MONITOR_CRASH_POINT names `point`."""
     if os.environ.get(ENV) == point:
         log.warning("crashpoint.reached", point=point, **fields)
-        os.kill(os.getpid(), signal.SIGSTOP)
+        # To this thread: it stops before the call returns (a signal to the process may be taken by
+        # another thread, and this one would run on a little). It waits here should it ever go on.
+        signal.pthread_kill(threading.get_ident(), signal.SIGSTOP)
+        threading.Event().wait()

@@ -135,10 +135,14 @@ class CrashRig:
         tmp: a fresh directory for the config, rules, feeds file, logs and the SQLite file.
         store: "sqlite" or "redis" (then `redis_url` names the server; a key prefix of its own is used).
         lease: the entry lease (short: a killed process's entries are taken up soon).
+        grouper: the story grouper (`events` loads the embedding model at each start, `copies` does not).
     """
 
-    def __init__(self, tmp: Path, store: str, redis_url: str | None = None, lease: str = "1s") -> None:
+    def __init__(
+        self, tmp: Path, store: str, redis_url: str | None = None, lease: str = "1s", grouper: str = "events"
+    ) -> None:
         self.tmp = tmp
+        self.grouper = grouper
         self.store_url = f"sqlite:{tmp / 'state.db'}" if store == "sqlite" else str(redis_url)
         self.lease = lease
         self.items: list[Item] = []
@@ -167,7 +171,8 @@ class CrashRig:
             f"rules: rules\nfeeds: feeds.yaml\nstore: {self.store_url}\n"
             f"store_prefix: 'crash-{uuid.uuid4().hex[:8]}:'\nreplica: crash-test\nentry_lease: {self.lease}\n"
             "slack:\n  default_channel: '#crash'\n  pace: 0.02\nmetrics:\n  listen: null\n"
-            "http:\n  allow_networks: ['127.0.0.0/8']\nextract:\n  workers: 1\nshutdown_grace: 10s\n",
+            "http:\n  allow_networks: ['127.0.0.0/8']\nextract:\n  workers: 1\nshutdown_grace: 10s\n"
+            f"stories:\n  grouper: {self.grouper}\n",
             encoding="utf-8",
         )
         self._publish()

@@ -2,7 +2,8 @@
 
 Real processes, a real store (SQLite, and a redis-server of our own), a feed server on 127.0.0.1 and
 the fake Slack (tests/crashrig.py). The moments, one kill each: right after the feed is parsed,
-during a page fetch, during extraction, between the alert decisions and the enqueue.
+during a page fetch, during extraction, between the alert decisions and the enqueue. A document taken
+up again must find its own story in either grouper (copies with SQLite, events with Redis).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import pytest
 from tests.crashrig import CrashRig
 
 
-@pytest.mark.parametrize("store", ["sqlite", "redis"])
+# Each story grouper once (the event layer loads its model at every start: it costs the time of one store).
+@pytest.mark.parametrize(("store", "grouper"), [("sqlite", "copies"), ("redis", "events")])
 def test_a_killed_service_loses_and_doubles_no_alert(
-    store: str, tmp_path: Path, request: pytest.FixtureRequest
+    store: str, grouper: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     redis_url = request.getfixturevalue("redis_url") if store == "redis" else None
-    with CrashRig(tmp_path, store, redis_url) as rig:
+    with CrashRig(tmp_path, store, redis_url, grouper=grouper) as rig:
         killed = [
             rig.crash_at_decision("decided"),
             rig.crash_after_parse("parsed"),
