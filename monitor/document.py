@@ -29,6 +29,9 @@ class Document:
         content_from: where `text` came from: "file", "page" (extracted), or the feed
             entry's "content" or "summary" when the page could not be used.
         republished: an old article that appeared as new (a regenerated GUID, a re-syndication).
+        outlet: who published it, when the article says: the page's site name (`og:site_name`), the
+            feed entry's `<source>`, a file's front matter `source`. (An aggregator's feed, such as a
+            Google News search, carries many outlets: `source` is then the feed, `outlet` the publisher.)
     """
 
     id: str
@@ -46,6 +49,7 @@ class Document:
     page_date: datetime | None = None
     content_from: str = "file"
     republished: bool = False
+    outlet: str | None = None
 
     @staticmethod
     def make_id(*parts: str | None) -> str:

@@ -34,6 +34,7 @@ class Article:
     published: datetime | None
     language: str | None
     url: str | None = None
+    site_name: str | None = None
 
 
 def extract_article(
@@ -64,7 +65,15 @@ def extract_article(
     text = (getattr(result, "text", None) or "").strip() if result is not None else ""
     if len(text) < MIN_ARTICLE_CHARS:
         return None
-    return Article(title=title, text=text, author=author, published=published, language=language, url=canonical)
+    return Article(
+        title=title,
+        text=text,
+        author=author,
+        published=published,
+        language=language,
+        url=canonical,
+        site_name=site_name(tree),
+    )
 
 
 def _meta(tree: HtmlElement, url: str | None, find_author: bool) -> tuple[str, str | None, str | None]:
@@ -83,6 +92,19 @@ def _meta(tree: HtmlElement, url: str | None, find_author: bool) -> tuple[str, s
     author = found.author or (find_byline(tree) if find_author else None)
     canonical = found.url or page_metadata.extract_url(tree, url)
     return title.strip(), author or None, canonical or None
+
+
+def site_name(tree: HtmlElement) -> str | None:
+    """The outlet's name as the page declares it (`og:site_name`), for the alert's source.
+
+    Only that tag: the other places trafilatura looks (publisher, copyright, Twitter handles) give
+    "@handle", a Facebook URL or a copyright line as often as a name.
+    """
+    for value in tree.xpath("//head/meta[@property='og:site_name']/@content"):
+        name = " ".join(str(value).split())
+        if name and "://" not in name and len(name) <= 80:
+            return name
+    return None
 
 
 def page_language(tree: HtmlElement) -> str | None:

@@ -82,4 +82,5 @@ def entry_document(entry: Any, feed_title: str | None, origin: str) -> Document 
         guid=guid,
         feed_date=entry.get("published") or entry.get("updated") or None,
         content_from=content_from,
+        outlet=(entry.get("source") or {}).get("title") or None,  # an aggregator's entry names its outlet
     )

@@ -120,6 +120,7 @@ def read_file(path: Path, on_problem: OnProblem) -> Iterator[Document]:
             published=article.published,
             language=article.language,
             origin=str(path),
+            outlet=article.site_name,
         )
         return
     yield _text_document(path, _decode(data))
@@ -181,6 +182,7 @@ def _text_document(path: Path, content: str) -> Document:
         source=str(meta["source"]) if meta.get("source") else None,
         language=str(meta["language"]) if meta.get("language") else None,
         origin=str(path),
+        outlet=str(meta["source"]) if meta.get("source") else None,
     )
 
 

@@ -148,4 +148,5 @@ async def complete(
         page_date=article.published,
         language=doc.language or article.language,
         content_from="page",
+        outlet=article.site_name or doc.outlet,
     )

@@ -56,3 +56,13 @@ def test_date_is_guessed_from_the_page_text_only_when_asked() -> None:
 def test_page_language_is_the_declared_one(head: str, expected: str | None) -> None:
     tree = lxml.html.document_fromstring(f"{head}<title>t</title></head><body><p>text</p></body></html>")
     assert page_language(tree) == expected
+
+
+def test_the_outlet_is_the_pages_declared_site_name_never_a_handle_or_a_copyright_line() -> None:
+    boingboing = extract_article((PAGES / "boingboing.net.millenials.html").read_bytes())
+    assert boingboing is not None and boingboing.site_name == "Boing Boing"
+    # phys.org names itself only in its publisher and Twitter tags: no og:site_name, so no outlet name.
+    phys = extract_article((PAGES / "phys.org.tool.html").read_bytes())
+    assert phys is not None and phys.site_name is None
+    page = '<html><head><meta property="og:site_name" content="https://facebook.com/x"></head><body><p>{}</p></body>'
+    assert extract_article(page.format("text " * 50)).site_name is None  # type: ignore[union-attr]
