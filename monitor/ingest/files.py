@@ -13,6 +13,7 @@ from ruamel.yaml.error import YAMLError
 from monitor.document import Document, parse_time
 from monitor.ingest.extract import extract_article
 from monitor.ingest.feeds import parse_feed
+from monitor.ingest.headline import headline
 
 TEXT_SUFFIXES = {".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -150,7 +151,7 @@ def _decode(data: bytes) -> str:
 
 
 def _text_document(path: Path, content: str) -> Document:
-    """A .txt file: optional YAML front matter, then the first non-empty line as the title."""
+    """A .txt file: optional YAML front matter, then the text; its headline is the title (headline.py)."""
     meta: dict[str, object] = {}
     body = content
     if content.startswith("---\n") or content.startswith("---\r\n"):
@@ -162,11 +163,9 @@ def _text_document(path: Path, content: str) -> Document:
     lines = body.splitlines()
     title = str(meta.get("title") or "")
     if not title:
-        index = next((i for i, line in enumerate(lines) if line.strip()), None)
-        if index is None:
+        if not any(line.strip() for line in lines):
             raise _Unreadable("no text")
-        title = lines[index].strip()
-        lines = lines[index + 1 :]
+        title, lines = headline(lines)
     text = "\n".join(lines).strip()
     try:
         published = parse_time(meta.get("published"))
