@@ -62,7 +62,8 @@ def alerts(count: int, channels: int, run_id: str) -> list[Alert]:
             source="example.org",
             published=now,
             snippet="a benchmark snippet with a term",
-            terms=("term",),
+            matched=("term",),
+            highlights=((26, 30),),
             channels=(f"#c{n % channels}",),
             created=now,
         )

@@ -20,6 +20,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -31,9 +32,10 @@ from monitor.ingest.feedsfile import load_feeds
 from monitor.ingest.scheduler import Ingestor, IngestSettings
 from monitor.metrics import REGISTRY, RELOADS, HealthServer, StoreCollector
 from monitor.notify.alerts import enqueue
+from monitor.notify.base import Sink
 from monitor.notify.console import ConsoleSink
 from monitor.notify.outbox import Notifier, NotifierSettings
-from monitor.notify.slack import Sink, sink_from_env
+from monitor.notify.sinks import sink_from_env
 from monitor.pipeline import Pipeline, Processed
 from monitor.rules.loader import load_rules, yaml_files
 from monitor.rules.matcher import Matcher
@@ -106,7 +108,7 @@ class Service:
 
     # Start-up ----------------------------------------------------------------------------------------
 
-    def _announce(self, sink: Sink) -> None:
+    def _announce(self, sink: Sink[Any]) -> None:
         config = self.config
         log.info(
             "service.starting",
@@ -130,7 +132,10 @@ class Service:
                 settings=list(config.defaults_used),
             )
         if isinstance(sink, ConsoleSink):
-            log.warning("service.console_sink", note="no SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL: alerts go to stdout")
+            log.warning(
+                "service.console_sink",
+                note="no SLACK_BOT_TOKEN, SLACK_WEBHOOK_URL or MONITOR_WEBHOOK_URL: alerts go to stdout",
+            )
 
     async def _open_store(self) -> Store | None:
         """Open the store, waiting (with a one-line error per try) until it answers or we are stopped."""
@@ -226,7 +231,7 @@ class Service:
     async def run(self) -> int:
         self._install_signals(asyncio.get_running_loop())
         try:
-            sink: Sink = sink_from_env(self.env, timeout=self.config.slack.timeout) or ConsoleSink()
+            sink: Sink[Any] = sink_from_env(self.env, timeout=self.config.slack.timeout) or ConsoleSink()
         except ConfigError as exc:
             log.error("service.config_error", error=str(exc))
             return 2
@@ -248,7 +253,7 @@ class Service:
             if health is not None:
                 health.stop()
 
-    async def _run(self, sink: Sink) -> int:
+    async def _run(self, sink: Sink[Any]) -> int:
         try:
             store = await self._open_store()
         except StoreURLError as exc:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
 
 from monitor.document import Document
-from monitor.notify.alerts import enqueue
+from monitor.notify.alerts import enqueue, payload_alerts
 from monitor.pipeline import DocumentDropped, Pipeline, Processed
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Match, Matcher
@@ -78,7 +79,10 @@ def test_a_store_outage_is_waited_out_and_the_alerts_reach_the_outbox(tmp_path: 
             with redis_server(tmp_path / "redis", port=port):
                 worker.join(60)
                 assert done and not done[0].duplicate
-                assert store.outbox_depth()[0] == len([d for d in done[0].decisions if d.decision == "new"]) > 0
+                # One outbox entry: the article's alerts, one per new decision.
+                [entry] = store.outbox_take("test", 10, timedelta(seconds=60))
+                new = [d.alert_id for d in done[0].decisions if d.decision == "new"]
+                assert [alert.alert_id for alert in payload_alerts(entry.payload)] == new and new
         finally:
             stopping.set()
             worker.join(60)

@@ -9,14 +9,18 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
 from monitor.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, config_option, load_deployment, store_option
 from monitor.errors import MonitorError
+from monitor.notify.alerts import regroup
+from monitor.notify.base import Sink
 from monitor.notify.console import ConsoleSink
-from monitor.notify.outbox import Notifier, NotifierSettings, delivery_key
-from monitor.notify.slack import Sink, sink_from_env
+from monitor.notify.outbox import Notifier, NotifierSettings
+from monitor.notify.receipts import Receipt, Receipts, delivery_key
+from monitor.notify.sinks import sink_from_env
 
 
 @click.group()
@@ -84,11 +88,13 @@ def retry(ids: tuple[str, ...], config_path: Path | None, store_url: str | None)
             click.echo(f"warning: no dead letter {missing}", err=True)
         if wanted:
             # Forget the failed delivery so the notifier posts instead of skipping.
+            receipts = Receipts(store)
             for letter in wanted:
-                for channel in letter.payload.get("channels") or []:
-                    key = delivery_key(str(letter.payload.get("alert_id")), channel)
-                    store.save_receipt(key, json.dumps({"state": "retry"}))
-            store.outbox_add([letter.payload for letter in wanted])
+                channels = letter.payload.get("channels") or []
+                receipts.save(
+                    [delivery_key(str(letter.payload.get("alert_id")), c) for c in channels], Receipt("retry")
+                )
+            store.outbox_add(regroup([letter.payload for letter in wanted]))
             store.dead_remove([letter.id for letter in wanted])
         click.echo(f"re-queued {len(wanted)} alert(s)")
     except MonitorError as exc:
@@ -144,7 +150,7 @@ def run(
     except MonitorError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    sink: Sink = found or ConsoleSink()
+    sink: Sink[Any] = found or ConsoleSink()
     settings = NotifierSettings(
         default_channel=default_channel or slack.default_channel,
         critical_mention=mention or slack.critical_mention,

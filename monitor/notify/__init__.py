@@ -1,13 +1,15 @@
-"""Notify: alerts built from pipeline results, a durable outbox, and delivery to Slack or the console.
+"""Notify: alerts built from pipeline results, a durable outbox, and delivery to a sink.
 
-alerts (payloads) -> outbox (store) -> Notifier (routing, pacing, folding, digests) -> sink (Slack, console)
+alerts (payloads) -> outbox (store) -> Notifier (route, digest, group, pace/fold, dedupe, deliver, record)
+-> sink (renders and posts: Slack, a JSON webhook, the console)
 """
 
 from __future__ import annotations
 
 from monitor.notify.alerts import Alert, build_alerts, enqueue
+from monitor.notify.base import DeliveryError, Posted, Sink
 from monitor.notify.outbox import Notifier, NotifierSettings
-from monitor.notify.slack import DeliveryError, Posted, Sink, sink_from_env
+from monitor.notify.sinks import sink_from_env
 
 __all__ = [
     "Alert",

@@ -1,19 +1,16 @@
-"""The notifier: takes alerts from the durable outbox, routes, paces, folds bursts, delivers, acks.
+"""The notifier: takes alerts from the durable outbox and delivers them, exactly once at the sink.
 
-Exactly once at the sink, from at-least-once delivery out of the outbox:
+A chain of small stages over each batch, as Alertmanager's notify pipeline:
+route (each alert to its channels) -> digest (rules that ask for one keep their alerts for it) ->
+group (one message per article and channel, every rule it matched) -> pace and fold (about one
+message a second per channel; the rest of a burst becomes a summary) -> dedupe (the intent/receipt
+protocol of monitor/notify/receipts.py) -> deliver and retry (the sink renders and posts) -> record.
 
-1. before posting, an intent ("posting") is stored under the alert's delivery key (alert id + channel);
-2. the message carries the alert id in its metadata;
-3. once Slack answered, the receipt (channel, ts) is stored, and only then is the outbox entry acked.
-
-A redelivered alert with a receipt is skipped. One with only an intent (the process died, or the
-answer never came, after Slack may have accepted it) is first looked up in the channel's history
-by its metadata; it is posted only when it is not there.
+The sink renders every message itself (monitor/notify/base.py): the notifier only says what to say.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import threading
@@ -29,9 +26,18 @@ import structlog
 
 from monitor.errors import MonitorError
 from monitor.metrics import ALERT_LATENCY, DELIVERIES
-from monitor.notify.alerts import Alert
-from monitor.notify.blocks import Message, alert_message, digest_messages, followup_message, summary_messages
-from monitor.notify.slack import DeliveryError, Posted, Sink, elapsed_ms
+from monitor.notify.alerts import Alert, payload_alerts
+from monitor.notify.base import (
+    BurstNotice,
+    DeliveryError,
+    DigestNotice,
+    Keyed,
+    Posted,
+    Sink,
+    article_notice,
+    elapsed_ms,
+)
+from monitor.notify.receipts import Receipt, Receipts, delivery_key
 from monitor.store.base import OutboxEntry, Store
 
 log = structlog.get_logger("monitor.notify")
@@ -91,14 +97,6 @@ class _Outcome:
     retry: DeliveryError | None = None
 
 
-def delivery_key(alert_id: str, channel: str) -> str:
-    return f"slack:{alert_id}:{channel}"
-
-
-def _thread_key(parent: str, channel: str) -> str:
-    return f"slack-thread:{parent}:{channel}"
-
-
 class _ChannelPace:
     """One channel's pace: the next time it may get a message, and the posts of the burst window."""
 
@@ -111,12 +109,24 @@ class _ChannelPace:
         self.last_fold = float("-inf")
 
 
+def _articles(works: Sequence[_Work]) -> list[list[_Work]]:
+    """The works grouped by article (an outbox entry holds one article's alerts), in order."""
+    grouped: dict[str, list[_Work]] = {}
+    for work in works:
+        grouped.setdefault(work.entry, []).append(work)
+    return list(grouped.values())
+
+
+def _payloads(alerts: Sequence[Alert]) -> tuple[dict[str, Any], ...]:
+    return tuple(alert.to_payload() for alert in alerts)
+
+
 class Notifier:
     """Delivers the outbox to a sink, in order per channel, each channel at its own pace.
 
     Args:
         store: the store holding the outbox, receipts and dead letters.
-        sink: Slack (Web API or webhook) or the console.
+        sink: where messages go (Slack, a JSON webhook, the console); it renders them.
         settings: routing, pacing, folding and retry settings.
         clock: monotonic clock (seconds); `sleep` waits and returns early when the notifier stops.
     """
@@ -124,7 +134,7 @@ class Notifier:
     def __init__(
         self,
         store: Store,
-        sink: Sink,
+        sink: Sink[Any],
         settings: NotifierSettings | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -132,6 +142,7 @@ class Notifier:
         self.sink = sink
         self.settings = settings or NotifierSettings()
         self.clock = clock
+        self.receipts = Receipts(store)
         self._stop = threading.Event()
         self._paces: dict[str, _ChannelPace] = {}
         self._paces_lock = threading.Lock()
@@ -197,7 +208,7 @@ class Notifier:
     # One round ---------------------------------------------------------------------------------
 
     def run_once(self) -> int:
-        """Take one batch, deliver it, ack what is settled; returns how many alerts were taken."""
+        """Take one batch, deliver it, ack what is settled; returns how many entries were taken."""
         if self._backoff:
             self._stop.wait(self._backoff)
         entries = self.store.outbox_take(self.settings.consumer, self.settings.batch, self.settings.claim_idle)
@@ -205,7 +216,7 @@ class Notifier:
         if not entries:
             self._backoff = 0.0
             return 0
-        works = self._plan(entries)
+        works = self._route(entries)
         by_channel: dict[str, list[_Work]] = {}
         for work in works:
             by_channel.setdefault(work.channel, []).append(work)
@@ -234,21 +245,22 @@ class Notifier:
             self._held = bool(unfinished)
         return len(entries)
 
-    def _plan(self, entries: Sequence[OutboxEntry]) -> list[_Work]:
-        """The deliveries this batch needs; entries settled without one (malformed, digests) need none."""
+    def _route(self, entries: Sequence[OutboxEntry]) -> list[_Work]:
+        """Route: each alert of each entry to its channels; digest alerts (and malformed entries) need no delivery."""
         works: list[_Work] = []
         for entry in entries:
             try:
-                alert = Alert.from_payload(entry.payload)
+                alerts = payload_alerts(entry.payload)
             except ValueError as exc:
                 self.store.dead_add(entry.payload, f"malformed: {exc}")
                 log.error("alert.dead", outbox_id=entry.id, reason=f"malformed: {exc}")
                 continue
-            channels = alert.channels or (self.settings.default_channel,)
-            if alert.digest and not alert.followup:
-                self._add_to_digest(alert, channels)
-                continue
-            works += [_Work(entry.id, alert, channel) for channel in channels]
+            for alert in alerts:
+                channels = alert.channels or (self.settings.default_channel,)
+                if alert.digest and not alert.followup:
+                    self._add_to_digest(alert, channels)
+                    continue
+                works += [_Work(entry.id, alert, channel) for channel in channels]
         return works
 
     # One channel -------------------------------------------------------------------------------
@@ -258,6 +270,7 @@ class Notifier:
             return self._paces.setdefault(channel, _ChannelPace())
 
     def _deliver_channel(self, channel: str, works: list[_Work]) -> _Outcome:
+        """Pace and fold: the burst's first articles one message each, the rest in a summary."""
         outcome = _Outcome()
         pace = self._pace(channel)
         with pace.lock:
@@ -265,16 +278,17 @@ class Notifier:
             while pace.posts and pace.posts[0] <= now - self.settings.burst_window:
                 pace.posts.popleft()
             room = max(0, self.settings.burst_size - len(pace.posts))
-            singles, folded = works[:room], works[room:]
+            articles = _articles(works)
+            singles, folded = articles[:room], articles[room:]
             try:
-                for work in singles:
+                for article in singles:
                     if self._stop.is_set():
                         return outcome
-                    self._deliver(work, pace)
-                    outcome.done.add((work.entry, channel))
+                    self._deliver(channel, [w.alert for w in article], pace)
+                    outcome.done |= {(w.entry, channel) for w in article}
                 if folded and self.clock() - pace.last_fold >= self.settings.fold_interval:
-                    self._fold(channel, folded, pace)
-                    outcome.done |= {(w.entry, channel) for w in folded}
+                    self._fold(channel, [[w.alert for w in article] for article in folded], pace)
+                    outcome.done |= {(w.entry, channel) for article in folded for w in article}
             except DeliveryError as exc:
                 outcome.retry = exc
         return outcome
@@ -289,182 +303,182 @@ class Notifier:
         pace.next_at = now + self.settings.pace
         pace.posts.append(now)
 
-    def _state(self, key: str) -> dict[str, Any]:
-        raw = self.store.receipt(key)
-        if not raw:
-            return {}
-        try:
-            state = json.loads(raw)
-        except ValueError:
-            return {"state": "posted", "ts": raw}
-        return state if isinstance(state, dict) else {}
+    def _mention(self, alerts: Sequence[Alert]) -> str | None:
+        return self.settings.critical_mention if any(a.severity == "critical" for a in alerts) else None
 
-    def _deliver(self, work: _Work, pace: _ChannelPace) -> None:
-        """Post one alert to one channel unless it is there already; dead-letter it on a permanent error."""
-        alert, channel = work.alert, work.channel
-        key = delivery_key(alert.alert_id, channel)
-        state = self._state(key)
-        fields = {"rule": alert.rule_id, "alert_id": alert.alert_id, "story_id": alert.story_id, "channel": channel}
-        if state.get("state") in ("posted", "dead"):
-            log.info("alert.skipped", reason=f"already {state['state']}", **fields)
-            DELIVERIES.labels("skipped").inc()
-            return
-        parent = self._parent(alert, channel)
-        thread_ts = parent.ts if parent is not None else None
-        target = parent.channel if parent is not None else channel
+    def _record(self, channel: str, alerts: Sequence[Alert], receipt: Receipt) -> None:
+        self.receipts.save([delivery_key(alert.alert_id, channel) for alert in alerts], receipt)
+
+    def _deliver(self, channel: str, alerts: Sequence[Alert], pace: _ChannelPace) -> None:
+        """One article in one channel: its unsettled alerts in one message per thread (top level for
+        new alerts, the story's thread for follow-ups), then the thread's first message redrawn."""
+        threads: dict[Posted | None, list[tuple[Alert, Receipt]]] = {}
+        parents: dict[Posted, Receipt] = {}
+        for alert in alerts:
+            receipt = self.receipts.get(delivery_key(alert.alert_id, channel))
+            if receipt.settled:
+                log.info("alert.skipped", reason=f"already {receipt.state}", **_fields(alert, channel))
+                DELIVERIES.labels("skipped").inc()
+                continue
+            parent = self._parent(alert, channel)
+            if parent is not None:
+                parents[parent[0]] = parent[1]
+            threads.setdefault(parent[0] if parent else None, []).append((alert, receipt))
+        for target, items in threads.items():
+            self._post_article(channel, target, items, pace)
+            if target is not None:
+                self._update_parent(channel, target, parents[target], [alert for alert, _ in items])
+
+    def _post_article(
+        self, channel: str, target: Posted | None, items: Sequence[tuple[Alert, Receipt]], pace: _ChannelPace
+    ) -> None:
+        """Dedupe, deliver, record: look up what may have been posted, post the rest, keep the receipts."""
+        thread_ts = target.ts if target is not None else None
+        where = target.channel if target is not None else channel
+        alerts = [alert for alert, _ in items]
+        unsent = list(alerts)
         start = time.monotonic()
         try:
-            posted = None
-            if state.get("state") == "posting" and self.sink.threads:
-                oldest = alert.created - LOOKUP_MARGIN
-                posted = self.sink.find(state.get("channel") or target, [alert.alert_id], thread_ts, oldest).get(
-                    alert.alert_id
-                )
-                if posted is not None:
-                    log.info("alert.found", ts=posted.ts, **fields)
+            uncertain = [(alert, receipt) for alert, receipt in items if receipt.state == "posting"]
+            if uncertain and self.sink.threads:
+                oldest = min(alert.created for alert, _ in uncertain) - LOOKUP_MARGIN
+                lookup_in = uncertain[0][1].channel or where
+                found = self.sink.find(lookup_in, [a.alert_id for a, _ in uncertain], thread_ts, oldest)
+                for alert in [a for a in unsent if a.alert_id in found]:
+                    posted = found[alert.alert_id]
+                    log.info("alert.found", ts=posted.ts, **_fields(alert, channel))
                     DELIVERIES.labels("found").inc()
-            if posted is None:
-                message = self._message(alert)
-                self.store.save_receipt(key, json.dumps({"state": "posting", "channel": target, "at": time.time()}))
+                    message = () if thread_ts else _payloads([alert])
+                    self._record(channel, [alert], Receipt("posted", posted.channel, posted.ts, message=message))
+                    unsent.remove(alert)
+            if not unsent:
+                return
+            notice = article_notice(unsent, reply=thread_ts is not None, mention=self._mention(unsent))
+            for message in self.sink.render(notice):
+                sent = [alert for alert in unsent if alert.alert_id in message.keys]
+                self._record(channel, sent, Receipt("posting", channel=where, at=time.time()))
                 self._wait_turn(pace)
-                posted = self.sink.post(target, message, thread_ts)
+                posted = self.sink.post(where, message, thread_ts)
                 self._posted(pace)
-                DELIVERIES.labels("replied" if thread_ts else "posted").inc()
-                if alert.created:
-                    ALERT_LATENCY.observe(max(0.0, time.time() - alert.created))
-                log.info(
-                    "alert.posted",
-                    ts=posted.ts,
-                    thread_ts=thread_ts,
-                    duration_ms=elapsed_ms(start),
-                    latency_ms=int((time.time() - alert.created) * 1000) if alert.created else None,
-                    **fields,
-                )
-            if parent is not None:
-                self._update_parent(alert, channel, parent)
+                # A top-level message keeps its alerts: it is redrawn when its story is reported again.
+                message_payloads = () if thread_ts else _payloads(sent)
+                self._record(channel, sent, Receipt("posted", posted.channel, posted.ts, message=message_payloads))
+                for alert in sent:
+                    unsent.remove(alert)
+                    self._delivered(alert, channel, posted, thread_ts, start)
         except DeliveryError as exc:
             if exc.retryable:
                 DELIVERIES.labels("retried").inc()
                 raise
-            self._dead(alert, channel, key, exc.reason)
-            DELIVERIES.labels("dead").inc()
-            return
-        receipt: dict[str, Any] = {"state": "posted", "channel": posted.channel, "ts": posted.ts}
-        if not alert.followup:
-            receipt["payload"] = alert.to_payload()  # kept to redraw the message when its follow-up count changes
-        self.store.save_receipt(key, json.dumps(receipt))
+            for alert in unsent:
+                self._dead(alert, channel, exc.reason)
 
-    def _dead(self, alert: Alert, channel: str, key: str, reason: str) -> None:
-        payload = {**alert.to_payload(), "channels": [channel]}
-        dead_id = self.store.dead_add(payload, reason)
-        self.store.save_receipt(key, json.dumps({"state": "dead", "reason": reason}))
-        log.error(
-            "alert.dead",
-            rule=alert.rule_id,
-            alert_id=alert.alert_id,
-            story_id=alert.story_id,
-            channel=channel,
-            reason=reason,
-            dead_id=dead_id,
+    def _delivered(self, alert: Alert, channel: str, posted: Posted, thread_ts: str | None, start: float) -> None:
+        DELIVERIES.labels("replied" if thread_ts else "posted").inc()
+        latency = max(0.0, time.time() - alert.created) if alert.created else None
+        if latency is not None:
+            ALERT_LATENCY.observe(latency)
+        log.info(
+            "alert.posted",
+            ts=posted.ts,
+            thread_ts=thread_ts,
+            duration_ms=elapsed_ms(start),
+            latency_ms=int(latency * 1000) if latency is not None else None,
+            **_fields(alert, channel),
         )
 
-    def _message(self, alert: Alert) -> Message:
-        if alert.followup:
-            return followup_message(alert)
-        mention = self.settings.critical_mention if alert.severity == "critical" else None
-        return alert_message(alert, mention=mention)
+    def _dead(self, alert: Alert, channel: str, reason: str) -> None:
+        payload = {**alert.to_payload(), "channels": [channel]}
+        dead_id = self.store.dead_add(payload, reason)
+        self._record(channel, [alert], Receipt("dead", reason=reason))
+        DELIVERIES.labels("dead").inc()
+        log.error("alert.dead", reason=reason, dead_id=dead_id, **_fields(alert, channel))
 
-    def _parent(self, alert: Alert, channel: str) -> Posted | None:
+    def _parent(self, alert: Alert, channel: str) -> tuple[Posted, Receipt] | None:
         """Where a follow-up replies: its story's first message in this channel, when there is one."""
         if not alert.followup or not self.sink.threads or alert.parent is None:
             return None
-        state = self._state(delivery_key(alert.parent, channel))
-        if state.get("state") != "posted" or not state.get("ts"):
+        receipt = self.receipts.get(delivery_key(alert.parent, channel))
+        posted = receipt.posted
+        if posted is None:
             return None
-        return Posted(str(state.get("channel") or channel), str(state["ts"]))
+        return Posted(posted.channel or channel, posted.ts), receipt
 
-    def _update_parent(self, alert: Alert, channel: str, parent: Posted) -> None:
+    def _update_parent(self, channel: str, parent: Posted, receipt: Receipt, alerts: Sequence[Alert]) -> None:
         """Redraw the story's first message with its "also reported by N sources" count.
 
         The thread's follow-up list is read, extended and saved under a lease, so that replicas
         adding follow-ups to one story at once do not lose each other's.
         """
-        assert alert.parent is not None
-        lease = f"thread:{alert.parent}:{channel}"
+        lease = f"thread:{parent.channel}:{parent.ts}"
         deadline = time.monotonic() + THREAD_LEASE_WAIT
         while not self.store.acquire_lease(lease, self.settings.consumer, timedelta(seconds=30)):
             if time.monotonic() > deadline or self._stop.is_set():
-                log.warning("alert.update_skipped", alert_id=alert.parent, channel=channel, reason="thread busy")
+                log.warning("alert.update_skipped", ts=parent.ts, channel=channel, reason="thread busy")
                 return
             self._stop.wait(0.05)
         try:
-            self._redraw_parent(alert, channel, parent)
+            self._redraw_parent(channel, parent, receipt, alerts)
         finally:
             self.store.release_lease(lease, self.settings.consumer)
 
-    def _redraw_parent(self, alert: Alert, channel: str, parent: Posted) -> None:
-        assert alert.parent is not None
-        parent_state = self._state(delivery_key(alert.parent, channel))
-        payload = parent_state.get("payload")
-        if not isinstance(payload, dict) or parent_state.get("folded"):
+    def _redraw_parent(self, channel: str, parent: Posted, receipt: Receipt, alerts: Sequence[Alert]) -> None:
+        if receipt.folded or not receipt.message:
             return
-        thread_key = _thread_key(alert.parent, channel)
-        thread = self._state(thread_key) or {"followups": {}}
-        followups: dict[str, str] = thread.setdefault("followups", {})
-        if alert.alert_id in followups:
+        followups = self.receipts.followups(parent)
+        added = {alert.alert_id: alert.label for alert in alerts if alert.alert_id not in followups}
+        if not added:
             return
-        followups[alert.alert_id] = alert.label
-        self.store.save_receipt(thread_key, json.dumps(thread))
-        parent_alert = Alert.from_payload(payload)
-        sources = {source for source in followups.values() if source != parent_alert.label}
-        mention = self.settings.critical_mention if parent_alert.severity == "critical" else None
+        followups.update(added)
+        self.receipts.save_followups(parent, followups)
+        parent_alerts = [Alert.from_payload(payload) for payload in receipt.message]
+        own = {alert.label for alert in parent_alerts}
+        sources = {source for source in followups.values() if source not in own}
+        notice = article_notice(parent_alerts, also_reported=len(sources), mention=self._mention(parent_alerts))
         try:
-            self.sink.update(parent, alert_message(parent_alert, len(sources), mention))
+            self.sink.update(parent, self.sink.render(notice)[0])
         except DeliveryError as exc:
             if exc.retryable:
                 raise
-            log.warning("alert.update_failed", alert_id=alert.parent, channel=channel, reason=exc.reason)
+            log.warning("alert.update_failed", ts=parent.ts, channel=channel, reason=exc.reason)
             return
-        log.info("alert.updated", alert_id=alert.parent, channel=channel, sources=len(sources))
+        log.info("alert.updated", ts=parent.ts, channel=channel, sources=len(sources))
 
     # Bursts ------------------------------------------------------------------------------------
 
-    def _fold(self, channel: str, works: list[_Work], pace: _ChannelPace) -> None:
-        """Post one summary listing every alert of the rest of the burst (more when Slack's limits need)."""
-        keys = {w.alert.alert_id: delivery_key(w.alert.alert_id, channel) for w in works}
-        states = {alert_id: self._state(key) for alert_id, key in keys.items()}
-        todo = [w for w in works if states[w.alert.alert_id].get("state") not in ("posted", "dead")]
-        uncertain = [w.alert.alert_id for w in todo if states[w.alert.alert_id].get("state") == "posting"]
+    def _fold(self, channel: str, articles: list[list[Alert]], pace: _ChannelPace) -> None:
+        """Post one summary listing every article of the rest of the burst (more when the sink's limits need)."""
+        receipts = {a.alert_id: self.receipts.get(delivery_key(a.alert_id, channel)) for art in articles for a in art}
+        todo = [[a for a in article if not receipts[a.alert_id].settled] for article in articles]
+        uncertain = [a for article in todo for a in article if receipts[a.alert_id].state == "posting"]
         if uncertain and self.sink.threads:
-            oldest = min(w.alert.created for w in todo) - LOOKUP_MARGIN
-            for alert_id, posted in self.sink.find(channel, uncertain, None, oldest).items():
-                self.store.save_receipt(keys[alert_id], json.dumps(self._folded_receipt(posted)))
-                todo = [w for w in todo if w.alert.alert_id != alert_id]
+            oldest = min(alert.created for alert in uncertain) - LOOKUP_MARGIN
+            found = self.sink.find(channel, [a.alert_id for a in uncertain], None, oldest)
+            for alert in uncertain:
+                if alert.alert_id in found:
+                    self._record(channel, [alert], _folded(found[alert.alert_id]))
+            todo = [[a for a in article if a.alert_id not in found] for article in todo]
+        todo = [article for article in todo if article]
         if not todo:
             return
-        for message in summary_messages([w.alert for w in todo]):
-            intent = json.dumps({"state": "posting", "channel": channel, "at": time.time()})
-            for alert_id in message.keys:
-                self.store.save_receipt(keys[alert_id], intent)
+        everything = [alert for article in todo for alert in article]
+        message: Keyed
+        for message in self.sink.render(BurstNotice(tuple(tuple(article) for article in todo))):
+            sent = [alert for alert in everything if alert.alert_id in message.keys]
+            self._record(channel, sent, Receipt("posting", channel=channel, at=time.time()))
             self._wait_turn(pace)
             try:
                 posted = self.sink.post(channel, message)
             except DeliveryError as exc:
                 if exc.retryable:
                     raise
-                for work in todo:
-                    if work.alert.alert_id in message.keys:
-                        self._dead(work.alert, channel, keys[work.alert.alert_id], exc.reason)
+                for alert in sent:
+                    self._dead(alert, channel, exc.reason)
                 continue
             self._posted(pace)
             pace.last_fold = self.clock()
-            for alert_id in message.keys:
-                self.store.save_receipt(keys[alert_id], json.dumps(self._folded_receipt(posted)))
-            log.info("alerts.folded", channel=channel, count=len(message.keys), ts=posted.ts)
-
-    @staticmethod
-    def _folded_receipt(posted: Posted) -> dict[str, Any]:
-        return {"state": "posted", "channel": posted.channel, "ts": posted.ts, "folded": True}
+            self._record(channel, sent, _folded(posted))
+            log.info("alerts.folded", channel=channel, count=len(sent), ts=posted.ts)
 
     # Digests -----------------------------------------------------------------------------------
 
@@ -506,17 +520,17 @@ class Notifier:
         alerts = sorted((Alert.from_payload(p) for p in items.values()), key=lambda a: a.created)
         if not alerts:
             return False
-        for message in digest_messages(alerts, period):
-            key = f"digest:{bucket}:{','.join(message.keys)}"
-            state = self._state(key)
-            if state.get("state") == "posted":
+        message: Keyed
+        for message in self.sink.render(DigestNotice(tuple(alerts), period)):
+            key = digest_key(bucket, message.keys)
+            receipt = self.receipts.get(key)
+            if receipt.state == "posted":
                 continue
-            if state.get("state") == "posting" and self.sink.threads:
-                found = self.sink.find(channel, list(message.keys), None, alerts[0].created - LOOKUP_MARGIN)
-                if found:
-                    self.store.save_receipt(key, json.dumps({"state": "posted"}))
-                    continue
-            self.store.save_receipt(key, json.dumps({"state": "posting", "at": time.time()}))
+            oldest = alerts[0].created - LOOKUP_MARGIN
+            if receipt.state == "posting" and self.sink.threads and self.sink.find(channel, message.keys, None, oldest):
+                self.receipts.save([key], Receipt("posted"))
+                continue
+            self.receipts.save([key], Receipt("posting", at=time.time()))
             self._wait_turn(self._pace(channel))
             try:
                 self.sink.post(channel, message)
@@ -525,10 +539,23 @@ class Notifier:
                     raise
                 for alert in alerts:
                     if alert.alert_id in message.keys:
-                        self._dead(alert, channel, delivery_key(alert.alert_id, channel), exc.reason)
+                        self._dead(alert, channel, exc.reason)
             else:
                 self._posted(self._pace(channel))
-            self.store.save_receipt(key, json.dumps({"state": "posted"}))
+            self.receipts.save([key], Receipt("posted"))
         self.store.digest_remove(bucket, list(items))
         log.info("digest.posted", rule=alerts[0].rule_id, channel=channel, count=len(alerts))
         return True
+
+
+def digest_key(bucket: str, keys: Sequence[str]) -> str:
+    """The receipt of one message of a digest."""
+    return f"digest:{bucket}:{','.join(keys)}"
+
+
+def _folded(posted: Posted) -> Receipt:
+    return Receipt("posted", posted.channel, posted.ts, folded=True)
+
+
+def _fields(alert: Alert, channel: str) -> dict[str, str]:
+    return {"rule": alert.rule_id, "alert_id": alert.alert_id, "story_id": alert.story_id, "channel": channel}

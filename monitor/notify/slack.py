@@ -9,13 +9,9 @@ DeliveryError: the notifier retries with backoff and looks the message up before
 from __future__ import annotations
 
 import logging
-import os
 import re
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.error import URLError
 
 import structlog
@@ -28,9 +24,8 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from monitor.errors import ConfigError, MonitorError
-from monitor.notify.blocks import Message, metadata_keys
-from monitor.redact import add_secret, redact
+from monitor.notify.base import DeliveryError, Notice, Posted, secret_from_env
+from monitor.notify.blocks import Message, metadata_keys, render
 
 log = structlog.get_logger("monitor.notify.slack")
 
@@ -70,52 +65,6 @@ REASON_CHARS = 120
 # slack-sdk logs request headers (the token) at DEBUG: its logger never goes below WARNING.
 _SDK_LOGGER = logging.getLogger("monitor.slack_sdk")
 _SDK_LOGGER.setLevel(logging.WARNING)
-
-
-class DeliveryError(MonitorError):
-    """Slack did not take a message. `retryable` says whether trying again later can help.
-
-    Args:
-        channel: where the message was going.
-        reason: Slack's error code (`channel_not_found`) or what went wrong (`HTTP 503`, `TimeoutError`).
-        retryable: False for errors that no retry can fix (the alert is dead-lettered).
-    """
-
-    def __init__(self, method: str, channel: str, reason: str, retryable: bool) -> None:
-        self.method = method
-        self.channel = channel
-        self.reason = redact(reason)
-        self.retryable = retryable
-        super().__init__(f"slack {method} to {channel}: {self.reason}")
-
-
-@dataclass(frozen=True, slots=True)
-class Posted:
-    """Where a message landed: the channel id and the message ts (None for webhooks)."""
-
-    channel: str
-    ts: str | None
-
-
-class Sink(Protocol):
-    """Where messages go. `threads`: it can reply in threads, update and find messages."""
-
-    name: str
-    threads: bool
-
-    def post(self, channel: str, message: Message, thread_ts: str | None = None) -> Posted:
-        """Post a message; raises DeliveryError."""
-        ...
-
-    def update(self, posted: Posted, message: Message) -> None:
-        """Replace a posted message's content; raises DeliveryError."""
-        ...
-
-    def find(
-        self, channel: str, alert_ids: Sequence[str], thread_ts: str | None = None, oldest: float | None = None
-    ) -> dict[str, Posted]:
-        """The messages already posted for these alert ids (by their metadata), by alert id."""
-        ...
 
 
 class _RefusedRetryHandler(RetryHandler):
@@ -162,6 +111,9 @@ class WebApiSink:
 
     name = "slack"
     threads = True
+
+    def render(self, notice: Notice) -> list[Message]:
+        return render(notice)
 
     def __init__(
         self, token: str, base_url: str = DEFAULT_API_URL, timeout: float = 10.0, rate_limit_retries: int = 10
@@ -237,6 +189,9 @@ class WebhookSink:
     name = "webhook"
     threads = False
 
+    def render(self, notice: Notice) -> list[Message]:
+        return render(notice)
+
     def __init__(self, url: str, timeout: float = 10.0, rate_limit_retries: int = 10) -> None:
         self.client = WebhookClient(
             url,
@@ -267,28 +222,6 @@ class WebhookSink:
         return {}
 
 
-def _secret(env: Mapping[str, str], name: str) -> str | None:
-    """A secret from NAME, or from the file named by NAME_FILE (a mounted secret)."""
-    if env.get(name):
-        secret: str | None = env[name].strip()
-    elif path := env.get(f"{name}_FILE"):
-        secret = _read_secret(name, path)
-    else:
-        return None
-    if secret:
-        add_secret(secret)  # masked in every log line and error from here on, whatever its shape
-    return secret or None
-
-
-def _read_secret(name: str, path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{name}_FILE: {path} is not UTF-8 text") from None
-
-
 def webhook_reason(status: int, body: str | None) -> str:
     """Slack's error code when the body is one (`no_service`); else the status and the body's start, on one line.
 
@@ -302,22 +235,16 @@ def webhook_reason(status: int, body: str | None) -> str:
     return f"HTTP {status}: {text[:REASON_CHARS]}{'…' if len(text) > REASON_CHARS else ''}"
 
 
-def sink_from_env(env: Mapping[str, str] | None = None, timeout: float = 10.0) -> WebApiSink | WebhookSink | None:
+def from_env(env: Mapping[str, str], timeout: float) -> WebApiSink | WebhookSink | None:
     """The Slack sink the environment configures: SLACK_BOT_TOKEN (preferred) or SLACK_WEBHOOK_URL.
 
     Each may come from a file instead (SLACK_BOT_TOKEN_FILE, SLACK_WEBHOOK_URL_FILE); SLACK_API_URL
-    points the Web API elsewhere. None when no credentials are set (use the console sink).
+    points the Web API elsewhere. None when neither is set.
     """
-    env = os.environ if env is None else env
-    token = _secret(env, "SLACK_BOT_TOKEN")
+    token = secret_from_env(env, "SLACK_BOT_TOKEN")
     if token:
         return WebApiSink(token, env.get("SLACK_API_URL") or DEFAULT_API_URL, timeout)
-    webhook = _secret(env, "SLACK_WEBHOOK_URL")
+    webhook = secret_from_env(env, "SLACK_WEBHOOK_URL")
     if webhook:
         return WebhookSink(webhook, timeout)
     return None
-
-
-def elapsed_ms(start: float) -> int:
-    """Milliseconds since `start` (a time.monotonic() value), for duration_ms fields."""
-    return int((time.monotonic() - start) * 1000)

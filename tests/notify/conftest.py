@@ -58,7 +58,8 @@ def make_alert(n: int = 1, **fields: Any) -> Alert:
         "source": "news.example",
         "published": 1_714_564_800.0,
         "snippet": "The lithium mine stopped output after a strike & a flood <update>.",
-        "terms": ("lithium",),
+        "matched": ("lithium",),
+        "highlights": ((4, 11),),
         "channels": ("#alerts",),
         "created": 1_714_564_900.0,
     }

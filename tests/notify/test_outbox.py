@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from monitor.notify.alerts import Alert
-from monitor.notify.blocks import alert_message, digest_messages, followup_message
-from monitor.notify.outbox import Notifier, NotifierSettings, delivery_key
+from monitor.notify.alerts import Alert, article_payload
+from monitor.notify.base import DigestNotice, article_notice
+from monitor.notify.blocks import article_message
+from monitor.notify.outbox import Notifier, NotifierSettings, digest_key
+from monitor.notify.receipts import delivery_key
 from monitor.notify.slack import WebApiSink
 from monitor.store import RedisStore, Store
 from tests.fakeslack import FakeSlack, channel_id
@@ -36,7 +38,7 @@ def test_alert_is_posted_once_with_the_exact_request(
 
     [call] = slack.calls("chat.postMessage")
     assert call.headers["Authorization"] == f"Bearer {TOKEN}"
-    expected = alert_message(alert)
+    expected = article_message(article_notice([alert]))
     assert call.body["channel"] == "#alerts"
     assert call.body["blocks"] == expected.blocks
     assert call.body["text"] == expected.text
@@ -74,10 +76,10 @@ def test_followup_replies_in_thread_and_updates_the_parent_count(
     posts = slack.calls("chat.postMessage")
     assert posts[1].body["thread_ts"] == parent.ts and posts[2].body["thread_ts"] == parent.ts
     assert posts[1].body["channel"] == "CALERTS"  # replies go to the parent's channel id
-    assert posts[1].body["blocks"] == followup_message(second).blocks
+    assert posts[1].body["blocks"] == article_message(article_notice([second], reply=True)).blocks
     updates = slack.calls("chat.update")
     assert [u.body["ts"] for u in updates] == [parent.ts, parent.ts]
-    assert updates[-1].body["blocks"] == alert_message(first, also_reported=2).blocks
+    assert updates[-1].body["blocks"] == article_message(article_notice([first], also_reported=2)).blocks
     assert "also reported by 2 sources" in json.dumps(parent.blocks)
 
 
@@ -252,8 +254,8 @@ def test_digest_posted_before_a_crash_is_found_not_posted_again(
     # The crashed notifier recorded its intent and Slack accepted the digest; then the process died.
     [bucket] = store.digest_buckets()
     alerts = [Alert.from_payload(p) for p in store.digest_items(bucket).values()]
-    [message] = digest_messages(sorted(alerts, key=lambda a: a.created), 3600.0)
-    store.save_receipt(f"digest:{bucket}:{','.join(message.keys)}", json.dumps({"state": "posting"}))
+    [message] = crashed.sink.render(DigestNotice(tuple(sorted(alerts, key=lambda a: a.created)), 3600.0))
+    store.save_receipt(digest_key(bucket, message.keys), json.dumps({"state": "posting"}))
     crashed.sink.post("#digest", message)
     assert len(slack.posted("#digest")) == 1
 
@@ -339,3 +341,78 @@ def test_the_live_loop_outlives_a_redis_restart_and_delivers_after_it(
         worker.stop()
         thread.join(30)
     assert [m.payload["alert_id"] for m in slack.posted()] == ["alert0001", "alert0002"]
+
+
+# One message per article and channel -----------------------------------------------------------
+
+
+def add_article(store: Store, *alerts: Alert) -> None:
+    store.outbox_add([article_payload(alerts)])
+
+
+def rule_alert(n: int, rule: str, severity: str = "high", **fields: object) -> Alert:
+    """Rule `rule`'s alert for article n."""
+    return make_alert(n, alert_id=f"{rule}-{n}", rule_id=rule, rule_title=rule.title(), severity=severity, **fields)
+
+
+def test_an_article_matching_two_rules_is_one_message_per_channel_listing_both(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    low = rule_alert(1, "dialogue", "low", channels=("#a",))
+    high = rule_alert(1, "envoy", "high", channels=("#a", "#b"))
+    add_article(store, low, high)
+    notifier().drain()
+    [in_a], [in_b] = slack.posted("#a"), slack.posted("#b")
+    assert in_a.payload["alert_ids"] == ["envoy-1", "dialogue-1"]  # the highest severity first
+    assert "`envoy`" in json.dumps(in_a.blocks) and "`dialogue`" in json.dumps(in_a.blocks)
+    assert in_b.payload["alert_id"] == "envoy-1"  # #b gets only the rule routed there
+    for alert_id in ("envoy-1", "dialogue-1"):
+        receipt = json.loads(store.receipt(delivery_key(alert_id, "#a")) or "{}")
+        assert receipt["state"] == "posted" and receipt["ts"] == in_a.ts
+    add_article(store, low, high)  # redelivered
+    notifier().drain()
+    assert len(slack.posted()) == 2
+
+
+def test_follow_ups_of_a_two_rule_story_are_one_reply_and_the_first_message_keeps_both_rules(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    first = [rule_alert(1, "envoy"), rule_alert(1, "dialogue", "medium")]
+    later = [
+        rule_alert(2, rule, severity, decision="follow-up", parent=f"{rule}-1", source="wire.example")
+        for rule, severity in (("envoy", "high"), ("dialogue", "medium"))
+    ]
+    add_article(store, *first)
+    add_article(store, *later)
+    notifier().drain()
+    parent, reply = slack.posted("#alerts")
+    assert reply.thread_ts == parent.ts and reply.payload["alert_ids"] == ["envoy-2", "dialogue-2"]
+    [update] = slack.calls("chat.update")
+    assert update.body["blocks"] == article_message(article_notice(first, also_reported=1)).blocks
+    assert "also reported by 1 source" in json.dumps(parent.blocks) and "`dialogue`" in json.dumps(parent.blocks)
+
+
+def test_a_new_rule_and_a_follow_up_of_one_article_go_to_the_top_level_and_to_the_thread(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    add_article(store, rule_alert(1, "envoy"))
+    followup = rule_alert(2, "envoy", decision="follow-up", parent="envoy-1", source="wire.example")
+    add_article(store, followup, rule_alert(2, "assets", "critical"))
+    notifier(critical_mention="S0ONCALL").drain()
+    parent, *rest = slack.posted("#alerts")
+    [reply] = [m for m in rest if m.thread_ts == parent.ts]
+    [top] = [m for m in rest if m.thread_ts is None]
+    assert reply.payload["alert_id"] == "envoy-2" and top.payload["alert_id"] == "assets-2"
+    assert "<!subteam^S0ONCALL>" in json.dumps(top.blocks) and "subteam" not in json.dumps(reply.blocks)
+
+
+def test_a_two_rule_message_whose_answer_was_lost_is_found_not_posted_again(
+    store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
+) -> None:
+    slack.fail("chat.postMessage", delay=3)  # Slack takes the message but answers too late
+    add_article(store, rule_alert(1, "envoy"), rule_alert(1, "dialogue", "medium"))
+    notifier(timeout=0.5).drain()
+    [message] = slack.posted()
+    assert message.payload["alert_ids"] == ["envoy-1", "dialogue-1"]
+    assert len(slack.calls("conversations.history")) == 1
+    assert store.outbox_depth()[0] == 0

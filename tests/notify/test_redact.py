@@ -10,7 +10,8 @@ import structlog
 
 from monitor.logging import configure_logging
 from monitor.notify.outbox import Notifier
-from monitor.notify.slack import WebhookSink, sink_from_env
+from monitor.notify.sinks import sink_from_env
+from monitor.notify.slack import WebhookSink
 from monitor.redact import redact, redact_secrets
 from monitor.store import Store, redact_url
 from tests.fakeslack import FakeSlack
