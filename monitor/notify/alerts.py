@@ -157,10 +157,11 @@ def _field(doc: Document, field: str) -> str:
 
 
 def matched_words(doc: Document, hits: Iterable[Hit]) -> tuple[str, ...]:
-    """The words of the hits as the article writes them, each once (case aside), in order of first hit."""
+    """The words of the hits as the article writes them (`Hit.text`, else the field's text at the hit's
+    offsets), each once (case aside), in order of first hit."""
     seen: dict[str, str] = {}
     for hit in hits:
-        words = " ".join(_field(doc, hit.field)[hit.start : hit.end].split())
+        words = " ".join((hit.text or _field(doc, hit.field)[hit.start : hit.end]).split())
         if words:
             seen.setdefault(words.casefold(), words)
     return tuple(seen.values())[:MAX_MATCHED]
