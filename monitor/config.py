@@ -13,8 +13,6 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 from monitor.errors import ConfigFileError, FeedsFileError
 from monitor.ingest.entries import DEFAULT_LEASE
 from monitor.ingest.feedsfile import FeedConfig, load_feeds, parse_feed_list
@@ -25,7 +23,7 @@ from monitor.store import redact_url, url_problem
 from monitor.store.base import DEFAULT_SEEN_TTL
 from monitor.stories import DEFAULT_REALERT, GROUPERS, GrouperName, StoriesConfig
 from monitor.stories.events import EventSettings
-from monitor.yamlfile import ErrorList, line_of, read_yaml, unknown_keys
+from monitor.yamlfile import ErrorList, YamlList, YamlMap, line_of, read_yaml, unknown_keys
 
 DEFAULT_STORE = "sqlite:monitor.db"
 STORE_SCHEMES = (
@@ -106,18 +104,18 @@ class _Reader:
     def error(self, line: int, message: str) -> None:
         self.errors.add(self.path, max(line, 1), message)
 
-    def section(self, data: CommentedMap, key: str, allowed: set[str]) -> CommentedMap:
+    def section(self, data: YamlMap, key: str, allowed: set[str]) -> YamlMap:
         value = data.get(key)
         if value is None:
-            return CommentedMap()
-        if not isinstance(value, CommentedMap):
+            return YamlMap()
+        if not isinstance(value, YamlMap):
             self.error(line_of(data, key), f"'{key}' must be a mapping")
-            return CommentedMap()
+            return YamlMap()
         for line, message in unknown_keys(value, allowed, f"'{key}'"):
             self.error(line, message)
         return value
 
-    def duration(self, data: CommentedMap, key: str, default: timedelta) -> timedelta:
+    def duration(self, data: YamlMap, key: str, default: timedelta) -> timedelta:
         if key not in data:
             return default
         value = parse_duration(data[key])
@@ -126,13 +124,13 @@ class _Reader:
             return default
         return value
 
-    def seconds(self, data: CommentedMap, key: str, default: float) -> float:
+    def seconds(self, data: YamlMap, key: str, default: float) -> float:
         """A duration ("2s", "1m") or a number of seconds (0.5)."""
         if key in data and isinstance(data[key], int | float) and not isinstance(data[key], bool):
             return self.number(data, key, default)
         return self.duration(data, key, timedelta(seconds=default)).total_seconds()
 
-    def number(self, data: CommentedMap, key: str, default: float, minimum: float = 0) -> float:
+    def number(self, data: YamlMap, key: str, default: float, minimum: float = 0) -> float:
         if key not in data:
             return default
         value = data[key]
@@ -141,7 +139,7 @@ class _Reader:
             return default
         return float(value)
 
-    def integer(self, data: CommentedMap, key: str, default: int, minimum: int = 1) -> int:
+    def integer(self, data: YamlMap, key: str, default: int, minimum: int = 1) -> int:
         if key not in data:
             return default
         value = data[key]
@@ -150,7 +148,7 @@ class _Reader:
             return default
         return value
 
-    def text(self, data: CommentedMap, key: str, default: str | None) -> str | None:
+    def text(self, data: YamlMap, key: str, default: str | None) -> str | None:
         if key not in data or data[key] is None:
             return default
         if not isinstance(data[key], str) or not data[key].strip():
@@ -158,7 +156,7 @@ class _Reader:
             return default
         return str(data[key]).strip()
 
-    def path_of(self, data: CommentedMap, key: str, default: Path | None) -> Path | None:
+    def path_of(self, data: YamlMap, key: str, default: Path | None) -> Path | None:
         raw = self.text(data, key, None)
         if raw is None:
             return default
@@ -202,8 +200,8 @@ def _read(path: Path) -> Config:
     if errors.items:
         raise ConfigFileError(errors.items)
     if data is None:
-        data = CommentedMap()
-    if not isinstance(data, CommentedMap):
+        data = YamlMap()
+    if not isinstance(data, YamlMap):
         raise ConfigFileError([f"{path}:1: the config file must be a mapping of settings"])
     reader = _Reader(path, errors)
     for line, message in unknown_keys(data, TOP_KEYS, "the config file"):
@@ -212,7 +210,7 @@ def _read(path: Path) -> Config:
     # A config file's paths, given or default, are relative to the file (rules/ and feeds.yaml beside it).
     feeds_path: Path | None = path.parent / "feeds.yaml"
     inline: tuple[FeedConfig, ...] = ()
-    if isinstance(data.get("feeds"), CommentedSeq):
+    if isinstance(data.get("feeds"), YamlList):
         feeds_path = None
         inline = tuple(parse_feed_list(data["feeds"], path, errors))
     elif "feeds" in data:
@@ -313,7 +311,7 @@ def _read(path: Path) -> Config:
     return config
 
 
-def _stories(reader: _Reader, section: CommentedMap) -> StoriesConfig:
+def _stories(reader: _Reader, section: YamlMap) -> StoriesConfig:
     default = StoriesConfig()
     grouper = reader.text(section, "grouper", default.grouper) or default.grouper
     if grouper not in GROUPERS:

@@ -1,16 +1,62 @@
-"""YAML files that people write (rules, lists, rule tests, config): parsed safely, errors located by line."""
+"""YAML files that people write (rules, lists, rule tests, feeds, config): parsed safely, errors located by line.
+
+Files are parsed by libyaml (PyYAML's C parser) into plain dicts and lists that remember the
+line of every key and item (`YamlMap`, `YamlList`); scalars are typed as YAML 1.2 types them
+(`yes` and `no` stay strings). A file the fast reader does not take as it is (a syntax error, a
+duplicate key, anchors, tags, dates, non-decimal numbers) is read again by ruamel.yaml, the
+reader this project has always used, so that its values and every error message are exactly
+what they were.
+"""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.resolver import implicit_resolvers
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+
+# Larger than any file a person writes (350,000 rules in one file are about 75 MB): a file over
+# this is refused before it is read, so that a stray dump cannot exhaust the service's memory.
+MAX_YAML_BYTES = 128 * 1024 * 1024
+
+
+class YamlMap(dict[Any, Any]):
+    """A parsed YAML mapping: `line` is its own 1-based line, `lines[key]` the line of each key."""
+
+    __slots__ = ("line", "lines")
+
+    def __init__(self, line: int = 0) -> None:
+        super().__init__()
+        self.line = line
+        self.lines: dict[Any, int] = {}
+
+
+class YamlList(list[Any]):
+    """A parsed YAML sequence: `line` is its own 1-based line, `lines[i]` the line of each item."""
+
+    __slots__ = ("line", "lines")
+
+    def __init__(self, line: int = 0) -> None:
+        super().__init__()
+        self.line = line
+        self.lines: list[int] = []
 
 
 @dataclass(slots=True)
@@ -23,12 +69,30 @@ class ErrorList:
         self.items.append(f"{path}:{line}: {message}")
 
 
-def read_yaml(path: Path, errors: ErrorList) -> Any:
-    """Parse one YAML file; report unreadable files and syntax errors with their line.
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """Hand the items of the top-level sequence `key` to `each(item, line)` as they are parsed,
+    instead of keeping them (the sequence keeps None in their place): a file of 100,000 rules is
+    never held whole. `reset()` is called before the items are handed over again from the first
+    (when the file has to be read a second time)."""
 
-    The round-trip loader builds no arbitrary objects (it is safe) and keeps line numbers.
-    """
+    key: str
+    each: Callable[[Any, int], None]
+    reset: Callable[[], None]
+
+
+def read_yaml(path: Path, errors: ErrorList, stream: Stream | None = None) -> Any:
+    """Parse one YAML file; report unreadable, oversized and invalid files with their line (None then)."""
     try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            errors.add(
+                path,
+                0,
+                f"file is {size:,} bytes, over the limit for a YAML file ({MAX_YAML_BYTES // 1024**2} MiB):"
+                " split it into several files",
+            )
+            return None
         raw = path.read_bytes()
     except OSError as exc:
         errors.add(path, 0, f"cannot read file: {exc.strerror or exc}")
@@ -38,8 +102,147 @@ def read_yaml(path: Path, errors: ErrorList) -> Any:
     except UnicodeDecodeError as exc:
         errors.add(path, raw[: exc.start].count(b"\n") + 1, "not UTF-8 text")
         return None
+    del raw
     try:
-        return YAML(typ="rt", pure=True).load(text)
+        return _FastReader(text, stream).document()
+    except (_NotFast, yaml.YAMLError):
+        pass
+    if stream is not None:
+        stream.reset()
+    return _read_ruamel(text, path, errors, stream)
+
+
+# The fast reader ---------------------------------------------------------------------------------
+
+
+class _NotFast(Exception):
+    """The file uses something the fast reader leaves to ruamel.yaml."""
+
+
+def _plain_resolvers() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    """ruamel.yaml's YAML 1.2 implicit types of plain scalars, by first character."""
+    table: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    for versions, tag, regexp, first in implicit_resolvers:
+        if (1, 2) in versions:
+            for char in first or [""]:
+                # ruamel compiles its patterns lazily: compile them here, once.
+                compiled = re.compile(regexp.pattern, regexp.flags)
+                table.setdefault(char, []).append((tag.rsplit(":", 1)[-1], compiled))
+    return table
+
+
+_RESOLVERS = _plain_resolvers()
+_DECIMAL_RE = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
+_FLOAT_RE = re.compile(r"[-+]?[0-9]+\.[0-9]*(?:[eE][-+]?[0-9]+)?\Z")
+_TRUE = frozenset({"true", "True", "TRUE"})
+
+
+def _typed(value: str) -> Any:
+    """A plain scalar as YAML 1.2 types it (as ruamel.yaml does), or _NotFast for rare types."""
+    for tag, regexp in _RESOLVERS.get(value[:1], ()):
+        if regexp.match(value):
+            if tag == "bool":
+                return value in _TRUE
+            if tag == "null":
+                return None
+            if tag == "int" and _DECIMAL_RE.match(value):
+                return int(value)
+            if tag == "float" and _FLOAT_RE.match(value):
+                return float(value)
+            raise _NotFast(tag)
+    return value
+
+
+class _FastReader:
+    """Builds YamlMap / YamlList / scalars from libyaml's events."""
+
+    __slots__ = ("get", "parser", "stream")
+
+    def __init__(self, text: str, stream: Stream | None) -> None:
+        self.parser = yaml.CSafeLoader(text)
+        # Events are read untyped: the stubs allow None where libyaml gives none.
+        self.get: Callable[[], Any] = self.parser.get_event
+        self.stream = stream
+
+    def document(self) -> Any:
+        try:
+            self.get()  # stream start
+            if self.parser.check_event(StreamEndEvent):
+                return None
+            self.get()  # document start
+            root = self.node(self.get(), top=True)
+            self.get()  # document end
+            if not self.parser.check_event(StreamEndEvent):
+                raise _NotFast("several documents")
+            return root
+        finally:
+            self.parser.dispose()
+
+    def node(self, event: Any, top: bool = False) -> Any:
+        kind = type(event)
+        if kind is ScalarEvent:
+            if event.anchor is not None or event.tag is not None:
+                raise _NotFast("anchor or tag")
+            return _typed(event.value) if event.implicit[0] else event.value
+        if kind is MappingStartEvent:
+            return self.mapping(event, top)
+        if kind is SequenceStartEvent:
+            return self.sequence(event, None)
+        if kind is AliasEvent:
+            raise _NotFast("alias")
+        raise _NotFast(kind.__name__)
+
+    def mapping(self, start: Any, top: bool) -> YamlMap:
+        if start.anchor is not None or start.tag is not None:
+            raise _NotFast("anchor or tag")
+        get = self.get
+        out = YamlMap(start.start_mark.line + 1)
+        lines = out.lines
+        while True:
+            event: Any = get()
+            if type(event) is MappingEndEvent:
+                return out
+            line = event.start_mark.line + 1
+            if type(event) is not ScalarEvent:
+                raise _NotFast("complex key")
+            key = self.node(event)
+            if key in out or key == "<<":
+                raise _NotFast("duplicate or merge key")
+            lines[key] = line
+            value = get()
+            if top and self.stream is not None and key == self.stream.key and type(value) is SequenceStartEvent:
+                out[key] = self.sequence(value, self.stream.each)
+            else:
+                out[key] = self.node(value)
+
+    def sequence(self, start: Any, each: Callable[[Any, int], None] | None) -> YamlList:
+        if start.anchor is not None or start.tag is not None:
+            raise _NotFast("anchor or tag")
+        get = self.get
+        node = self.node
+        out = YamlList(start.start_mark.line + 1)
+        lines = out.lines
+        while True:
+            event: Any = get()
+            if type(event) is SequenceEndEvent:
+                return out
+            line = event.start_mark.line + 1
+            lines.append(line)
+            if each is None:
+                out.append(node(event))
+            else:
+                each(node(event), line)
+                out.append(None)
+
+
+# The careful reader (ruamel.yaml) -----------------------------------------------------------------
+
+
+def _read_ruamel(text: str, path: Path, errors: ErrorList, stream: Stream | None) -> Any:
+    """Parse with ruamel.yaml's round-trip loader (safe: it builds no arbitrary objects), which
+    keeps line numbers and explains syntax errors well."""
+    try:
+        data = YAML(typ="rt", pure=True).load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -49,9 +252,34 @@ def read_yaml(path: Path, errors: ErrorList) -> Any:
             line, likely = hint
             message += f" ({likely})"
         errors.add(path, line, message)
+        return None
     except YAMLError as exc:
         errors.add(path, 1, f"invalid YAML: {str(exc).splitlines()[0]}")
-    return None
+        return None
+    converted = _converted(data)
+    if stream is not None and isinstance(converted, YamlMap) and isinstance(converted.get(stream.key), YamlList):
+        items: YamlList = converted[stream.key]
+        for i, item in enumerate(items):
+            stream.each(item, items.lines[i])
+            items[i] = None
+    return converted
+
+
+def _converted(value: Any) -> Any:
+    """ruamel.yaml's containers as YamlMap / YamlList, with their lines."""
+    if isinstance(value, CommentedMap):
+        out = YamlMap(value.lc.line + 1)
+        for key, item in value.items():
+            out[key] = _converted(item)
+            out.lines[key] = value.lc.key(key)[0] + 1
+        return out
+    if isinstance(value, CommentedSeq):
+        seq = YamlList(value.lc.line + 1)
+        for i, item in enumerate(value):
+            seq.append(_converted(item))
+            seq.lines.append(value.lc.item(i)[0] + 1)
+        return seq
+    return value
 
 
 def _comment_inside_brackets(lines: list[str]) -> int | None:
@@ -93,25 +321,22 @@ def _syntax_hint(text: str, exc: MarkedYAMLError) -> tuple[int, str] | None:
     return None
 
 
+# Reading parsed files ------------------------------------------------------------------------------
+
+
 def line_of(container: Any, key: Any = None) -> int:
     """1-based line of `container[key]` (or of the container itself); 0 when unknown."""
-    lc = getattr(container, "lc", None)
-    if lc is None:
-        return 0
-    try:
-        if key is None:
-            position = lc.line
-        elif isinstance(container, CommentedSeq):
-            position = lc.item(key)[0]
-        else:
-            position = lc.key(key)[0]
-    except (KeyError, IndexError, TypeError):
-        position = lc.line
-    # A mapping built in code (not parsed) has no position.
-    return int(position) + 1 if position is not None else 0
+    if isinstance(container, YamlMap):
+        return container.line if key is None else container.lines.get(key, container.line)
+    if isinstance(container, YamlList):
+        if key is None or not isinstance(key, int) or not 0 <= key < len(container.lines):
+            return container.line
+        return container.lines[key]
+    # A value built in code (not parsed) has no position.
+    return 0
 
 
-def unknown_keys(mapping: CommentedMap, allowed: set[str], what: str) -> Iterator[tuple[int, str]]:
+def unknown_keys(mapping: YamlMap, allowed: set[str], what: str) -> Iterator[tuple[int, str]]:
     """(line, message) for every key of `mapping` not in `allowed`: a typo must not pass silently."""
     expected = ", ".join(sorted(allowed))
     for key in mapping:

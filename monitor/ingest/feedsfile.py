@@ -26,11 +26,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 from monitor.errors import FeedsFileError
 from monitor.rules.loader import parse_duration
-from monitor.yamlfile import ErrorList, line_of, read_yaml, unknown_keys
+from monitor.yamlfile import ErrorList, YamlList, YamlMap, line_of, read_yaml, unknown_keys
 
 DEFAULT_INTERVAL = timedelta(minutes=5)
 DEFAULT_MIN_INTERVAL = timedelta(minutes=2)
@@ -130,7 +128,7 @@ def load_feeds(path: Path) -> FeedsFile:
 
 def parse_feed_list(items: Any, path: Path, errors: ErrorList) -> list[FeedConfig]:
     """Feeds given inline (the service config's `feeds:` list), validated like a feeds file."""
-    wrapper = CommentedMap()
+    wrapper = YamlMap()
     wrapper["feeds"] = items
     return _Parser(path, errors).file(wrapper)
 
@@ -144,16 +142,16 @@ class _Parser:
         self.errors.add(self.path, max(line, 1), message)
 
     def file(self, data: Any) -> list[FeedConfig]:
-        if not isinstance(data, CommentedMap):
+        if not isinstance(data, YamlMap):
             self.error(line_of(data), "a feeds file is a mapping with a 'feeds' list")
             return []
         for line, message in unknown_keys(data, TOP_KEYS, "the feeds file"):
             self.error(line, message)
-        defaults = self.settings(data.get("defaults", CommentedMap()), "defaults", {}, line_of(data, "defaults"))
-        if "defaults" in data and not isinstance(data["defaults"], CommentedMap):
+        defaults = self.settings(data.get("defaults", YamlMap()), "defaults", {}, line_of(data, "defaults"))
+        if "defaults" in data and not isinstance(data["defaults"], YamlMap):
             self.error(line_of(data, "defaults"), "'defaults' must be a mapping")
         items = data.get("feeds")
-        if not isinstance(items, CommentedSeq):
+        if not isinstance(items, YamlList):
             self.error(line_of(data, "feeds") if "feeds" in data else 1, "'feeds' must be a list of feeds")
             return []
         feeds: list[FeedConfig] = []
@@ -166,7 +164,7 @@ class _Parser:
             if feed.url in urls:
                 self.error(feed.line, f"feed {feed.url!r} is listed twice (first at line {urls[feed.url]})")
                 continue
-            explicit = isinstance(item, CommentedMap) and "name" in item
+            explicit = isinstance(item, YamlMap) and "name" in item
             if explicit and feed.name in names:
                 self.error(feed.line, f"feed name {feed.name!r} is used twice (first at line {names[feed.name]})")
                 continue
@@ -179,7 +177,7 @@ class _Parser:
     def settings(self, data: Any, what: str, inherited: Mapping[str, Any], line: int) -> dict[str, Any]:
         """interval/min_interval/max_interval/full_text from `data` over `inherited`."""
         values = dict(inherited)
-        if not isinstance(data, CommentedMap):
+        if not isinstance(data, YamlMap):
             return values
         if what == "defaults":
             for key_line, message in unknown_keys(data, SETTING_KEYS, "defaults"):
@@ -216,7 +214,7 @@ class _Parser:
         return value
 
     def feed(self, item: Any, line: int, defaults: Mapping[str, Any]) -> FeedConfig | None:
-        if not isinstance(item, CommentedMap):
+        if not isinstance(item, YamlMap):
             self.error(line, "each feed is a mapping with at least a 'url'")
             return None
         line = line_of(item) or line
@@ -232,9 +230,7 @@ class _Parser:
         language = item.get("language")
         if language is not None and (not isinstance(language, str) or not LANGUAGE_RE.match(language)):
             self.error(line_of(item, "language"), f"'language' must be a two-letter code such as en, not {language!r}")
-        headers = self.headers(
-            item.get("headers", CommentedMap()), line_of(item, "headers") if "headers" in item else line
-        )
+        headers = self.headers(item.get("headers", YamlMap()), line_of(item, "headers") if "headers" in item else line)
         low = values.get("min_interval", DEFAULT_MIN_INTERVAL)
         high = values.get("max_interval", DEFAULT_MAX_INTERVAL)
         if low > high:
@@ -282,7 +278,7 @@ class _Parser:
         return list(raw)
 
     def headers(self, raw: Any, line: int) -> tuple[tuple[str, str], ...]:
-        if not isinstance(raw, CommentedMap):
+        if not isinstance(raw, YamlMap):
             self.error(line, "'headers' must be a mapping of header name to value")
             return ()
         pairs: list[tuple[str, str]] = []

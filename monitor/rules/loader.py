@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, assert_never
 
 import re2
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from monitor.errors import RuleLoadError
 from monitor.language import language_code_error
@@ -35,7 +34,7 @@ from monitor.rules.model import (
     UnitNode,
 )
 from monitor.rules.text import FORMS_LANGUAGES, LEAD_MAX_WORDS, words_of
-from monitor.yamlfile import ErrorList, line_of, read_yaml, unknown_keys
+from monitor.yamlfile import ErrorList, YamlList, YamlMap, line_of, read_yaml, unknown_keys
 
 RULE_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 LIST_NAME_RE = re.compile(r"[A-Za-z0-9_-]+\Z")
@@ -111,7 +110,7 @@ class _RuleParser:
                 return tuple(_with_forms(t, self.forms) for t in self.lists[name])
             checked = self._literal(value, False, line, None)
             return (checked,) if checked else None
-        if isinstance(value, CommentedMap) and ("term" in value or "regex" in value):
+        if isinstance(value, YamlMap) and ("term" in value or "regex" in value):
             return self._term_mapping(value)
         self.error(
             line,
@@ -119,7 +118,7 @@ class _RuleParser:
         )
         return None
 
-    def forms_value(self, container: CommentedMap, key: str) -> Forms | None:
+    def forms_value(self, container: YamlMap, key: str) -> Forms | None:
         """`forms: true`, `forms: false`, `forms: de` or `forms: [de, fr]`; None if invalid."""
         value = container[key]
         line = line_of(container, key)
@@ -141,7 +140,7 @@ class _RuleParser:
                 ok = False
         return (True, tuple(sorted({c.lower() for c in codes}))) if ok else None
 
-    def _term_mapping(self, value: CommentedMap) -> tuple[Term, ...] | None:
+    def _term_mapping(self, value: YamlMap) -> tuple[Term, ...] | None:
         line = line_of(value)
         ok = True
         for key_line, message in unknown_keys(value, TERM_KEYS, "a term"):
@@ -213,7 +212,7 @@ class _RuleParser:
 
     def group(self, value: Any, line: int) -> tuple[Term, ...] | None:
         """A term, `$list` or a YAML list of them (used by near and count)."""
-        if isinstance(value, CommentedSeq):
+        if isinstance(value, YamlList):
             if not value:
                 self.error(line, "an empty list of terms")
                 return None
@@ -236,10 +235,10 @@ class _RuleParser:
             if terms is None:
                 return None
             return _any_of(terms)
-        if isinstance(value, CommentedSeq):
+        if isinstance(value, YamlList):
             children = self.children(value, line)
             return AnyNode(children) if children is not None else None
-        if not isinstance(value, CommentedMap):
+        if not isinstance(value, YamlMap):
             self.error(line, f"expected a condition (a term, a list or a mapping), got {_kind(value)}")
             return None
         line = line_of(value)
@@ -265,7 +264,7 @@ class _RuleParser:
         return self._combined(value, line)
 
     def children(self, value: Any, line: int) -> tuple[Node, ...] | None:
-        if not isinstance(value, CommentedSeq):
+        if not isinstance(value, YamlList):
             self.error(line, f"expected a list of conditions, got {_kind(value)}")
             return None
         if not value:
@@ -276,14 +275,14 @@ class _RuleParser:
             return None
         return tuple(n for n in nodes if n is not None)
 
-    def check_keys(self, value: CommentedMap, allowed: set[str], what: str) -> bool:
+    def check_keys(self, value: YamlMap, allowed: set[str], what: str) -> bool:
         ok = True
         for key_line, message in unknown_keys(value, allowed, what):
             self.error(key_line, message)
             ok = False
         return ok
 
-    def _positive_int(self, value: CommentedMap, key: str, minimum: int) -> int | None:
+    def _positive_int(self, value: YamlMap, key: str, minimum: int) -> int | None:
         if key not in value:
             self.error(line_of(value), f"missing {key!r}")
             return None
@@ -293,7 +292,7 @@ class _RuleParser:
             return None
         return number
 
-    def _near(self, value: CommentedMap, line: int) -> Node | None:
+    def _near(self, value: YamlMap, line: int) -> Node | None:
         ok = self.check_keys(value, {"near", "within", "ordered"}, "a near condition")
         # 0 could never hold: the hits of different terms may not overlap.
         within = self._positive_int(value, "within", 1)
@@ -302,7 +301,7 @@ class _RuleParser:
             self.error(line_of(value, "ordered"), f"'ordered' must be true or false, got {ordered!r}")
             ok = False
         items = value["near"]
-        if not isinstance(items, CommentedSeq) or len(items) < 2:
+        if not isinstance(items, YamlList) or len(items) < 2:
             self.error(line_of(value, "near"), "'near' needs a list of at least two terms or term lists")
             return None
         groups = [self.group(item, line_of(items, i)) for i, item in enumerate(items)]
@@ -310,7 +309,7 @@ class _RuleParser:
             return None
         return NearNode(tuple(g for g in groups if g is not None), within, ordered)
 
-    def _count(self, value: CommentedMap, line: int) -> Node | None:
+    def _count(self, value: YamlMap, line: int) -> Node | None:
         ok = self.check_keys(value, {"count", "min"}, "a count condition")
         minimum = self._positive_int(value, "min", 1)
         terms = self.group(value["count"], line_of(value, "count"))
@@ -318,7 +317,7 @@ class _RuleParser:
             return None
         return CountNode(terms, minimum)
 
-    def _at_least(self, value: CommentedMap, line: int) -> Node | None:
+    def _at_least(self, value: YamlMap, line: int) -> Node | None:
         ok = self.check_keys(value, {"at_least", "of"}, "an at_least condition")
         count = self._positive_int(value, "at_least", 1)
         if "of" not in value:
@@ -335,7 +334,7 @@ class _RuleParser:
             return None
         return AtLeastNode(count, children)
 
-    def _field(self, value: CommentedMap, line: int) -> Node | None:
+    def _field(self, value: YamlMap, line: int) -> Node | None:
         if len(value) != 1:
             self.error(line, "a field condition ({title: ...}, {text: ...} or {lead: ...}) takes no other keys")
             return None
@@ -357,7 +356,7 @@ class _RuleParser:
                 "use a smaller 'within' or search the text",
             )
 
-    def _unit(self, value: CommentedMap, line: int) -> Node | None:
+    def _unit(self, value: YamlMap, line: int) -> Node | None:
         if len(value) != 1:
             self.error(line, "a sentence or paragraph condition takes no other keys: put it inside 'all'")
             return None
@@ -373,7 +372,7 @@ class _RuleParser:
             return None
         return UnitNode(name, child)
 
-    def _combined(self, value: CommentedMap, line: int) -> Node | None:
+    def _combined(self, value: YamlMap, line: int) -> Node | None:
         if not value:
             self.error(line, "an empty condition")
             return None
@@ -438,9 +437,9 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
-    if isinstance(value, CommentedMap):
+    if isinstance(value, YamlMap):
         return "a mapping"
-    if isinstance(value, CommentedSeq):
+    if isinstance(value, YamlList):
         return "a list"
     return f"{type(value).__name__} {value!r}"
 
@@ -464,7 +463,7 @@ def has_positive_term(node: Node) -> bool:
     return sum(not has_positive_term(c) for c in node.children) < node.count
 
 
-def _string_list(parser: _RuleParser, container: CommentedMap, key: str) -> tuple[str, ...] | None:
+def _string_list(parser: _RuleParser, container: YamlMap, key: str) -> tuple[str, ...] | None:
     value = container[key]
     if isinstance(value, str):
         value = [value]
@@ -481,7 +480,7 @@ def _parse_lists(parser: _RuleParser, value: Any, line: int) -> dict[str, tuple[
     uses do not each report "undefined list" on top of the real error.
     """
     lists: dict[str, tuple[Term, ...]] = {}
-    if not isinstance(value, CommentedMap):
+    if not isinstance(value, YamlMap):
         parser.error(line, f"lists must be a mapping of name: [terms], got {_kind(value)}")
         return lists
     rule_forms = parser.forms
@@ -493,14 +492,14 @@ def _parse_lists(parser: _RuleParser, value: Any, line: int) -> dict[str, tuple[
         terms: list[Term] = []
         lists[name] = ()
         parser.forms = NO_FORMS
-        if isinstance(items, CommentedMap):
+        if isinstance(items, YamlMap):
             # {forms: ..., terms: [...]}: a list whose terms match their word forms.
             if not parser.check_keys(items, {"terms", "forms"}, f"list {name!r}"):
                 continue
             if "forms" in items:
                 parser.forms = parser.forms_value(items, "forms") or NO_FORMS
             items = items.get("terms")
-        if not isinstance(items, CommentedSeq) or not items:
+        if not isinstance(items, YamlList) or not items:
             parser.error(name_line, f"list {name!r} must be a non-empty list of terms")
             continue
         for i, item in enumerate(items):
@@ -514,7 +513,7 @@ def _parse_lists(parser: _RuleParser, value: Any, line: int) -> dict[str, tuple[
 
 
 def _parse_filters(parser: _RuleParser, value: Any, line: int) -> Filters | None:
-    if not isinstance(value, CommentedMap):
+    if not isinstance(value, YamlMap):
         parser.error(line, f"'filters' must be a mapping, got {_kind(value)}")
         return None
     ok = parser.check_keys(value, FILTER_KEYS, "filters")
@@ -524,7 +523,7 @@ def _parse_filters(parser: _RuleParser, value: Any, line: int) -> Filters | None
     max_age = None
     if "sources" in value:
         sources = value["sources"]
-        if not isinstance(sources, CommentedMap):
+        if not isinstance(sources, YamlMap):
             parser.error(line_of(value, "sources"), "'sources' must be a mapping with include and/or exclude")
             ok = False
         else:
@@ -558,7 +557,7 @@ def _parse_filters(parser: _RuleParser, value: Any, line: int) -> Filters | None
 
 
 def _parse_alert(parser: _RuleParser, value: Any, line: int) -> AlertOptions | None:
-    if not isinstance(value, CommentedMap):
+    if not isinstance(value, YamlMap):
         parser.error(line, f"'alert' must be a mapping, got {_kind(value)}")
         return None
     ok = parser.check_keys(value, ALERT_KEYS, "alert")
@@ -584,7 +583,7 @@ def _parse_rule(
     data: Any, path: Path, line: int, errors: ErrorList, shared: dict[str, tuple[Term, ...]]
 ) -> Rule | None:
     parser = _RuleParser(path, errors, shared)
-    if not isinstance(data, CommentedMap):
+    if not isinstance(data, YamlMap):
         parser.error(line, f"a rule must be a mapping, got {_kind(data)}")
         return None
     line = line_of(data)
@@ -723,11 +722,11 @@ def load_rules(directory: Path | str) -> RuleSet:
             if not errors.items or not errors.items[-1].startswith(f"{path}:"):
                 errors.add(path, 1, "file is empty: expected a rule or 'rules: [...]'")
             continue
-        if isinstance(data, CommentedMap) and "rules" in data:
+        if isinstance(data, YamlMap) and "rules" in data:
             for key_line, message in unknown_keys(data, {"rules"}, "a file of several rules"):
                 errors.add(path, key_line, message)
             items = data["rules"]
-            if not isinstance(items, CommentedSeq) or not items:
+            if not isinstance(items, YamlList) or not items:
                 errors.add(path, line_of(data, "rules"), "'rules' must be a non-empty list of rules")
                 continue
             entries = [(item, line_of(items, i)) for i, item in enumerate(items)]

@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 from monitor.errors import RuleLoadError
 from monitor.ingest.files import Problem, read_documents
 from monitor.rules.loader import load_rules, yaml_files
 from monitor.rules.matcher import Match, Matcher
-from monitor.yamlfile import ErrorList, line_of, read_yaml, unknown_keys
+from monitor.yamlfile import ErrorList, YamlList, YamlMap, line_of, read_yaml, unknown_keys
 
 TEST_FILE_KEYS = {"rules", "cases"}
 CASE_KEYS = {"input", "match", "not"}
@@ -48,7 +46,7 @@ class FileResult:
         return not self.errors and all(c.passed for c in self.cases)
 
 
-def _ids(value: object, container: CommentedMap, key: str, errors: ErrorList, path: Path) -> frozenset[str] | None:
+def _ids(value: object, container: YamlMap, key: str, errors: ErrorList, path: Path) -> frozenset[str] | None:
     if isinstance(value, str):
         value = [value]
     if value is None:
@@ -94,7 +92,7 @@ def load_cases(path: Path) -> tuple[Path, list[Case], list[str]]:
     cases: list[Case] = []
     if errors.items:
         return rules_dir, cases, errors.items
-    if not isinstance(data, CommentedMap):
+    if not isinstance(data, YamlMap):
         errors.add(path, 1, "a rule test file is a mapping with 'cases' (and optionally 'rules')")
         return rules_dir, cases, errors.items
     for key_line, message in unknown_keys(data, TEST_FILE_KEYS, "a rule test file"):
@@ -107,12 +105,12 @@ def load_cases(path: Path) -> tuple[Path, list[Case], list[str]]:
             if not rules_dir.is_dir():
                 errors.add(path, line_of(data, "rules"), f"rules directory not found: {rules_dir}")
     items = data.get("cases")
-    if not isinstance(items, CommentedSeq) or not items:
+    if not isinstance(items, YamlList) or not items:
         errors.add(path, line_of(data, "cases") if "cases" in data else 1, "'cases' must be a non-empty list")
         return rules_dir, cases, errors.items
     for i, item in enumerate(items):
         line = line_of(items, i)
-        if not isinstance(item, CommentedMap):
+        if not isinstance(item, YamlMap):
             errors.add(path, line, "a case is a mapping with 'input' and 'match'")
             continue
         for key_line, message in unknown_keys(item, CASE_KEYS, "a case"):
