@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, assert_never
@@ -34,7 +34,7 @@ from monitor.rules.model import (
     UnitNode,
 )
 from monitor.rules.text import FORMS_LANGUAGES, LEAD_MAX_WORDS, words_of
-from monitor.yamlfile import ErrorList, YamlList, YamlMap, line_of, read_yaml, unknown_keys
+from monitor.yamlfile import ErrorList, Stream, YamlList, YamlMap, line_of, read_yaml, unknown_keys
 
 RULE_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 LIST_NAME_RE = re.compile(r"[A-Za-z0-9_-]+\Z")
@@ -59,18 +59,6 @@ Forms = tuple[bool, tuple[str, ...]]
 NO_FORMS: Forms = (False, ())
 
 
-@dataclass(frozen=True, slots=True)
-class RuleSet:
-    """Every rule of a directory (enabled or not) and the shared lists they may use."""
-
-    rules: tuple[Rule, ...]
-    directory: Path
-
-    @property
-    def enabled(self) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.enabled)
-
-
 def parse_duration(value: object) -> timedelta | None:
     """`"48h"`, `"30m"`, `"1h30m"`, `"7d"`, `"2w"`, `"90s"` -> timedelta; None if malformed or over 10 years."""
     if not isinstance(value, str):
@@ -84,15 +72,60 @@ def parse_duration(value: object) -> timedelta | None:
     return timedelta(seconds=seconds) if seconds <= LONGEST_DURATION.total_seconds() else None
 
 
+def literal_problem(text: str) -> str | None:
+    """What is wrong with a literal term as written (its wildcards, its letters), if anything."""
+    for chunk in text.split():
+        if "*" in chunk.strip("*") or chunk.endswith("**") or chunk.startswith("**"):
+            return f"term {text!r}: '*' may only begin or end a word (a wildcard)"
+        if chunk.endswith("*") and not words_of(chunk.strip("*")):
+            return f"term {text!r}: a wildcard needs at least one letter before '*'"
+        if chunk.startswith("*"):
+            first = chunk.strip("*").split("-")[0]
+            if sum(ch.isalnum() for ch in first) < MIN_SUFFIX_LETTERS:
+                return (
+                    f"term {text!r}: a leading '*' needs at least {MIN_SUFFIX_LETTERS} letters after it"
+                    " (a shorter ending matches too many words)"
+                )
+    if not words_of(text.replace("*", " ")):
+        return f"term {text!r} has no letters or digits to match"
+    return None
+
+
+class _Terms:
+    """Terms seen during one load: each literal checked once, each distinct Term kept once
+    (350,000 rules share most of their words)."""
+
+    __slots__ = ("_problems", "_terms")
+
+    def __init__(self) -> None:
+        self._problems: dict[str, str | None] = {}
+        self._terms: dict[Term, Term] = {}
+
+    def problem(self, text: str) -> str | None:
+        try:
+            return self._problems[text]
+        except KeyError:
+            found = self._problems[text] = literal_problem(text)
+            return found
+
+    def intern(self, term: Term) -> Term:
+        return self._terms.setdefault(term, term)
+
+
 class _RuleParser:
     """Builds one rule's nodes, reporting errors against its file."""
 
-    def __init__(self, path: Path, errors: ErrorList, lists: dict[str, tuple[Term, ...]]) -> None:
+    def __init__(
+        self, path: Path, errors: ErrorList, lists: dict[str, tuple[Term, ...]], terms: _Terms | None = None
+    ) -> None:
         self.path = path
         self.errors = errors
         self.lists = lists
+        self.terms = terms or _Terms()
         # The rule's (or list's) own `forms`, given to every term that can take it.
         self.forms: Forms = NO_FORMS
+        # The shared lists the rule uses (a change to one of them reloads the rule).
+        self.used: set[str] = set()
 
     def error(self, line: int, message: str) -> None:
         self.errors.add(self.path, line, message)
@@ -104,10 +137,11 @@ class _RuleParser:
         if isinstance(value, str):
             if value.startswith("$"):
                 name = value[1:]
+                self.used.add(name)
                 if name not in self.lists:
                     self.error(line, f"undefined list {value!r}")
                     return None
-                return tuple(_with_forms(t, self.forms) for t in self.lists[name])
+                return tuple(self.terms.intern(_with_forms(t, self.forms)) for t in self.lists[name])
             checked = self._literal(value, False, line, None)
             return (checked,) if checked else None
         if isinstance(value, YamlMap) and ("term" in value or "regex" in value):
@@ -178,26 +212,11 @@ class _RuleParser:
         return (checked,) if checked else None
 
     def _literal(self, text: str, case: bool, line: int, forms: Forms | None) -> Term | None:
-        for chunk in text.split():
-            if "*" in chunk.strip("*") or chunk.endswith("**") or chunk.startswith("**"):
-                self.error(line, f"term {text!r}: '*' may only begin or end a word (a wildcard)")
-                return None
-            if chunk.endswith("*") and not words_of(chunk.strip("*")):
-                self.error(line, f"term {text!r}: a wildcard needs at least one letter before '*'")
-                return None
-            if chunk.startswith("*"):
-                first = chunk.strip("*").split("-")[0]
-                if sum(ch.isalnum() for ch in first) < MIN_SUFFIX_LETTERS:
-                    self.error(
-                        line,
-                        f"term {text!r}: a leading '*' needs at least {MIN_SUFFIX_LETTERS} letters after it"
-                        " (a shorter ending matches too many words)",
-                    )
-                    return None
-        if not words_of(text.replace("*", " ")):
-            self.error(line, f"term {text!r} has no letters or digits to match")
+        problem = self.terms.problem(text)
+        if problem is not None:
+            self.error(line, problem)
             return None
-        return _with_forms(Term(text=text, case=case), forms if forms is not None else self.forms)
+        return self.terms.intern(_with_forms(Term(text=text, case=case), forms if forms is not None else self.forms))
 
     def _regex_ok(self, pattern: str, line: int) -> bool:
         options = re2.Options()
@@ -579,10 +598,9 @@ def _parse_alert(parser: _RuleParser, value: Any, line: int) -> AlertOptions | N
     return AlertOptions(channels, durations["realert"], durations["digest"]) if ok else None
 
 
-def _parse_rule(
-    data: Any, path: Path, line: int, errors: ErrorList, shared: dict[str, tuple[Term, ...]]
-) -> Rule | None:
-    parser = _RuleParser(path, errors, shared)
+def _parse_rule(data: Any, parser: _RuleParser, line: int) -> Rule | None:
+    """The rule (None when it has errors, each reported to the parser)."""
+    errors, shared, path = parser.errors, parser.lists, parser.path
     if not isinstance(data, YamlMap):
         parser.error(line, f"a rule must be a mapping, got {_kind(data)}")
         return None
@@ -665,6 +683,13 @@ def _parse_rule(
     )
 
 
+# Files and directories ------------------------------------------------------------------------------
+
+# What tells that a file changed: (modification time in ns, size, inode). A Kubernetes ConfigMap
+# update replaces the files (new inodes); an editor's save changes the time.
+Signature = tuple[int, int, int]
+
+
 def yaml_files(directory: Path) -> list[Path]:
     """Every *.yaml / *.yml file under `directory`, sorted; hidden files and directories are skipped
     (editors' backups, and the `..data` copies Kubernetes keeps in a mounted ConfigMap)."""
@@ -677,74 +702,180 @@ def yaml_files(directory: Path) -> list[Path]:
     )
 
 
-def load_shared_lists(directory: Path, errors: ErrorList) -> dict[str, tuple[Term, ...]]:
-    lists: dict[str, tuple[Term, ...]] = {}
-    where: dict[str, str] = {}
-    lists_dir = directory / "lists"
-    if not lists_dir.is_dir():
-        return lists
-    for path in sorted(p for p in lists_dir.glob("*.y*ml") if p.suffix in (".yaml", ".yml")):
-        data = read_yaml(path, errors)
-        if data is None:
-            continue
-        parser = _RuleParser(path, errors, {})
-        parsed = _parse_lists(parser, data, line_of(data) or 1)
-        for name, terms in parsed.items():
-            if name in lists:
-                errors.add(path, line_of(data, name), f"list {name!r} is already defined at {where[name]}")
-                continue
-            lists[name] = terms
-            where[name] = f"{path}:{line_of(data, name)}"
-    return lists
-
-
 def rule_files(directory: Path) -> list[Path]:
     """Every rule file under `directory`; `lists/` and `tests/` at its top hold no rules."""
     skip = {directory / "lists", directory / "tests"}
     return [p for p in yaml_files(directory) if not any(s in p.parents for s in skip)]
 
 
-def load_rules(directory: Path | str) -> RuleSet:
-    """Load every rule under `directory`; raise RuleLoadError listing every problem found."""
+def list_files(directory: Path) -> list[Path]:
+    """The shared list files, `lists/*.yaml` / `lists/*.yml`."""
+    lists_dir = directory / "lists"
+    if not lists_dir.is_dir():
+        return []
+    return sorted(p for p in lists_dir.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+
+
+def _signature(path: Path) -> Signature | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None  # read_yaml reports it
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedLists:
+    """The shared lists of a rules directory, and the files they were read from."""
+
+    lists: Mapping[str, tuple[Term, ...]]
+    files: tuple[tuple[Path, Signature | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFile:
+    """The rules of one file as loaded, and what they depend on."""
+
+    signature: Signature | None
+    rules: tuple[Rule, ...]
+    lists: frozenset[str]  # names of the lists they use ($name): a change to one reloads the file
+
+
+def load_shared_lists(directory: Path, errors: ErrorList, terms: _Terms | None = None) -> SharedLists:
+    """Every list of `lists/*.yaml`, each name defined once."""
+    lists: dict[str, tuple[Term, ...]] = {}
+    where: dict[str, str] = {}
+    paths = list_files(directory)
+    files = tuple((path, _signature(path)) for path in paths)
+    terms = terms or _Terms()
+    for path in paths:
+        data = read_yaml(path, errors)
+        if data is None:
+            continue
+        parser = _RuleParser(path, errors, {}, terms)
+        parsed = _parse_lists(parser, data, line_of(data) or 1)
+        for name, found in parsed.items():
+            if name in lists:
+                errors.add(path, line_of(data, name), f"list {name!r} is already defined at {where[name]}")
+                continue
+            lists[name] = found
+            where[name] = f"{path}:{line_of(data, name)}"
+    return SharedLists(lists, files)
+
+
+# One entry of a freshly read file: a rule, or the errors of an item that is none.
+_Entry = tuple[Rule | None, list[str]]
+
+
+class _FileReader:
+    """Reads one rule file, rule by rule as the YAML parser hands them over."""
+
+    def __init__(self, path: Path, shared: Mapping[str, tuple[Term, ...]], terms: _Terms) -> None:
+        self.path = path
+        self.shared = dict(shared)
+        self.terms = terms
+        self.entries: list[_Entry] = []
+        self.used: set[str] = set()
+
+    def item(self, data: Any, line: int) -> None:
+        errors = ErrorList()
+        parser = _RuleParser(self.path, errors, self.shared, self.terms)
+        rule = _parse_rule(data, parser, line)
+        self.used |= parser.used
+        self.entries.append((rule, errors.items))
+
+    def reset(self) -> None:
+        self.entries.clear()
+        self.used.clear()
+
+    def read(self, errors: ErrorList) -> list[_Entry]:
+        """The file's entries in order; the file's own errors (syntax, layout) go to `errors`."""
+        before = len(errors.items)
+        data = read_yaml(self.path, errors, Stream("rules", self.item, self.reset))
+        if data is None:
+            if len(errors.items) == before:
+                errors.add(self.path, 1, "file is empty: expected a rule or 'rules: [...]'")
+            return []
+        if isinstance(data, YamlMap) and "rules" in data:
+            for key_line, message in unknown_keys(data, {"rules"}, "a file of several rules"):
+                errors.add(self.path, key_line, message)
+            items = data["rules"]
+            if not isinstance(items, YamlList) or not items:
+                errors.add(self.path, line_of(data, "rules"), "'rules' must be a non-empty list of rules")
+                return []
+            return self.entries
+        self.item(data, line_of(data) or 1)
+        return self.entries
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """Every rule of a directory (enabled or not), and what each file gave (for reloading)."""
+
+    rules: tuple[Rule, ...]
+    directory: Path
+    files: Mapping[Path, RuleFile] = field(default_factory=dict)
+    shared: SharedLists = SharedLists({}, ())
+    read: int = 0  # rule files read to build this set (the others were unchanged since `previous`)
+
+    @property
+    def enabled(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.enabled)
+
+
+def load_rules(directory: Path | str, previous: RuleSet | None = None) -> RuleSet:
+    """Load every rule under `directory`; raise RuleLoadError listing every problem found.
+
+    With `previous` (the set loaded before from the same directory), only the files that changed
+    since are read again, with those whose rules use a shared list that changed; the other files
+    keep their rules (the same objects, which the matcher keeps compiled).
+    """
     directory = Path(directory)
     errors = ErrorList()
     if not directory.is_dir():
         raise RuleLoadError([f"{directory}:0: rules directory not found"])
-    shared = load_shared_lists(directory, errors)
+    if previous is not None and previous.directory != directory:
+        previous = None
+    terms = _Terms()
+    changed_lists: set[str] = set()
+    if previous is not None and previous.shared.files == tuple((p, _signature(p)) for p in list_files(directory)):
+        shared = previous.shared
+    else:
+        shared = load_shared_lists(directory, errors, terms)
+        if previous is not None:
+            old = previous.shared.lists
+            changed_lists = {n for n in old.keys() | shared.lists.keys() if old.get(n) != shared.lists.get(n)}
     rules: list[Rule] = []
     seen: dict[str, Rule] = {}
-    files = rule_files(directory)
-    if not files:
+    files: dict[Path, RuleFile] = {}
+    read = 0
+    paths = rule_files(directory)
+    if not paths:
         errors.add(directory, 0, "no rule files (*.yaml, *.yml) in this directory")
-    for path in files:
-        data = read_yaml(path, errors)
-        if data is None:
-            if not errors.items or not errors.items[-1].startswith(f"{path}:"):
-                errors.add(path, 1, "file is empty: expected a rule or 'rules: [...]'")
-            continue
-        if isinstance(data, YamlMap) and "rules" in data:
-            for key_line, message in unknown_keys(data, {"rules"}, "a file of several rules"):
-                errors.add(path, key_line, message)
-            items = data["rules"]
-            if not isinstance(items, YamlList) or not items:
-                errors.add(path, line_of(data, "rules"), "'rules' must be a non-empty list of rules")
-                continue
-            entries = [(item, line_of(items, i)) for i, item in enumerate(items)]
+    for path in paths:
+        signature = _signature(path)
+        known = previous.files.get(path) if previous is not None else None
+        if known is not None and known.signature == signature and not known.lists & changed_lists:
+            entries: list[_Entry] = [(rule, []) for rule in known.rules]
+            used = known.lists
         else:
-            entries = [(data, line_of(data) or 1)]
-        for item, line in entries:
-            rule = _parse_rule(item, path, line, errors, shared)
+            reader = _FileReader(path, shared.lists, terms)
+            entries = reader.read(errors)
+            used = frozenset(reader.used)
+            read += 1
+        kept: list[Rule] = []
+        for rule, problems in entries:
+            errors.items.extend(problems)
             if rule is None:
                 continue
-            if rule.id in seen:
-                errors.add(
-                    path,
-                    rule.line,
-                    f"duplicate rule id {rule.id!r} (first defined at {seen[rule.id].location})",
-                )
+            first = seen.get(rule.id)
+            if first is not None:
+                errors.add(path, rule.line, f"duplicate rule id {rule.id!r} (first defined at {first.location})")
                 continue
             seen[rule.id] = rule
-            rules.append(rule)
+            kept.append(rule)
+        rules.extend(kept)
+        files[path] = RuleFile(signature, tuple(kept), used)
     if errors.items:
         raise RuleLoadError(errors.items)
-    return RuleSet(tuple(rules), directory)
+    return RuleSet(tuple(rules), directory, files, shared, read)

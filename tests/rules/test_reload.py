@@ -1,0 +1,113 @@
+"""Reloading rules: only the files that changed are read again; a broken change is refused whole."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from monitor.document import Document
+from monitor.errors import RuleLoadError
+from monitor.rules.loader import RuleSet, load_rules
+from monitor.rules.matcher import Matcher
+
+WriteRules = Callable[[dict[str, str]], Path]
+
+FILES = {
+    "a.yaml": "id: a\ntitle: A\nwhen: [Putin, $leaders]\n",
+    "b.yaml": "rules:\n  - id: b1\n    title: B1\n    when: Macron\n  - id: b2\n    title: B2\n    when: Scholz\n",
+    "sub/c.yaml": "id: c\ntitle: C\nwhen: {all: [Meloni, $places]}\n",
+    "lists/l.yaml": "leaders: [Xi]\nplaces: [Rome]\n",
+}
+
+
+def edit(path: Path, text: str) -> None:
+    """Rewrite a file and make sure its modification time moves (as an editor's save does)."""
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
+
+
+def by_id(ruleset: RuleSet) -> dict[str, object]:
+    return {rule.id: rule for rule in ruleset.rules}
+
+
+@pytest.fixture
+def loaded(write_rules: WriteRules) -> tuple[Path, RuleSet]:
+    directory = write_rules(FILES)
+    return directory, load_rules(directory)
+
+
+def test_nothing_changed_nothing_read(loaded: tuple[Path, RuleSet]) -> None:
+    directory, first = loaded
+    again = load_rules(directory, previous=first)
+    assert again.read == 0
+    assert [r.id for r in again.rules] == ["a", "b1", "b2", "c"]
+    assert all(x is y for x, y in zip(again.rules, first.rules, strict=True))
+
+
+def test_only_the_changed_file_is_read_again(loaded: tuple[Path, RuleSet]) -> None:
+    directory, first = loaded
+    edit(directory / "b.yaml", "id: b1\ntitle: B1 edited\nwhen: Macron\n")
+    again = load_rules(directory, previous=first)
+    assert again.read == 1
+    assert [r.id for r in again.rules] == ["a", "b1", "c"]
+    old, new = by_id(first), by_id(again)
+    assert new["a"] is old["a"] and new["c"] is old["c"]
+    assert again.rules[1].title == "B1 edited"
+
+
+def test_files_added_and_removed(loaded: tuple[Path, RuleSet]) -> None:
+    directory, first = loaded
+    (directory / "sub" / "c.yaml").unlink()
+    edit(directory / "d.yaml", "id: d\ntitle: D\nwhen: Sánchez\n")
+    again = load_rules(directory, previous=first)
+    assert again.read == 1
+    assert [r.id for r in again.rules] == ["a", "b1", "b2", "d"]
+
+
+def test_a_changed_shared_list_reloads_the_rules_that_use_it(loaded: tuple[Path, RuleSet]) -> None:
+    directory, first = loaded
+    edit(directory / "lists" / "l.yaml", "leaders: [Xi]\nplaces: [Rome, Milan]\n")
+    again = load_rules(directory, previous=first)
+    assert again.read == 1  # sub/c.yaml: only it uses $places
+    old, new = by_id(first), by_id(again)
+    assert new["a"] is old["a"] and new["b1"] is old["b1"] and new["c"] is not old["c"]
+    matched = Matcher(again.rules).match(Document(id="d", title="Meloni in Milan", text=""))
+    assert [m.rule.id for m in matched] == ["c"]
+
+
+def test_a_removed_shared_list_is_an_error_in_the_rules_that_use_it(loaded: tuple[Path, RuleSet]) -> None:
+    directory, first = loaded
+    edit(directory / "lists" / "l.yaml", "leaders: [Xi]\n")
+    with pytest.raises(RuleLoadError) as caught:
+        load_rules(directory, previous=first)
+    assert caught.value.errors == [f"{directory / 'sub' / 'c.yaml'}:3: undefined list '$places'"]
+
+
+def test_a_broken_change_is_refused_with_every_error(loaded: tuple[Path, RuleSet]) -> None:
+    directory, first = loaded
+    edit(directory / "b.yaml", "id: b1\ntitle: B1\nwhen: $nope\n")
+    edit(directory / "e.yaml", "id: a\ntitle: E\nwhen: x\n")
+    with pytest.raises(RuleLoadError) as caught:
+        load_rules(directory, previous=first)
+    assert caught.value.errors == [
+        f"{directory / 'b.yaml'}:3: undefined list '$nope'",
+        f"{directory / 'e.yaml'}:1: duplicate rule id 'a' (first defined at {directory / 'a.yaml'}:1)",
+    ]
+    # The set in force is untouched, and a later good change loads from it.
+    edit(directory / "b.yaml", FILES["b.yaml"])
+    (directory / "e.yaml").unlink()
+    again = load_rules(directory, previous=first)
+    assert [r.id for r in again.rules] == ["a", "b1", "b2", "c"] and again.read == 1
+
+
+def test_a_rule_file_that_fails_halfway_keeps_nothing_of_its_first_rules(write_rules: WriteRules) -> None:
+    # The first rule is parsed (and handed over) before the syntax error is met.
+    directory = write_rules({"r.yaml": "rules:\n  - id: a\n    title: A\n    when: x\n  - id: b\n    when: [y\n"})
+    with pytest.raises(RuleLoadError) as caught:
+        load_rules(directory)
+    assert len(caught.value.errors) == 1
+    assert caught.value.errors[0].startswith(f"{directory / 'r.yaml'}:6: invalid YAML")
