@@ -32,6 +32,7 @@ from monitor.rules.model import (
     Term,
     TermNode,
     UnitNode,
+    bulk_build,
 )
 from monitor.rules.text import FORMS_LANGUAGES, LEAD_MAX_WORDS, words_of
 from monitor.yamlfile import ErrorList, Stream, YamlList, YamlMap, line_of, read_yaml, unknown_keys
@@ -831,11 +832,16 @@ def load_rules(directory: Path | str, previous: RuleSet | None = None) -> RuleSe
     keep their rules (the same objects, which the matcher keeps compiled).
     """
     directory = Path(directory)
-    errors = ErrorList()
     if not directory.is_dir():
         raise RuleLoadError([f"{directory}:0: rules directory not found"])
     if previous is not None and previous.directory != directory:
         previous = None
+    with bulk_build():
+        return _load(directory, previous)
+
+
+def _load(directory: Path, previous: RuleSet | None) -> RuleSet:
+    errors = ErrorList()
     terms = _Terms()
     changed_lists: set[str] = set()
     if previous is not None and previous.shared.files == tuple((p, _signature(p)) for p in list_files(directory)):

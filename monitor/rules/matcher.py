@@ -22,6 +22,7 @@ import re2
 
 from monitor.document import Document
 from monitor.language import detect_language
+from monitor.rules.frequency import TermFrequency, shipped
 from monitor.rules.model import (
     FIELDS,
     AllNode,
@@ -36,6 +37,7 @@ from monitor.rules.model import (
     Term,
     TermNode,
     UnitNode,
+    bulk_build,
 )
 from monitor.rules.text import (
     EXACT,
@@ -513,6 +515,7 @@ class _CompiledRule:
     rule: Rule
     node: _CNode
     scope: int
+    anchors: tuple[int, ...] | None  # the rule is evaluated when one of these terms occurs (None: always)
 
 
 def scope_code(fields: Iterable[str]) -> int:
@@ -523,38 +526,103 @@ def scope_code(fields: Iterable[str]) -> int:
     return code
 
 
+# A reload compiles only the terms that are new into a second, small automaton; once it holds
+# more than this share of all terms (and more than DELTA_MIN_TERMS), the next reload builds one
+# automaton again from scratch.
+DELTA_SHARE = 0.1
+DELTA_MIN_TERMS = 20_000
+
+
 class Matcher:
     """Every enabled rule compiled into one automaton; immutable once built.
 
     Args:
         rules: the rules to compile (disabled rules are left out).
+        frequency: how likely each term is to occur (default: the shipped table); each rule is
+            anchored on its least likely terms.
     """
 
-    def __init__(self, rules: Iterable[Rule]) -> None:
-        self.rules = tuple(r for r in rules if r.enabled)
-        self._terms: list[Term] = []
-        self._term_ids: dict[Term, int] = {}
-        self._keys = _Keys()
-        self._regex_sets: list[tuple[object, list[int]]] = []
-        self._regexes: dict[int, object] = {}
-        self._max_words = 1
-        # Terms that ask for word forms, and their stemmed keys per language (built on first use).
-        self._forms_terms: list[int] = []
-        self._forms_keys: dict[str, _Keys] = {}
-        self._forms_lock = threading.Lock()
-        self._compiled = [_CompiledRule(r, self._compile(r.when), scope_code(r.scope)) for r in self.rules]
-        self._uses_language = bool(self._forms_terms) or any(r.filters.languages for r in self.rules)
+    def __init__(self, rules: Iterable[Rule], frequency: TermFrequency | None = None) -> None:
+        with bulk_build():
+            self._frequency = frequency or shipped()
+            self._terms: list[Term] = []
+            self._term_ids: dict[Term, int] = {}
+            self._likely: list[float] = []  # per term id: the share of articles it occurs in
+            self._regexes: dict[int, object] = {}
+            self._max_words = 1
+            # Terms that ask for word forms, and their stemmed keys per language (built on first use).
+            self._forms_terms: list[int] = []
+            self._forms_keys: dict[str, tuple[_Keys, ...]] = {}
+            self._forms_lock = threading.Lock()
+            self._building = _Keys()
+            self._install(tuple(r for r in rules if r.enabled), {})
+            self._building.build()
+            self._layers: tuple[_Keys, ...] = (self._building,)
+            self._delta_tids: tuple[int, ...] = ()
+            self._regex_sets = self._built_regex_sets()
+
+    def updated(self, rules: Iterable[Rule]) -> Matcher:
+        """A matcher for `rules` (this one is left as it is) that reuses what this one compiled.
+
+        A rule that is the same object as one of this matcher's keeps its compiled condition, and
+        the automaton keeps its keys; only new terms are compiled, into a second automaton that
+        holds every term added since the first was built. This is what makes a reload after
+        editing one file of 350,000 rules cheap (the loader hands back the same rule objects for
+        the files that did not change).
+        """
+        if len(self._delta_tids) > max(DELTA_MIN_TERMS, DELTA_SHARE * len(self._terms)):
+            return Matcher(rules, self._frequency)
+        with bulk_build():
+            new = object.__new__(Matcher)
+            new._frequency = self._frequency
+            new._terms = list(self._terms)
+            new._term_ids = dict(self._term_ids)
+            new._likely = list(self._likely)
+            new._regexes = dict(self._regexes)
+            new._max_words = self._max_words
+            new._forms_terms = list(self._forms_terms)
+            new._forms_lock = threading.Lock()
+            new._building = _Keys()
+            for tid in self._delta_tids:
+                new._add_keys(new._building, tid)
+            first_new = len(new._terms)
+            compiled = {id(c.rule): c for c in self._compiled}
+            new._install(tuple(r for r in rules if r.enabled), compiled)
+            added = range(first_new, len(new._terms))
+            new._delta_tids = (*self._delta_tids, *added)
+            new._building.build()
+            new._layers = (self._layers[0], new._building) if new._building.automaton is not None else self._layers[:1]
+            new._regex_sets = new._built_regex_sets() if any(t in new._regexes for t in added) else self._regex_sets
+            forms = [t for t in added if new._terms[t].forms]
+            new._forms_keys = {
+                language: (*layers, new._forms_keys_of(forms, language)) if forms else layers
+                for language, layers in self._forms_keys.items()
+            }
+        return new
+
+    def _install(self, rules: tuple[Rule, ...], compiled: dict[int, _CompiledRule]) -> None:
+        """Compile `rules` (reusing `compiled`, by rule object) and index them by anchor term."""
+        self.rules = rules
+        self._compiled = [compiled.get(id(rule)) or self._compile_rule(rule) for rule in rules]
+        self._uses_language = bool(self._forms_terms) or any(r.filters.languages for r in rules)
         self._by_anchor: dict[int, list[int]] = {}
         self._always: list[int] = []
-        for index, rule in enumerate(self.rules):
-            anchors = _anchors(rule.when, self._term_ids)
-            if anchors is None:
+        by_anchor = self._by_anchor
+        for index, rule in enumerate(self._compiled):
+            if rule.anchors is None:
                 self._always.append(index)
-            else:
-                for tid in anchors:
-                    self._by_anchor.setdefault(tid, []).append(index)
-        self._keys.build()
-        self._build_regex_sets()
+                continue
+            for tid in rule.anchors:
+                found = by_anchor.get(tid)
+                if found is None:
+                    by_anchor[tid] = [index]
+                else:
+                    found.append(index)
+
+    def _compile_rule(self, rule: Rule) -> _CompiledRule:
+        node = self._compile(rule.when)
+        anchors = _anchors(rule.when, self._term_ids, self._likely)
+        return _CompiledRule(rule, node, scope_code(rule.scope), tuple(sorted(anchors[0])) if anchors else None)
 
     # Compilation ------------------------------------------------------------------------------
 
@@ -565,20 +633,25 @@ class Matcher:
         tid = len(self._terms)
         self._terms.append(term)
         self._term_ids[term] = tid
+        self._likely.append(self._frequency.term(term))
         if term.regex:
             options = re2.Options()
             options.case_sensitive = term.case
             options.log_errors = False
             self._regexes[tid] = re2.compile(term.text, options)
             return tid
+        self._add_keys(self._building, tid)
+        if term.forms:
+            self._forms_terms.append(tid)
+        return tid
+
+    def _add_keys(self, keys: _Keys, tid: int) -> None:
+        term = self._terms[tid]
         variants = term_variants(term.text)
         cased = term_variants(term.text, casefold=False) if term.case else None
         for i, variant in enumerate(variants):
             self._max_words = max(self._max_words, len(variant))
-            self._keys.add(tid, variant, cased[i] if cased is not None else None)
-        if term.forms:
-            self._forms_terms.append(tid)
-        return tid
+            keys.add(tid, variant, cased[i] if cased is not None else None)
 
     def _compile(self, node: Node) -> _CNode:
         match node:
@@ -599,14 +672,15 @@ class Matcher:
             case UnitNode():
                 child = self._compile(node.child)
                 tids = sorted({self._term_ids[t] for t in terms_of(node.child)})
-                anchors = _anchors(node.child, self._term_ids)
-                return _CUnit(node.unit, child, tids, sorted(anchors) if anchors is not None else tids)
+                anchors = _anchors(node.child, self._term_ids, self._likely)
+                return _CUnit(node.unit, child, tids, sorted(anchors[0]) if anchors is not None else tids)
             case NearNode():
                 return _CNear([[self._term_id(t) for t in group] for group in node.groups], node.within, node.ordered)
             case _:
                 assert_never(node)
 
-    def _build_regex_sets(self) -> None:
+    def _built_regex_sets(self) -> list[tuple[object, list[int]]]:
+        sets: list[tuple[object, list[int]]] = []
         for case in (False, True):
             tids = [t for t in self._regexes if self._terms[t].case == case]
             if not tids:
@@ -618,25 +692,29 @@ class Matcher:
             for tid in tids:
                 regex_set.Add(self._terms[tid].text)
             regex_set.Compile()
-            self._regex_sets.append((regex_set, tids))
+            sets.append((regex_set, tids))
+        return sets
 
-    def _forms_keys_for(self, language: str) -> _Keys:
+    def _forms_keys_for(self, language: str) -> tuple[_Keys, ...]:
         """The stemmed keys of the word-form terms that apply to `language` (built once)."""
-        keys = self._forms_keys.get(language)
-        if keys is not None:
-            return keys
+        layers = self._forms_keys.get(language)
+        if layers is not None:
+            return layers
         with self._forms_lock:
-            keys = self._forms_keys.get(language)
-            if keys is None:
-                keys = _Keys()
-                for tid in self._forms_terms:
-                    term = self._terms[tid]
-                    if term.forms_languages and language not in term.forms_languages:
-                        continue
-                    for variant in term_stems(term.text, language):
-                        keys.add(tid, variant, None)
-                keys.build()
-                self._forms_keys[language] = keys
+            layers = self._forms_keys.get(language)
+            if layers is None:
+                layers = self._forms_keys[language] = (self._forms_keys_of(self._forms_terms, language),)
+        return layers
+
+    def _forms_keys_of(self, tids: Iterable[int], language: str) -> _Keys:
+        keys = _Keys()
+        for tid in tids:
+            term = self._terms[tid]
+            if term.forms_languages and language not in term.forms_languages:
+                continue
+            for variant in term_stems(term.text, language):
+                keys.add(tid, variant, None)
+        keys.build()
         return keys
 
     # Matching ---------------------------------------------------------------------------------
@@ -665,11 +743,8 @@ class Matcher:
         """Every enabled rule that matches `doc`, in rule order."""
         language = self.language_of(doc)
         hits, ctx = self.analyse(doc, language)
-        candidates = set(self._always)
-        for tid in hits:
-            candidates.update(self._by_anchor.get(tid, ()))
         matches = []
-        for index in sorted(candidates):
+        for index in self._candidates(hits):
             compiled = self._compiled[index]
             lim = _EVERYWHERE if compiled.scope == _TITLE | _TEXT else ctx.limits(compiled.scope)
             # A cheap yes/no first: most candidates fail, and only a match needs its hits.
@@ -679,6 +754,20 @@ class Matcher:
             if found is not None:
                 matches.append(self._report(compiled.rule, found, ctx.streams))
         return matches
+
+    def candidates(self, doc: Document) -> tuple[Rule, ...]:
+        """The rules the presearch picks for `doc` (an anchor term occurs), which `match` evaluates."""
+        hits, _ = self.analyse(doc, self.language_of(doc))
+        return tuple(self._compiled[i].rule for i in self._candidates(hits))
+
+    def _candidates(self, hits: HitTable) -> list[int]:
+        candidates = set(self._always)
+        by_anchor = self._by_anchor
+        for tid in hits:
+            found = by_anchor.get(tid)
+            if found is not None:
+                candidates.update(found)
+        return sorted(candidates)
 
     def compiled(self, rule_id: str) -> tuple[Rule, _CNode, int]:
         """A rule, its compiled condition and its scope code (for explaining it)."""
@@ -691,9 +780,10 @@ class Matcher:
         return self._terms[tid].text
 
     def _scan(self, field: int, stream: WordStream, hits: HitTable) -> None:
-        if self._keys.automaton is not None and stream.words:
+        if stream.words:
             entries = (stream.entry_words, stream.entry_first, stream.entry_last, len(stream.words), stream)
-            self._keys.scan(field, stream.stream, stream.entry_starts, entries, hits)
+            for keys in self._layers:
+                keys.scan(field, stream.stream, stream.entry_starts, entries, hits)
         for regex_set, tids in self._regex_sets:
             for i in regex_set.Match(stream.text) or ():  # type: ignore[attr-defined]
                 tid = tids[i]
@@ -705,15 +795,17 @@ class Matcher:
                     hits.setdefault(tid, []).append((field, words[0], words[1], start, end))
 
     def _scan_forms(self, field: int, stream: WordStream, language: str, hits: HitTable) -> None:
-        keys = self._forms_keys_for(language)
-        if keys.automaton is None:
+        layers = [keys for keys in self._forms_keys_for(language) if keys.automaton is not None]
+        if not layers:
             return
         text = stream.text
         stemmed = stems([text[s:e] for s, e in stream.word_spans()], language)
         starts = list(itertools.accumulate((len(w) + 1 for w in stemmed), initial=1))
         index = list(range(len(stemmed)))
         found: HitTable = {}
-        keys.scan(field, " " + " ".join(stemmed) + " ", starts, (stemmed, index, index, len(stemmed), None), found)
+        joined = " " + " ".join(stemmed) + " "
+        for keys in layers:
+            keys.scan(field, joined, starts, (stemmed, index, index, len(stemmed), None), found)
         for tid, new in found.items():
             existing = hits.setdefault(tid, [])
             known = set(existing)
@@ -768,34 +860,57 @@ def terms_of(node: Node) -> list[Term]:
             assert_never(node)
 
 
-def _anchors(node: Node, term_ids: dict[Term, int]) -> set[int] | None:
-    """Terms of which at least one occurs whenever `node` holds; None if there are none."""
+# Anchor terms, and how likely it is that one of them occurs (the sum of their likelihoods).
+Anchors: TypeAlias = tuple[set[int], float]
+
+
+def _anchors(node: Node, term_ids: dict[Term, int], likely: Sequence[float]) -> Anchors | None:
+    """Terms of which at least one occurs whenever `node` holds, the least likely such set
+    that can be found; None if there are none.
+
+    `all` and `near` need one child (one group) only: the one least likely to occur. `any` needs
+    every child's terms, `at_least N` those of all but N - 1 children.
+    """
     match node:
         case TermNode():
-            return {term_ids[node.term]}
+            tid = term_ids[node.term]
+            return {tid}, likely[tid]
         case FieldNode() | UnitNode():
-            return _anchors(node.child, term_ids)
+            return _anchors(node.child, term_ids, likely)
         case NotNode():
             return None
         case CountNode():
-            return {term_ids[t] for t in node.terms}
+            return _union([_single(term_ids[t], likely) for t in node.terms])
         case NearNode():
-            options = [{term_ids[t] for t in group} for group in node.groups]
-            return min(options, key=len)
+            groups = [_union([_single(term_ids[t], likely) for t in group]) for group in node.groups]
+            return min(groups, key=_cost)
         case AllNode():
-            found = [a for a in (_anchors(c, term_ids) for c in node.children) if a is not None]
-            return min(found, key=len) if found else None
+            found = [a for a in (_anchors(c, term_ids, likely) for c in node.children) if a is not None]
+            return min(found, key=_cost) if found else None
         case AnyNode() | AtLeastNode():
-            children = [_anchors(c, term_ids) for c in node.children]
+            children = [_anchors(c, term_ids, likely) for c in node.children]
             anchored = [a for a in children if a is not None]
             # any: every child must be anchored. at_least N: the anchored children must be needed,
-            # i.e. fewer than N children can hold without a term.
+            # i.e. fewer than N children can hold without a term; the N - 1 likeliest can be left out.
             needed = len(children) if isinstance(node, AnyNode) else len(children) - node.count + 1
             if len(anchored) < needed or not anchored:
                 return None
-            return set().union(*anchored)
+            return _union(sorted(anchored, key=_cost)[:needed])
         case _:
             assert_never(node)
+
+
+def _single(tid: int, likely: Sequence[float]) -> Anchors:
+    return {tid}, likely[tid]
+
+
+def _union(parts: list[Anchors]) -> Anchors:
+    tids: set[int] = set().union(*(p[0] for p in parts))
+    return tids, sum(p[1] for p in parts)
+
+
+def _cost(anchors: Anchors) -> tuple[float, int]:
+    return anchors[1], len(anchors[0])
 
 
 def passes_filters(rule: Rule, doc: Document, now: datetime | None = None, language: str | None = None) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -120,3 +123,19 @@ class Rule:
     @property
     def location(self) -> str:
         return f"{self.path}:{self.line}"
+
+
+@contextlib.contextmanager
+def bulk_build() -> Iterator[None]:
+    """Pause the cyclic garbage collector while rules are built in bulk.
+
+    Loading or compiling 100,000 rules allocates millions of objects, none in a cycle; the
+    collector would otherwise scan the growing heap again and again (a third of the build time).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

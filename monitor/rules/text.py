@@ -414,6 +414,9 @@ def term_variants(
     [reengage]. A trailing `*` is a prefix wildcard, a leading one a suffix wildcard, both an
     infix one. `analyse` turns a chunk of the term into words (default: folding, as the text).
     """
+    if analyse is None and text.isascii() and text.replace(" ", "").isalnum():
+        # Plain ASCII words (most terms): one spelling, no hyphens, no wildcards, folding is lower().
+        return [[(word, EXACT) for word in (text.lower() if casefold else text).split()]]
     out: list[list[TermWord]] = []
     for spelling in spellings(text):
         for variant in _hyphen_variants(spelling, casefold, analyse):

@@ -10,6 +10,7 @@ import pytest
 
 from monitor.document import Document
 from monitor.errors import RuleLoadError
+from monitor.rules.frequency import TermFrequency
 from monitor.rules.loader import RuleSet, load_rules
 from monitor.rules.matcher import Matcher
 
@@ -111,3 +112,40 @@ def test_a_rule_file_that_fails_halfway_keeps_nothing_of_its_first_rules(write_r
         load_rules(directory)
     assert len(caught.value.errors) == 1
     assert caught.value.errors[0].startswith(f"{directory / 'r.yaml'}:6: invalid YAML")
+
+
+DOCS = [
+    Document(id="1", title="Putin and Xi", text="Meloni was in Rome, Macron in Paris."),
+    Document(id="2", title="Scholz", text="Sánchez met Meloni in Milan; Scholz stayed home."),
+    Document(id="3", title="Nothing", text="A quiet day."),
+]
+
+
+def matched(matcher: Matcher) -> list[list[str]]:
+    return [[m.rule.id for m in matcher.match(doc)] for doc in DOCS]
+
+
+def test_an_updated_matcher_matches_as_one_built_afresh(loaded: tuple[Path, RuleSet]) -> None:
+    directory, first = loaded
+    old = Matcher(first.rules)
+    before = matched(old)
+    edit(directory / "b.yaml", "id: b1\ntitle: B1\nwhen: {all: [Sánchez, Milan]}\n")
+    edit(directory / "lists" / "l.yaml", "leaders: [Xi]\nplaces: [Rome, Milan]\n")
+    again = load_rules(directory, previous=first)
+    updated = old.updated(again.rules)
+    assert matched(updated) == matched(Matcher(again.rules)) == [["a", "c"], ["b1", "c"], []]
+    assert matched(old) == before == [["a", "b1", "c"], ["b2"], []]  # the matcher in force is untouched
+    # And again on top of the updated one (its second automaton grows).
+    edit(directory / "d.yaml", "id: d\ntitle: D\nwhen: {sentence: {all: [quiet, day]}}\n")
+    third = updated.updated(load_rules(directory, previous=again).rules)
+    assert matched(third) == [["a", "c"], ["b1", "c"], ["d"]]
+
+
+def test_rules_are_anchored_on_their_rarest_terms(write_rules: WriteRules) -> None:
+    directory = write_rules({"r.yaml": "id: r\ntitle: R\nwhen: {all: [said, Kellogg]}\n"})
+    rules = load_rules(directory).rules
+    doc = Document(id="1", title="Talks", text="The minister said nothing.")
+    assert Matcher(rules).candidates(doc) == ()  # anchored on "Kellogg", absent
+    uniform = Matcher(rules, TermFrequency.uniform())  # equal weights: the first of the smallest sets
+    assert [r.id for r in uniform.candidates(doc)] == ["r"]
+    assert Matcher(rules).match(doc) == uniform.match(doc) == []
