@@ -37,7 +37,7 @@ from monitor.notify.console import ConsoleSink
 from monitor.notify.outbox import Notifier, NotifierSettings
 from monitor.notify.sinks import sink_from_env
 from monitor.pipeline import Pipeline, Processed
-from monitor.rules.loader import load_rules, yaml_files
+from monitor.rules.loader import RuleSet, load_rules, yaml_files
 from monitor.rules.matcher import Matcher
 from monitor.store import Store, StoreError, StoreURLError, open_store, redact_url
 from monitor.stories import build_grouper
@@ -88,6 +88,8 @@ class Service:
         self._reload_requested = asyncio.Event()
         self.store: Store | None = None
         self.pipeline: Pipeline | None = None
+        # The rules last loaded and their matcher: a reload reads and compiles only what changed since.
+        self._rules: tuple[RuleSet, Matcher] | None = None
         self.ingestor: Ingestor | None = None
 
     # Signals ---------------------------------------------------------------------------------------
@@ -155,14 +157,16 @@ class Service:
         return None
 
     def _load_matcher(self) -> Matcher | None:
+        previous = self._rules
         try:
-            ruleset = load_rules(self.config.rules)
+            ruleset = load_rules(self.config.rules, previous=previous[0] if previous else None)
         except RuleLoadError as exc:
             for error in exc.errors:
                 log.error("rules.rejected", error=error)
             return None
-        matcher = Matcher(ruleset.rules)
-        log.info("rules.loaded", directory=str(self.config.rules), rules=len(matcher.rules))
+        matcher = previous[1].updated(ruleset.rules) if previous else Matcher(ruleset.rules)
+        self._rules = (ruleset, matcher)
+        log.info("rules.loaded", directory=str(self.config.rules), rules=len(matcher.rules), files_read=ruleset.read)
         return matcher
 
     # Reloads -----------------------------------------------------------------------------------------

@@ -211,9 +211,18 @@ def test_the_service_alerts_threads_reloads_and_stops_cleanly(world: World) -> N
         )
         slack.wait_for(lambda s: any(mentions(m, "Macron and Putin hold talks") for m in top_level(s, "#news")), 30)
 
+        # Mended, it is loaded again, and only it is read again.
+        rule_file.write_text(good_rule, encoding="utf-8")
+        loaded = len([e for e in service.events() if e.get("event") == "rules.loaded"])
+        deadline = time.monotonic() + 30
+        while len([e for e in service.events() if e.get("event") == "rules.loaded"]) == loaded:
+            assert time.monotonic() < deadline, "the mended rules were not loaded"
+            time.sleep(0.1)
+        reloaded = service.wait_for_event("rules.loaded")
+        assert reloaded["files_read"] == 1 and reloaded["rules"] == 3
+
         assert service.stop() == 0
         assert service.wait_for_event("service.stopped")["reason"] == "signal"
-        rule_file.write_text(good_rule, encoding="utf-8")
     finally:
         service.kill()
 
