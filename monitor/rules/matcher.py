@@ -564,11 +564,11 @@ class Matcher:
     def updated(self, rules: Iterable[Rule]) -> Matcher:
         """A matcher for `rules` (this one is left as it is) that reuses what this one compiled.
 
-        A rule that is the same object as one of this matcher's keeps its compiled condition, and
-        the automaton keeps its keys; only new terms are compiled, into a second automaton that
+        A rule whose condition is the same object as one of this matcher's (the loader hands back
+        the same objects for what did not change) keeps its compiled condition, and the automaton
+        keeps its keys; only new terms are compiled, into a second automaton that
         holds every term added since the first was built. This is what makes a reload after
-        editing one file of 350,000 rules cheap (the loader hands back the same rule objects for
-        the files that did not change).
+        editing one file of 350,000 rules cheap.
         """
         if len(self._delta_tids) > max(DELTA_MIN_TERMS, DELTA_SHARE * len(self._terms)):
             return Matcher(rules, self._frequency)
@@ -586,7 +586,7 @@ class Matcher:
             for tid in self._delta_tids:
                 new._add_keys(new._building, tid)
             first_new = len(new._terms)
-            compiled = {id(c.rule): c for c in self._compiled}
+            compiled = {(id(c.rule.when), c.scope): c for c in self._compiled}
             new._install(tuple(r for r in rules if r.enabled), compiled)
             added = range(first_new, len(new._terms))
             new._delta_tids = (*self._delta_tids, *added)
@@ -600,19 +600,27 @@ class Matcher:
             }
         return new
 
-    def _install(self, rules: tuple[Rule, ...], compiled: dict[int, _CompiledRule]) -> None:
-        """Compile `rules` (reusing `compiled`, by rule object) and index them by anchor term."""
+    def _install(self, rules: tuple[Rule, ...], compiled: dict[tuple[int, int], _CompiledRule]) -> None:
+        """Compile `rules` and index them by anchor term; a rule whose condition (the object) and
+        scope are in `compiled` keeps that compiled condition."""
         self.rules = rules
-        self._compiled = [compiled.get(id(rule)) or self._compile_rule(rule) for rule in rules]
+        self._compiled = []
+        for rule in rules:
+            done = compiled.get((id(rule.when), scope_code(rule.scope)))
+            if done is None:
+                done = self._compile_rule(rule)
+            elif done.rule is not rule:
+                done = _CompiledRule(rule, done.node, done.scope, done.anchors)
+            self._compiled.append(done)
         self._uses_language = bool(self._forms_terms) or any(r.filters.languages for r in rules)
         self._by_anchor: dict[int, list[int]] = {}
         self._always: list[int] = []
         by_anchor = self._by_anchor
-        for index, rule in enumerate(self._compiled):
-            if rule.anchors is None:
+        for index, each in enumerate(self._compiled):
+            if each.anchors is None:
                 self._always.append(index)
                 continue
-            for tid in rule.anchors:
+            for tid in each.anchors:
                 found = by_anchor.get(tid)
                 if found is None:
                     by_anchor[tid] = [index]

@@ -149,3 +149,18 @@ def test_rules_are_anchored_on_their_rarest_terms(write_rules: WriteRules) -> No
     uniform = Matcher(rules, TermFrequency.uniform())  # equal weights: the first of the smallest sets
     assert [r.id for r in uniform.candidates(doc)] == ["r"]
     assert Matcher(rules).match(doc) == uniform.match(doc) == []
+
+
+def test_a_rule_edited_in_a_big_file_keeps_the_others_as_they_were(loaded: tuple[Path, RuleSet]) -> None:
+    directory, first = loaded
+    old = by_id(first)
+    # b2's title changes (its condition does not); b1 is as it was, one line lower.
+    edit(directory / "b.yaml", "# a comment\n" + FILES["b.yaml"].replace("title: B2", "title: B2 edited"))
+    again = load_rules(directory, previous=first)
+    new = by_id(again)
+    assert again.read == 1
+    assert new["b1"] is not old["b1"] and new["b1"].line == old["b1"].line + 1  # where it is now
+    assert new["b1"].when is old["b1"].when and new["b2"].when is old["b2"].when
+    assert again.rules[2].title == "B2 edited"
+    matcher = Matcher(first.rules).updated(again.rules)
+    assert matched(matcher) == matched(Matcher(again.rules))
