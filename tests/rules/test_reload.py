@@ -13,6 +13,7 @@ from monitor.errors import RuleLoadError
 from monitor.rules.frequency import TermFrequency
 from monitor.rules.loader import RuleSet, load_rules
 from monitor.rules.matcher import Matcher
+from monitor.rules.model import Rule
 
 WriteRules = Callable[[dict[str, str]], Path]
 
@@ -31,7 +32,7 @@ def edit(path: Path, text: str) -> None:
     os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
 
 
-def by_id(ruleset: RuleSet) -> dict[str, object]:
+def by_id(ruleset: RuleSet) -> dict[str, Rule]:
     return {rule.id: rule for rule in ruleset.rules}
 
 
