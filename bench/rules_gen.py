@@ -16,7 +16,7 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-from matcher import Vocabulary  # bench/matcher.py: the words of the corpus, common and rare
+from matcher import RuleGenerator, Vocabulary  # bench/matcher.py: the corpus's words, and picking them
 
 SHARED_LISTS = 200  # shared lists in rules/lists/ (a few terms each)
 LANGUAGES = ("en", "de", "fr", "it", "es", "ru")
@@ -28,41 +28,31 @@ def quoted(term: str) -> str:
 
 
 class RuleWriter:
-    """Writes rule `i` of a generated set as YAML text (a mapping, indented for a `rules:` list or not)."""
+    """Writes rule `i` of a generated set as YAML text (bench/matcher.py's generator picks the words)."""
 
     def __init__(self, vocab: Vocabulary, seed: int) -> None:
+        self.pick = RuleGenerator(vocab, random.Random(seed))
+        self.rng = self.pick.rng
         self.vocab = vocab
         self.seed = seed
-        self.rng = random.Random(seed)
-        self.doc = 0
         self.lists = [f"shared{k:03d}" for k in range(SHARED_LISTS)]
         self.extra: list[str] = []
 
     # Words ---------------------------------------------------------------------------------
 
-    def word(self) -> str:
-        roll = self.rng.random()
-        if roll < 0.55 and self.vocab.content[self.doc]:
-            return self.rng.choice(self.vocab.content[self.doc])
-        if roll < 0.8:
-            return self.rng.choice(self.vocab.common)
-        return self.rng.choice(self.vocab.rare)
-
-    def excluded(self) -> str:
-        return self.rng.choice(self.vocab.common if self.rng.random() < 0.5 else self.vocab.rare)
-
     def long_word(self) -> str:
-        word = self.word()
+        word = self.pick.word()
         for _ in range(5):
             if len(word) >= 7:
                 break
-            word = self.word()
+            word = self.pick.word()
         return word
 
     def prefix(self, word: str | None = None) -> str:
-        word = word or self.long_word()
-        keep = max(5, len(word) - self.rng.randint(1, 4))
-        return word[:keep] + "*" if keep < len(word) else word
+        return self.pick.wildcard(word).text
+
+    def words(self) -> str:
+        return self.pick.phrase().text
 
     def suffix(self) -> str:
         word = self.long_word()
@@ -73,36 +63,12 @@ class RuleWriter:
         return "*" + word[2:-2] + "*" if len(word) >= 9 else word
 
     def elided(self) -> str:
-        word = self.word()
+        word = self.pick.word()
         return "l'" + word if word[:1].lower() in "aeiouéh" else word
 
-    def phrase(self) -> str:
-        tokens = self.vocab.tokens[self.doc]
-        length = 3 if self.rng.random() < 0.3 else 2
-        if self.rng.random() < 0.8 and len(tokens) > length:
-            for _ in range(20):
-                i = self.rng.randrange(len(tokens) - length + 1)
-                words = tokens[i : i + length]
-                if all(len(w) >= 3 for w in words) and sum(w.lower() not in self.vocab.stop for w in words) >= 1:
-                    return " ".join(words)
-        return f"{self.word()} {self.rng.choice(self.vocab.rare)}"
-
-    def near_pair(self) -> tuple[str, str]:
-        tokens = self.vocab.tokens[self.doc]
-        for _ in range(20):
-            if len(tokens) < 8:
-                break
-            i = self.rng.randrange(len(tokens) - 7)
-            j = i + self.rng.randint(1, 6)
-            a, b = tokens[i], tokens[j]
-            if len(a) >= 4 and len(b) >= 5 and a.lower() not in self.vocab.stop and b.lower() not in self.vocab.stop:
-                return a, b
-        return self.word(), self.word()
-
-    def acronym(self) -> str:
-        if not self.vocab.acronyms:
-            return quoted(self.word())
-        return "{term: " + quoted(self.rng.choice(self.vocab.acronyms)) + ", case: true}"
+    def cased(self) -> str:
+        acronym = self.pick.acronym()
+        return "{term: " + quoted(acronym.text) + ", case: true}" if acronym.case else quoted(acronym.text)
 
     def shared(self) -> str:
         return "$" + self.rng.choice(self.lists)
@@ -115,7 +81,7 @@ class RuleWriter:
     def rule(self, index: int) -> list[str]:
         """The lines of rule `index` (no indentation)."""
         self.rng.seed(self.seed * 1_000_003 + index)
-        self.doc = self.rng.randrange(len(self.vocab.tokens))
+        self.pick.doc = self.rng.randrange(len(self.vocab.tokens))
         shapes: list[Callable[[], list[str]]] = [
             self.all_any_not,
             self.near,
@@ -132,7 +98,7 @@ class RuleWriter:
         when = self.rng.choice(shapes)()
         lines = [
             f"id: gen-{index:06d}",
-            f"title: {quoted('Generated rule ' + str(index) + ': ' + self.word())}",
+            f"title: {quoted('Generated rule ' + str(index) + ': ' + self.pick.word())}",
             f"severity: {self.rng.choice(('low', 'medium', 'medium', 'high'))}",
         ]
         if self.rng.random() < 0.3:
@@ -147,35 +113,35 @@ class RuleWriter:
     def all_any_not(self) -> list[str]:
         return [
             "all:",
-            f"  - {quoted(self.word())}",
-            f"  - any: {self.terms(self.phrase(), self.prefix())}",
-            f"  - not: {quoted(self.excluded())}",
+            f"  - {quoted(self.pick.word())}",
+            f"  - any: {self.terms(self.words(), self.prefix())}",
+            f"  - not: {quoted(self.pick.excluded())}",
         ]
 
     def near(self) -> list[str]:
-        a, c = self.near_pair()
-        return [f"near: [{self.terms(a, self.word())}, {quoted(self.prefix(c))}]", "within: 6"]
+        a, c = self.pick.near_pair()
+        return [f"near: [{self.terms(a, self.pick.word())}, {quoted(self.prefix(c))}]", "within: 6"]
 
     def sentence_with_list(self) -> list[str]:
-        return ["sentence:", f"  all: [{quoted(self.word())}, {self.shared()}, {quoted(self.elided())}]"]
+        return ["sentence:", f"  all: [{quoted(self.pick.word())}, {self.shared()}, {quoted(self.elided())}]"]
 
     def lead_and_suffix(self) -> list[str]:
         return [
             "all:",
-            f"  - lead: {self.terms(self.word(), self.prefix())}",
-            f"  - {self.acronym()}" if self.rng.random() < 0.5 else f"  - {quoted(self.suffix())}",
+            f"  - lead: {self.terms(self.pick.word(), self.prefix())}",
+            f"  - {self.cased()}" if self.rng.random() < 0.5 else f"  - {quoted(self.suffix())}",
         ]
 
     def at_least_infix(self) -> list[str]:
-        return ["at_least: 2", f"of: {self.terms(self.word(), self.word(), self.phrase(), self.infix())}"]
+        return ["at_least: 2", f"of: {self.terms(self.pick.word(), self.pick.word(), self.words(), self.infix())}"]
 
     def title_and_text(self) -> list[str]:
-        titles = self.vocab.titles[self.doc]
-        a = self.rng.choice(titles) if titles else self.word()
-        return ["all:", f"  - title: {self.terms(a, self.prefix())}", f"  - text: {quoted(self.word())}"]
+        titles = self.vocab.titles[self.pick.doc]
+        a = self.rng.choice(titles) if titles else self.pick.word()
+        return ["all:", f"  - title: {self.terms(a, self.prefix())}", f"  - text: {quoted(self.pick.word())}"]
 
     def paragraph_near(self) -> list[str]:
-        a, b = self.near_pair()
+        a, b = self.pick.near_pair()
         return [
             "paragraph:",
             f"  near: [{quoted(a)}, {self.terms(b, self.shared())}]",
@@ -186,10 +152,10 @@ class RuleWriter:
     def count_and_none(self) -> list[str]:
         return [
             "all:",
-            f"  - count: {quoted(self.word())}",
+            f"  - count: {quoted(self.pick.word())}",
             "    min: 2",
-            f"  - {quoted(self.word())}",
-            f"  - none: {self.terms(self.excluded(), self.excluded())}",
+            f"  - {quoted(self.pick.word())}",
+            f"  - none: {self.terms(self.pick.excluded(), self.pick.excluded())}",
         ]
 
     def forms_and_filters(self) -> list[str]:
@@ -197,15 +163,19 @@ class RuleWriter:
         self.extra = [
             f"forms: {language}",
             "lists:",
-            f"  local: {self.terms(self.word(), self.word(), self.prefix())}",
+            f"  local: {self.terms(self.pick.word(), self.pick.word(), self.prefix())}",
             "filters:",
             f"  languages: [{language}]",
             "  max_age: 48h",
         ]
-        return ["all:", f"  - {quoted(self.word())}", f"  - any: [$local, {self.shared()}, {quoted(self.phrase())}]"]
+        return [
+            "all:",
+            f"  - {quoted(self.pick.word())}",
+            f"  - any: [$local, {self.shared()}, {quoted(self.words())}]",
+        ]
 
     def phrases_and_word(self) -> list[str]:
-        return ["all:", f"  - any: {self.terms(self.phrase(), self.phrase())}", f"  - {quoted(self.word())}"]
+        return ["all:", f"  - any: {self.terms(self.words(), self.words())}", f"  - {quoted(self.pick.word())}"]
 
     # Shared lists ----------------------------------------------------------------------------
 
@@ -214,9 +184,9 @@ class RuleWriter:
         rng = random.Random(self.seed)
         lines = ["# Generated shared lists (bench/rules_gen.py)."]
         for name in self.lists:
-            self.doc = rng.randrange(len(self.vocab.tokens))
+            self.pick.doc = rng.randrange(len(self.vocab.tokens))
             self.rng.seed(rng.random())
-            words = {self.word() for _ in range(rng.randint(3, 8))}
+            words = {self.pick.word() for _ in range(rng.randint(3, 8))}
             if rng.random() < 0.3:
                 lines += [f"{name}:", "  forms: true", f"  terms: {self.terms(*sorted(words))}"]
             else:

@@ -180,9 +180,9 @@ class _FastReader:
 
     def node(self, event: Any, top: bool = False) -> Any:
         kind = type(event)
+        if event.anchor is not None or getattr(event, "tag", None) is not None:
+            raise _NotFast("anchor or tag")
         if kind is ScalarEvent:
-            if event.anchor is not None or event.tag is not None:
-                raise _NotFast("anchor or tag")
             return _typed(event.value) if event.implicit[0] else event.value
         if kind is MappingStartEvent:
             return self.mapping(event, top)
@@ -193,8 +193,6 @@ class _FastReader:
         raise _NotFast(kind.__name__)
 
     def mapping(self, start: Any, top: bool) -> YamlMap:
-        if start.anchor is not None or start.tag is not None:
-            raise _NotFast("anchor or tag")
         get = self.get
         out = YamlMap(start.start_mark.line + 1)
         lines = out.lines
@@ -210,14 +208,13 @@ class _FastReader:
                 raise _NotFast("duplicate or merge key")
             lines[key] = line
             value = get()
-            if top and self.stream is not None and key == self.stream.key and type(value) is SequenceStartEvent:
-                out[key] = self.sequence(value, self.stream.each)
+            stream = self.stream if top and type(value) is SequenceStartEvent else None
+            if stream is not None and key == stream.key and value.anchor is None and value.tag is None:
+                out[key] = self.sequence(value, stream.each)
             else:
                 out[key] = self.node(value)
 
     def sequence(self, start: Any, each: Callable[[Any, int], None] | None) -> YamlList:
-        if start.anchor is not None or start.tag is not None:
-            raise _NotFast("anchor or tag")
         get = self.get
         node = self.node
         out = YamlList(start.start_mark.line + 1)
