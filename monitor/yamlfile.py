@@ -194,6 +194,7 @@ class _FastReader:
 
     def mapping(self, start: Any, top: bool) -> YamlMap:
         get = self.get
+        node = self.node
         out = YamlMap(start.start_mark.line + 1)
         lines = out.lines
         while True:
@@ -201,18 +202,22 @@ class _FastReader:
             if type(event) is MappingEndEvent:
                 return out
             line = event.start_mark.line + 1
-            if type(event) is not ScalarEvent:
-                raise _NotFast("complex key")
-            key = self.node(event)
+            if type(event) is not ScalarEvent or event.anchor is not None or event.tag is not None:
+                raise _NotFast("complex key, anchor or tag")
+            key = _typed(event.value) if event.implicit[0] else event.value
             if key in out or key == "<<":
                 raise _NotFast("duplicate or merge key")
             lines[key] = line
             value = get()
+            # Scalars inline: most values are, and a call each is a good share of the time.
+            if type(value) is ScalarEvent and value.anchor is None and value.tag is None:
+                out[key] = _typed(value.value) if value.implicit[0] else value.value
+                continue
             stream = self.stream if top and type(value) is SequenceStartEvent else None
             if stream is not None and key == stream.key and value.anchor is None and value.tag is None:
                 out[key] = self.sequence(value, stream.each)
             else:
-                out[key] = self.node(value)
+                out[key] = node(value)
 
     def sequence(self, start: Any, each: Callable[[Any, int], None] | None) -> YamlList:
         get = self.get
@@ -223,12 +228,15 @@ class _FastReader:
             event: Any = get()
             if type(event) is SequenceEndEvent:
                 return out
-            line = event.start_mark.line + 1
-            lines.append(line)
-            if each is None:
-                out.append(node(event))
+            lines.append(event.start_mark.line + 1)
+            if type(event) is ScalarEvent and event.anchor is None and event.tag is None:
+                value = _typed(event.value) if event.implicit[0] else event.value
             else:
-                each(node(event), line)
+                value = node(event)
+            if each is None:
+                out.append(value)
+            else:
+                each(value, lines[-1])
                 out.append(None)
 
 

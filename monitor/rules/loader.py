@@ -96,11 +96,12 @@ class _Terms:
     """Terms seen during one load: each literal checked once, each distinct Term kept once
     (350,000 rules share most of their words)."""
 
-    __slots__ = ("_problems", "_terms")
+    __slots__ = ("_literals", "_problems", "_terms")
 
     def __init__(self) -> None:
         self._problems: dict[str, str | None] = {}
         self._terms: dict[Term, Term] = {}
+        self._literals: dict[tuple[str, bool, Forms], Term] = {}
 
     def problem(self, text: str) -> str | None:
         try:
@@ -111,6 +112,14 @@ class _Terms:
 
     def intern(self, term: Term) -> Term:
         return self._terms.setdefault(term, term)
+
+    def literal(self, text: str, case: bool, forms: Forms) -> Term:
+        """The Term of a literal as written, with the word forms asked for (one object per term)."""
+        key = (text, case, forms)
+        term = self._literals.get(key)
+        if term is None:
+            term = self._literals[key] = self.intern(_with_forms(Term(text=text, case=case), forms))
+        return term
 
 
 class _RuleParser:
@@ -217,7 +226,7 @@ class _RuleParser:
         if problem is not None:
             self.error(line, problem)
             return None
-        return self.terms.intern(_with_forms(Term(text=text, case=case), forms if forms is not None else self.forms))
+        return self.terms.literal(text, case, forms if forms is not None else self.forms)
 
     def _regex_ok(self, pattern: str, line: int) -> bool:
         options = re2.Options()
@@ -771,10 +780,15 @@ _Entry = tuple[Rule | None, list[str]]
 class _FileReader:
     """Reads one rule file, rule by rule as the YAML parser hands them over."""
 
-    def __init__(self, path: Path, shared: Mapping[str, tuple[Term, ...]], terms: _Terms) -> None:
+    def __init__(
+        self, path: Path, shared: Mapping[str, tuple[Term, ...]], terms: _Terms, before: Iterable[Rule] = ()
+    ) -> None:
         self.path = path
         self.shared = dict(shared)
         self.terms = terms
+        # The file's rules as loaded before: a rule that is as it was is kept as it was (and the
+        # copy just read is dropped at once, so a big file read again is not held twice).
+        self.before = {rule.id: rule for rule in before}
         self.entries: list[_Entry] = []
         self.used: set[str] = set()
 
@@ -782,6 +796,8 @@ class _FileReader:
         errors = ErrorList()
         parser = _RuleParser(self.path, errors, self.shared, self.terms)
         rule = _parse_rule(data, parser, line)
+        if rule is not None and self.before:
+            rule = _as_before(rule, self.before)
         self.used |= parser.used
         self.entries.append((rule, errors.items))
 
@@ -809,21 +825,16 @@ class _FileReader:
         return self.entries
 
 
-def _unchanged_kept(entries: list[_Entry], before: tuple[Rule, ...]) -> list[_Entry]:
-    """`entries` of a file read again, with each rule that is as it was (same id, same content) the
-    rule loaded before, and each rule whose condition is as it was given the condition loaded
-    before: the matcher keeps what it compiled for them. (A rule edited in a file of thousands.)"""
-    old = {rule.id: rule for rule in before}
-    kept: list[_Entry] = []
-    for rule, problems in entries:
-        was = old.get(rule.id) if rule is not None else None
-        if rule is not None and was is not None:
-            if rule == was:
-                rule = was
-            elif rule.when == was.when:
-                rule = replace(rule, when=was.when)
-        kept.append((rule, problems))
-    return kept
+def _as_before(rule: Rule, before: Mapping[str, Rule]) -> Rule:
+    """`rule` read again: the rule loaded before if it is as it was (same id, same content), else
+    with the condition loaded before if that is as it was, so that the matcher keeps what it
+    compiled. (One rule edited in a file of thousands.)"""
+    was = before.get(rule.id)
+    if was is None:
+        return rule
+    if rule == was:
+        return was
+    return replace(rule, when=was.when) if rule.when == was.when else rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -882,12 +893,10 @@ def _load(directory: Path, previous: RuleSet | None) -> RuleSet:
             entries: list[_Entry] = [(rule, []) for rule in known.rules]
             used = known.lists
         else:
-            reader = _FileReader(path, shared.lists, terms)
+            reader = _FileReader(path, shared.lists, terms, known.rules if known is not None else ())
             entries = reader.read(errors)
             used = frozenset(reader.used)
             read += 1
-            if known is not None:
-                entries = _unchanged_kept(entries, known.rules)
         kept: list[Rule] = []
         for rule, problems in entries:
             errors.items.extend(problems)

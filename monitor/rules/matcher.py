@@ -629,7 +629,7 @@ class Matcher:
 
     def _compile_rule(self, rule: Rule) -> _CompiledRule:
         node = self._compile(rule.when)
-        anchors = _anchors(rule.when, self._term_ids, self._likely)
+        anchors = _anchors(node, self._likely)
         return _CompiledRule(rule, node, scope_code(rule.scope), tuple(sorted(anchors[0])) if anchors else None)
 
     # Compilation ------------------------------------------------------------------------------
@@ -679,8 +679,8 @@ class Matcher:
                 return _CField(_SCOPE_CODES[node.field], self._compile(node.child))
             case UnitNode():
                 child = self._compile(node.child)
-                tids = sorted({self._term_ids[t] for t in terms_of(node.child)})
-                anchors = _anchors(node.child, self._term_ids, self._likely)
+                tids = sorted(_tids_of(child))
+                anchors = _anchors(child, self._likely)
                 return _CUnit(node.unit, child, tids, sorted(anchors[0]) if anchors is not None else tids)
             case NearNode():
                 return _CNear([[self._term_id(t) for t in group] for group in node.groups], node.within, node.ordered)
@@ -872,7 +872,7 @@ def terms_of(node: Node) -> list[Term]:
 Anchors: TypeAlias = tuple[set[int], float]
 
 
-def _anchors(node: Node, term_ids: dict[Term, int], likely: Sequence[float]) -> Anchors | None:
+def _anchors(node: _CNode, likely: Sequence[float]) -> Anchors | None:
     """Terms of which at least one occurs whenever `node` holds, the least likely such set
     that can be found; None if there are none.
 
@@ -880,30 +880,45 @@ def _anchors(node: Node, term_ids: dict[Term, int], likely: Sequence[float]) -> 
     every child's terms, `at_least N` those of all but N - 1 children.
     """
     match node:
-        case TermNode():
-            tid = term_ids[node.term]
-            return {tid}, likely[tid]
-        case FieldNode() | UnitNode():
-            return _anchors(node.child, term_ids, likely)
-        case NotNode():
+        case _CTerm():
+            return {node.tid}, likely[node.tid]
+        case _CField() | _CUnit():
+            return _anchors(node.child, likely)
+        case _CNot():
             return None
-        case CountNode():
-            return _union([_single(term_ids[t], likely) for t in node.terms])
-        case NearNode():
-            groups = [_union([_single(term_ids[t], likely) for t in group]) for group in node.groups]
-            return min(groups, key=_cost)
-        case AllNode():
-            found = [a for a in (_anchors(c, term_ids, likely) for c in node.children) if a is not None]
+        case _CCount():
+            return _union([_single(t, likely) for t in node.tids])
+        case _CNear():
+            return min((_union([_single(t, likely) for t in group]) for group in node.groups), key=_cost)
+        case _CAll():
+            found = [a for a in (_anchors(c, likely) for c in node.children) if a is not None]
             return min(found, key=_cost) if found else None
-        case AnyNode() | AtLeastNode():
-            children = [_anchors(c, term_ids, likely) for c in node.children]
+        case _CAny() | _CAtLeast():
+            children = [_anchors(c, likely) for c in node.children]
             anchored = [a for a in children if a is not None]
             # any: every child must be anchored. at_least N: the anchored children must be needed,
             # i.e. fewer than N children can hold without a term; the N - 1 likeliest can be left out.
-            needed = len(children) if isinstance(node, AnyNode) else len(children) - node.count + 1
+            needed = len(children) if isinstance(node, _CAny) else len(children) - node.count + 1
             if len(anchored) < needed or not anchored:
                 return None
             return _union(sorted(anchored, key=_cost)[:needed])
+        case _:
+            assert_never(node)
+
+
+def _tids_of(node: _CNode) -> set[int]:
+    """Every term of a compiled condition (those under `not` too)."""
+    match node:
+        case _CTerm():
+            return {node.tid}
+        case _CAll() | _CAny() | _CAtLeast():
+            return set().union(*(_tids_of(c) for c in node.children))
+        case _CNot() | _CField() | _CUnit():
+            return _tids_of(node.child)
+        case _CCount():
+            return set(node.tids)
+        case _CNear():
+            return {t for group in node.groups for t in group}
         case _:
             assert_never(node)
 
