@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any, Literal, Protocol
 
 from monitor.errors import MonitorError
+from monitor.store.feedback import FeedbackStore
 
 DEFAULT_SEEN_TTL = timedelta(days=30)
 
@@ -134,8 +135,10 @@ class EntryLeases(Protocol):
         ...
 
 
-class Store(EventState, EntryLeases, Protocol):
+class Store(EventState, EntryLeases, FeedbackStore, Protocol):
     """What every store implementation provides. All check-and-set operations are atomic.
+
+    Roles beyond the core: FeedbackStore (monitor/store/feedback.py).
 
     Keys given to the store are opaque strings chosen by the caller (a canonical URL, a
     GUID, a text fingerprint); the store bounds and prefixes them itself.

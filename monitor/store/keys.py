@@ -86,3 +86,49 @@ class Keys:
     def dead(self) -> str:
         """Dead letters: a stream, so that they keep their order and an id each."""
         return f"{self.prefix}dead"
+
+    # Feedback from Slack (monitor/store/feedback.py) ------------------------------------------
+
+    def fb_alert(self, alert_id: str) -> str:
+        """What a click on this alert needs (its id comes back from Slack: hashed, never trusted)."""
+        return f"{self.prefix}fb:alert:{digest(alert_id)}"
+
+    def fb_raised(self, rule: str) -> str:
+        """A sorted set of the rule's alert ids by the time they were raised."""
+        return f"{self.prefix}fb:raised:{digest(rule)}"
+
+    @property
+    def fb_raised_rules(self) -> str:
+        """The hash of rule -> time of its last alert, so that every rule's tally can be found."""
+        return f"{self.prefix}fb:raised-rules"
+
+    def fb_mute(self, story: str, channel: str) -> str:
+        return f"{self.prefix}fb:mute:{digest(story + chr(31) + channel)}"
+
+    def fb_snooze(self, rule: str, channel: str) -> str:
+        return f"{self.prefix}fb:snooze:{digest(rule + chr(31) + channel)}"
+
+    def fb_held(self, record_key: str) -> str:
+        """The set of alert ids a mute or snooze (named by its key) held back."""
+        return f"{record_key}:held"
+
+    @property
+    def fb_mutes(self) -> str:
+        """The hash of story+channel -> end of every mute, for listings."""
+        return f"{self.prefix}fb:mutes"
+
+    @property
+    def fb_snoozes(self) -> str:
+        return f"{self.prefix}fb:snoozes"
+
+    def fb_mark(self, rule: str, doc_id: str) -> str:
+        return f"{self.prefix}fb:mark:{digest(rule + chr(31) + doc_id)}"
+
+    def fb_mark_by(self, rule: str, doc_id: str) -> str:
+        """The hash of user id -> who and when, of one mark."""
+        return f"{self.prefix}fb:mark:{digest(rule + chr(31) + doc_id)}:by"
+
+    @property
+    def fb_marks(self) -> str:
+        """The sorted set of rule+doc of every mark, by the time it was first made."""
+        return f"{self.prefix}fb:marks"

@@ -29,6 +29,7 @@ from monitor.store.base import (
     StoreURLError,
 )
 from monitor.store.keys import DEFAULT_PREFIX, OUTBOX_GROUP, Keys, digest
+from monitor.store.redis_feedback import RedisFeedback
 
 REDIS_ERRORS = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException)
 
@@ -139,7 +140,7 @@ def _ms(ttl: timedelta) -> int:
     return max(1, int(ttl.total_seconds() * 1000))
 
 
-class RedisStore:
+class RedisStore(RedisFeedback):
     """A Store on Redis (>= 7) or Redis Cluster: atomic SET NX / SET NX GET, pipelines to batch round trips.
 
     Args:

@@ -14,6 +14,7 @@ from typing import Any
 
 from monitor.store.base import DEFAULT_SEEN_TTL, DeadLetter, EntryClaim, OutboxEntry, PendingEntry, StoreError
 from monitor.store.keys import digest
+from monitor.store.sqlite_feedback import FEEDBACK_EXPIRING, FEEDBACK_SCHEMA, SQLiteFeedback
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, owner TEXT, expires REAL NOT NULL);
@@ -50,7 +51,7 @@ CREATE TABLE IF NOT EXISTS dead (
 PURGE_EVERY = 1000
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteFeedback):
     """A Store in one SQLite file; safe for several threads and processes on one machine.
 
     Args:
@@ -70,7 +71,7 @@ class SQLiteStore:
             self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
+            self._db.executescript(SCHEMA + FEEDBACK_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"{self.description}: cannot open: {exc}") from None
 
@@ -101,7 +102,16 @@ class SQLiteStore:
 
     def _purge(self) -> None:
         now = time.time()
-        for table in ("seen", "entry", "story_band", "story_signature", "event_report", "alerted", "receipt"):
+        for table in (
+            "seen",
+            "entry",
+            "story_band",
+            "story_signature",
+            "event_report",
+            "alerted",
+            "receipt",
+            *FEEDBACK_EXPIRING,
+        ):
             self._db.execute(f"DELETE FROM {table} WHERE expires <= ?", (now,))
 
     def ping(self) -> None:

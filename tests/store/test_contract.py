@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from monitor.store import RedisStore, SQLiteStore, Store, StoreError, open_store
+from monitor.store.feedback import Mark, Mute, Snooze
 from monitor.store.keys import OUTBOX_GROUP
 
 
@@ -448,3 +449,127 @@ def test_every_redis_key_of_an_entry_expires(redis_url: str) -> None:
     keys = list(client.scan_iter(f"{store.keys.prefix}*"))
     assert len(keys) == 4  # two entries' first keys, one GUID key, the pending index
     assert all(0 < client.pttl(k) <= 3_600_000 for k in keys)
+
+
+# Feedback from Slack (the FeedbackStore role) ------------------------------------------------
+
+
+def _mute(story: str = "story-1", channel: str = "#alerts", until: float | None = None, by: str = "U1") -> Mute:
+    now = time.time()
+    return Mute(story, channel, by, "alice", now, until or now + 3600, "alert-1", "Mine halts output")
+
+
+def test_a_remembered_alert_is_found_by_its_id_until_it_expires(store: Store) -> None:
+    record = {"rule": "lithium", "story": "s1", "routes": ["#alerts"], "article": {"title": "Étude", "text": "x"}}
+    store.remember_alert("a1", "lithium", record, time.time(), timedelta(milliseconds=300))
+    assert store.remembered_alert("a1") == record
+    assert store.remembered_alert("a2") is None
+    time.sleep(0.5)
+    assert store.remembered_alert("a1") is None
+
+
+def test_alerts_raised_are_counted_once_per_alert_and_by_time(store: Store) -> None:
+    now = time.time()
+    store.remember_alert("a1", "lithium", {}, now - 7200, timedelta(hours=1))
+    store.remember_alert("a2", "lithium", {}, now - 60, timedelta(hours=1))
+    store.remember_alert("a2", "lithium", {}, now - 30, timedelta(hours=1))  # a retried document
+    store.remember_alert("b1", "envoy", {}, now - 60, timedelta(hours=1))
+    assert store.alerts_raised(0) == {"lithium": 2, "envoy": 1}
+    assert store.alerts_raised(now - 3600) == {"lithium": 1, "envoy": 1}
+
+
+def test_a_mute_holds_the_story_in_its_channel_only_and_counts_each_alert_once(store: Store) -> None:
+    assert store.hold("a1", "lithium", "story-1", "#alerts") is None
+    assert store.set_mute(_mute()) is True
+    assert store.set_mute(_mute()) is False  # the same click delivered twice
+    assert store.hold("a2", "lithium", "story-1", "#alerts") == "muted"
+    assert store.hold("a2", "lithium", "story-1", "#alerts") == "muted"
+    assert store.hold("a3", "other-rule", "story-1", "#alerts") == "muted"
+    assert store.hold("a4", "lithium", "story-1", "#elsewhere") is None
+    assert store.hold("a5", "lithium", "story-2", "#alerts") is None
+    (mute,) = store.mutes()
+    assert (mute.story, mute.channel, mute.by, mute.by_name, mute.held) == ("story-1", "#alerts", "U1", "alice", 2)
+    assert store.lift_mute("story-1", "#alerts") is True
+    assert store.lift_mute("story-1", "#alerts") is False
+    assert store.hold("a6", "lithium", "story-1", "#alerts") is None
+    assert store.mutes() == []
+
+
+def test_a_mute_lapses_at_its_end(store: Store) -> None:
+    store.set_mute(_mute(until=time.time() + 0.3))
+    assert store.hold("a1", "r", "story-1", "#alerts") == "muted"
+    time.sleep(0.5)
+    assert store.hold("a2", "r", "story-1", "#alerts") is None
+    assert store.mutes() == []
+    assert store.set_mute(_mute()) is True
+    assert store.mutes()[0].held == 0  # a new mute counts from zero
+
+
+def test_a_snooze_holds_the_rule_in_its_channel_until_it_ends(store: Store) -> None:
+    now = time.time()
+    snooze = Snooze("lithium", "C0123", "U2", "bob", now, now + 0.4)
+    assert store.set_snooze(snooze) is True
+    assert store.set_snooze(snooze) is False
+    assert store.hold("a1", "lithium", "story-9", "C0123") == "snoozed"
+    assert store.hold("a2", "lithium", "story-9", "#other") is None
+    assert store.hold("a3", "envoy", "story-9", "C0123") is None
+    (listed,) = store.snoozes()
+    assert (listed.rule, listed.channel, listed.held, round(listed.until, 3)) == (
+        "lithium",
+        "C0123",
+        1,
+        round(now + 0.4, 3),
+    )
+    time.sleep(0.6)
+    assert store.hold("a4", "lithium", "story-9", "C0123") is None
+    assert store.snoozes() == []
+
+
+def test_a_longer_snooze_replaces_the_end_and_lifting_ends_it(store: Store) -> None:
+    now = time.time()
+    store.set_snooze(Snooze("lithium", "#a", "U2", "bob", now, now + 60))
+    store.set_snooze(Snooze("envoy", "#a", "U2", "bob", now, now + 30))
+    store.set_snooze(Snooze("lithium", "#a", "U3", "carol", now, now + 600))
+    assert [(s.rule, s.by_name, round(s.until)) for s in store.snoozes()] == [
+        ("envoy", "bob", round(now + 30)),
+        ("lithium", "carol", round(now + 600)),
+    ]
+    assert store.lift_snooze("lithium", "#a") is True
+    assert store.lift_snooze("lithium", "#a") is False
+    assert [s.rule for s in store.snoozes()] == ["envoy"]
+
+
+def _mark(user: str, name: str, doc: str = "doc-1", rule: str = "lithium", at: float | None = None) -> Mark:
+    article = {
+        "id": doc,
+        "title": "Lithium: a recipe",
+        "text": "Lithium grease for bikes.",
+        "url": "https://x.example/1",
+    }
+    return Mark(rule, doc, "alert-1", "#alerts", at or time.time(), article, {user: name})
+
+
+def test_marks_keep_the_article_and_everyone_who_marked_it(store: Store) -> None:
+    assert store.add_mark(_mark("U1", "alice")) is True
+    assert store.add_mark(_mark("U1", "alice")) is False  # a duplicate delivery
+    assert store.add_mark(_mark("U2", "bob")) is True
+    store.add_mark(_mark("U1", "alice", doc="doc-2", rule="envoy"))
+    first, second = store.marks()
+    assert (first.rule, first.doc_id, first.by) == ("lithium", "doc-1", {"U1": "alice", "U2": "bob"})
+    assert first.article["text"] == "Lithium grease for bikes."
+    assert (second.rule, second.doc_id) == ("envoy", "doc-2")
+    assert store.remove_mark("lithium", "doc-1", "U1") is True
+    assert store.remove_mark("lithium", "doc-1", "U1") is False
+    assert store.marks()[0].by == {"U2": "bob"}
+    store.remove_mark("lithium", "doc-1", "U2")
+    assert [m.rule for m in store.marks()] == ["envoy"]
+
+
+def test_marks_are_listed_since_a_time_and_expire(store: Store) -> None:
+    now = time.time()
+    store.add_mark(_mark("U1", "alice", doc="old", at=now - 86400))
+    store.add_mark(_mark("U1", "alice", doc="new", at=now - 60))
+    assert [m.doc_id for m in store.marks(since=now - 3600)] == ["new"]
+    store.add_mark(_mark("U1", "alice", doc="brief"), ttl=timedelta(milliseconds=300))
+    time.sleep(0.5)
+    assert [m.doc_id for m in store.marks()] == ["old", "new"]
