@@ -61,6 +61,22 @@ ENTRIES_RETAKEN = Counter(
     registry=REGISTRY,
 )
 RELOADS = Counter("monitor_reloads_total", "Rule and feed reloads by outcome.", ["what", "outcome"], registry=REGISTRY)
+# Feedback from Slack (monitor/feedback/).
+FEEDBACK_MARKS = Counter(
+    "monitor_feedback_marks_total", "Alerts marked not relevant in Slack, by rule.", ["rule"], registry=REGISTRY
+)
+FEEDBACK_ACTIONS = Counter(
+    "monitor_feedback_actions_total",
+    "Clicks on alert buttons, by action and outcome (applied, repeated, rejected).",
+    ["action", "outcome"],
+    registry=REGISTRY,
+)
+ALERTS_HELD = Counter(
+    "monitor_alerts_held_total",
+    "Alerts not posted to a channel because their story is muted or their rule snoozed there.",
+    ["reason"],
+    registry=REGISTRY,
+)
 
 
 class StoreCollector(Collector):
