@@ -27,6 +27,8 @@ import structlog
 from monitor import __version__, crashpoint
 from monitor.config import Config
 from monitor.errors import ConfigError, FeedsFileError, RuleLoadError
+from monitor.feedback.receiver import Receiver, receiver_from_env
+from monitor.feedback.remember import Handoff, remembering
 from monitor.ingest.entries import EntrySettings
 from monitor.ingest.feedsfile import load_feeds
 from monitor.ingest.scheduler import Ingestor, IngestSettings
@@ -279,11 +281,16 @@ class Service:
                 except OSError as exc:
                     log.error("service.cannot_record", directory=str(record_dir), error=exc.strerror or str(exc))
                     return 2
+            handoff: Handoff = functools.partial(_enqueue, store)
+            # Feedback from Slack (SLACK_APP_TOKEN): alerts are remembered for the clicks on their buttons.
+            receiver = receiver_from_env(self.env, store, self.config.seen_ttl)
+            if receiver is not None:
+                handoff = remembering(handoff, store, self.config.slack.default_channel, self.config.seen_ttl)
             self.pipeline = Pipeline(
                 matcher,
                 store,
                 await asyncio.to_thread(build_grouper, self.config.stories, store, self.config.seen_ttl),
-                handoff=functools.partial(_enqueue, store),
+                handoff=handoff,
                 seen_ttl=self.config.seen_ttl,
                 default_realert=self.config.realert,
                 stopping=self._stopping,
@@ -305,14 +312,16 @@ class Service:
                     await asyncio.to_thread(notifier.drain, self.config.shutdown_grace.total_seconds(), True)
                     log.info("service.stopped", reason="one pass done")
                     return 0
-                return await self._serve(ingestor, notifier)
+                return await self._serve(ingestor, notifier, receiver)
         finally:
             REGISTRY.unregister(collector)
             store.close()
 
-    async def _serve(self, ingestor: Ingestor, notifier: Notifier) -> int:
+    async def _serve(self, ingestor: Ingestor, notifier: Notifier, receiver: Receiver | None) -> int:
         notifying = threading.Thread(target=notifier.run, name="notifier", daemon=True)
         notifying.start()
+        if receiver is not None:
+            receiver.start()  # in the background: alerts flow whether or not Slack's socket is up
         ingestor.start()
         if self.config.feeds_path is not None:
             ingestor.watch(self.config.feeds_path)
@@ -338,6 +347,8 @@ class Service:
                 break
             await asyncio.sleep(0.2)
         notifier.stop()
+        if receiver is not None:
+            await asyncio.to_thread(receiver.stop)
         await asyncio.to_thread(notifying.join, 0 if self._force else max(0.0, deadline - time.monotonic()) + 5)
         if self._force:
             log.warning("service.stopped", reason="second signal")

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from monitor.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, config_option, load_deployment, store_option
+from monitor.cli.feedback import snoozed
 from monitor.errors import MonitorError
 from monitor.notify.alerts import regroup
 from monitor.notify.base import Sink
@@ -37,7 +38,11 @@ def alerts() -> None:
       monitor alerts retry 3 7                  # just these
       monitor alerts run --drain --dry-run      # print what is pending, then exit
       REDIS_URL=redis://localhost:6379/0 monitor alerts run
+      monitor alerts snoozed                    # rules snoozed, stories muted from Slack
     """
+
+
+alerts.add_command(snoozed)
 
 
 @alerts.command("dead")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from monitor.cli.common import DEFAULT_RULES, EXIT_FAILED, EXIT_OK, EXIT_USAGE, warn
+from monitor.cli.feedback import feedback
 from monitor.errors import RuleLoadError
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Matcher
@@ -17,6 +18,9 @@ from monitor.rules.testing import FileResult, RuleScore, find_test_files, run_te
 @click.group()
 def rules() -> None:
     """Check rule files and run rule tests."""
+
+
+rules.add_command(feedback)
 
 
 @rules.command("check")

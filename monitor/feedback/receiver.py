@@ -14,14 +14,19 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import structlog
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
 from monitor.feedback.actions import Click, Feedback, Reply
+from monitor.notify.base import secret_from_env
+from monitor.notify.slack import DEFAULT_API_URL
+from monitor.store.base import Store
 
 log = structlog.get_logger("monitor.feedback")
 
@@ -46,7 +51,7 @@ class ReceiverSettings:
         check_interval: seconds between two looks at the connection by the supervisor.
     """
 
-    api_url: str = "https://slack.com/api/"
+    api_url: str = DEFAULT_API_URL
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     ping_interval: float = 10.0
@@ -132,7 +137,7 @@ class Receiver:
             try:
                 client.connect_to_new_endpoint()
             except Exception as exc:  # the connection's boundary: any failure means "try again later"
-                log.error("feedback.connect_failed", error=f"{type(exc).__name__}: {exc}", retry_in_s=round(delay, 2))
+                log.error("feedback.connect_failed", error=_reason(exc), retry_in_s=round(delay, 2))
             if client.is_connected():
                 continue
             # Jitter: replicas that lost Slack together do not all come back at the same instant.
@@ -166,3 +171,26 @@ class Receiver:
             respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=reply.replace)
         except Exception as exc:  # the answer is a courtesy: the effect is already in the store
             log.warning("feedback.reply_failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def _reason(exc: Exception) -> str:
+    """One line: Slack's error code for an API error (`invalid_auth`), else the exception."""
+    if isinstance(exc, SlackApiError):
+        return f"apps.connections.open: {exc.response.get('error')} (HTTP {exc.response.status_code})"
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def receiver_from_env(env: Mapping[str, str], store: Store, mute_for: timedelta) -> Receiver | None:
+    """The receiver the environment asks for: SLACK_APP_TOKEN (or SLACK_APP_TOKEN_FILE) with SLACK_BOT_TOKEN.
+
+    None without an app token: alerts then carry no buttons and nothing else changes.
+    """
+    app_token = secret_from_env(env, "SLACK_APP_TOKEN")
+    if not app_token:
+        return None
+    bot_token = secret_from_env(env, "SLACK_BOT_TOKEN")
+    if not bot_token:
+        log.warning("feedback.disabled", reason="SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not: no buttons")
+        return None
+    settings = ReceiverSettings(api_url=env.get("SLACK_API_URL") or DEFAULT_API_URL)
+    return Receiver(app_token, bot_token, Feedback(store, mute_for), settings)
