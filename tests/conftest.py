@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from monitor.document import Document
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Match, Matcher
+from monitor.store import RedisStore, SQLiteStore, Store
 from tests.servers import redis_cluster, redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +67,25 @@ def matches(compile_when: Callable[..., Matcher]) -> Callable[..., Match | None]
         return found[0] if found else None
 
     return run
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each real store: a SQLite file, and the session's redis-server under a fresh key prefix."""
+    opened: Store
+    if request.param == "sqlite":
+        opened = SQLiteStore(tmp_path / "monitor.db")
+    else:
+        opened = RedisStore(request.getfixturevalue("redis_url"), prefix=f"t{uuid.uuid4().hex[:8]}:")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    opened = SQLiteStore(tmp_path / "monitor.db")
+    yield opened
+    opened.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +18,7 @@ from monitor.notify.alerts import enqueue
 from monitor.pipeline import Pipeline, Processed
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Matcher
-from monitor.store import RedisStore, SQLiteStore, Store
+from monitor.store import RedisStore, Store
 from tests.fakesocketmode import APP_TOKEN, FakeSlackApp, fake_slack_app
 
 TOKEN = "xoxb-1234567890-0987654321-FeEdBaCkToKeN"
@@ -37,24 +36,6 @@ alert:
 def slack() -> Iterator[FakeSlackApp]:
     with fake_slack_app(TOKEN) as server:
         yield server
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened: Store
-    if request.param == "sqlite":
-        opened = SQLiteStore(tmp_path / "monitor.db")
-    else:
-        opened = RedisStore(request.getfixturevalue("redis_url"), prefix=f"t{uuid.uuid4().hex[:8]}:")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    opened = SQLiteStore(tmp_path / "monitor.db")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

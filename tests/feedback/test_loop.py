@@ -15,20 +15,14 @@ import pytest
 from monitor.feedback.buttons import Action, ButtonValue
 from tests.fakeslack import Message
 from tests.fakesocketmode import APP_TOKEN, FakeSlackApp, fake_slack_app
+from tests.feedback.conftest import RULE as BASE_RULE
 from tests.httpserver import HttpServer, Item, Reply, rss
 from tests.servers import free_port
 
 TOKEN = "xoxb-loop-test-token"
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
-RULE = """\
-id: lithium-supply
-title: Lithium supply shock
-when:
-  all: [lithium, {any: [mine, output, supply]}]
-alert:
-  channels: ["#alerts"]
-"""
+RULE = BASE_RULE.replace('["#alerts", "C0RISK"]', '["#alerts"]')
 FIXED_RULE = RULE.replace("when:\n", "when:\n  not: grease\n")
 OTHER_RULE = """\
 id: winter-cycling

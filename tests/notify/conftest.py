@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +11,7 @@ import pytest
 from monitor.notify.alerts import Alert
 from monitor.notify.outbox import Notifier, NotifierSettings
 from monitor.notify.slack import WebApiSink
-from monitor.store import RedisStore, SQLiteStore, Store
+from monitor.store import Store
 from tests.fakeslack import FakeSlack, fake_slack
 
 TOKEN = "xoxb-1234567890-0987654321-SeCrEtToKeNvAlUe"
@@ -23,25 +21,6 @@ TOKEN = "xoxb-1234567890-0987654321-SeCrEtToKeNvAlUe"
 def slack() -> Iterator[FakeSlack]:
     with fake_slack(TOKEN) as server:
         yield server
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """Each real store: a SQLite file, and the session's redis-server under a fresh key prefix."""
-    opened: Store
-    if request.param == "sqlite":
-        opened = SQLiteStore(tmp_path / "monitor.db")
-    else:
-        opened = RedisStore(request.getfixturevalue("redis_url"), prefix=f"t{uuid.uuid4().hex[:8]}:")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    opened = SQLiteStore(tmp_path / "monitor.db")
-    yield opened
-    opened.close()
 
 
 def make_alert(n: int = 1, **fields: Any) -> Alert:
