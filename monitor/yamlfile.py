@@ -134,17 +134,26 @@ def _plain_resolvers() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
 _RESOLVERS = _plain_resolvers()
 _DECIMAL_RE = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
 _FLOAT_RE = re.compile(r"[-+]?[0-9]+\.[0-9]*(?:[eE][-+]?[0-9]+)?\Z")
-_TRUE = frozenset({"true", "True", "TRUE"})
+
+
+# Plain scalars starting with a letter are typed only if they are one of these words (the bool
+# and null resolvers); only those starting with a digit, a sign or a mark need the patterns.
+_WORDS: dict[str, bool | None] = {
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+    **dict.fromkeys(("null", "Null", "NULL", "~", ""), None),
+}
+_PATTERNED = frozenset(first for first in _RESOLVERS if first and not first.isalpha() and first != "~")
 
 
 def _typed(value: str) -> Any:
     """A plain scalar as YAML 1.2 types it (as ruamel.yaml does), or _NotFast for rare types."""
-    for tag, regexp in _RESOLVERS.get(value[:1], ()):
+    if value in _WORDS:
+        return _WORDS[value]
+    if value[:1] not in _PATTERNED:
+        return value
+    for tag, regexp in _RESOLVERS[value[:1]]:
         if regexp.match(value):
-            if tag == "bool":
-                return value in _TRUE
-            if tag == "null":
-                return None
             if tag == "int" and _DECIMAL_RE.match(value):
                 return int(value)
             if tag == "float" and _FLOAT_RE.match(value):

@@ -129,3 +129,16 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
         f"{path}:0: file is {MAX_YAML_BYTES + 1:,} bytes, over the limit for a YAML file (128 MiB):"
         " split it into several files"
     ]
+
+
+@pytest.mark.parametrize(
+    "scalar",
+    ["true", "True", "TRUE", "tRue", "false", "FALSE", "null", "Null", "NULL", "nULL", "~", "0", "-0", "+1", "007",
+     "1e3", "1.0", ".5", "-.inf", ".nan", "nan", "0o17", "0x1f", "1_000", "12:30", "2024-01-01", "1.2.3", "+",
+     "-a", "no", "off", "N", "y", "tag"],
+)  # fmt: skip
+def test_each_plain_scalar_is_what_ruamel_makes_of_it(tmp_path: Path, scalar: str) -> None:
+    path = write(tmp_path, f"a: {scalar}\nb: [{scalar}]\n")
+    fast, slow = read_yaml(path, ErrorList()), careful(path)
+    assert lines(fast) == lines(slow)
+    assert isinstance(fast["a"], str) == isinstance(slow["a"], str)  # a word stays a word, a number a number
