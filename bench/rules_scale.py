@@ -4,7 +4,7 @@ Run from the project root:
 
     .venv/bin/python bench/rules_scale.py                 # full run (about half an hour; needs ~4 GiB)
     .venv/bin/python bench/rules_scale.py --quick         # 1,000 and 10,000 rules, prints only
-    .venv/bin/python bench/rules_scale.py --sizes 100000  # some sizes only, prints only
+    .venv/bin/python bench/rules_scale.py --sizes 100000  # some sizes only, prints only (unless --output)
 
 For each size, with the rules in one file and spread over 1,000 files (bench/rules_gen.py writes
 them: realistic shapes using the whole rule language), a fresh process measures:
@@ -485,7 +485,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes: tuple[int, ...] = QUICK_SIZES if args.quick else SIZES
     if args.sizes:
         sizes = tuple(int(s) for s in args.sizes.split(","))
-    output = None if (args.no_write or args.quick or args.sizes) else (args.output or BENCHMARKS)
+    # A full run writes its section; a partial one only when given --output.
+    output = args.output or (None if (args.quick or args.sizes) else BENCHMARKS)
+    if args.no_write:
+        output = None
     started = time.perf_counter()
     load_at_start = load_average()
     code = git_state("monitor/rules", "monitor/yamlfile.py")

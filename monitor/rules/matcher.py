@@ -253,13 +253,16 @@ class _CUnit:
     """The child within one sentence or paragraph: tried on each unit where an anchor term occurs,
     with only the hits of that unit."""
 
-    __slots__ = ("anchors", "child", "tids", "unit")
+    __slots__ = ("anchors", "child", "monotone", "tids", "unit")
 
     def __init__(self, unit: str, child: _CNode, tids: list[int], anchors: list[int]) -> None:
         self.unit = unit
         self.child = child
         self.tids = tids
         self.anchors = anchors
+        # Without `not`, a condition that holds in one unit holds in the whole text: where it does
+        # not hold in the whole text (most candidates), no unit needs trying.
+        self.monotone = not _has_not(child)
 
     def _tables(self, hits: HitTable, lim: Limits, ctx: _Context) -> list[HitTable]:
         """The hits of each unit that holds an anchor hit in scope, one table per unit, in text order
@@ -279,6 +282,8 @@ class _CUnit:
         return [tables[unit] for unit in sorted(anchored)]
 
     def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
+        if self.monotone and not self.child.holds(hits, lim, ctx):
+            return None
         for table in self._tables(hits, lim, ctx):
             got = self.child.eval(table, lim, ctx)
             if got is not None:
@@ -286,6 +291,8 @@ class _CUnit:
         return None
 
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
+        if self.monotone and not self.child.holds(hits, lim, ctx):
+            return False
         return any(self.child.holds(table, lim, ctx) for table in self._tables(hits, lim, ctx))
 
 
@@ -902,6 +909,21 @@ def _anchors(node: _CNode, likely: Sequence[float]) -> Anchors | None:
             if len(anchored) < needed or not anchored:
                 return None
             return _union(sorted(anchored, key=_cost)[:needed])
+        case _:
+            assert_never(node)
+
+
+def _has_not(node: _CNode) -> bool:
+    """The condition has a `not` somewhere (it may hold in part of a text and not in the whole)."""
+    match node:
+        case _CNot():
+            return True
+        case _CAll() | _CAny() | _CAtLeast():
+            return any(_has_not(c) for c in node.children)
+        case _CField() | _CUnit():
+            return _has_not(node.child)
+        case _CTerm() | _CCount() | _CNear():
+            return False
         case _:
             assert_never(node)
 
