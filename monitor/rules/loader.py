@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -726,6 +727,13 @@ def list_files(directory: Path) -> list[Path]:
     return sorted(p for p in lists_dir.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
 
 
+def _digest(path: Path) -> bytes | None:
+    try:
+        return hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+    except OSError:
+        return None  # read_yaml reports it
+
+
 def _signature(path: Path) -> Signature | None:
     try:
         stat = path.stat()
@@ -747,6 +755,7 @@ class RuleFile:
     """The rules of one file as loaded, and what they depend on."""
 
     signature: Signature | None
+    digest: bytes | None  # of the file's bytes: a file rewritten as it was (a ConfigMap update) is not read again
     rules: tuple[Rule, ...]
     lists: frozenset[str]  # names of the lists they use ($name): a change to one reloads the file
 
@@ -845,7 +854,7 @@ class RuleSet:
     directory: Path
     files: Mapping[Path, RuleFile] = field(default_factory=dict)
     shared: SharedLists = SharedLists({}, ())
-    read: int = 0  # rule files read to build this set (the others were unchanged since `previous`)
+    read: int = 0  # rule files parsed to build this set (the others were unchanged since `previous`)
 
     @property
     def enabled(self) -> tuple[Rule, ...]:
@@ -889,7 +898,10 @@ def _load(directory: Path, previous: RuleSet | None) -> RuleSet:
     for path in paths:
         signature = _signature(path)
         known = previous.files.get(path) if previous is not None else None
-        if known is not None and known.signature == signature and not known.lists & changed_lists:
+        if known is not None and known.lists & changed_lists:
+            known = replace(known, signature=None, digest=None)  # its rules must be built again
+        digest = known.digest if known is not None and known.signature == signature else _digest(path)
+        if known is not None and digest is not None and digest == known.digest:
             entries: list[_Entry] = [(rule, []) for rule in known.rules]
             used = known.lists
         else:
@@ -909,7 +921,7 @@ def _load(directory: Path, previous: RuleSet | None) -> RuleSet:
             seen[rule.id] = rule
             kept.append(rule)
         rules.extend(kept)
-        files[path] = RuleFile(signature, tuple(kept), used)
+        files[path] = RuleFile(signature, digest, tuple(kept), used)
     if errors.items:
         raise RuleLoadError(errors.items)
     return RuleSet(tuple(rules), directory, files, shared, read)

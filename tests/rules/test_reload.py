@@ -50,6 +50,18 @@ def test_nothing_changed_nothing_read(loaded: tuple[Path, RuleSet]) -> None:
     assert all(x is y for x, y in zip(again.rules, first.rules, strict=True))
 
 
+def test_a_file_rewritten_as_it_was_is_not_parsed_again(loaded: tuple[Path, RuleSet]) -> None:
+    # As a Kubernetes ConfigMap update rewrites every file, changed or not (new inodes, new times).
+    directory, first = loaded
+    path = directory / "b.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.unlink()
+    edit(path, text)
+    again = load_rules(directory, previous=first)
+    assert again.read == 0
+    assert all(x is y for x, y in zip(again.rules, first.rules, strict=True))
+
+
 def test_only_the_changed_file_is_read_again(loaded: tuple[Path, RuleSet]) -> None:
     directory, first = loaded
     edit(directory / "b.yaml", "id: b1\ntitle: B1 edited\nwhen: Macron\n")
