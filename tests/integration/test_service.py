@@ -211,8 +211,8 @@ def test_the_service_alerts_threads_reloads_and_stops_cleanly(world: World) -> N
         )
         slack.wait_for(lambda s: any(mentions(m, "Macron and Putin hold talks") for m in top_level(s, "#news")), 30)
 
-        # Mended, it is loaded again, and only it is read again.
-        rule_file.write_text(good_rule, encoding="utf-8")
+        # Mended (with a note added), it is loaded again, and only it is read again.
+        rule_file.write_text(good_rule + "# mended\n", encoding="utf-8")
         loaded = len([e for e in service.events() if e.get("event") == "rules.loaded"])
         deadline = time.monotonic() + 30
         while len([e for e in service.events() if e.get("event") == "rules.loaded"]) == loaded:
