@@ -25,6 +25,7 @@ from monitor.stories import StoriesConfig, build_grouper
 from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper, Signature, item_keys, text_fingerprint
 from monitor.stories.embed import Embedder, load_embedder
 from monitor.stories.events import EventGrouper
+from monitor.stories.names import figures, figures_conflict
 from tests.conftest import DATA, RULES, SEEDS
 
 # What the event layer is told of a document that matched a rule (it only asks whether any did).
@@ -199,6 +200,36 @@ def test_reports_of_one_event_in_four_languages_join_while_the_next_call_in_may_
     assert len({a.story_id for a in assigned}) == 1 and assigned[0].new
     may = [grouper.assign(doc, MATCHED) for doc in corpus_docs("d001-macron-putin-call-may")]
     assert assigned[0].story_id not in {a.story_id for a in may}
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        ("e006-odesa-port-drone-strike", "d007-odesa-evening-missile-strike"),
+        ("e029-balikesir-earthquake", "d015-van-earthquake-evening"),
+    ],
+)
+def test_two_events_of_one_kind_on_one_day_stay_apart_while_each_joins_its_reports(
+    embedder: Embedder, events: tuple[str, str]
+) -> None:
+    # Same city or country, same day, same vocabulary: the figures tell them apart (2 dead and 62 drones
+    # against one dead and 140,000 homes; magnitude 6.0 against 5.4).
+    grouper = EventGrouper(SQLiteStore(":memory:"), embedder)
+    docs = corpus_docs(*events)
+    stories = {doc.id: grouper.assign(doc, MATCHED).story_id for doc in docs}
+    by_event = {e: {stories[d.id] for d in docs if e in str(d.origin)} for e in events}
+    assert all(len(s) == 1 for s in by_event.values()), by_event
+    assert by_event[events[0]] != by_event[events[1]]
+
+
+def test_figures_are_facts_not_dates_times_or_years() -> None:
+    text = "On 11 February 2026 at 21:48, about 140 тысяч homes (2%) lost power; 2 dead, magnitude 5,4, 13 heures"
+    assert figures(text) == {140_000.0, 2.0, 5.4}
+    assert figures("€210 billion ($246 billion), 1 000 soldiers, 18,2 Mrd") == {210e9, 246e9, 1000.0, 18.2e9}
+    # Rounded figures agree; a lede whose figures the other report never states conflicts.
+    assert not figures_conflict(frozenset({677.0}), frozenset({677.0}), frozenset({680.0}), frozenset({680.0}))
+    assert figures_conflict(frozenset({6.0}), frozenset({6.0, 29.0}), frozenset({5.4}), frozenset({5.4, 7.0}))
+    assert not figures_conflict(frozenset(), frozenset({6.0}), frozenset({5.4}), frozenset({5.4}))
 
 
 def test_documents_that_matched_no_rule_do_not_pay_for_the_model(embedder: Embedder) -> None:

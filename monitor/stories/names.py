@@ -8,6 +8,12 @@ transliterated, accents and case are dropped, vowels (which transliterations dis
 Putin, Путин) are dropped, common spelling pairs are merged (sch/sh/ch, c/k, w/v, z/s), and inflection
 is cut by keeping the first consonants (Macrons, Макрона -> "mkrn"). Numbers keep their digits
 ("18,2" and "18.2" -> "#18.2"; "1 000" and "1,000" -> "#1000").
+
+Figures (`figures`) are the numbers a report states as facts: a toll, a sum, a magnitude, a rate.
+Reports of one event give the same figures, however rounded or written ("140 000", "140,000",
+"140 тысяч"); two events of one kind on one day give different ones (2 dead and 62 drones, or one dead
+and 140,000 homes without power). Dates, times of day and years are not figures (two events of one day
+share them), nor are small whole numbers without a unit ("two leaders", "Nord Stream 2").
 """
 
 from __future__ import annotations
@@ -75,5 +81,80 @@ def names_of(*texts: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-def _starts_sentence(text: str, start: int) -> bool:
-    return _STARTS.search(text[max(0, start - 4) : start]) is not None
+_FIGURE_TOKEN = re.compile(r"[^\W\d_]+|\d+(?:[.,\u202f\xa0 ]\d+)*|[:/%]")
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+_MONTHS = frozenset(
+    _words(
+        """january february march april may june july august september october november december jan feb mar apr
+    jun jul aug sep sept oct nov dec janvier fevrier février mars avril mai juin juillet aout août septembre
+    octobre novembre decembre décembre januar jänner februar märz maerz oktober dezember января февраля марта
+    апреля мая июня июля августа сентября октября ноября декабря январь февраль март апрель май июнь июль
+    август сентябрь октябрь ноябрь декабрь янв фев мар апр июн июл авг сен окт ноя дек enero febrero marzo
+    abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre gennaio febbraio aprile
+    maggio giugno luglio settembre ottobre dicembre"""
+    )
+)
+_SCALES = {
+    **dict.fromkeys(_words("thousand thousands mille milliers tausend тысяч тысячи тысяча тыс mila migliaia"), 1e3),
+    **dict.fromkeys(
+        _words("million millions mio millionen млн миллион миллиона миллионов millón millones milione milioni"), 1e6
+    ),
+    **dict.fromkeys(
+        _words(
+            "billion billions bn milliard milliards mrd milliarde milliarden млрд миллиард миллиарда миллиардов "
+            "miliardo miliardi"
+        ),
+        1e9,
+    ),
+}
+# Words before or after a number that make it a time of day ("13 heures", "um 9 Uhr", "alle ore 13").
+_CLOCK = frozenset(_words("h heure heures uhr ч часов часа am pm horas ore"))
+_PERCENT = frozenset(_words("% percent per prozent процент процента процентов pour por cento pct"))
+_NOT_FIGURES = _MONTHS | _CLOCK | {":", "/"}
+# Figures that differ by less than this are one figure rounded ("677" and "knapp 680").
+FIGURE_TOLERANCE = 0.05
+FIGURE_MIN = 10
+
+
+def figures(text: str) -> frozenset[float]:
+    """The figures a text states: numbers that are not dates, times or years, scaled by the word after
+    them ("140 тысяч" -> 140000), and either a decimal, a percentage or at least FIGURE_MIN."""
+    tokens = [found.group().lower() for found in _FIGURE_TOKEN.finditer(text)]
+    found: set[float] = set()
+    for i, token in enumerate(tokens):
+        if not token[0].isdigit():
+            continue
+        before = tokens[i - 1] if i else ""
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if {before, after} & _NOT_FIGURES:
+            continue
+        key = number_key(token)[1:]
+        try:
+            value = float(key)
+        except ValueError:  # "1.2.3": not one number
+            continue
+        if value.is_integer() and 1900 <= value <= 2100:
+            continue
+        decimal = "." in key
+        value *= _SCALES.get(after, 1.0)
+        if value >= FIGURE_MIN or decimal or after in _PERCENT:
+            found.add(value)
+    return frozenset(found)
+
+
+def figures_conflict(
+    lede_a: frozenset[float], all_a: frozenset[float], lede_b: frozenset[float], all_b: frozenset[float]
+) -> bool:
+    """Whether two reports state different facts: both ledes give figures, and neither gives one the other has."""
+    if not lede_a or not lede_b:
+        return False
+    return not (_shares(lede_a, all_b) or _shares(lede_b, all_a))
+
+
+def _shares(some: frozenset[float], others: frozenset[float]) -> bool:
+    return any(abs(a - b) <= FIGURE_TOLERANCE * max(abs(a), abs(b)) for a in some for b in others)
