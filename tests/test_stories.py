@@ -88,6 +88,21 @@ def test_different_articles_are_different_stories(store: Store) -> None:
     assert len({a.story_id for a in assignments}) == 5
 
 
+@pytest.mark.parametrize("lede_first", [False, True])
+def test_a_lede_only_item_joins_its_article_whatever_minhash_estimates(store: Store, lede_first: bool) -> None:
+    # MSN carries Le Figaro's first paragraph: a sixth of its words, an estimated containment of 0.48.
+    docs = {d.source: d for d in corpus_docs("e032-attica-wildfire-keratea")}
+    lede, article = docs["MSN Actualités"], docs["Le Figaro"]
+    assert Signature.of(lede.text).similarity(Signature.of(article.text))[1] < 0.8
+    stories = CopyGrouper(store)
+    first, second = (lede, article) if lede_first else (article, lede)
+    assert stories.assign(first).new
+    joined = stories.assign(second)
+    assert (joined.story_id, joined.via) == (first.id, "copy")
+    # Another outlet's own report of the same fire is not a copy.
+    assert stories.assign(docs["eKathimerini"]).new
+
+
 def test_items_sharing_only_a_short_boilerplate_text_are_different_stories(store: Store) -> None:
     # Hacker News' feed: every item's text is "Comments"; another feed's: one line of furniture.
     stories = CopyGrouper(store)

@@ -2,12 +2,20 @@
 
 The same news reaches us many times: one URL in two feeds, a wire story syndicated with
 other headlines, a story updated through the day. A copy joins the story of the text it copies.
+
+Two tests decide, against the stories whose LSH bands (or opening band) the text shares: MinHash
+similarity (estimated Jaccard or containment of word 5-grams), and the opening sentences. A feed item
+that carries only the lede, or an excerpt, is a fifth of its article's words or less: MinHash
+estimates its containment too roughly to decide (one lede in eight was missed), so each story also
+keeps the hashes of its first sentences, and a text whose sentences are all among them (or whose
+sentences include all of a short story's) is its copy, whatever the estimate.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +45,12 @@ JACCARD = 0.5
 CONTAINMENT = 0.8
 MAX_CANDIDATES = 8
 OPENING_WORDS = 12
+# Sentences whose hashes a story keeps; of a new text, the sentences that must all be among them.
+KEPT_SENTENCES = 32
+COMPARED_SENTENCES = 8
+# A sentence of fewer words ("Read more.") says nothing about which story a text is.
+MIN_SENTENCE_WORDS = 4
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 # Fewer words than a long headline make too few shingles to tell two stories apart: a feed whose
 # entries all say "Comments" or "Read more" would put every item in one story, and each new
 # item's alert would become a follow-up. Such a text starts a story of its own and is not indexed.
@@ -80,12 +94,27 @@ def shingles(text: str) -> list[bytes]:
     return [" ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8") for i in range(len(words) - SHINGLE_WORDS + 1)]
 
 
+def sentence_hashes(text: str, limit: int) -> tuple[int, ...]:
+    """Hashes of the text's first `limit` sentences of MIN_SENTENCE_WORDS words or more (normalised words)."""
+    hashes = []
+    for sentence in _SENTENCE_END.split(text):
+        words = words_of(sentence)
+        if len(words) >= MIN_SENTENCE_WORDS:
+            hashes.append(int.from_bytes(hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).digest()))
+            if len(hashes) == limit:
+                break
+    return tuple(hashes)
+
+
 @dataclass(frozen=True, slots=True)
 class Signature:
-    """A MinHash signature of a text's word shingles, and how many distinct shingles it had."""
+    """A MinHash signature of a text's word shingles, how many distinct shingles it had, and the hashes
+    of its first sentences (`complete` when they are all its sentences)."""
 
     values: np.ndarray
     size: int
+    sentences: tuple[int, ...] = ()
+    complete: bool = False
 
     @classmethod
     def of(cls, text: str) -> Signature:
@@ -94,7 +123,9 @@ class Signature:
         minhash.clear()
         if parts:
             minhash.update_batch(list(parts))
-        return cls(minhash.hashvalues.astype(np.uint32), len(parts))
+        sentences = sentence_hashes(text, KEPT_SENTENCES + 1)
+        complete = len(sentences) <= KEPT_SENTENCES
+        return cls(minhash.hashvalues.astype(np.uint32), len(parts), sentences[:KEPT_SENTENCES], complete)
 
     def bands(self) -> list[str]:
         """LSH band keys: `index:digest` of each band of ROWS values."""
@@ -105,11 +136,18 @@ class Signature:
         ]
 
     def to_bytes(self) -> bytes:
-        return int(self.size).to_bytes(4, "little") + self.values.tobytes()
+        sentences = np.array(self.sentences, dtype=np.uint64).tobytes()
+        return int(self.size).to_bytes(4, "little") + self.values.tobytes() + bytes([self.complete]) + sentences
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Signature:
-        return cls(np.frombuffer(data[4:], dtype=np.uint32), int.from_bytes(data[:4], "little"))
+        end = 4 + NUM_PERM * 4
+        values = np.frombuffer(data[4:end], dtype=np.uint32)
+        size = int.from_bytes(data[:4], "little")
+        if len(data) <= end:  # kept before sentences were
+            return cls(values, size)
+        sentences = tuple(int(h) for h in np.frombuffer(data[end + 1 :], dtype=np.uint64))
+        return cls(values, size, sentences, bool(data[end]))
 
     def similarity(self, other: Signature) -> tuple[float, float]:
         """(estimated Jaccard, estimated containment of the smaller text in the larger)."""
@@ -118,6 +156,14 @@ class Signature:
         jaccard = float(np.mean(self.values == other.values))
         common = jaccard * (self.size + other.size) / (1 + jaccard)
         return jaccard, min(1.0, common / min(self.size, other.size))
+
+    def opens_like(self, other: Signature) -> bool:
+        """Whether one text's sentences are all among the other's first sentences: a lede-only item, an
+        excerpt or an update of the same text (two sentences at least, so that one line says nothing)."""
+        mine, theirs = self.sentences[:COMPARED_SENTENCES], other.sentences[:COMPARED_SENTENCES]
+        return (len(mine) >= 2 and set(mine) <= set(other.sentences)) or (
+            other.complete and len(theirs) >= 2 and set(other.sentences) <= set(self.sentences)
+        )
 
 
 class CopyGrouper:
@@ -162,7 +208,9 @@ class CopyGrouper:
         for story_id in ranked:
             if story_id not in stored:
                 continue
-            jaccard, containment = signature.similarity(Signature.from_bytes(stored[story_id]))
-            if (jaccard >= JACCARD or containment >= CONTAINMENT) and (best is None or jaccard > best[1]):
+            theirs = Signature.from_bytes(stored[story_id])
+            jaccard, containment = signature.similarity(theirs)
+            copy = jaccard >= JACCARD or containment >= CONTAINMENT or signature.opens_like(theirs)
+            if copy and (best is None or jaccard > best[1]):
                 best = (story_id, jaccard)
         return best
