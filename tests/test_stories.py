@@ -22,6 +22,7 @@ from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Match, Matcher
 from monitor.store import RedisStore, SQLiteStore, Store
 from monitor.stories import StoriesConfig, build_grouper
+from monitor.stories.boilerplate import without_furniture
 from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper, Signature, item_keys, text_fingerprint
 from monitor.stories.embed import Embedder, load_embedder
 from monitor.stories.events import EventGrouper
@@ -294,6 +295,17 @@ def test_site_furniture_shared_by_two_short_items_does_not_make_them_one_story(s
         Document(id="elsewhere", title="x", text=f"{items[0]}\n\nDear readers,{appeal}", source="Other")
     )
     assert other.story_id == "item0"
+
+
+def test_a_site_that_publishes_a_lede_then_the_article_keeps_the_articles_opening(store: Store) -> None:
+    article = (SEEDS / "004_55a7f2790308b870.txt").read_text(encoding="utf-8").strip().split("\n", 1)[1]
+    paragraphs = [p for p in article.split("\n") if p.strip()]
+    grouper = CopyGrouper(store)
+    lede = grouper.assign(Document(id="lede", title="Macron", text="\n\n".join(paragraphs[:2]), source="Site"))
+    full = grouper.assign(Document(id="full", title="Macron", text=article, source="Site"))
+    # The article repeats its own lede, not the site's furniture: it is the lede's story, opening and all.
+    assert lede.new and (full.story_id, full.via) == ("lede", "copy")
+    assert without_furniture(store, Document(id="full", title="Macron", text=article, source="Site")).text == article
 
 
 def test_a_model_that_fails_to_load_is_one_line_naming_the_package_and_stories_run_on_copies() -> None:

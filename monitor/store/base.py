@@ -135,7 +135,25 @@ class EntryLeases(Protocol):
         ...
 
 
-class Store(EventState, EntryLeases, FeedbackStore, Protocol):
+class ParagraphMarks(Protocol):
+    """Which item of a source had each paragraph first, and which paragraphs each item had: how site
+    furniture (text that recurs across a source's items) is told from an item's own text.
+
+    Paragraphs are digests chosen by the caller. A paragraph's mark lasts `ttl` from the last item that
+    had it (furniture that keeps recurring stays known); an item's record lasts `ttl` from when it was made.
+    """
+
+    def mark_paragraphs(self, source: str, item: str, paragraphs: Sequence[str], ttl: timedelta) -> list[str]:
+        """Record that `item` of `source` has these paragraphs; for each, the item that had it first
+        (`item` itself when no other item did: a retried item finds its own marks)."""
+        ...
+
+    def item_paragraphs(self, source: str, items: Sequence[str]) -> dict[str, list[str]]:
+        """The paragraphs recorded for these items of `source` (an item whose record expired is left out)."""
+        ...
+
+
+class Store(EventState, EntryLeases, ParagraphMarks, FeedbackStore, Protocol):
     """What every store implementation provides. All check-and-set operations are atomic.
 
     Roles beyond the core: FeedbackStore (monitor/store/feedback.py).

@@ -60,6 +60,13 @@ class Keys:
     def event_report(self, report_id: str) -> str:
         return f"{self.prefix}event:{digest(report_id)}"
 
+    def paragraph(self, source: str, paragraph: str) -> str:
+        """The mark of a paragraph of a source's items: the item that had it first."""
+        return f"{self.prefix}para:{digest(source)}:{paragraph}"
+
+    def item_paragraphs(self, source: str, item: str) -> str:
+        return f"{self.prefix}paras:{digest(source)}:{digest(item)}"
+
     def alerted(self, rule: str, story: str) -> str:
         return f"{self.prefix}alerted:{rule}:{story}"
 

@@ -334,6 +334,33 @@ class RedisStore(RedisFeedback):
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 
+    def mark_paragraphs(self, source: str, item: str, paragraphs: Sequence[str], ttl: timedelta) -> list[str]:
+        ms = _ms(ttl)
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            command = pipe.execute_command
+            for paragraph in paragraphs:
+                key = self.keys.paragraph(source, paragraph)
+                command("SET", key, item, "NX", "PX", ms, "GET", get=True)
+                command("PEXPIRE", key, ms)
+            command("SET", self.keys.item_paragraphs(source, item), "\n".join(paragraphs), "PX", ms)
+            replies = pipe.execute()
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+        return [item if first is None else _text(first) for first in replies[0 : 2 * len(paragraphs) : 2]]
+
+    def item_paragraphs(self, source: str, items: Sequence[str]) -> dict[str, list[str]]:
+        if not items:
+            return {}
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for item in items:
+                pipe.get(self.keys.item_paragraphs(source, item))
+            values = pipe.execute()
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+        return {item: _text(v).split("\n") for item, v in zip(items, values, strict=True) if v is not None}
+
     def mark_alert(self, rule: str, story: str, alert_id: str, window: timedelta) -> str | None:
         try:
             previous = self.client.set(self.keys.alerted(rule, story), alert_id, nx=True, px=_ms(window), get=True)

@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS event_report (
     report TEXT PRIMARY KEY, at REAL NOT NULL, record BLOB NOT NULL, expires REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS event_report_at ON event_report (at);
+CREATE TABLE IF NOT EXISTS paragraph_mark (key TEXT PRIMARY KEY, item TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS item_paragraphs (key TEXT PRIMARY KEY, paragraphs TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS alerted (key TEXT PRIMARY KEY, alert_id TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT NOT NULL, created REAL NOT NULL,
@@ -108,6 +110,8 @@ class SQLiteStore(SQLiteFeedback):
             "story_band",
             "story_signature",
             "event_report",
+            "paragraph_mark",
+            "item_paragraphs",
             "alerted",
             "receipt",
             *FEEDBACK_EXPIRING,
@@ -228,6 +232,39 @@ class SQLiteStore(SQLiteFeedback):
                 "(SELECT report FROM event_report ORDER BY at DESC LIMIT -1 OFFSET ?)",
                 (cap,),
             )
+
+    def mark_paragraphs(self, source: str, item: str, paragraphs: Sequence[str], ttl: timedelta) -> list[str]:
+        now = time.time()
+        expires = now + ttl.total_seconds()
+        firsts = []
+        with self._write() as db:
+            for paragraph in paragraphs:
+                key = f"{source}\x1f{paragraph}"
+                row = db.execute("SELECT item FROM paragraph_mark WHERE key = ? AND expires > ?", (key, now)).fetchone()
+                first = item if row is None else str(row[0])
+                db.execute(
+                    "INSERT INTO paragraph_mark (key, item, expires) VALUES (?, ?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET item = ?, expires = excluded.expires",
+                    (key, first, expires, first),
+                )
+                firsts.append(first)
+            db.execute(
+                "INSERT INTO item_paragraphs (key, paragraphs, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET paragraphs = excluded.paragraphs, expires = excluded.expires",
+                (f"{source}\x1f{item}", "\n".join(paragraphs), expires),
+            )
+        return firsts
+
+    def item_paragraphs(self, source: str, items: Sequence[str]) -> dict[str, list[str]]:
+        found = {}
+        for item in items:
+            rows = self._read(
+                "SELECT paragraphs FROM item_paragraphs WHERE key = ? AND expires > ?",
+                (f"{source}\x1f{item}", time.time()),
+            )
+            if rows:
+                found[item] = str(rows[0][0]).split("\n")
+        return found
 
     def mark_alert(self, rule: str, story: str, alert_id: str, window: timedelta) -> str | None:
         now = time.time()

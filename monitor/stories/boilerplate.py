@@ -2,10 +2,12 @@
 
 A donation appeal, a "Read more" block or a legal notice that a site appends to every item would
 make two different items of that site look like copies, and would pull their embeddings together.
-A paragraph of an item is furniture when another item of the same source already had it (within
-FURNITURE_TTL); such paragraphs are dropped from the text that fingerprints and embeddings are made
-of (the Document itself, and what alerts show, are unchanged). The marks are the store's seen marks,
-owned by the document, so a retried document finds its own paragraphs new again, as the first time.
+A paragraph of an item is furniture when another item of the same source had it first (within
+FURNITURE_TTL), unless that item's paragraphs are all in this one: a site that publishes a lede and
+then the full article, or an item and then its longer version, repeats its own text, not furniture.
+Furniture is dropped from the text that fingerprints and embeddings are made of (the Document
+itself, and what alerts show, are unchanged). The marks name the item that had each paragraph
+first (`store.ParagraphMarks`), so a retried document finds its own paragraphs new again.
 """
 
 from __future__ import annotations
@@ -43,9 +45,15 @@ def without_furniture(store: Store, doc: Document, ttl: timedelta = FURNITURE_TT
         set(range(min(EDGE_PARAGRAPHS, len(paragraphs))))
         | set(range(max(0, len(paragraphs) - EDGE_PARAGRAPHS), len(paragraphs)))
     )
-    keys = [[f"furniture:{source}:{_digest(paragraphs[i])}"] for i in edges]
-    fresh = store.claim(keys, ttl, owners=[doc.id] * len(keys))
-    recurring = {i for i, new in zip(edges, fresh, strict=True) if not new}
+    digests = [_digest(paragraphs[i]) for i in edges]
+    firsts = store.mark_paragraphs(source, doc.id, digests, ttl)
+    earlier = sorted({first for first in firsts if first != doc.id})
+    if not earlier:
+        return doc
+    own = set(digests)
+    # An earlier item with none but this one's paragraphs is its lede or an earlier version of it.
+    versions = {item for item, had in store.item_paragraphs(source, earlier).items() if set(had) <= own}
+    recurring = {i for i, first in zip(edges, firsts, strict=True) if first != doc.id and first not in versions}
     kept = [p for i, p in enumerate(paragraphs) if i not in recurring]
     if not recurring or not kept:  # nothing recurs, or all of it does (a repost): the text as it is
         return doc

@@ -106,6 +106,20 @@ def test_event_reports_by_time_latest_first_bounded_and_expiring(store: Store) -
     assert store.event_report("short") is None and "short" not in store.event_reports(0, 1e9, 10)
 
 
+def test_paragraph_marks_name_the_first_item_and_keep_each_items_paragraphs(store: Store) -> None:
+    day = timedelta(days=1)
+    assert store.mark_paragraphs("site", "a", ["p1", "p2"], day) == ["a", "a"]
+    assert store.mark_paragraphs("site", "b", ["p2", "p3"], day) == ["a", "b"]
+    assert store.mark_paragraphs("site", "a", ["p1", "p2"], day) == ["a", "a"]  # a retry finds its own marks
+    assert store.mark_paragraphs("other", "c", ["p1"], day) == ["c"]  # marks are per source
+    assert store.item_paragraphs("site", ["a", "b", "nope"]) == {"a": ["p1", "p2"], "b": ["p2", "p3"]}
+    assert store.item_paragraphs("other", ["a"]) == {} and store.item_paragraphs("site", []) == {}
+    store.mark_paragraphs("site", "short", ["p9"], timedelta(milliseconds=200))
+    time.sleep(0.5)
+    assert store.mark_paragraphs("site", "later", ["p9"], day) == ["later"]
+    assert store.item_paragraphs("site", ["short"]) == {}
+
+
 def test_mark_alert_returns_the_alert_in_force(store: Store) -> None:
     window = timedelta(milliseconds=300)
     assert store.mark_alert("rule", "story", "alert-1", window) is None
