@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from monitor.metrics import REGISTRY
 from monitor.pipeline import Pipeline
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Match, Matcher
-from monitor.store import RedisStore, SQLiteStore, Store
+from monitor.store import SQLiteStore, Store
 from monitor.stories import StoriesConfig, build_grouper
 from monitor.stories.boilerplate import without_furniture
 from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper, Signature, item_keys, text_fingerprint
@@ -36,16 +35,6 @@ BOILERPLATE = (
     "Sign up for our free weekly newsletter. Our weekly newsletter contains a hand-picked selection of news, "
     "features and analysis. Subscribers agree to the Privacy Policy. Follow us on social media for updates."
 )
-
-
-@pytest.fixture(params=["redis", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "redis":
-        made: Store = RedisStore(request.getfixturevalue("redis_url"), prefix=f"t-{uuid.uuid4().hex[:8]}:")
-    else:
-        made = SQLiteStore(tmp_path / "state.db")
-    yield made
-    made.close()
 
 
 def seed(name: str, **fields: object) -> Document:
