@@ -27,6 +27,7 @@ import structlog
 from monitor import __version__, crashpoint
 from monitor.config import Config
 from monitor.errors import ConfigError, FeedsFileError, RuleLoadError
+from monitor.feedback.hold import hold_from_env
 from monitor.feedback.receiver import Receiver, receiver_from_env
 from monitor.feedback.remember import Handoff, remembering
 from monitor.ingest.entries import EntrySettings
@@ -295,7 +296,7 @@ class Service:
                 default_realert=self.config.realert,
                 stopping=self._stopping,
             )
-            notifier = Notifier(store, sink, self._notifier_settings())
+            notifier = Notifier(store, sink, self._notifier_settings(), hold=hold_from_env(self.env, store))
             settings = IngestSettings(
                 http=self.config.http,
                 entries=EntrySettings(lease=self.config.entry_lease, seen_ttl=self.config.seen_ttl),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from dataclasses import replace
@@ -16,6 +17,7 @@ import click
 from monitor.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, config_option, load_deployment, store_option
 from monitor.cli.feedback import snoozed
 from monitor.errors import MonitorError
+from monitor.feedback.hold import hold_from_env
 from monitor.notify.alerts import regroup
 from monitor.notify.base import Sink
 from monitor.notify.console import ConsoleSink
@@ -168,7 +170,8 @@ def run(
     if prefix:
         deployment = replace(deployment, config=replace(config, store_prefix=prefix))
     store = deployment.open_store(must_exist=False)
-    notifier = Notifier(store, sink, settings)
+    # Subscribers' mutes and snoozes hold alerts here too (SLACK_APP_TOKEN: docs/slack.md).
+    notifier = Notifier(store, sink, settings, hold=hold_from_env(os.environ, store))
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         if notifier.stopped:

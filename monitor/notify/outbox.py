@@ -129,6 +129,8 @@ class Notifier:
         sink: where messages go (Slack, a JSON webhook, the console); it renders them.
         settings: routing, pacing, folding and retry settings.
         clock: monotonic clock (seconds); `sleep` waits and returns early when the notifier stops.
+        hold: the hold stage of routing (monitor.feedback.hold): an alert it names a reason for is not
+            delivered to that channel, and is settled there.
     """
 
     def __init__(
@@ -137,11 +139,13 @@ class Notifier:
         sink: Sink[Any],
         settings: NotifierSettings | None = None,
         clock: Callable[[], float] = time.monotonic,
+        hold: Callable[[Alert, str], str | None] | None = None,
     ) -> None:
         self.store = store
         self.sink = sink
         self.settings = settings or NotifierSettings()
         self.clock = clock
+        self.hold = hold
         self.receipts = Receipts(store)
         self._stop = threading.Event()
         self._paces: dict[str, _ChannelPace] = {}
@@ -257,6 +261,10 @@ class Notifier:
                 continue
             for alert in alerts:
                 channels = alert.channels or (self.settings.default_channel,)
+                if self.hold is not None:  # feedback from Slack: muted stories, snoozed rules (counted there)
+                    channels = tuple(channel for channel in channels if not self.hold(alert, channel))
+                    if not channels:
+                        continue
                 if alert.digest and not alert.followup:
                     self._add_to_digest(alert, channels)
                     continue

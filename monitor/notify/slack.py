@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.error import URLError
 
@@ -24,8 +25,9 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from monitor.notify.base import DeliveryError, Notice, Posted, secret_from_env
-from monitor.notify.blocks import Message, metadata_keys, render
+from monitor.feedback.buttons import Choice, actions_block
+from monitor.notify.base import ArticleNotice, DeliveryError, Notice, Posted, secret_from_env
+from monitor.notify.blocks import MAX_BLOCKS, Message, metadata_keys, render
 
 log = structlog.get_logger("monitor.notify.slack")
 
@@ -100,6 +102,12 @@ def _classify(method: str, channel: str, exc: Exception) -> DeliveryError:
     return DeliveryError(method, channel, f"{type(exc).__name__}: {exc}", True)
 
 
+def with_buttons(message: Message, notice: ArticleNotice) -> Message:
+    """An article's message with the feedback row under it (monitor.feedback), within Slack's 50 blocks."""
+    choices = [Choice(alert.alert_id, alert.rule_title) for alert in notice.alerts]
+    return replace(message, blocks=[*message.blocks[: MAX_BLOCKS - 1], actions_block(choices)])
+
+
 class WebApiSink:
     """Slack's Web API with a bot token: chat.postMessage (threads), chat.update, conversations.history.
 
@@ -107,17 +115,27 @@ class WebApiSink:
         token: the bot token (`xoxb-...`); never logged.
         base_url: the Web API base URL (SLACK_API_URL: a proxy, or a fake in tests).
         timeout: seconds to wait for Slack's answer to one call.
+        buttons: every article's message carries the feedback buttons (with SLACK_APP_TOKEN: docs/slack.md).
     """
 
     name = "slack"
     threads = True
 
     def render(self, notice: Notice) -> list[Message]:
-        return render(notice)
+        messages = render(notice)
+        if self.buttons and isinstance(notice, ArticleNotice):
+            messages = [with_buttons(message, notice) for message in messages]
+        return messages
 
     def __init__(
-        self, token: str, base_url: str = DEFAULT_API_URL, timeout: float = 10.0, rate_limit_retries: int = 10
+        self,
+        token: str,
+        base_url: str = DEFAULT_API_URL,
+        timeout: float = 10.0,
+        rate_limit_retries: int = 10,
+        buttons: bool = False,
     ) -> None:
+        self.buttons = buttons
         self.client = WebClient(
             token=token,
             base_url=base_url,
@@ -243,7 +261,8 @@ def from_env(env: Mapping[str, str], timeout: float) -> WebApiSink | WebhookSink
     """
     token = secret_from_env(env, "SLACK_BOT_TOKEN")
     if token:
-        return WebApiSink(token, env.get("SLACK_API_URL") or DEFAULT_API_URL, timeout)
+        buttons = secret_from_env(env, "SLACK_APP_TOKEN") is not None  # someone answers them: monitor.feedback
+        return WebApiSink(token, env.get("SLACK_API_URL") or DEFAULT_API_URL, timeout, buttons=buttons)
     webhook = secret_from_env(env, "SLACK_WEBHOOK_URL")
     if webhook:
         return WebhookSink(webhook, timeout)

@@ -7,12 +7,15 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from monitor.feedback.buttons import Action, ButtonValue
+from monitor.feedback.buttons import Action
+from monitor.store import SQLiteStore
 from tests.fakeslack import Message
 from tests.fakesocketmode import APP_TOKEN, FakeSlackApp, fake_slack_app
 from tests.feedback.conftest import RULE as BASE_RULE
@@ -51,6 +54,14 @@ ARTICLES = {
             "Any bike supply shop stocks it; a small tube lasts a season. Wipe the chain first, then work the "
             "grease in while turning the pedals backwards.",
             "Riders who commute through snow should also rinse the salt off the frame once a week.",
+        ],
+    ),
+    "mine-flood": (
+        "Flooding shuts a second lithium mine in the Atacama",
+        [
+            "Heavy rain flooded the pits of a second lithium mine in northern Chile on Tuesday, cutting "
+            "output further a day after the strike at its neighbour.",
+            "Traders said supply for the battery industry would be tight until both sites reopened.",
         ],
     ),
     "winter-tyres": (
@@ -131,6 +142,14 @@ def alerts_in(slack: FakeSlackApp, channel: str) -> list[Message]:
     return [m for m in slack.posted(channel) if m.thread_ts is None]
 
 
+def controls(message: Message) -> list[dict[str, Any]]:
+    """The feedback row of an alert message: Not relevant, Mute this story, Snooze this rule."""
+    (row,) = [block for block in message.blocks or [] if block["type"] == "actions"]
+    assert [e["action_id"] for e in row["elements"]] == [Action.NOT_RELEVANT, Action.MUTE, Action.SNOOZE]
+    elements: list[dict[str, Any]] = row["elements"]
+    return elements
+
+
 def titled(slack: FakeSlackApp, words: str) -> Message:
     return next(m for m in alerts_in(slack, "#alerts") if words in m.text)
 
@@ -156,13 +175,16 @@ def test_rejections_from_slack_become_a_rule_test_that_fails_then_passes(project
         wait(lambda s: len(alerts_in(s, "#alerts")) == 2 and len(s.open_sockets) == 1, 90)
         grease, strike = titled(slack, "bicycle chain"), titled(slack, "Strike halts")
 
-        # The subscriber: this one is not about lithium supply; and the rule is noisy today.
-        envelope = slack.click(Action.NOT_RELEVANT, ButtonValue(grease.payload["alert_id"]).encode())
+        # The subscriber clicks the alert's own buttons: this one is not about lithium supply; and the
+        # rule is noisy today.
+        not_relevant, _, _ = controls(grease)
+        envelope = slack.click(not_relevant["action_id"], not_relevant["value"])
         assert slack.wait_acked(envelope) < 3.0
         assert "not relevant" in slack.wait_response(envelope).body["text"]
-        snooze = ButtonValue(strike.payload["alert_id"], 3600).encode()
-        envelope = slack.click(Action.SNOOZE, snooze, ("U0BOB", "bob"), option=True)
+        _, _, snooze = controls(strike)
+        envelope = slack.click(snooze["action_id"], snooze["options"][0]["value"], ("U0BOB", "bob"), option=True)
         assert "snoozed rule `lithium-supply`" in slack.wait_response(envelope).body["text"]
+        project.publish("mine-flood")  # held in #alerts while the rule is snoozed there
 
         # Slack's socket goes away and cannot be reopened for a while: alerts keep coming meanwhile.
         slack.fail("apps.connections.open", status=500, times=2)
@@ -172,6 +194,14 @@ def test_rejections_from_slack_become_a_rule_test_that_fails_then_passes(project
         wait(lambda s: len(alerts_in(s, "#cycling")) == 1)
         assert not slack.open_sockets or len(slack.sockets) > 1
         wait(lambda s: len(s.open_sockets) == 1)
+        store = SQLiteStore(project.root / "monitor.db")
+        try:
+            deadline = time.monotonic() + 30
+            while not any(snooze.held for snooze in store.snoozes()):  # the flood article, held
+                assert time.monotonic() < deadline, (project.root / "run.log").read_text()
+                time.sleep(0.2)
+        finally:
+            store.close()
     finally:
         service.send_signal(signal.SIGTERM)
         code = service.wait(timeout=60)
@@ -180,11 +210,12 @@ def test_rejections_from_slack_become_a_rule_test_that_fails_then_passes(project
 
     snoozed = project.monitor("alerts", "snoozed", "--store", project.store)
     assert snoozed.returncode == 0, snoozed.stderr
-    assert "rule lithium-supply\t#alerts" in snoozed.stdout and "by bob" in snoozed.stdout
+    assert "rule lithium-supply\t#alerts" in snoozed.stdout and "by bob\theld 1" in snoozed.stdout
+    assert not any("Flooding" in m.text for m in slack.posted())
 
     listed = project.monitor("rules", "feedback", "--store", project.store)
     assert listed.returncode == 0, listed.stderr
-    assert "lithium-supply: 1 of 2 alert(s) marked not relevant (50%)" in listed.stdout
+    assert "lithium-supply: 1 of 3 alert(s) marked not relevant (33%)" in listed.stdout
     assert "Keep your bicycle chain quiet" in listed.stdout and "alice" in listed.stdout
 
     exported = project.monitor("rules", "feedback", "export", "--store", project.store)
