@@ -652,8 +652,8 @@ def mark_old_entries_seen(redis_url: str, prefix: str, feeds: list[str]) -> None
     """The feeds' initial entries count as seen, as in a service that has been running for a while."""
     from monitor.document import Document
     from monitor.ingest.entries import entry_keys
+    from monitor.ingest.feeds import canonical_url
     from monitor.ingest.feedsfile import FeedConfig
-    from monitor.ingest.poll import canonical_url
     from monitor.store import open_store
 
     store = open_store(redis_url, prefix)

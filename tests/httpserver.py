@@ -207,3 +207,16 @@ def rss(items: list[Item], title: str = "Test feed", extra: str = "", encoding: 
         + "\n".join(body)
         + "\n</channel></rss>\n"
     )
+
+
+def quadratic_blowup(size: int) -> bytes:
+    """A feed of about `size` bytes whose one entity, referenced everywhere, expands it to size²/12 bytes
+    (the "quadratic blow-up": 170 KB to 2.4 GB)."""
+    value = "a" * (size // 2)
+    refs = "&e;" * (size // 6)
+    return (
+        f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY e "{value}">\n]>\n'
+        '<rss version="2.0"><channel><title>Q</title><link>http://x.example/</link><description>d</description>\n'
+        f"<item><title>Boom</title><link>http://x.example/1</link><description>{refs}</description></item>\n"
+        "</channel></rss>\n"
+    ).encode()

@@ -1,4 +1,4 @@
-"""Article extraction from HTML pages (trafilatura) and plain text from feed HTML."""
+"""Article extraction from HTML pages (trafilatura)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-import lxml.html
 import trafilatura
 from htmldate import find_date
-from lxml.etree import ParserError
 from lxml.html import HtmlElement
 from trafilatura import metadata as page_metadata
 
@@ -118,17 +116,3 @@ def page_language(tree: HtmlElement) -> str | None:
         if candidate and (match := _LANGUAGE.match(str(candidate))):
             return match.group(1).lower()
     return None
-
-
-def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment (a feed entry's content or summary)."""
-    if "<" not in fragment:
-        return fragment.strip()
-    try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
-    except (ParserError, ValueError):
-        return fragment.strip()
-    for block in root.iter("p", "br", "div", "li", "h1", "h2", "h3", "h4", "tr"):
-        block.tail = "\n" + (block.tail or "")
-    text: str = root.text_content()
-    return "\n".join(line.strip() for line in text.splitlines() if line.strip())

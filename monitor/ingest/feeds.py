@@ -1,86 +1,102 @@
-"""Feed parsing: feedparser turns bytes into entries, each entry becomes a Document."""
+"""From a feed's bytes to its entries' Documents: the same path live and in replay, whatever the kind.
+
+The kind (monitor.ingest.kinds) reads the body; here each entry becomes a Document with a canonical
+URL, a stable id, its date in UTC and bounded size. Limits: a feed gives at most MAX_ENTRIES entries,
+a title at most MAX_TITLE_CHARS characters, a text at most MAX_TEXT_CHARS.
+"""
 
 from __future__ import annotations
 
-import calendar
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
-from xml.sax import SAXParseException
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
 
-import feedparser
+import courlan
 
 from monitor.document import Document
-from monitor.ingest.extract import html_to_text
+from monitor.ingest.kinds import read
+from monitor.ingest.kinds.base import EntryData
+
+MAX_ENTRIES = 1000
+MAX_TITLE_CHARS = 1000
+MAX_TEXT_CHARS = 200_000
 
 
 @dataclass(frozen=True, slots=True)
-class ParsedFeed:
-    """A feed's title, its entries as Documents, and why (and at which line) it was not well-formed."""
+class FeedDocuments:
+    """One body read: the feed's title, its entries as Documents, and what the kind said about it."""
 
     title: str | None
-    documents: list[Document]
-    problem: str | None
-    problem_line: int | None = None
-
-
-def parse_feed(data: bytes, origin: str, headers: dict[str, str] | None = None) -> ParsedFeed:
-    """Parse feed bytes; a feed that is not well-formed still yields what feedparser recovers."""
-    parsed = feedparser.parse(data, response_headers=headers or {})
-    title = parsed.feed.get("title") or None
+    documents: list[Document] = field(default_factory=list)
+    feed: bool = True
     problem: str | None = None
-    line: int | None = None
-    if parsed.get("bozo"):
-        exc = parsed.get("bozo_exception")
-        detail = exc
-        # An XML error's message starts "<unknown>:LINE:COL:"; the line is reported apart, as in the file:
-        # feedparser parses the data with one line prepended when it does not begin with an XML declaration.
-        if isinstance(exc, SAXParseException):
-            detail = exc.getMessage()
-            number = exc.getLineNumber()
-            if number:
-                line = max(1, number - (0 if data.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml") else 1))
-        problem = f"feed is not well-formed: {detail}" if detail else "feed is not well-formed"
-    docs = [entry_document(e, title, origin) for e in parsed.entries]
-    return ParsedFeed(title, [d for d in docs if d is not None], problem, line)
+    problem_line: int | None = None
+    ttl: float | None = None
+    children: list[str] = field(default_factory=list)
 
 
-def _entry_time(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
-            return datetime.fromtimestamp(calendar.timegm(value), UTC)
-    return None
+def canonical_url(url: str) -> str:
+    """The URL entries are compared by: lower-case host, default port and fragment removed, tracking
+    parameters (utm_*, fbclid...) dropped, query sorted (courlan)."""
+    try:
+        parts = urlsplit(courlan.normalize_url(url.strip()))
+    except (ValueError, TypeError):
+        return url.strip()
+    # courlan keeps fragments unless `strict`, which also drops ordinary query parameters; a "#!" route is content.
+    fragment = parts.fragment if parts.fragment.startswith("!") else ""
+    return urlunsplit(parts._replace(fragment=fragment))
 
 
-def entry_text(entry: Any) -> tuple[str, str]:
-    """The entry's own text, and which it is: its longest "content", else its "summary"."""
-    contents = [c.get("value", "") for c in entry.get("content", []) if c.get("value")]
-    if contents:
-        return html_to_text(max(contents, key=len)), "content"
-    return html_to_text(entry.get("summary", "") or ""), "summary"
+def read_feed(
+    body: bytes,
+    headers: Mapping[str, str],
+    kind: str,
+    origin: str,
+    source: str | None = None,
+    language: str | None = None,
+    seen: datetime | None = None,
+) -> FeedDocuments:
+    """The entries of one body as Documents.
+
+    Args:
+        kind: the feed's kind, or "auto" to tell it from the body.
+        origin: where the body came from (the feed's URL, or a file): it names entries without link or GUID.
+        source: the Documents' source (the feed's name); None: the feed's own title.
+        language: the feed's language, when the feeds file says (else each entry's own).
+        seen: when the feed was fetched: a missing or future date becomes it. None (replay): kept as is.
+    """
+    parsed = read(body, headers, kind)
+    docs = [document_of(e, source or parsed.title, origin, language, seen) for e in parsed.entries[:MAX_ENTRIES]]
+    return FeedDocuments(
+        parsed.title, docs, parsed.feed, parsed.problem, parsed.problem_line, parsed.ttl, parsed.children
+    )
 
 
-def entry_document(entry: Any, feed_title: str | None, origin: str) -> Document | None:
-    """A Document from a feed entry's own title and content; None when the entry has neither."""
-    title = html_to_text(entry.get("title", "") or "")
-    text, content_from = entry_text(entry)
-    if not title and not text:
-        return None
-    url = entry.get("link") or None
-    guid = entry.get("id") or None
+def document_of(
+    entry: EntryData, source: str | None, origin: str, language: str | None, seen: datetime | None
+) -> Document:
+    """A Document of one entry: canonical URL, an id from it (or the GUID), dates made safe, sizes bounded."""
+    url = canonical_url(entry.link) if entry.link else None
+    title = entry.title[:MAX_TITLE_CHARS]
+    text = entry.text[:MAX_TEXT_CHARS]
+    published = entry.published
+    if seen is not None and (published is None or published > seen):
+        published = seen
+    named = url or entry.guid
     return Document(
-        id=Document.make_id(url or guid or origin, title, "" if (url or guid) else text),
+        id=Document.make_id(named or origin, title, "" if named else text),
         title=title,
         text=text,
         url=url,
-        published=_entry_time(entry),
-        source=feed_title,
-        language=entry.get("language") or None,
+        published=published,
+        source=source,
+        language=language or entry.language,
         origin=origin,
-        author=entry.get("author") or None,
-        guid=guid,
-        feed_date=entry.get("published") or entry.get("updated") or None,
-        content_from=content_from,
-        outlet=(entry.get("source") or {}).get("title") or None,  # an aggregator's entry names its outlet
+        seen=seen,
+        author=entry.author,
+        guid=entry.guid,
+        feed_date=entry.feed_date,
+        content_from=entry.content_from,
+        outlet=entry.outlet,
     )

@@ -58,6 +58,7 @@ class FeedConfig:
         tags: free labels for the operator.
         language: ISO 639-1 code of the feed's articles, when known.
         headers: extra request headers (sorted pairs, so the config stays hashable).
+        kind: how its body is read (monitor.ingest.kinds): "auto" tells it from the body.
         line: where the feed is defined in its file.
     """
 
@@ -70,6 +71,7 @@ class FeedConfig:
     tags: tuple[str, ...] = ()
     language: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    kind: str = "auto"
     line: int = 0
 
     @property
@@ -92,7 +94,7 @@ class FeedConfig:
 def _without_line(feed: FeedConfig) -> tuple[Any, ...]:
     return (
         feed.url, feed.name, feed.interval, feed.min_interval, feed.max_interval, feed.full_text,
-        feed.tags, feed.language, feed.headers,
+        feed.tags, feed.language, feed.headers, feed.kind,
     )  # fmt: skip
 
 

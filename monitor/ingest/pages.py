@@ -8,17 +8,16 @@ text, the entry's own content or summary stays, and `Document.content_from` says
 from __future__ import annotations
 
 import os
-import signal
 import time
 from dataclasses import replace
-from types import FrameType, TracebackType
 
 import structlog
 
 from monitor.document import Document
 from monitor.ingest.extract import Article, extract_article
+from monitor.ingest.feeds import MAX_TEXT_CHARS, MAX_TITLE_CHARS
 from monitor.ingest.http import FetchError, HttpClient
-from monitor.ingest.workers import WorkerPool
+from monitor.ingest.workers import LimitedPool, time_limited
 from monitor.metrics import EXTRACT_SECONDS, FETCH_SECONDS
 
 log = structlog.get_logger("monitor.ingest.pages")
@@ -27,30 +26,18 @@ HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 DEFAULT_TIME_LIMIT = 30.0
 
 
-class _PageTimeout(BaseException):  # not Exception: trafilatura catches those broadly and goes on
-    pass
-
-
-def _on_alarm(signum: int, frame: FrameType | None) -> None:
-    raise _PageTimeout
-
-
 def extract_limited(
     html: bytes, url: str | None, time_limit: float, find_author: bool = True, search_date: bool = True
 ) -> Article | None:
     """extract_article under a time limit (runs in a worker process: the alarm interrupts a runaway page)."""
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, time_limit)
     try:
-        return extract_article(html, url, find_author=find_author, search_date=search_date)
-    except _PageTimeout:
+        with time_limited(time_limit):
+            return extract_article(html, url, find_author=find_author, search_date=search_date)
+    except TimeoutError:
         raise TimeoutError(f"extraction took longer than {time_limit:g}s") from None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
-class Extractor:
+class Extractor(LimitedPool):
     """Worker processes extracting articles (see monitor.ingest.workers).
 
     Args:
@@ -58,26 +45,8 @@ class Extractor:
         time_limit: seconds one page may take before its extraction is abandoned.
     """
 
-    # A worker whose page outlives its own alarm by this much is stuck in code the alarm cannot
-    # interrupt: it is killed and replaced.
-    GUARD_GRACE = 5.0
-
     def __init__(self, workers: int | None = None, time_limit: float = DEFAULT_TIME_LIMIT) -> None:
-        self.workers = workers or os.cpu_count() or 1
-        self.time_limit = time_limit
-        # A call may wait in its worker behind one other page: two limits, then the grace.
-        self._pool = WorkerPool(extract_limited, self.workers, guard=2 * time_limit + self.GUARD_GRACE)
-
-    async def __aenter__(self) -> Extractor:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._pool.close()
+        super().__init__(extract_limited, workers or os.cpu_count() or 1, time_limit)
 
     async def extract(
         self, html: bytes, url: str | None, find_author: bool = True, search_date: bool = True
@@ -142,8 +111,8 @@ async def complete(
     log.debug("page.extracted", url=doc.url, feed=doc.source, chars=len(article.text), duration_ms=fetched.elapsed_ms)
     return replace(
         doc,
-        title=doc.title or article.title,
-        text=article.text,
+        title=doc.title or article.title[:MAX_TITLE_CHARS],
+        text=article.text[:MAX_TEXT_CHARS],
         author=doc.author or article.author,
         page_date=article.published,
         language=doc.language or article.language,

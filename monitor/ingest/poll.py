@@ -8,7 +8,6 @@ until it is due.
 from __future__ import annotations
 
 import asyncio
-import calendar
 import email.utils
 import itertools
 import random
@@ -19,18 +18,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-from xml.sax import SAXParseException
 
-import courlan
-import feedparser
 import structlog
 
 from monitor.document import Document
 from monitor.ingest.entries import Entries, Held
-from monitor.ingest.feeds import entry_document
 from monitor.ingest.feedsfile import FeedConfig
 from monitor.ingest.http import Fetched, FetchError, HttpClient
+from monitor.ingest.parsing import FeedParser, ParseError
 from monitor.store.base import Store
 
 log = structlog.get_logger("monitor.ingest.poll")
@@ -140,26 +135,6 @@ class PollResult:
         return [e.held for e in self.entries if e.held is not None]
 
 
-@dataclass(frozen=True, slots=True)
-class _Parsed:
-    entries: list[Any]
-    title: str | None
-    ttl: float | None
-    problem: str | None
-
-
-def canonical_url(url: str) -> str:
-    """The URL entries are compared by: lower-case host, default port and fragment removed, tracking
-    parameters (utm_*, fbclid...) dropped, query sorted (courlan)."""
-    try:
-        parts = urlsplit(courlan.normalize_url(url.strip()))
-    except (ValueError, TypeError):
-        return url.strip()
-    # courlan keeps fragments unless `strict`, which also drops ordinary query parameters; a "#!" route is content.
-    fragment = parts.fragment if parts.fragment.startswith("!") else ""
-    return urlunsplit(parts._replace(fragment=fragment))
-
-
 def retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait from a Retry-After header (seconds or an HTTP date); None when absent or invalid."""
     if not value:
@@ -192,56 +167,6 @@ def backoff_delay(feed: FeedConfig, failures: int, settings: PollSettings, rng: 
     return min(cap, delay * jitter)
 
 
-def parse_entries(body: bytes, headers: dict[str, str], origin: str) -> _Parsed:
-    """feedparser over the bytes, with the response headers so a charset given only by HTTP is used."""
-    parsed = feedparser.parse(body, response_headers=headers)
-    problem = None
-    if parsed.get("bozo"):
-        exc = parsed.get("bozo_exception")
-        detail = exc.getMessage() if isinstance(exc, SAXParseException) else exc
-        problem = f"feed is not well-formed: {detail}" if detail else "feed is not well-formed"
-    if not parsed.entries and not parsed.get("version"):
-        # A web page where the feed was (a site moved its feed): say so, rather than "0 entries".
-        content_type = headers.get("content-type", "").split(";", 1)[0].strip() or "none"
-        problem = f"not an RSS or Atom feed (Content-Type: {content_type})"
-    ttl = None
-    raw_ttl = parsed.feed.get("ttl")
-    if isinstance(raw_ttl, str) and raw_ttl.strip().isdigit():
-        ttl = float(raw_ttl.strip()) * 60
-    return _Parsed(list(parsed.entries), parsed.feed.get("title") or None, ttl, problem)
-
-
-def entry_time(entry: Any) -> datetime | None:
-    """The entry's date in UTC (feedparser reads RFC 822 with zone abbreviations such as EST, and ISO 8601)."""
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
-            try:
-                return datetime.fromtimestamp(calendar.timegm(value), UTC)
-            except (OverflowError, ValueError, OSError):
-                return None
-    return None
-
-
-def build_document(feed: FeedConfig, entry: Any, feed_title: str | None, seen: datetime) -> Document | None:
-    """A Document from one entry, with a canonical URL and dates made safe: missing or future ones are `seen`."""
-    doc = entry_document(entry, feed.name or feed_title, feed.url)
-    if doc is None:
-        return None
-    url = canonical_url(doc.url) if doc.url else None
-    published = entry_time(entry)
-    if published is None or published > seen:
-        published = seen
-    return replace(
-        doc,
-        id=Document.make_id(url or doc.guid or feed.url, doc.title, "" if (url or doc.guid) else doc.text),
-        url=url,
-        published=published,
-        seen=seen,
-        language=feed.language or doc.language,
-    )
-
-
 def _cadence(docs: Sequence[Document]) -> float | None:
     """Median gap between the entries' own dates: how often the feed publishes."""
     times = sorted({d.published.timestamp() for d in docs if d.published is not None and d.feed_date})
@@ -266,13 +191,14 @@ async def poll_feed(
     feed: FeedConfig,
     client: HttpClient,
     leases: Entries,
+    parser: FeedParser,
     settings: PollSettings | None = None,
     *,
     force: bool = False,
     now: float | None = None,
 ) -> PollResult:
-    """Poll `feed` once (unless not yet due and not `force`); claim its entries in `leases`; save its
-    state; never raises for feed problems."""
+    """Poll `feed` once (unless not yet due and not `force`): fetch, parse in `parser`'s workers, claim
+    its new entries in `leases`, save its state; never raises for feed problems."""
     settings = settings or PollSettings()
     now = time.time() if now is None else now
     store = leases.store
@@ -298,20 +224,38 @@ async def poll_feed(
     if fetched.status != 200:
         wait = retry_after(fetched.header("retry-after"), now) if fetched.status in RETRY_STATUSES else None
         return await _failed(feed, state, store, settings, now, f"HTTP {fetched.status}", fetched.status, wait)
-    return await _ingest(feed, state, leases, settings, fetched, now)
+    return await _ingest(feed, state, leases, parser, settings, fetched, now)
 
 
 async def _ingest(
-    feed: FeedConfig, state: FeedState, leases: Entries, settings: PollSettings, fetched: Fetched, now: float
+    feed: FeedConfig,
+    state: FeedState,
+    leases: Entries,
+    parser: FeedParser,
+    settings: PollSettings,
+    fetched: Fetched,
+    now: float,
 ) -> PollResult:
     store = leases.store
-    parsed = await asyncio.to_thread(parse_entries, fetched.body, dict(fetched.headers), feed.url)
+    if fetched.truncated:
+        # Cut at http.max_bytes: not the whole feed, and fetched and cut again at every poll but for the backoff.
+        reason = f"feed is larger than the {len(fetched.body) / 2**20:g} MiB limit (http.max_bytes)"
+        return await _failed(feed, state, store, settings, now, reason, 200, None)
+    seen = datetime.fromtimestamp(now, UTC)
+    try:
+        parsed = await parser.parse(fetched.body, fetched.headers, feed, seen)
+    except ParseError as exc:
+        return await _failed(feed, state, store, settings, now, str(exc), 200, None)
+    if not parsed.feed:
+        # A web page where the feed was (a site moved its feed): say so, rather than "0 entries".
+        content_type = (fetched.header("content-type") or "").split(";", 1)[0].strip() or "none"
+        reason = f"{parsed.problem} (Content-Type: {content_type})"
+        return await _failed(feed, state, store, settings, now, reason, 200, None)
     if parsed.problem:
-        if not parsed.entries:
+        if not parsed.documents:
             return await _failed(feed, state, store, settings, now, parsed.problem, 200, None)
         log.warning("feed.malformed", feed=feed.name, url=feed.url, problem=parsed.problem)
-    seen = datetime.fromtimestamp(now, UTC)
-    docs = [d for d in (build_document(feed, e, parsed.title, seen) for e in parsed.entries) if d is not None]
+    docs = parsed.documents
     docs = [_mark_republished(d, state, settings) for d in docs]
     claimed = await leases.claim(feed, docs)
     entries = [Entry(d, held) for d, held in zip(docs, claimed, strict=True)]

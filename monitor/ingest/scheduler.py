@@ -31,10 +31,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.document import Document
 from monitor.errors import FeedsFileError, MonitorError
+from monitor.ingest import parsing
 from monitor.ingest.entries import Entries, EntrySettings, Held
 from monitor.ingest.feedsfile import FeedConfig, load_feeds
 from monitor.ingest.http import HttpClient, HttpSettings
 from monitor.ingest.pages import DEFAULT_TIME_LIMIT, Extractor, complete
+from monitor.ingest.parsing import FeedParser
 from monitor.ingest.poll import FeedState, PollResult, PollSettings, poll_feed
 from monitor.ingest.record import Recorder
 from monitor.metrics import FETCH_SECONDS, POLLS
@@ -58,6 +60,8 @@ class IngestSettings:
         entries: processing leases on entries, how long entries are remembered.
         workers: extraction processes; default one per CPU core.
         page_time_limit: seconds one page's extraction may take.
+        parse_workers, parse_memory, parse_time_limit: feed parsing processes, the memory (bytes) one
+            parse may take in one, and the seconds (see monitor.ingest.parsing).
         record_dir: when set, every Document is appended to a JSONL file per day there.
         search_page_body: search each page's body for a byline and its text for a date when the
             entry has neither (see pages.complete); always done when recording.
@@ -74,6 +78,9 @@ class IngestSettings:
     entries: EntrySettings = field(default_factory=EntrySettings)
     workers: int | None = None
     page_time_limit: float = DEFAULT_TIME_LIMIT
+    parse_workers: int = parsing.DEFAULT_WORKERS
+    parse_memory: int = parsing.DEFAULT_MEMORY
+    parse_time_limit: float = parsing.DEFAULT_TIME_LIMIT
     record_dir: Path | None = None
     search_page_body: bool = False
     jitter: float = 0.1
@@ -126,6 +133,7 @@ class Ingestor:
         self.scheduler: AsyncIOScheduler | None = None
         self._client: HttpClient | None = None
         self._extractor: Extractor | None = None
+        self._parser: FeedParser | None = None
         self._watched: tuple[Path, float | None] | None = None
         self._inflight = 0
         # Unique per process, so that a restarted replica never takes its dead self's leases for its own.
@@ -143,7 +151,7 @@ class Ingestor:
         await self.close()
 
     async def close(self) -> None:
-        """Stop the schedule, then close the client and the extraction pool."""
+        """Stop the schedule, then close the client and the worker pools."""
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.entries.close()
@@ -153,6 +161,9 @@ class Ingestor:
         if self._extractor is not None:
             self._extractor.close()
             self._extractor = None
+        if self._parser is not None:
+            self._parser.close()
+            self._parser = None
 
     @property
     def client(self) -> HttpClient:
@@ -164,6 +175,12 @@ class Ingestor:
         if self._extractor is None:
             self._extractor = Extractor(self.settings.workers, self.settings.page_time_limit)
         return self._extractor
+
+    def parser(self) -> FeedParser:
+        if self._parser is None:
+            settings = self.settings
+            self._parser = FeedParser(settings.parse_workers, settings.parse_memory, settings.parse_time_limit)
+        return self._parser
 
     # Scheduling -----------------------------------------------------------------------------------
 
@@ -298,7 +315,7 @@ class Ingestor:
         self._inflight += 1
         try:
             started = time.monotonic()
-            result = await poll_feed(feed, self.client, self.entries, self.settings.poll, force=force)
+            result = await poll_feed(feed, self.client, self.entries, self.parser(), self.settings.poll, force=force)
             if not result.skipped:
                 FETCH_SECONDS.labels("feed").observe(time.monotonic() - started)
                 POLLS.labels(_outcome(result)).inc()

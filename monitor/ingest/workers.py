@@ -22,14 +22,38 @@ import signal
 import socket
 import struct
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.context import ForkServerContext
-from typing import Any
+from types import FrameType, TracebackType
+from typing import Any, Self
 
 import structlog
 
 log = structlog.get_logger("monitor.ingest.workers")
+
+class _TimeUp(BaseException):  # not Exception: libraries that catch those broadly (trafilatura) go on past it
+    pass
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    raise _TimeUp
+
+
+@contextmanager
+def time_limited(seconds: float) -> Iterator[None]:
+    """Raise TimeoutError in the block after `seconds` (in a worker process: the alarm interrupts runaway code)."""
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _TimeUp:
+        raise TimeoutError(f"took longer than {seconds:g}s") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
 
 # Every message is its length, then a pickle: the call's arguments, or (True, result) / (False, exception).
 _HEADER = struct.Struct("!Q")
@@ -286,3 +310,29 @@ class WorkerPool:
                 call.guard.cancel()
             if not call.future.done() and not call.future.get_loop().is_closed():
                 call.future.set_exception(RuntimeError(reason))
+
+
+class LimitedPool:
+    """A WorkerPool for a function that keeps its own time limit (with time_limited), as a context manager.
+
+    The pool's guard allows a call two limits (it may wait in its worker behind one other) and a grace:
+    a worker still silent then is stuck where the alarm cannot interrupt it, and is replaced.
+    """
+
+    GUARD_GRACE = 5.0
+
+    def __init__(self, function: Callable[..., Any], workers: int, time_limit: float) -> None:
+        self.workers = workers
+        self.time_limit = time_limit
+        self._pool = WorkerPool(function, workers, guard=2 * time_limit + self.GUARD_GRACE)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._pool.close()

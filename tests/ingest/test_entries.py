@@ -16,6 +16,7 @@ from monitor.document import Document
 from monitor.ingest.entries import Entries, EntrySettings
 from monitor.ingest.feedsfile import FeedConfig
 from monitor.ingest.http import HttpClient, HttpSettings
+from monitor.ingest.parsing import FeedParser
 from monitor.ingest.poll import poll_feed
 from monitor.ingest.scheduler import Ingestor, IngestSettings
 from monitor.metrics import ENTRIES_RETAKEN
@@ -95,8 +96,8 @@ def test_a_dead_holders_entries_are_taken_up_after_its_lease_with_their_attempt_
 
     async def die_after_parsing() -> list[str]:
         # A process that claimed the poll's entries and died before handing any over.
-        async with HttpClient(LOOPBACK) as client:
-            result = await poll_feed(feed, client, Entries(store, "dead-replica", SHORT))
+        async with HttpClient(LOOPBACK) as client, FeedParser(workers=1) as parser:
+            result = await poll_feed(feed, client, Entries(store, "dead-replica", SHORT), parser)
         return sorted(h.attempt for h in result.held)
 
     attempts = asyncio.run(die_after_parsing())
@@ -122,8 +123,8 @@ def test_a_poll_listing_an_expired_entry_takes_it_up_itself(server: HttpServer, 
     feed = feed_of(server, full_text=False)
 
     async def die_after_parsing() -> None:
-        async with HttpClient(LOOPBACK) as client:
-            await poll_feed(feed, client, Entries(store, "dead-replica", SHORT))
+        async with HttpClient(LOOPBACK) as client, FeedParser(workers=1) as parser:
+            await poll_feed(feed, client, Entries(store, "dead-replica", SHORT), parser)
 
     asyncio.run(die_after_parsing())
     time.sleep(0.8)
@@ -181,8 +182,8 @@ def test_an_entry_that_every_process_dies_on_is_given_up(server: HttpServer, sto
     limited = EntrySettings(lease=timedelta(milliseconds=300), max_takeovers=2)
 
     async def die_again() -> int:
-        async with HttpClient(LOOPBACK) as client:
-            await poll_feed(feed, client, Entries(store, "first", limited))
+        async with HttpClient(LOOPBACK) as client, FeedParser(workers=1) as parser:
+            await poll_feed(feed, client, Entries(store, "first", limited), parser)
         for n in range(2):
             await asyncio.sleep(0.4)
             assert len(await Entries(store, f"dies-{n}", limited).take_expired()) == 5

@@ -16,6 +16,7 @@ from structlog.testing import capture_logs
 
 from monitor.document import Document
 from monitor.ingest import pages
+from monitor.ingest.feeds import MAX_TEXT_CHARS
 from monitor.ingest.http import HttpClient, HttpSettings
 from monitor.ingest.pages import Extractor, complete, extract_limited
 from tests.conftest import CORPORA, PAGES, SEEDS
@@ -138,6 +139,16 @@ def test_an_entry_with_its_own_author_and_date_keeps_them_and_spares_the_page_se
     assert dated.content_from == "page" and dated.author == "Entry Author"
     assert dated.page_date is None  # the page's markup has no date, and the entry's is not second-guessed
     assert dated.published == datetime(2019, 6, 14, 8, tzinfo=UTC)
+
+
+def test_a_page_longer_than_the_text_limit_is_cut_at_it(server: HttpServer, extractor: Extractor) -> None:
+    paragraphs = "".join(
+        f"<p>Paragraph {n} of a very long article about the harbour council budget.</p>" for n in range(4000)
+    )
+    page = f"<html><head><title>Long</title></head><body><article><h1>Long</h1>{paragraphs}</article></body></html>"
+    url = server.route("/long.html", Reply(200, {"Content-Type": HTML}, page.encode()))
+    (doc,) = run_complete([entry(url)], extractor, search_body=False)
+    assert doc.content_from == "page" and len(doc.text) == MAX_TEXT_CHARS
 
 
 def test_missing_page_falls_back_to_the_summary(server: HttpServer, extractor: Extractor) -> None:

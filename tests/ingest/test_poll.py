@@ -7,6 +7,7 @@ import asyncio
 import random
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,14 +16,15 @@ import pytest
 from structlog.testing import capture_logs
 
 from monitor.ingest.entries import Entries
+from monitor.ingest.feeds import canonical_url
 from monitor.ingest.feedsfile import FeedConfig
 from monitor.ingest.http import HttpClient, HttpSettings
+from monitor.ingest.parsing import FeedParser
 from monitor.ingest.poll import (
     FeedState,
     PollResult,
     PollSettings,
     backoff_delay,
-    canonical_url,
     poll_feed,
     retry_after,
 )
@@ -47,6 +49,18 @@ def store() -> Store:
     return SQLiteStore(":memory:")
 
 
+# The parsing workers, started once for the module (as the service starts them once).
+_PARSERS: list[FeedParser] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def parser() -> Iterator[FeedParser]:
+    with closing(FeedParser(workers=2)) as made:
+        _PARSERS.append(made)
+        yield made
+        _PARSERS.clear()
+
+
 def feed_at(url: str, **options: object) -> FeedConfig:
     return FeedConfig(url=url, name="test feed", full_text=False, **options)  # type: ignore[arg-type]
 
@@ -54,7 +68,8 @@ def feed_at(url: str, **options: object) -> FeedConfig:
 def poll(feed: FeedConfig, store: Store, *, now: float | None = None, force: bool = False) -> PollResult:
     async def run() -> PollResult:
         async with HttpClient(LOOPBACK) as client:
-            return await poll_feed(feed, client, Entries(store, "test"), PollSettings(), now=now, force=force)
+            leases = Entries(store, "test")
+            return await poll_feed(feed, client, leases, _PARSERS[0], PollSettings(), now=now, force=force)
 
     return asyncio.run(run())
 
@@ -290,7 +305,7 @@ def test_every_feedparser_corpus_file_is_ingested_without_an_exception(server: H
 
             async def one(path: str) -> PollResult:
                 async with gate:
-                    return await poll_feed(feed_at(server.url(path)), client, Entries(store, "test"))
+                    return await poll_feed(feed_at(server.url(path)), client, Entries(store, "test"), _PARSERS[0])
 
             return await asyncio.gather(*(one(p) for p in by_path))
 
