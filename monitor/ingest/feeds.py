@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import courlan
 
 from monitor.document import Document
-from monitor.ingest.kinds import read
+from monitor.ingest.kinds import AUTO, read
 from monitor.ingest.kinds.base import EntryData
 
 MAX_ENTRIES = 1000
@@ -50,9 +50,9 @@ def canonical_url(url: str) -> str:
 
 def read_feed(
     body: bytes,
-    headers: Mapping[str, str],
-    kind: str,
     origin: str,
+    headers: Mapping[str, str] | None = None,
+    kind: str = AUTO,
     source: str | None = None,
     language: str | None = None,
     seen: datetime | None = None,
@@ -60,13 +60,14 @@ def read_feed(
     """The entries of one body as Documents.
 
     Args:
-        kind: the feed's kind, or "auto" to tell it from the body.
         origin: where the body came from (the feed's URL, or a file): it names entries without link or GUID.
+        headers: the response's headers (a charset given only by HTTP is used).
+        kind: the feed's kind, or "auto" to tell it from the body.
         source: the Documents' source (the feed's name); None: the feed's own title.
         language: the feed's language, when the feeds file says (else each entry's own).
         seen: when the feed was fetched: a missing or future date becomes it. None (replay): kept as is.
     """
-    parsed = read(body, headers, kind)
+    parsed = read(body, headers or {}, kind)
     docs = [document_of(e, source or parsed.title, origin, language, seen) for e in parsed.entries[:MAX_ENTRIES]]
     return FeedDocuments(
         parsed.title, docs, parsed.feed, parsed.problem, parsed.problem_line, parsed.ttl, parsed.children

@@ -14,7 +14,6 @@ from monitor.document import Document, parse_time
 from monitor.ingest.extract import extract_article
 from monitor.ingest.feeds import read_feed
 from monitor.ingest.headline import headline
-from monitor.ingest.kinds import AUTO
 
 TEXT_SUFFIXES = {".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -97,7 +96,7 @@ def read_file(path: Path, on_problem: OnProblem) -> Iterator[Document]:
         raise _Unreadable(f"unknown file type {suffix or '(none)'!r}: expected one of {', '.join(sorted(SUFFIXES))}")
     data = _read_bytes(path)
     if suffix in FEED_SUFFIXES:
-        feed = read_feed(data, {}, AUTO, str(path))
+        feed = read_feed(data, str(path))
         if not feed.documents:
             # One problem per unreadable file: why it is not a feed, if known, else that it has no entries.
             raise _Unreadable(

@@ -67,7 +67,7 @@ def parse_limited(
     _limit_memory(memory)
     try:
         with time_limited(time_limit):
-            return read_feed(body, headers, kind, origin, source, language, seen)
+            return read_feed(body, origin, headers, kind, source, language, seen)
     except MemoryError:
         raise ParseError(f"too large to parse: more than {memory // 2**20} MiB needed") from None
     except TimeoutError:

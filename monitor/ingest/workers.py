@@ -33,6 +33,7 @@ import structlog
 
 log = structlog.get_logger("monitor.ingest.workers")
 
+
 class _TimeUp(BaseException):  # not Exception: libraries that catch those broadly (trafilatura) go on past it
     pass
 

@@ -31,7 +31,7 @@ BILLION_LAUGHS = (
 
 def test_entity_declarations_are_not_expanded() -> None:
     for body in (quadratic_blowup(40_000), BILLION_LAUGHS):
-        parsed = read_feed(body, {}, "auto", "test")
+        parsed = read_feed(body, "test")
         (doc,) = parsed.documents
         assert len(doc.text) < len(body)
         assert parsed.problem is not None and "not expanded" in parsed.problem
@@ -42,14 +42,14 @@ def test_an_entity_for_one_character_is_still_read() -> None:
         b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY nbsp "&#160;">\n]>\n<rss version="2.0"><channel>'
         b"<title>T</title><item><title>A&nbsp;B</title><link>http://x.example/1</link></item></channel></rss>"
     )
-    parsed = read_feed(body, {}, "auto", "test")
+    parsed = read_feed(body, "test")
     assert parsed.documents[0].title == "A\xa0B" and parsed.problem is None
 
 
 def test_entries_titles_and_texts_are_capped() -> None:
     items = [Item("T" * 5000 if i == 0 else f"t{i}", f"http://x.example/{i}", "w " * 150_000 if i == 0 else "x")
              for i in range(MAX_ENTRIES + 50)]  # fmt: skip
-    parsed = read_feed(rss(items).encode(), RSS, "auto", "test")
+    parsed = read_feed(rss(items).encode(), "test", RSS)
     assert len(parsed.documents) == MAX_ENTRIES
     first = parsed.documents[0]
     assert len(first.title) == MAX_TITLE_CHARS and len(first.text) == MAX_TEXT_CHARS
@@ -57,10 +57,10 @@ def test_entries_titles_and_texts_are_capped() -> None:
 
 def test_a_feed_declared_utf16_but_8bit_is_read() -> None:
     body = rss([Item("Café news", "http://x.example/1", "élan")], encoding="UTF-16").encode("utf-8")
-    parsed = read_feed(body, {"content-type": "application/rss+xml; charset=utf-16"}, "auto", "test")
+    parsed = read_feed(body, "test", {"content-type": "application/rss+xml; charset=utf-16"})
     assert [d.title for d in parsed.documents] == ["Café news"]
     latin = rss([Item("Café news", "http://x.example/1", "élan")], encoding="UTF-16").encode("latin-1")
-    assert [d.title for d in read_feed(latin, {}, "auto", "test").documents] == ["Café news"]
+    assert [d.title for d in read_feed(latin, "test").documents] == ["Café news"]
 
 
 def test_a_parse_past_the_memory_bound_fails_alone() -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.document import Document
-from monitor.ingest.feeds import parse_feed
+from monitor.ingest.feeds import read_feed
 from monitor.notify.alerts import Alert, alert_of, enqueue, excerpt, outlet, payload_alerts
 from monitor.pipeline import Pipeline
 from monitor.rules.loader import load_rules
@@ -88,7 +88,7 @@ def test_the_source_is_the_outlet_and_the_feed_stays_the_feed() -> None:
     feed = rss([item], "Google News - Macron Putin").replace(
         "</item>", '<source url="https://www.lemonde.fr">Le Monde</source></item>'
     )
-    [doc] = parse_feed(feed.encode(), "https://news.google.com/rss/search?q=macron").documents
+    [doc] = read_feed(feed.encode(), "https://news.google.com/rss/search?q=macron").documents
     assert (doc.outlet, doc.source) == ("Le Monde", "Google News - Macron Putin")
     live = replace(doc, seen=datetime.now(UTC))  # as the service saw it, through the feed
     match = Match(load_rules(RULES).rules[0], (), "")
