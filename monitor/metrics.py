@@ -6,19 +6,39 @@ feed backoff state are read from the store when Prometheus scrapes.
 
 from __future__ import annotations
 
+import platform
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    make_wsgi_app,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from monitor import __version__
 from monitor.store.base import Store, StoreError
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# The client library's own: process CPU, memory, open files and start time; the Python version; garbage collection.
+for _collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+    REGISTRY.register(_collector)
+
+BUILD = Info(
+    "monitor_build", "The running version of monitor and of Python (the value is always 1).", registry=REGISTRY
+)
+BUILD.info({"version": __version__, "python": platform.python_version()})
 
 POLLS = Counter(
     "monitor_polls_total", "Feed polls by outcome (ok, not_modified, error).", ["outcome"], registry=REGISTRY
@@ -80,7 +100,8 @@ ALERTS_HELD = Counter(
 
 
 class StoreCollector(Collector):
-    """Outbox depth and age, dead letters and per-feed backoff, read from the store at scrape time.
+    """Outbox depth and age, dead letters, feed health (per feed, and how many feeds are backing off),
+    read from the store at scrape time.
 
     Args:
         feeds: the URLs of the feeds in force (called at each scrape); a feed removed from the feeds
@@ -99,6 +120,11 @@ class StoreCollector(Collector):
         backoff = GaugeMetricFamily(
             "monitor_feed_next_poll_seconds", "Seconds until a feed's next poll (backoff included).", labels=["feed"]
         )
+        feeds = GaugeMetricFamily("monitor_feeds", "Feeds in force (with --feeds unknown: every feed with a state).")
+        backing_off = GaugeMetricFamily(
+            "monitor_feeds_in_backoff", "Feeds whose last poll failed: polled again only after their backoff."
+        )
+        stale = GaugeMetricFamily("monitor_feeds_stale", "Feeds that published nothing for much longer than usual.")
         try:
             count, oldest = self.store.outbox_depth()
             depth.add_metric([], count)
@@ -106,17 +132,19 @@ class StoreCollector(Collector):
             dead.add_metric([], self.store.dead_count())
             now = time.time()
             wanted = self.feeds() if self.feeds is not None else None
-            for url, state in self.store.all_feed_states().items():
-                if wanted is not None and url not in wanted:
-                    continue
+            states = {url: s for url, s in self.store.all_feed_states().items() if wanted is None or url in wanted}
+            for state in states.values():
                 name = str(state.get("name") or "")
                 failures.add_metric([name], float(state.get("failures") or 0))
                 next_poll = state.get("next_poll")
                 if isinstance(next_poll, int | float):
                     backoff.add_metric([name], max(0.0, next_poll - now))
+            feeds.add_metric([], len(wanted) if wanted is not None else len(states))
+            backing_off.add_metric([], sum(1 for state in states.values() if (state.get("failures") or 0) > 0))
+            stale.add_metric([], sum(1 for state in states.values() if state.get("stale")))
         except StoreError:
             return  # the store is down: /readyz says so; no stale numbers
-        yield from (depth, age, dead, failures, backoff)
+        yield from (depth, age, dead, failures, backoff, feeds, backing_off, stale)
 
 
 class _QuietHandler(WSGIRequestHandler):
