@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -23,10 +24,32 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 DEFAULT_RULES = os.environ.get("MONITOR_RULES", "rules")
+# Work of fewer items than this is over before a progress bar would help.
+PROGRESS_MIN_ITEMS = 100
 
 
 def warn(problem: Problem | str) -> None:
     click.echo(f"warning: {problem}", err=True)
+
+
+@contextmanager
+def progress(what: str, total: int) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr while long work runs: shown when stderr is a terminal and there are at
+    least PROGRESS_MIN_ITEMS items, gone when the work is done; yields the call to make per item done.
+
+    Lines printed meanwhile go above the bar (stdout's too, when stdout is the same terminal).
+    """
+    if total < PROGRESS_MIN_ITEMS or not sys.stderr.isatty():
+        yield lambda: None
+        return
+    from rich.console import Console  # only when a bar is drawn: rich costs an import otherwise
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, transient=True, redirect_stdout=sys.stdout.isatty()) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda: bar.advance(task)
 
 
 def load_matcher(rules_dir: Path) -> Matcher:

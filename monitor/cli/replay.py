@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from monitor.cli.common import DEFAULT_RULES, EXIT_USAGE, load_matcher, warn
+from monitor.cli.common import DEFAULT_RULES, EXIT_USAGE, load_matcher, progress, warn
 from monitor.document import Document
-from monitor.ingest.files import Problem, read_documents
+from monitor.ingest.files import Problem, expand_paths, read_documents
 from monitor.pipeline import Pipeline, Processed
 from monitor.rules.matcher import Hit, Match
 from monitor.rules.text import fold
@@ -103,36 +103,40 @@ def replay(paths: tuple[Path, ...], rules_dir: Path, fmt: str, explain: bool, wh
         warn(problem)
 
     counts: Counter[Path] = Counter()
-    for path, doc in read_documents(paths, report):
-        counts[path] += 1
-        multi = path.suffix.lower() in {".xml", ".rss", ".atom", ".jsonl"}
-        entry = counts[path] if multi else None
-        label = f"{path}#{entry}" if entry else str(path)
-        processed = pipeline.process(doc)
-        alerts = []
-        for decision in processed.decisions:
-            if decision.decision == "new":
-                raised_by[decision.alert_id] = label
-                alerts.append("new")
-            elif decision.decision == "follow-up" and decision.parent is not None:
-                alerts.append(f"follow-up of {raised_by.get(decision.parent, decision.parent)}")
+    # Files, not documents: a feed or a recording holds many, but counting them would read it twice.
+    with progress("replaying files", len(expand_paths(paths, lambda _problem: None))) as advance:
+        for path, doc in read_documents(paths, report):
+            if path not in counts:
+                advance()
+            counts[path] += 1
+            multi = path.suffix.lower() in {".xml", ".rss", ".atom", ".jsonl"}
+            entry = counts[path] if multi else None
+            label = f"{path}#{entry}" if entry else str(path)
+            processed = pipeline.process(doc)
+            alerts = []
+            for decision in processed.decisions:
+                if decision.decision == "new":
+                    raised_by[decision.alert_id] = label
+                    alerts.append("new")
+                elif decision.decision == "follow-up" and decision.parent is not None:
+                    alerts.append(f"follow-up of {raised_by.get(decision.parent, decision.parent)}")
+                else:
+                    alerts.append("suppressed: seen before")
+            result = _Replayed(label, path, entry, processed, alerts)
+            why = explain_rule(matcher, why_rule, processed.doc) if why_rule is not None else None
+            if fmt == "json":
+                line = _json_line(result)
+                if why is not None:
+                    line["why"] = {"rule": why.rule.id, "matched": why.matched, "lines": why.lines()}
+                click.echo(json.dumps(line, ensure_ascii=False))
+            elif why is not None:
+                click.echo(click.style(f"{label}: {_clip(processed.doc.title, 2 * TITLE_WIDTH)}", bold=True))
+                for text in why.lines():
+                    click.echo(f"  {text}")
+                click.echo()
+                results.append(result)
             else:
-                alerts.append("suppressed: seen before")
-        result = _Replayed(label, path, entry, processed, alerts)
-        why = explain_rule(matcher, why_rule, processed.doc) if why_rule is not None else None
-        if fmt == "json":
-            line = _json_line(result)
-            if why is not None:
-                line["why"] = {"rule": why.rule.id, "matched": why.matched, "lines": why.lines()}
-            click.echo(json.dumps(line, ensure_ascii=False))
-        elif why is not None:
-            click.echo(click.style(f"{label}: {_clip(processed.doc.title, 2 * TITLE_WIDTH)}", bold=True))
-            for text in why.lines():
-                click.echo(f"  {text}")
-            click.echo()
-            results.append(result)
-        else:
-            results.append(result)
+                results.append(result)
     if fmt == "text":
         if why_rule is None:
             _print_table(results, explain)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.common import DEFAULT_RULES, EXIT_FAILED, EXIT_OK, EXIT_USAGE, warn
+from monitor.cli.common import DEFAULT_RULES, EXIT_FAILED, EXIT_OK, EXIT_USAGE, progress, warn
 from monitor.cli.feedback import feedback
 from monitor.errors import RuleLoadError
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Matcher
-from monitor.rules.testing import FileResult, RuleScore, find_test_files, run_test_file, score
+from monitor.rules.testing import FileResult, RuleScore, find_test_files, load_cases, run_test_file, score
 
 
 @click.group()
@@ -83,12 +83,13 @@ def rules_test(targets: tuple[Path, ...], rules_dir: Path | None, scores: bool) 
     matchers: dict[Path, Matcher] = {}
     failed = errors = total = 0
     results = []
-    for path in paths:
-        result = run_test_file(path, matchers, rules_dir)
-        results.append(result)
-        total += len(result.cases)
-        errors += len(result.errors)
-        failed += _print_test_file(result)
+    with progress("testing cases", sum(len(load_cases(path)[1]) for path in paths)) as advance:
+        for path in paths:
+            result = run_test_file(path, matchers, rules_dir, on_case=advance)
+            results.append(result)
+            total += len(result.cases)
+            errors += len(result.errors)
+            failed += _print_test_file(result)
     if scores and total:
         known = {r.id for m in matchers.values() for r in m.rules}
         _print_scores(score(results, known))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,8 +133,14 @@ def load_cases(path: Path) -> tuple[Path, list[Case], list[str]]:
     return rules_dir, cases, errors.items
 
 
-def run_test_file(path: Path, matchers: dict[Path, Matcher] | None = None, rules_dir: Path | None = None) -> FileResult:
-    """Run every case of one rule-test file against the rules it names (or `rules_dir`)."""
+def run_test_file(
+    path: Path,
+    matchers: dict[Path, Matcher] | None = None,
+    rules_dir: Path | None = None,
+    on_case: Callable[[], object] | None = None,
+) -> FileResult:
+    """Run every case of one rule-test file against the rules it names (or `rules_dir`); `on_case` is
+    called after each case (a progress bar)."""
     result = FileResult(path)
     named_dir, cases, errors = load_cases(path)
     rules_dir = rules_dir if rules_dir is not None else named_dir
@@ -161,6 +168,8 @@ def run_test_file(path: Path, matchers: dict[Path, Matcher] | None = None, rules
             for match in matcher.match(doc):
                 outcome.got.setdefault(match.rule.id, match)
         result.cases.append(outcome)
+        if on_case is not None:
+            on_case()
     return result
 
 
