@@ -373,6 +373,15 @@ class Report:
             ".venv/bin/python bench/rules_scale.py --quick  # 1,000 and 10,000 rules; prints only",
             "```",
             "",
+            *(
+                [
+                    f"**A partial run** ({', '.join(size_label(n) for n in sizes)} rules): the targets at"
+                    f" {BIG:,} rules are measured by the full run (`bench/rules_scale.py` without options).",
+                    "",
+                ]
+                if BIG not in sizes
+                else []
+            ),
             "### Targets",
             "",
             "| target | measured | |",
