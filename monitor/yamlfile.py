@@ -340,6 +340,8 @@ def _syntax_hint(text: str, exc: MarkedYAMLError) -> tuple[int, str] | None:
 
 def line_of(container: Any, key: Any = None) -> int:
     """1-based line of `container[key]` (or of the container itself); 0 when unknown."""
+    if type(container) is YamlMap and key is not None:
+        return container.lines.get(key, container.line)  # the commonest call, first
     if isinstance(container, YamlMap):
         return container.line if key is None else container.lines.get(key, container.line)
     if isinstance(container, YamlList):

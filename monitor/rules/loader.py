@@ -76,6 +76,8 @@ def parse_duration(value: object) -> timedelta | None:
 
 def literal_problem(text: str) -> str | None:
     """What is wrong with a literal term as written (its wildcards, its letters), if anything."""
+    if text.isascii() and text.replace(" ", "").isalnum():
+        return None  # plain words (most terms): nothing to check
     for chunk in text.split():
         if "*" in chunk.strip("*") or chunk.endswith("**") or chunk.startswith("**"):
             return f"term {text!r}: '*' may only begin or end a word (a wildcard)"
