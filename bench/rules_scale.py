@@ -398,7 +398,7 @@ class Report:
             "- **one-file reload**: the title of one rule edited in the middle file, then",
             "  `load_rules(directory, previous=ruleset)` and `matcher.updated(ruleset.rules)`: the median of three",
             "  such edits. In the one-file layout the one file is every rule, so that reload reads them all.",
-            "- **broken reload**: two errors put in one file (an unknown key, an undefined list); the load is",
+            "- **broken reload**: two errors put in one file (an unknown key, a wrong severity); the load is",
             "  refused whole with both listed, and the matcher in force is kept (see below).",
             f"- **match**: `matcher.match(doc)` over {len(self.docs)} documents, {REPS} passes; mean and 99th",
             "  percentile of every call. **bare pass**: one pass of a pyahocorasick automaton holding every term",

@@ -36,7 +36,7 @@ from monitor.rules.model import (
     bulk_build,
 )
 from monitor.rules.text import FORMS_LANGUAGES, LEAD_MAX_WORDS, words_of
-from monitor.yamlfile import ErrorList, Stream, YamlList, YamlMap, line_of, read_yaml, unknown_keys
+from monitor.yamlfile import MAX_YAML_BYTES, ErrorList, Stream, YamlList, YamlMap, line_of, read_yaml, unknown_keys
 
 RULE_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 LIST_NAME_RE = re.compile(r"[A-Za-z0-9_-]+\Z")
@@ -731,6 +731,8 @@ def list_files(directory: Path) -> list[Path]:
 
 def _digest(path: Path) -> bytes | None:
     try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            return None  # never read: read_yaml refuses it
         return hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
     except OSError:
         return None  # read_yaml reports it

@@ -127,10 +127,14 @@ class Rule:
 
 @contextlib.contextmanager
 def bulk_build() -> Iterator[None]:
-    """Pause the cyclic garbage collector while rules are built in bulk.
+    """Pause the cyclic garbage collector while rules are built in bulk, then leave what was built
+    out of its collections.
 
     Loading or compiling 100,000 rules allocates millions of objects, none in a cycle; the
-    collector would otherwise scan the growing heap again and again (a third of the build time).
+    collector would otherwise scan the growing heap again and again (a third of the build time),
+    and then walk every rule in each full collection, a pause of a second at 350,000 rules in the
+    middle of matching. So the objects alive at the end are frozen (`gc.freeze`): rules hold no
+    cycles, and reference counting frees them when a reload drops them.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -138,4 +142,5 @@ def bulk_build() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            gc.freeze()
             gc.enable()
