@@ -14,6 +14,7 @@ from monitor.rules.frequency import TermFrequency
 from monitor.rules.loader import RuleSet, load_rules
 from monitor.rules.matcher import Matcher
 from monitor.rules.model import Rule
+from monitor.yamlfile import MAX_YAML_BYTES
 
 WriteRules = Callable[[dict[str, str]], Path]
 
@@ -178,3 +179,16 @@ def test_a_rule_edited_in_a_big_file_keeps_the_others_as_they_were(loaded: tuple
     assert again.rules[2].title == "B2 edited"
     matcher = Matcher(first.rules).updated(again.rules)
     assert matched(matcher) == matched(Matcher(again.rules))
+
+
+def test_a_rule_file_over_the_size_limit_is_refused_unread(write_rules: WriteRules) -> None:
+    directory = write_rules({"ok.yaml": "id: ok\ntitle: OK\nwhen: Putin\n"})
+    huge = directory / "huge.yaml"
+    with huge.open("wb") as f:
+        f.truncate(MAX_YAML_BYTES + 1)  # sparse: no disk used, and never read
+    with pytest.raises(RuleLoadError) as caught:
+        load_rules(directory)
+    assert caught.value.errors == [
+        f"{huge}:0: file is {MAX_YAML_BYTES + 1:,} bytes, over the limit for a YAML file (128 MiB):"
+        " split it into several files"
+    ]
