@@ -181,7 +181,7 @@ def test_a_rule_edited_in_a_big_file_keeps_the_others_as_they_were(loaded: tuple
     assert matched(matcher) == matched(Matcher(again.rules))
 
 
-def test_a_rule_file_over_the_size_limit_is_refused_unread(write_rules: WriteRules) -> None:
+def test_a_rule_file_over_the_size_limit_is_refused_with_its_size(write_rules: WriteRules) -> None:
     directory = write_rules({"ok.yaml": "id: ok\ntitle: OK\nwhen: Putin\n"})
     huge = directory / "huge.yaml"
     with huge.open("wb") as f:
