@@ -39,7 +39,7 @@ TOP_KEYS = {
 }  # fmt: skip
 SLACK_KEYS = {"default_channel", "critical_mention", "pace", "burst_size", "timeout"}
 METRICS_KEYS = {"listen"}
-HTTP_KEYS = {"timeout", "max_bytes", "max_redirects", "per_host", "user_agent", "allow_networks"}
+HTTP_KEYS = {"timeout", "max_bytes", "max_redirects", "per_host", "queue_timeout", "user_agent", "allow_networks"}
 EXTRACT_KEYS = {"workers", "time_limit"}
 STORIES_KEYS = {
     "grouper", "model", "lede_words", "names_weight", "threshold", "untimed_threshold", "window", "state_ttl",
@@ -264,6 +264,7 @@ def _read(path: Path) -> Config:
         max_bytes=reader.integer(http, "max_bytes", defaults.max_bytes, minimum=1024),
         max_redirects=reader.integer(http, "max_redirects", defaults.max_redirects, minimum=0),
         per_host=reader.integer(http, "per_host", defaults.per_host),
+        queue_timeout=reader.duration(http, "queue_timeout", timedelta(seconds=defaults.queue_timeout)).total_seconds(),
         user_agent=reader.text(http, "user_agent", defaults.user_agent) or defaults.user_agent,
         allow_networks=tuple(allow),
     )

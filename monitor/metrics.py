@@ -47,6 +47,10 @@ FETCH_SECONDS = Histogram(
     "monitor_fetch_seconds", "Time to fetch a feed or a page.", ["kind"], registry=REGISTRY,
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )  # fmt: skip
+HOST_WAIT_SECONDS = Histogram(
+    "monitor_host_wait_seconds", "Time a request waited for one of its host's connection slots (http.per_host).",
+    registry=REGISTRY, buckets=(0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),
+)  # fmt: skip
 EXTRACT_SECONDS = Histogram(
     "monitor_extract_seconds", "Time to extract an article from its page.", registry=REGISTRY,
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 20),

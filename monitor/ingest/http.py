@@ -11,10 +11,11 @@ import asyncio
 import ipaddress
 import socket
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -22,8 +23,11 @@ import structlog
 
 from monitor import __version__
 from monitor.errors import InputError
+from monitor.metrics import HOST_WAIT_SECONDS
 
 log = structlog.get_logger("monitor.ingest.http")
+
+T = TypeVar("T")
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 USER_AGENT = f"monitor/{__version__} (news monitor; feed reader)"
@@ -48,6 +52,9 @@ class HttpSettings:
         max_bytes: the body is cut off after this many (decoded) bytes, counted while streaming.
         max_redirects: redirects followed per fetch; each hop is checked again.
         per_host: concurrent requests to one host at most.
+        queue_timeout: seconds a request may wait for one of its host's `per_host` slots; `timeout`
+            starts only once it has one (a host busy with slow pages delays its next request, and
+            that wait is reported, but does not eat the request's own time).
         user_agent: sent with every request; names the product and its version.
         allow_networks: address ranges fetched even though they are loopback, private, link-local or
             metadata addresses (e.g. "127.0.0.0/8" for tests, "0.0.0.0/0" and "::/0" to allow all).
@@ -57,6 +64,7 @@ class HttpSettings:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_redirects: int = 5
     per_host: int = 2
+    queue_timeout: float = 60.0
     user_agent: str = USER_AGENT
     allow_networks: tuple[str, ...] = ()
 
@@ -79,7 +87,10 @@ class BlockedAddressError(FetchError):
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """A response: final URL, status, headers (lower-case names), body (at most the cap) and whether it was cut."""
+    """A response: final URL, status, headers (lower-case names), body (at most the cap) and whether it was cut.
+
+    `elapsed_ms` is the whole fetch; `queued_ms` the part of it spent waiting for host slots.
+    """
 
     url: str
     status: int
@@ -88,6 +99,7 @@ class Fetched:
     truncated: bool = False
     redirects: int = 0
     elapsed_ms: float = 0.0
+    queued_ms: float = 0.0
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -149,16 +161,22 @@ class _Hosts:
         return len(self._hosts)
 
     @asynccontextmanager
-    async def use(self, hostname: str) -> AsyncIterator[httpx.AsyncClient]:
-        """The host's client, once one of its `per_host` slots is free."""
+    async def use(self, hostname: str, wait: float) -> AsyncIterator[tuple[httpx.AsyncClient, float]]:
+        """The host's client and the seconds waited, once one of its `per_host` slots is free (TimeoutError
+        after `wait` seconds)."""
         host = self._hosts.get(hostname)
         if host is None:
             host = self._hosts[hostname] = _Host(asyncio.Semaphore(self._per_host), self._make_client())
         self._hosts.move_to_end(hostname)
         host.users += 1
         try:
-            async with host.gate:
-                yield host.client
+            started = asyncio.get_running_loop().time()
+            async with asyncio.timeout(wait):
+                await host.gate.acquire()
+            try:
+                yield host.client, asyncio.get_running_loop().time() - started
+            finally:
+                host.gate.release()
         finally:
             host.users -= 1
             await self._trim()
@@ -213,27 +231,34 @@ class HttpClient:
         await self._hosts.aclose()
 
     async def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Fetched:
-        """GET `url`, following redirects; any status is returned, failures raise FetchError."""
+        """GET `url`, following redirects; any status is returned, failures raise FetchError.
+
+        `timeout` bounds the time spent resolving and requesting, over every redirect; the waits for
+        host slots are bounded apart (`queue_timeout`), and reported (Fetched.queued_ms, a metric).
+        """
         loop = asyncio.get_running_loop()
         started = loop.time()
-        try:
-            async with asyncio.timeout(self.settings.timeout):
-                return await self._fetch(url, dict(headers or {}), started)
-        except TimeoutError:
-            raise FetchError(url, f"timed out after {self.settings.timeout:g}s") from None
-
-    async def _fetch(self, url: str, headers: dict[str, str], started: float) -> Fetched:
-        current = url
+        budget = _Budget(self.settings.timeout, url)
+        queued = 0.0
+        current, sent = url, dict(headers or {})
         for hop in range(self.settings.max_redirects + 1):
-            target = await self._resolve(current)
-            async with self._hosts.use(target.hostname) as client:
-                status, response_headers, body, truncated = await self._get(client, target, headers)
+            target = await budget.spend(self._resolve(current))
+            try:
+                async with self._hosts.use(target.hostname, self.settings.queue_timeout) as (client, waited):
+                    queued += waited
+                    HOST_WAIT_SECONDS.observe(waited)
+                    status, response_headers, body, truncated = await budget.spend(self._get(client, target, sent))
+            except TimeoutError:  # from the wait for a slot: the request's own time is kept by the budget
+                wait = self.settings.queue_timeout
+                raise FetchError(url, f"waited {wait:g}s for a connection to {target.hostname} (all busy)") from None
             location = response_headers.get("location")
             if status in REDIRECT_STATUSES and location:
                 current = urljoin(current, location)
                 continue
-            elapsed = (asyncio.get_running_loop().time() - started) * 1000
-            return Fetched(current, status, response_headers, body, truncated, hop, round(elapsed, 1))
+            elapsed = (loop.time() - started) * 1000
+            return Fetched(
+                current, status, response_headers, body, truncated, hop, round(elapsed, 1), round(queued * 1000, 1)
+            )
         raise FetchError(url, f"more than {self.settings.max_redirects} redirects")
 
     async def _resolve(self, url: str) -> _Target:
@@ -310,6 +335,26 @@ class HttpClient:
             log.warning("http.truncated", url=target.url, max_bytes=cap)
         response_headers = {k.lower(): v for k, v in response.headers.items()}
         return response.status_code, response_headers, body, truncated
+
+
+class _Budget:
+    """The request time left to one fetch: each step runs within what is left, and what it took is spent."""
+
+    def __init__(self, seconds: float, url: str) -> None:
+        self.seconds = seconds
+        self.left = seconds
+        self.url = url
+
+    async def spend(self, step: Awaitable[T]) -> T:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with asyncio.timeout(max(0.0, self.left)):
+                return await step
+        except TimeoutError:
+            raise FetchError(self.url, f"timed out after {self.seconds:g}s") from None
+        finally:
+            self.left -= loop.time() - started
 
 
 def _describe(exc: httpx.HTTPError) -> str:

@@ -108,7 +108,10 @@ async def complete(
     if article is None or len(article.text) < len(doc.text) // 2:
         log.info("page.too_little", url=doc.url, feed=doc.source, content_from=doc.content_from)
         return doc
-    log.debug("page.extracted", url=doc.url, feed=doc.source, chars=len(article.text), duration_ms=fetched.elapsed_ms)
+    log.debug(
+        "page.extracted", url=doc.url, feed=doc.source, chars=len(article.text), duration_ms=fetched.elapsed_ms,
+        queued_ms=fetched.queued_ms,
+    )  # fmt: skip
     return replace(
         doc,
         title=doc.title or article.title[:MAX_TITLE_CHARS],

@@ -219,7 +219,10 @@ async def poll_feed(
         state = _succeeded(feed, state, fetched, None, now)
         await asyncio.to_thread(store.save_feed_state, feed.url, state.to_dict())
         # Most polls end here: at debug, so that a quiet feed does not fill the logs (the metrics count them).
-        log.debug("feed.polled", feed=feed.name, url=feed.url, status=304, duration_ms=fetched.elapsed_ms, new=0)
+        log.debug(
+            "feed.polled", feed=feed.name, url=feed.url, status=304, duration_ms=fetched.elapsed_ms,
+            queued_ms=fetched.queued_ms, new=0,
+        )  # fmt: skip
         return PollResult(feed, state, 304)
     if fetched.status != 200:
         wait = retry_after(fetched.header("retry-after"), now) if fetched.status in RETRY_STATUSES else None
@@ -270,7 +273,7 @@ async def _ingest(
     await asyncio.to_thread(store.save_feed_state, feed.url, state.to_dict())
     log.info(
         "feed.polled", feed=feed.name, url=feed.url, status=fetched.status, duration_ms=fetched.elapsed_ms,
-        entries=len(entries), new=count,
+        queued_ms=fetched.queued_ms, entries=len(entries), new=count,
     )  # fmt: skip
     return PollResult(feed, state, fetched.status, entries, problem=parsed.problem)
 

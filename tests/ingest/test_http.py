@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from monitor import __version__
-from monitor.ingest.http import BlockedAddressError, FetchError, HttpClient, HttpSettings, _Hosts, is_forbidden
+from monitor.ingest.http import BlockedAddressError, Fetched, FetchError, HttpClient, HttpSettings, _Hosts, is_forbidden
+from monitor.metrics import HOST_WAIT_SECONDS
 from tests.httpserver import HttpServer, Reply
 
 LOOPBACK = ("127.0.0.0/8",)
@@ -195,7 +197,7 @@ def test_each_host_name_has_its_own_pool_and_idle_ones_are_closed_beyond_the_lim
         hosts = _Hosts(httpx.AsyncClient, per_host=2, keep=2)
         clients: dict[str, httpx.AsyncClient] = {}
         for name in ("a.example", "b.example", "a.example", "c.example"):
-            async with hosts.use(name) as client:
+            async with hosts.use(name, wait=1.0) as (client, _):
                 assert clients.setdefault(name, client) is client  # one pool per name, kept while in use
         assert len({id(c) for c in clients.values()}) == 3
         # a.example was used before c.example, b.example longest ago: b's pool is the one closed.
@@ -211,12 +213,53 @@ def test_each_host_name_has_its_own_pool_and_idle_ones_are_closed_beyond_the_lim
 def test_a_host_pool_in_use_is_never_closed() -> None:
     async def run() -> None:
         hosts = _Hosts(httpx.AsyncClient, per_host=2, keep=1)
-        async with hosts.use("busy.example") as busy:
+        async with hosts.use("busy.example", wait=1.0) as (busy, _):
             for name in ("x.example", "y.example"):
-                async with hosts.use(name):
+                async with hosts.use(name, wait=1.0):
                     pass
             assert not busy.is_closed
         assert len(hosts) == 1 and not busy.is_closed
         await hosts.aclose()
 
     asyncio.run(run())
+
+
+def test_waiting_behind_a_hosts_slow_requests_does_not_count_against_the_timeout(server: HttpServer) -> None:
+    for path in ("/slow-1", "/slow-2"):
+        server.route(path, Reply(body=b"slow", delay=1.5))
+    fast = server.route("/fast", Reply(body=b"fast"))
+
+    async def run() -> list[Fetched]:
+        # One slot per host and a 2 s timeout: each slow page is within it, the two together are not.
+        async with HttpClient(HttpSettings(allow_networks=LOOPBACK, per_host=1, timeout=2.0)) as client:
+            slow = [asyncio.create_task(client.fetch(server.url(p))) for p in ("/slow-1", "/slow-2")]
+            await asyncio.sleep(0.1)
+            return list(await asyncio.gather(*slow, client.fetch(fast)))
+
+    before = HOST_WAIT_SECONDS._sum.get()
+    *_, page = asyncio.run(run())
+    assert page.body == b"fast" and page.queued_ms >= 2500
+    assert HOST_WAIT_SECONDS._sum.get() - before >= 2.5 + 1.4  # the fast page's wait, and the second slow one's
+
+
+def test_a_wait_for_a_host_slot_past_its_own_bound_fails_saying_so(server: HttpServer) -> None:
+    release = threading.Event()
+    server.route("/slow-1", lambda _: (release.wait(10), Reply(body=b"slow"))[1])
+    fast = server.route("/fast", Reply(body=b"fast"))
+
+    async def run() -> BaseException | Fetched:
+        settings = HttpSettings(allow_networks=LOOPBACK, per_host=1, timeout=10.0, queue_timeout=0.3)
+        async with HttpClient(settings) as client:
+            slow = asyncio.create_task(client.fetch(server.url("/slow-1")))
+            await asyncio.sleep(0.1)
+            try:
+                return await client.fetch(fast)
+            except FetchError as exc:
+                return exc
+            finally:
+                release.set()
+                await slow
+
+    outcome = asyncio.run(run())
+    assert isinstance(outcome, FetchError)
+    assert outcome.reason == "waited 0.3s for a connection to 127.0.0.1 (all busy)"
