@@ -7,10 +7,13 @@ import json
 import os
 import sys
 import time
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
+import structlog
 
 from monitor.cli.common import (
     EXIT_FAILED,
@@ -86,6 +89,8 @@ def poll(url: str, full_text: bool, timeout: float, allow_private: bool, fmt: st
     http = HttpSettings(timeout=timeout, allow_networks=EVERYTHING if allow_private else ())
     # Everything a recorded Document would hold, the page's byline and date included.
     settings = IngestSettings(http=http, page_time_limit=max(timeout, 5.0), search_page_body=True)
+    # The poll's own failure or warning is printed below as the result: not logged as well.
+    structlog.configure(processors=[_not_the_result, *structlog.get_config()["processors"]])
     outcome = asyncio.run(_poll_once(feed, settings))
     result = outcome.poll
     if result.error:
@@ -107,6 +112,12 @@ def poll(url: str, full_text: bool, timeout: float, allow_private: bool, fmt: st
     if fmt == "text":
         new = sum(e.new for e in result.entries)
         click.echo(f"{len(result.entries)} entries, {new} new, HTTP {result.status}")
+
+
+def _not_the_result(_logger: object, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    if event.get("event") in ("feed.failed", "feed.malformed"):
+        raise structlog.DropEvent
+    return event
 
 
 async def _poll_once(feed: FeedConfig, settings: IngestSettings) -> FeedOutcome:

@@ -191,7 +191,7 @@ class Ingestor:
         for feed in self.feeds.values():
             self._add_job(feed)
         self.scheduler.add_job(
-            self.recover,
+            self._sweep,
             "interval",
             seconds=self.settings.entries.sweep_interval.total_seconds(),
             id=SWEEP_JOB,
@@ -297,7 +297,19 @@ class Ingestor:
             if not leased:
                 log.debug("feed.leased_elsewhere", feed=feed.name, url=url)
                 return
-        await self.poll(feed)
+        try:
+            await self.poll(feed)
+        except asyncio.CancelledError:
+            # The service stopped before the poll was done (past its grace): one line, not the scheduler's
+            # traceback. The entries it held are taken up again once their leases run out.
+            log.warning("feed.poll_interrupted", feed=feed.name, url=url, entries_held=self.entries.working_on)
+
+    async def _sweep(self) -> None:
+        """The scheduled sweep of expired entry leases (see recover)."""
+        try:
+            await self.recover()
+        except asyncio.CancelledError:  # stopped mid-sweep: what it took is taken up again after the lease
+            log.warning("entries.sweep_interrupted", entries_held=self.entries.working_on)
 
     @property
     def busy(self) -> int:

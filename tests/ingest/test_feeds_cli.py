@@ -79,8 +79,16 @@ def test_poll_refuses_private_addresses_unless_allowed(server: HttpServer) -> No
 
 def test_poll_of_a_failing_feed_is_one_line(server: HttpServer) -> None:
     out = monitor("feeds", "poll", "--allow-private", server.url("/broken.xml"))
-    assert out.returncode == 1 and out.stderr.splitlines()[-1] == f"error: {server.url('/broken.xml')}: HTTP 500"
+    assert out.returncode == 1 and out.stderr.splitlines() == [f"error: {server.url('/broken.xml')}: HTTP 500"]
     assert monitor("feeds", "poll", "not a url").returncode == 2
+
+
+def test_poll_of_a_malformed_feed_warns_once(server: HttpServer) -> None:
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>A</title>'
+    url = server.route("/malformed.xml", Reply(200, {"Content-Type": "application/rss+xml"}, body))
+    out = monitor("feeds", "poll", "--no-full-text", "--allow-private", url)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.splitlines() == [f"warning: {url}: feed is not well-formed: no element found"]
 
 
 def test_status_lists_each_feed_from_the_store(server: HttpServer, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -17,7 +18,7 @@ from monitor.document import Document
 from monitor.ingest.feedsfile import FeedConfig, load_feeds
 from monitor.ingest.http import HttpSettings
 from monitor.ingest.scheduler import Ingestor, IngestSettings
-from monitor.store import SQLiteStore
+from monitor.store import SQLiteStore, StoreError
 from tests.conftest import PAGES, SEEDS
 from tests.httpserver import HttpServer, Item, Reply, file_reply, rss, seed_items
 from tests.ingest.conftest import seeds_server
@@ -232,3 +233,57 @@ def test_scheduled_job_polls_the_feed(server: HttpServer) -> None:
 
     assert len(asyncio.run(run())) == 5
     assert len(server.seen("/feed.xml")) >= 1
+
+
+class _StoreDown(SQLiteStore):
+    """A store whose leases cannot be taken: Redis is down."""
+
+    def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        raise StoreError("redis store redis://127.0.0.1:1/0: ConnectionError: connection refused")
+
+
+def test_a_poll_lease_the_store_cannot_give_is_one_line_not_a_traceback(
+    server: HttpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def run() -> None:
+        feeds = [feed(server.url("/feed.xml"), "S", full_text=False)]
+        async with Ingestor(feeds, _StoreDown(":memory:"), settings(replica="r1"), collect([])) as ing:
+            ing.start()
+            for _ in range(300):
+                if any(e["event"] == "feed.lease_failed" for e in logs):
+                    break
+                await asyncio.sleep(0.05)
+
+    with capture_logs() as logs:
+        asyncio.run(run())
+    failed = [e for e in logs if e["event"] == "feed.lease_failed"]
+    assert failed and "connection refused" in failed[0]["error"]
+    assert not [r for r in caplog.records if r.name.startswith("apscheduler") and r.levelname == "ERROR"]
+    assert server.seen("/feed.xml") == []
+
+
+def test_a_poll_cut_short_by_the_stop_is_one_line_not_a_traceback(
+    server: HttpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    held = threading.Event()
+    path = next(iter(sorted(SEEDS.glob("*.txt")))).stem
+    server.route(f"/articles/{path}.html", lambda _: (held.wait(10), Reply(200, HTML, b"late"))[1])
+
+    async def run() -> None:
+        async with Ingestor(
+            [feed(server.url("/feed.xml"), "S")], SQLiteStore(":memory:"), settings(), collect([])
+        ) as ing:
+            ing.start()
+            for _ in range(300):
+                if server.seen(f"/articles/{path}.html"):
+                    break
+                await asyncio.sleep(0.05)
+        # Leaving the loop now cancels the poll still waiting on its page (as a stop past its grace does).
+
+    try:
+        with capture_logs() as logs:
+            asyncio.run(run())
+    finally:
+        held.set()
+    assert [e["feed"] for e in logs if e["event"] == "feed.poll_interrupted"] == ["S"]
+    assert not [r for r in caplog.records if r.name.startswith("apscheduler") and r.levelname == "ERROR"]
