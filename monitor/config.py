@@ -5,7 +5,6 @@ Every key is documented in docs/configuration.md; deploy/monitor.example.yaml is
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from monitor.errors import ConfigFileError, FeedsFileError
 from monitor.ingest.entries import DEFAULT_LEASE
-from monitor.ingest.feedsfile import FeedConfig, load_feeds, parse_feed_list
+from monitor.ingest.feedsfile import FeedConfig, load_feeds, networks_problem, parse_feed_list
 from monitor.ingest.http import HttpSettings
 from monitor.ingest.pages import DEFAULT_TIME_LIMIT
 from monitor.rules.loader import parse_duration
@@ -247,17 +246,10 @@ def _read(path: Path) -> Config:
             reader.error(line_of(metrics, "listen"), f"'listen' must be HOST:PORT, got {raw!r}")
 
     allow = http.get("allow_networks", [])
-    if not isinstance(allow, list) or not all(isinstance(n, str) for n in allow):
-        reader.error(line_of(http, "allow_networks"), "'allow_networks' must be a list of address ranges")
+    problem = networks_problem(allow)
+    if problem is not None:
+        reader.error(line_of(http, "allow_networks"), f"'allow_networks': {problem}")
         allow = []
-    for network in allow:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError:
-            message = f"'allow_networks': {network!r} is not an address range such as 10.0.0.0/8"
-            reader.error(line_of(http, "allow_networks"), message)
-            allow = []
-            break
     defaults = HttpSettings()
     http_settings = HttpSettings(
         timeout=reader.duration(http, "timeout", timedelta(seconds=defaults.timeout)).total_seconds(),

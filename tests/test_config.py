@@ -146,4 +146,6 @@ def test_parse_listen(text: str, expected: tuple[str, int] | None) -> None:
 
 def test_allow_networks_must_be_address_ranges(tmp_path: Path) -> None:
     path = write(tmp_path, FEEDS + "http:\n  allow_networks: ['10.0.0.0/8', notacidr]\n")
-    assert errors_of(path) == [f"{path}:4: 'allow_networks': 'notacidr' is not an address range such as 10.0.0.0/8"]
+    assert errors_of(path) == [
+        f"{path}:4: 'allow_networks': 'notacidr': not an address range such as 10.0.0.0/8 or 127.0.0.1:8080"
+    ]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import sys
 import time
 from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 import structlog
@@ -33,7 +35,6 @@ from monitor.ingest.scheduler import FeedOutcome, Ingestor, IngestSettings
 from monitor.store import SQLiteStore, redact_url
 
 DEFAULT_FEEDS = os.environ.get("MONITOR_FEEDS", "feeds.yaml")
-EVERYTHING = ("0.0.0.0/0", "::/0")
 
 
 @click.group()
@@ -70,7 +71,9 @@ def check(file: Path) -> None:
 @click.option("--full-text/--no-full-text", default=True, show_default=True, help="Fetch and extract article pages.")
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds per request.")
 @click.option(
-    "--allow-private", is_flag=True, help="Allow loopback and private addresses (a feed on your own machine)."
+    "--allow-private",
+    is_flag=True,
+    help="Allow the feed's own host and port although private (a feed on your own machine), and no other.",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def poll(url: str, full_text: bool, timeout: float, allow_private: bool, fmt: str) -> None:
@@ -85,8 +88,8 @@ def poll(url: str, full_text: bool, timeout: float, allow_private: bool, fmt: st
     if host is None:
         click.echo(f"error: {url!r} is not an http or https URL", err=True)
         sys.exit(EXIT_USAGE)
-    feed = FeedConfig(url=url, name=host, full_text=full_text)
-    http = HttpSettings(timeout=timeout, allow_networks=EVERYTHING if allow_private else ())
+    feed = FeedConfig(url=url, name=host, full_text=full_text, allow_networks=_own_host(url) if allow_private else ())
+    http = HttpSettings(timeout=timeout)
     # Everything a recorded Document would hold, the page's byline and date included.
     settings = IngestSettings(http=http, page_time_limit=max(timeout, 5.0), search_page_body=True)
     # The poll's own failure or warning is printed below as the result: not logged as well.
@@ -112,6 +115,19 @@ def poll(url: str, full_text: bool, timeout: float, allow_private: bool, fmt: st
     if fmt == "text":
         new = sum(e.new for e in result.entries)
         click.echo(f"{len(result.entries)} entries, {new} new, HTTP {result.status}")
+
+
+def _own_host(url: str) -> tuple[str, ...]:
+    """The addresses the feed's host resolves to, on the feed's port: what --allow-private opens."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        click.echo(f"error: {url}: cannot resolve {parts.hostname}: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    addresses = dict.fromkeys(str(info[4][0]).split("%", 1)[0] for info in infos)
+    return tuple(f"[{a}]:{port}" if ":" in a else f"{a}:{port}" for a in addresses)
 
 
 def _not_the_result(_logger: object, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.errors import FeedsFileError
+from monitor.ingest.http import Allowed
 from monitor.rules.loader import parse_duration
 from monitor.yamlfile import ErrorList, YamlList, YamlMap, line_of, read_yaml, unknown_keys
 
@@ -40,7 +41,7 @@ SHORTEST_LOCAL_INTERVAL = timedelta(seconds=1)
 
 TOP_KEYS = {"feeds", "defaults"}
 SETTING_KEYS = {"interval", "min_interval", "max_interval", "full_text"}
-FEED_KEYS = {"url", "name", "tags", "language", "headers"} | SETTING_KEYS
+FEED_KEYS = {"url", "name", "tags", "language", "headers", "allow_networks"} | SETTING_KEYS
 LANGUAGE_RE = re.compile(r"[a-z]{2}\Z")
 HEADER_NAME_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 RESERVED_HEADERS = {"host", "if-none-match", "if-modified-since", "content-length", "accept-encoding"}
@@ -59,6 +60,8 @@ class FeedConfig:
         language: ISO 639-1 code of the feed's articles, when known.
         headers: extra request headers (sorted pairs, so the config stays hashable).
         kind: how its body is read (monitor.ingest.kinds): "auto" tells it from the body.
+        allow_networks: address ranges (with an optional port) this feed and its article pages may be
+            fetched from although they are not public, beside the service's http.allow_networks.
         line: where the feed is defined in its file.
     """
 
@@ -72,6 +75,7 @@ class FeedConfig:
     language: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     kind: str = "auto"
+    allow_networks: tuple[str, ...] = ()
     line: int = 0
 
     @property
@@ -86,6 +90,9 @@ class FeedConfig:
     def header_map(self) -> dict[str, str]:
         return dict(self.headers)
 
+    def allowed(self) -> tuple[Allowed, ...]:
+        return tuple(Allowed.parse(n) for n in self.allow_networks)
+
     def same_job(self, other: FeedConfig) -> bool:
         """True when the two configs poll alike (the file line may differ)."""
         return _without_line(self) == _without_line(other)
@@ -94,7 +101,7 @@ class FeedConfig:
 def _without_line(feed: FeedConfig) -> tuple[Any, ...]:
     return (
         feed.url, feed.name, feed.interval, feed.min_interval, feed.max_interval, feed.full_text,
-        feed.tags, feed.language, feed.headers, feed.kind,
+        feed.tags, feed.language, feed.headers, feed.kind, feed.allow_networks,
     )  # fmt: skip
 
 
@@ -114,6 +121,18 @@ def http_host(url: str) -> str | None:
     except ValueError:  # "Invalid IPv6 URL", a port that is not a number
         return None
     return parts.hostname if parts.scheme in ("http", "https") and parts.hostname else None
+
+
+def networks_problem(raw: Any) -> str | None:
+    """What is wrong with an `allow_networks` list (a feed's, or the service's http one), if anything."""
+    if not isinstance(raw, list) or not all(isinstance(n, str) for n in raw):
+        return "must be a list of address ranges such as 10.0.0.0/8 or 127.0.0.1:8080"
+    for network in raw:
+        try:
+            Allowed.parse(network)
+        except ValueError as exc:
+            return f"{network!r}: {exc}"
+    return None
 
 
 def load_feeds(path: Path) -> FeedsFile:
@@ -233,6 +252,9 @@ class _Parser:
         if language is not None and (not isinstance(language, str) or not LANGUAGE_RE.match(language)):
             self.error(line_of(item, "language"), f"'language' must be a two-letter code such as en, not {language!r}")
         headers = self.headers(item.get("headers", YamlMap()), line_of(item, "headers") if "headers" in item else line)
+        allow = self.networks(
+            item.get("allow_networks", []), line_of(item, "allow_networks") if "allow_networks" in item else line
+        )
         low = values.get("min_interval", DEFAULT_MIN_INTERVAL)
         high = values.get("max_interval", DEFAULT_MAX_INTERVAL)
         if low > high:
@@ -258,6 +280,7 @@ class _Parser:
             tags=tuple(tags),
             language=language,
             headers=headers,
+            allow_networks=allow,
             line=line,
         )
 
@@ -272,6 +295,13 @@ class _Parser:
             self.error(line, f"'url' must be an http or https URL with a host, not {raw!r}")
             return None
         return raw.strip()
+
+    def networks(self, raw: Any, line: int) -> tuple[str, ...]:
+        problem = networks_problem(raw)
+        if problem is not None:
+            self.error(line, f"'allow_networks': {problem}")
+            return ()
+        return tuple(raw)
 
     def strings(self, raw: Any, line: int) -> list[str]:
         if not isinstance(raw, list) or not all(isinstance(v, str) and v for v in raw):

@@ -11,7 +11,7 @@ import asyncio
 import ipaddress
 import socket
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -57,7 +57,8 @@ class HttpSettings:
             that wait is reported, but does not eat the request's own time).
         user_agent: sent with every request; names the product and its version.
         allow_networks: address ranges fetched even though they are loopback, private, link-local or
-            metadata addresses (e.g. "127.0.0.0/8" for tests, "0.0.0.0/0" and "::/0" to allow all).
+            metadata addresses, each optionally on one port (e.g. "10.20.0.0/16", "127.0.0.1:8080",
+            "[::1]:8080"; "0.0.0.0/0" and "::/0" allow all). A feed may add its own (FeedConfig).
     """
 
     timeout: float = 20.0
@@ -68,8 +69,41 @@ class HttpSettings:
     user_agent: str = USER_AGENT
     allow_networks: tuple[str, ...] = ()
 
-    def allowed(self) -> tuple[IPNetwork, ...]:
-        return tuple(ipaddress.ip_network(n, strict=False) for n in self.allow_networks)
+    def allowed(self) -> tuple[Allowed, ...]:
+        return tuple(Allowed.parse(n) for n in self.allow_networks)
+
+
+@dataclass(frozen=True, slots=True)
+class Allowed:
+    """An address range fetched although it is not public: on one port, or (port None) on every port."""
+
+    network: IPNetwork
+    port: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Allowed:
+        """ "10.0.0.0/8", "127.0.0.1:8080", "10.0.0.0/8:443", "::1", "[::1]:8080"; ValueError saying what is wrong."""
+        text = text.strip()
+        port: str | None = None
+        if text.startswith("["):
+            text, bracket, rest = text[1:].partition("]")
+            if not bracket or (rest and not rest.startswith(":")):
+                raise ValueError("an IPv6 range with a port is written [ADDRESS]:PORT")
+            port = rest[1:] or None
+        elif text.count(":") == 1:  # IPv4 with a port (an IPv6 address has more colons)
+            text, port = text.split(":")
+        try:
+            network = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise ValueError("not an address range such as 10.0.0.0/8 or 127.0.0.1:8080") from None
+        if port is None:
+            return cls(network)
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{port!r} is not a port (1 to 65535)")
+        return cls(network, int(port))
+
+    def admits(self, address: IPAddress, port: int) -> bool:
+        return address in self.network and (self.port is None or self.port == port)
 
 
 class FetchError(InputError):
@@ -105,11 +139,12 @@ class Fetched:
         return self.headers.get(name.lower())
 
 
-def is_forbidden(address: IPAddress, allowed: tuple[IPNetwork, ...] = ()) -> bool:
-    """True for loopback, private, link-local, metadata and other non-public addresses not explicitly allowed."""
+def is_forbidden(address: IPAddress, port: int, allowed: Sequence[Allowed] = ()) -> bool:
+    """True for loopback, private, link-local, metadata and other non-public addresses, unless `allowed`
+    admits the address on this port."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    if any(address in network for network in allowed):
+    if any(rule.admits(address, port) for rule in allowed):
         return False
     return (
         address in METADATA_ADDRESSES
@@ -230,8 +265,10 @@ class HttpClient:
     async def aclose(self) -> None:
         await self._hosts.aclose()
 
-    async def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Fetched:
+    async def fetch(self, url: str, headers: Mapping[str, str] | None = None, allow: Sequence[Allowed] = ()) -> Fetched:
         """GET `url`, following redirects; any status is returned, failures raise FetchError.
+
+        `allow` adds to the settings' allowed ranges for this fetch (a feed's own, for it and its pages).
 
         `timeout` bounds the time spent resolving and requesting, over every redirect; the waits for
         host slots are bounded apart (`queue_timeout`), and reported (Fetched.queued_ms, a metric).
@@ -241,8 +278,9 @@ class HttpClient:
         budget = _Budget(self.settings.timeout, url)
         queued = 0.0
         current, sent = url, dict(headers or {})
+        allowed = (*self._allowed, *allow)
         for hop in range(self.settings.max_redirects + 1):
-            target = await budget.spend(self._resolve(current))
+            target = await budget.spend(self._resolve(current, allowed))
             try:
                 async with self._hosts.use(target.hostname, self.settings.queue_timeout) as (client, waited):
                     queued += waited
@@ -261,7 +299,7 @@ class HttpClient:
             )
         raise FetchError(url, f"more than {self.settings.max_redirects} redirects")
 
-    async def _resolve(self, url: str) -> _Target:
+    async def _resolve(self, url: str, allowed: Sequence[Allowed]) -> _Target:
         try:
             parts = urlsplit(url)
             hostname = parts.hostname
@@ -277,9 +315,10 @@ class HttpClient:
             addresses = [ipaddress.ip_address(hostname)]
         except ValueError:
             addresses = await self._lookup(url, hostname, port)
-        blocked = [a for a in addresses if is_forbidden(a, self._allowed)]
+        blocked = [a for a in addresses if is_forbidden(a, port, allowed)]
         if blocked:
-            raise BlockedAddressError(url, f"refused: {hostname} resolves to non-public address {blocked[0]}")
+            shown = f"[{blocked[0]}]:{port}" if blocked[0].version == 6 else f"{blocked[0]}:{port}"
+            raise BlockedAddressError(url, f"refused: {hostname} resolves to non-public address {shown}")
         chosen = addresses[0]
         literal = f"[{chosen}]" if chosen.version == 6 else str(chosen)
         netloc = f"{literal}:{port}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 import structlog
@@ -16,7 +17,7 @@ import structlog
 from monitor.document import Document
 from monitor.ingest.extract import Article, extract_article
 from monitor.ingest.feeds import MAX_TEXT_CHARS, MAX_TITLE_CHARS
-from monitor.ingest.http import FetchError, HttpClient
+from monitor.ingest.http import Allowed, FetchError, HttpClient
 from monitor.ingest.workers import LimitedPool, time_limited
 from monitor.metrics import EXTRACT_SECONDS, FETCH_SECONDS
 
@@ -72,18 +73,19 @@ async def complete(
     headers: dict[str, str] | None = None,
     *,
     search_body: bool,
+    allow: Sequence[Allowed] = (),
 ) -> Document:
     """The entry's Document with the article page's text, title, author, date and language when extraction works.
 
     The page's markup (meta tags, JSON-LD, <time>) always gives what it holds. search_body: also
     search the page body for a byline when the entry names no author, and the page text for a date
     when the entry has none. Those searches add about a sixth to an extraction, and no rule or
-    alert reads what they find: only recorded Documents keep it.
+    alert reads what they find: only recorded Documents keep it. allow: the feed's own allowed ranges.
     """
     if not doc.url:
         return doc
     try:
-        fetched = await client.fetch(doc.url, headers)
+        fetched = await client.fetch(doc.url, headers, allow)
     except FetchError as exc:
         log.warning("page.failed", url=doc.url, feed=doc.source, error=exc.reason, content_from=doc.content_from)
         return doc

@@ -212,7 +212,7 @@ async def poll_feed(
     if state.last_modified:
         headers["If-Modified-Since"] = state.last_modified
     try:
-        fetched = await client.fetch(feed.url, headers)
+        fetched = await client.fetch(feed.url, headers, feed.allowed())
     except FetchError as exc:
         return await _failed(feed, state, store, settings, now, exc.reason, None, None)
     if fetched.status == 304:

@@ -372,7 +372,8 @@ class Ingestor:
         try:
             search_body = self.recorder is not None or self.settings.search_page_body
             headers = feed.header_map() or None
-            return await complete(doc, self.client, self.extractor(), headers, search_body=search_body)
+            extractor = self.extractor()
+            return await complete(doc, self.client, extractor, headers, search_body=search_body, allow=feed.allowed())
         except Exception as exc:  # a stage boundary: the entry is held, so it goes on with its own text
             log.exception("page.failed", url=doc.url, feed=doc.source, error=f"internal error: {exc}")
             return doc

@@ -17,7 +17,7 @@ from monitor.ingest.http import HttpSettings
 from monitor.ingest.scheduler import Ingestor, IngestSettings
 from monitor.store import SQLiteStore
 from tests.conftest import ROOT
-from tests.httpserver import HttpServer, Reply
+from tests.httpserver import HttpServer, Item, Reply, rss
 from tests.ingest.conftest import seeds_server
 
 RSS = {"Content-Type": "application/rss+xml"}
@@ -75,6 +75,18 @@ def test_poll_refuses_private_addresses_unless_allowed(server: HttpServer) -> No
     assert out.returncode == 1
     assert out.stderr.splitlines()[-1].startswith(f"error: {server.url('/feed.xml')}: refused")
     assert "Traceback" not in out.stderr
+
+
+def test_allow_private_opens_the_feeds_own_host_and_port_only(server: HttpServer) -> None:
+    with HttpServer() as other:
+        internal = other.route("/internal.html", Reply(200, {"Content-Type": "text/html"}, b"<html>secret</html>"))
+        item = Item("A link elsewhere", internal, "The entry's own summary.", guid="elsewhere")
+        url = server.route("/elsewhere.xml", Reply(200, RSS, rss([item]).encode()))
+        out = monitor("feeds", "poll", "--allow-private", url)
+        assert other.seen("/internal.html") == []
+    assert out.returncode == 0, out.stderr
+    assert " summary " in out.stdout.splitlines()[0]
+    assert f"non-public address 127.0.0.1:{other.port}" in out.stderr
 
 
 def test_poll_of_a_failing_feed_is_one_line(server: HttpServer) -> None:

@@ -149,3 +149,21 @@ def test_a_feed_on_this_machine_may_be_polled_every_second(tmp_path: Path) -> No
         """,
     )
     assert [f.interval for f in load_feeds(path).feeds] == [timedelta(seconds=2), timedelta(seconds=1)]
+
+
+def test_a_feed_may_allow_its_own_private_addresses(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        feeds:
+          - url: http://intranet.example/feed.xml
+            allow_networks: [10.20.0.0/16, "10.30.0.5:8080"]
+          - url: http://other.example/feed.xml
+            allow_networks: [10.20.0.0/16, "10.30.0.5:port"]
+        """,
+    )
+    assert errors_of(path) == [f"{path}:5: 'allow_networks': '10.30.0.5:port': 'port' is not a port (1 to 65535)"]
+    path.write_text(path.read_text().replace("10.30.0.5:port", "[fd00::1]:443"), encoding="utf-8")
+    first, second = load_feeds(path).feeds
+    assert [(str(a.network), a.port) for a in first.allowed()] == [("10.20.0.0/16", None), ("10.30.0.5/32", 8080)]
+    assert second.allow_networks == ("10.20.0.0/16", "[fd00::1]:443")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import threading
 from collections.abc import Iterator
 
@@ -11,7 +12,16 @@ import httpx
 import pytest
 
 from monitor import __version__
-from monitor.ingest.http import BlockedAddressError, Fetched, FetchError, HttpClient, HttpSettings, _Hosts, is_forbidden
+from monitor.ingest.http import (
+    Allowed,
+    BlockedAddressError,
+    Fetched,
+    FetchError,
+    HttpClient,
+    HttpSettings,
+    _Hosts,
+    is_forbidden,
+)
 from monitor.metrics import HOST_WAIT_SECONDS
 from tests.httpserver import HttpServer, Reply
 
@@ -146,9 +156,64 @@ async def _fetch_default(url: str) -> None:
 
 
 def test_public_addresses_are_allowed() -> None:
-    assert not is_forbidden(ipaddress.ip_address("93.184.216.34"))
-    assert is_forbidden(ipaddress.ip_address("127.0.0.1"))
-    assert not is_forbidden(ipaddress.ip_address("127.0.0.1"), (ipaddress.ip_network("127.0.0.0/8"),))
+    assert not is_forbidden(ipaddress.ip_address("93.184.216.34"), 443)
+    assert is_forbidden(ipaddress.ip_address("127.0.0.1"), 80)
+    assert not is_forbidden(ipaddress.ip_address("127.0.0.1"), 80, (Allowed.parse("127.0.0.0/8"),))
+
+
+@pytest.mark.parametrize(
+    ("text", "network", "port"),
+    [
+        ("10.0.0.0/8", "10.0.0.0/8", None),
+        ("127.0.0.1:8080", "127.0.0.1/32", 8080),
+        ("10.20.0.0/16:443", "10.20.0.0/16", 443),
+        ("::1", "::1/128", None),
+        ("[::1]:8080", "::1/128", 8080),
+        ("[fd00::/8]", "fd00::/8", None),
+    ],
+)
+def test_allowed_ranges_may_name_a_port(text: str, network: str, port: int | None) -> None:
+    assert Allowed.parse(text) == Allowed(ipaddress.ip_network(network), port)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("intranet", "not an address range"), ("127.0.0.1:http", "'http' is not a port"), ("[::1:80", "[ADDRESS]:PORT")],
+)
+def test_a_bad_allowed_range_says_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Allowed.parse(text)
+
+
+def test_an_address_allowed_on_one_port_is_refused_on_the_others(server: HttpServer) -> None:
+    url = server.route("/feed", Reply(body=b"feed"))
+    with HttpServer() as other:
+        elsewhere = other.route("/redis", Reply(body=b"not for links"))
+
+        async def run() -> tuple[object, BaseException]:
+            async with HttpClient(HttpSettings(allow_networks=(f"127.0.0.1:{server.port}",))) as client:
+                allowed = await client.fetch(url)
+                try:
+                    await client.fetch(elsewhere)
+                except BlockedAddressError as exc:
+                    return allowed, exc
+            raise AssertionError("the other port was fetched")
+
+        allowed, refused = asyncio.run(run())
+    assert allowed.body == b"feed"  # type: ignore[attr-defined]
+    assert str(refused).endswith(f"refused: 127.0.0.1 resolves to non-public address 127.0.0.1:{other.port}")
+
+
+def test_a_fetch_may_bring_its_own_allowed_ranges(server: HttpServer) -> None:
+    url = server.route("/feed", Reply(body=b"feed"))
+
+    async def run() -> bytes:
+        async with HttpClient(HttpSettings()) as client:
+            with pytest.raises(BlockedAddressError):
+                await client.fetch(url)
+            return (await client.fetch(url, allow=(Allowed.parse(f"127.0.0.1:{server.port}"),))).body
+
+    assert asyncio.run(run()) == b"feed"
 
 
 def test_per_host_limit_bounds_concurrent_requests(server: HttpServer) -> None:

@@ -287,3 +287,31 @@ def test_a_poll_cut_short_by_the_stop_is_one_line_not_a_traceback(
         held.set()
     assert [e["feed"] for e in logs if e["event"] == "feed.poll_interrupted"] == ["S"]
     assert not [r for r in caplog.records if r.name.startswith("apscheduler") and r.levelname == "ERROR"]
+
+
+def test_a_feeds_own_allowed_range_opens_its_pages_and_no_other_port(tmp_path: Path) -> None:
+    # An internal feed server on 127.0.0.1, allowed for its own feed; a link to another port there is not.
+    with seeds_server() as own, HttpServer() as other:
+        items = seed_items(own.url(""), SEEDS)
+        items[0] = replace(items[0], link=other.route("/admin", Reply(200, HTML, b"<html>internal</html>")))
+        own.route("/feed.xml", Reply(200, RSS, rss(items).encode()))
+        internal = feed(own.url("/feed.xml"), "Internal", allow_networks=(f"127.0.0.1:{own.port}",))
+        public = feed(own.url("/feed.xml"), "Public")
+        got: list[Document] = []
+        http = HttpSettings(timeout=10.0)  # no allow_networks of the service's own
+
+        async def run() -> list[str | None]:
+            errors = []
+            for one in (public, internal):
+                async with Ingestor([one], SQLiteStore(":memory:"), IngestSettings(http=http), collect(got)) as ing:
+                    (outcome,) = await ing.poll_all()
+                    errors.append(outcome.poll.error)
+            return errors
+
+        with capture_logs() as logs:
+            errors = asyncio.run(run())
+        assert other.seen("/admin") == []
+    assert errors[0] is not None and "refused" in errors[0] and errors[1] is None
+    assert sorted(d.content_from for d in got) == ["page"] * 4 + ["summary"]
+    (refused,) = [e for e in logs if e["event"] == "page.failed"]
+    assert f"non-public address 127.0.0.1:{other.port}" in refused["error"]
