@@ -94,13 +94,16 @@ def test_a_dead_holders_entries_are_taken_up_after_its_lease_with_their_attempt_
 ) -> None:
     feed = feed_of(server, full_text=False)
 
+    lease = EntrySettings(lease=timedelta(seconds=3))
+
     async def die_after_parsing() -> list[str]:
         # A process that claimed the poll's entries and died before handing any over.
         async with HttpClient(LOOPBACK) as client, FeedParser(workers=1) as parser:
-            result = await poll_feed(feed, client, Entries(store, "dead-replica", SHORT), parser)
+            result = await poll_feed(feed, client, Entries(store, "dead-replica", lease), parser)
         return sorted(h.attempt for h in result.held)
 
     attempts = asyncio.run(die_after_parsing())
+    died = time.monotonic()
     assert len(attempts) == 5
     handed = Handed()
     retaken_before = ENTRIES_RETAKEN.labels("retried")._value.get()
@@ -109,7 +112,8 @@ def test_a_dead_holders_entries_are_taken_up_after_its_lease_with_their_attempt_
         async with Ingestor([feed], store, settings(), handed) as ing:
             (poll,) = await ing.poll_all()
             assert poll.documents == []  # still leased by the dead process
-            await asyncio.sleep(0.8)
+            assert await ing.recover() == []
+            await asyncio.sleep(max(0.0, died + 3.2 - time.monotonic()))
             with capture_logs() as logs:
                 assert len(await ing.recover()) == 5
             assert {e["previous"] for e in logs if e["event"] == "entry.retaken"} == {"dead-replica"}
