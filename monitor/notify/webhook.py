@@ -3,7 +3,7 @@
 For a chat system, a ticketing system or a pipeline of your own: `MONITOR_WEBHOOK_URL` (or
 `MONITOR_WEBHOOK_URL_FILE`) names the endpoint. Each POST carries an `Idempotency-Key` header,
 the same for every retry of one message (it is made from the alert ids and the channel), so that
-the receiver can drop a repeat. A 2xx answer is success; 408, 429 and 5xx answers, timeouts and
+the receiver can drop a repeat. A 2xx answer is success; 408, 425, 429 and 5xx answers, timeouts and
 connection errors are retried here with backoff (Retry-After honoured), then handed back to the
 notifier as retryable; any other 4xx dead-letters the alert. The body (docs/slack.md, "JSON webhook"):
 
@@ -25,7 +25,8 @@ import httpx
 from monitor import __version__
 from monitor.notify.base import DeliveryError, Notice, Posted, notice_alerts, notice_record, secret_from_env
 
-RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+# Besides every 5xx: a timeout, "too early" and a rate limit can pass; other 4xx answers will not.
+RETRYABLE_4XX = frozenset({408, 425, 429})
 MAX_WAIT = 30.0
 
 
@@ -79,7 +80,7 @@ class JsonWebhookSink:
                 if response.is_success:
                     return Posted(channel, None)
                 failure = _reason(response)
-                if response.status_code not in RETRYABLE_STATUS:
+                if response.status_code < 500 and response.status_code not in RETRYABLE_4XX:
                     raise DeliveryError("POST", channel, failure, False, self.name)
                 wait = _retry_after(response) or wait
             if attempt + 1 < self.attempts:

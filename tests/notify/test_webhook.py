@@ -117,7 +117,7 @@ def test_each_article_is_one_post_with_its_rules_its_highlights_and_an_idempoten
 
 
 def test_server_errors_are_retried_with_the_same_key_and_retry_after_is_honoured(receiver: Receiver) -> None:
-    receiver.replies = [(503, {"Retry-After": "1"}, 0.0), (500, {}, 0.0)]
+    receiver.replies = [(503, {"Retry-After": "1"}, 0.0), (501, {}, 0.0)]  # any 5xx
     sink = JsonWebhookSink(receiver.url, backoff=0.05)
     [message] = sink.render(article_notice([make_alert(1)]))
     posted = sink.post("#alerts", message)
