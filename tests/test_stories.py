@@ -23,9 +23,10 @@ from monitor.store import SQLiteStore, Store
 from monitor.stories import StoriesConfig, build_grouper
 from monitor.stories.boilerplate import without_furniture
 from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper, Signature, item_keys, text_fingerprint
+from monitor.stories.developments import development
 from monitor.stories.embed import Embedder, load_embedder
 from monitor.stories.events import EventGrouper
-from monitor.stories.names import figures, figures_conflict
+from monitor.stories.names import figures, figures_conflict, names_of
 from tests.conftest import DATA, RULES, SEEDS
 
 # What the event layer is told of a document that matched a rule (it only asks whether any did).
@@ -235,6 +236,20 @@ def test_figures_are_facts_not_dates_times_or_years() -> None:
     assert not figures_conflict(frozenset({677.0}), frozenset({677.0}), frozenset({680.0}), frozenset({680.0}))
     assert figures_conflict(frozenset({6.0}), frozenset({6.0, 29.0}), frozenset({5.4}), frozenset({5.4, 7.0}))
     assert not figures_conflict(frozenset(), frozenset({6.0}), frozenset({5.4}), frozenset({5.4}))
+
+
+def test_a_follow_up_that_moves_the_story_on_is_marked_and_one_that_repeats_it_is_not() -> None:
+    earlier_names = names_of("Governor Oleh Kiper said two port workers were killed in Odesa.")
+    earlier = frozenset({62.0, 51.0})
+    same = 'Two workers died in Odesa, Governor Oleh Kiper said. "The enemy targeted the port," Kiper wrote.'
+    assert development("Drones hit Odesa", same, frozenset({62.0}), earlier_names, earlier) is None
+    assert development("UPDATE 2-Drones hit Odesa", same, frozenset(), earlier_names, earlier) == "marked as an update"
+    assert development("Odesa", same, frozenset({62.0, 3.0}), earlier_names, earlier) == "new figure 3"
+    # Another figure alone is another event's (the event layer keeps those apart), not a change.
+    assert development("Odesa", same, frozenset({140_000.0}), earlier_names, earlier) is None
+    quote = "«Мы восстановим порт», — заявил мэр Геннадий Труханов журналистам в Одессе."
+    assert development("Одесса", quote, frozenset(), earlier_names, earlier) == "new voice Геннадий Труханов"
+    assert development("Одесса", quote, frozenset(), earlier_names | names_of("Mayor Trukhanov spoke"), earlier) is None
 
 
 def test_documents_that_matched_no_rule_do_not_pay_for_the_model(embedder: Embedder) -> None:

@@ -119,7 +119,9 @@ def replay(paths: tuple[Path, ...], rules_dir: Path, fmt: str, explain: bool, wh
                     raised_by[decision.alert_id] = label
                     alerts.append("new")
                 elif decision.decision == "follow-up" and decision.parent is not None:
-                    alerts.append(f"follow-up of {raised_by.get(decision.parent, decision.parent)}")
+                    news = processed.story.development if processed.story is not None else None
+                    marked = f" (new development: {news})" if news else ""
+                    alerts.append(f"follow-up of {raised_by.get(decision.parent, decision.parent)}{marked}")
                 else:
                     alerts.append("suppressed: seen before")
             result = _Replayed(label, path, entry, processed, alerts)
@@ -148,6 +150,7 @@ def replay(paths: tuple[Path, ...], rules_dir: Path, fmt: str, explain: bool, wh
 
 def _json_line(result: _Replayed) -> dict[str, Any]:
     doc = result.doc
+    story = result.processed.story
     line: dict[str, Any] = {"path": str(result.path)}
     if result.entry is not None:
         line["entry"] = result.entry
@@ -168,7 +171,11 @@ def _json_line(result: _Replayed) -> dict[str, Any]:
             }
             for m in result.matches
         ],
-        story=result.processed.story.story_id if result.processed.story else None,
+        story=story.story_id if story else None,
+        joined=(
+            {"via": story.via, "score": round(story.score, 3), "development": story.development} if story else None
+        ),
+        language=doc.language,
         duplicate=result.processed.duplicate,
         alerts=[
             {

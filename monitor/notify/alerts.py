@@ -50,6 +50,9 @@ class Alert:
         matched: the matched words as the article writes them, distinct, in order of first hit.
         digest: the rule's digest period in seconds, when it asks for digests.
         created: when the alert was raised (epoch seconds), for latency and digests.
+        language: the article's language (ISO 639-1), when known.
+        development: for a follow-up, what the article brings that its story's earlier reports did
+            not ("marked as an update", "new figure 3", "new voice Oleh Kiper"), else None.
     """
 
     alert_id: str
@@ -71,6 +74,8 @@ class Alert:
     parent: str | None = None
     digest: float | None = None
     created: float = 0.0
+    language: str | None = None
+    development: str | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """A JSON-ready mapping; `from_payload` reads it back unchanged."""
@@ -215,8 +220,11 @@ def _digest_period(match: Match) -> float | None:
     return period.total_seconds() if isinstance(period, timedelta) and period.total_seconds() > 0 else None
 
 
-def alert_of(doc: Document, match: Match, decision: AlertDecision, now: float | None = None) -> Alert:
-    """The alert for one match of one document and the decision taken on it."""
+def alert_of(
+    doc: Document, match: Match, decision: AlertDecision, now: float | None = None, development: str | None = None
+) -> Alert:
+    """The alert for one match of one document and the decision taken on it (`development`: what the
+    document brings to its story, for a follow-up)."""
     rule = match.rule
     snippet, highlights = excerpt(doc, match.hits)
     return Alert(
@@ -239,14 +247,17 @@ def alert_of(doc: Document, match: Match, decision: AlertDecision, now: float | 
         parent=decision.parent,
         digest=_digest_period(match),
         created=time.time() if now is None else now,
+        language=doc.language,
+        development=development if decision.decision == "follow-up" else None,
     )
 
 
 def build_alerts(processed: Processed, now: float | None = None) -> list[Alert]:
     """One alert per "new" or "follow-up" decision; suppressed matches raise none."""
     by_rule = {match.rule.id: match for match in processed.matches}
+    development = processed.story.development if processed.story is not None else None
     return [
-        alert_of(processed.doc, by_rule[decision.rule], decision, now)
+        alert_of(processed.doc, by_rule[decision.rule], decision, now, development)
         for decision in processed.decisions
         if decision.decision in ("new", "follow-up") and decision.rule in by_rule
     ]

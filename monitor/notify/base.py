@@ -22,19 +22,37 @@ from monitor.redact import add_secret, redact
 
 
 @dataclass(frozen=True, slots=True)
+class StoryCount:
+    """How widely a story has been reported so far: its reports (articles), their outlets and languages."""
+
+    reports: int
+    outlets: int
+    languages: int
+
+    def __str__(self) -> str:
+        """ "5 reports from 4 outlets, 2 languages" (the languages left out while they are not known)."""
+
+        def count(n: int, noun: str) -> str:
+            return f"{n} {noun}{'' if n == 1 else 's'}"
+
+        text = f"{count(self.reports, 'report')} from {count(self.outlets, 'outlet')}"
+        return text + (f", {count(self.languages, 'language')}" if self.languages else "")
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleNotice:
     """One article for one channel: every rule it matched there, the highest severity first.
 
     Attributes:
         alerts: the article's alerts bound for the channel (one per rule), highest severity first.
         reply: posted as a reply in the story's thread (its first alert's message).
-        also_reported: how many other outlets reported the story (a redrawn first message).
+        story: how widely the story has been reported, for its first message redrawn as it grows.
         mention: a user group id (`S0123...`) to mention: some alert is critical.
     """
 
     alerts: tuple[Alert, ...]
     reply: bool = False
-    also_reported: int = 0
+    story: StoryCount | None = None
     mention: str | None = None
 
     @property
@@ -98,6 +116,8 @@ def notice_record(notice: Notice) -> dict[str, Any]:
             "snippet": lead.snippet,
             "highlights": [list(span) for span in lead.highlights],
             "story_id": lead.story_id,
+            "language": lead.language,
+            "development": lead.development,
             "rules": [
                 {
                     "rule": alert.rule_id,
@@ -115,7 +135,10 @@ def notice_record(notice: Notice) -> dict[str, Any]:
     match notice:
         case ArticleNotice():
             kind = "follow-up" if notice.followup else "alert"
-            record = {"kind": kind, **article(notice.alerts), "also_reported": notice.also_reported}
+            record = {"kind": kind, **article(notice.alerts)}
+            if notice.story is not None:
+                story = notice.story
+                record["story"] = {"reports": story.reports, "outlets": story.outlets, "languages": story.languages}
             if notice.mention:
                 record["mention"] = notice.mention
             return record

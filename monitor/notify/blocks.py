@@ -106,6 +106,8 @@ def highlight(snippet: str, spans: Sequence[tuple[int, int]], limit: int = SNIPP
 
 def _where(alert: Alert) -> str:
     parts = [escape(cut(alert.source, 200))] if alert.source else []
+    if alert.language:
+        parts.append(escape(alert.language.upper()))
     if alert.feed and alert.feed != alert.source:
         parts.append(f"via {escape(cut(alert.feed, 100))}")
     if alert.published is not None:
@@ -181,6 +183,9 @@ def article_message(notice: ArticleNotice) -> Message:
     if notice.mention:
         body = f"<!subteam^{notice.mention}> " + body
     blocks: list[Block] = []
+    news = lead.development if notice.followup else None
+    if news:
+        blocks.append(_context(f"🆕 *New development:* {escape(cut(news, 200))}"))
     if not notice.followup:
         more = f" · +{len(alerts) - 1} more rule{'s' if len(alerts) > 2 else ''}" if len(alerts) > 1 else ""
         blocks.append(HeaderBlock(text=cut(f"{_severity(lead)} · {lead.rule_title}", HEADER_CHARS - len(more)) + more))
@@ -196,11 +201,12 @@ def article_message(notice: ArticleNotice) -> Message:
             rest = ", ".join(f"`{escape(a.rule_id)}`" for a in alerts[RULE_LINES:])
             lines.append(f"and {len(alerts) - RULE_LINES} more: {rest}")
         blocks += [_context(_where(lead)), _section("\n".join(lines))]
-    if notice.also_reported > 0:
-        noun = "source" if notice.also_reported == 1 else "sources"
-        blocks.append(_context(f"📰 also reported by {notice.also_reported} {noun} (see thread)"))
+    if notice.story is not None and notice.story.reports > 1:
+        blocks.append(_context(f"📰 {notice.story} (see thread)"))
     source = f" ({lead.source})" if lead.source else ""
-    if notice.followup:
+    if news:
+        fallback = f"New development ({news}): {title}{source}"
+    elif notice.followup:
         fallback = f"Also reported: {title}{source}"
     else:
         rules = ", ".join(a.rule_title for a in alerts)

@@ -59,19 +59,22 @@ def _when(epoch: float | None) -> str:
 def _article_lines(notice: ArticleNotice, bold: bool) -> list[str]:
     lead = notice.lead
     lines = [] if notice.followup else [f"{lead.severity.upper()} · {clean(lead.rule_title)}"]
-    lines.append(("↳ also reported: " if notice.followup else "") + clean(lead.title or "(untitled)"))
+    news = lead.development if notice.followup else None
+    reply = f"↳ new development ({clean(news)}): " if news else "↳ also reported: "
+    lines.append((reply if notice.followup else "") + clean(lead.title or "(untitled)"))
     if lead.url:
         lines.append(clean(lead.url))
     if lead.snippet:
         lines.append(bold_spans(lead.snippet, lead.highlights, bold))
-    where = [clean(part) for part in (lead.source, f"via {lead.feed}" if lead.feed else "") if part]
+    language = lead.language.upper() if lead.language else ""
+    where = [clean(part) for part in (lead.source, language, f"via {lead.feed}" if lead.feed else "") if part]
     lines.append(" · ".join([*where, _when(lead.published)] if lead.published else where))
     for alert in notice.alerts:
         matched = f" · matched {', '.join(clean(w) for w in alert.matched)}" if alert.matched else ""
         followup = " (follow-up)" if alert.followup else ""
         lines.append(f"rule {alert.rule_id} [{alert.severity}]{followup}{matched}")
-    if notice.also_reported:
-        lines.append(f"also reported by {notice.also_reported} source(s)")
+    if notice.story is not None and notice.story.reports > 1:
+        lines.append(str(notice.story))
     if notice.mention:
         lines.insert(0, f"@{notice.mention}")
     return lines

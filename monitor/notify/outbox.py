@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -34,10 +34,11 @@ from monitor.notify.base import (
     Keyed,
     Posted,
     Sink,
+    StoryCount,
     article_notice,
     elapsed_ms,
 )
-from monitor.notify.receipts import Receipt, Receipts, delivery_key
+from monitor.notify.receipts import Followup, Receipt, Receipts, delivery_key
 from monitor.store.base import OutboxEntry, Store
 
 log = structlog.get_logger("monitor.notify")
@@ -413,7 +414,7 @@ class Notifier:
         return Posted(posted.channel or channel, posted.ts), receipt
 
     def _update_parent(self, channel: str, parent: Posted, receipt: Receipt, alerts: Sequence[Alert]) -> None:
-        """Redraw the story's first message with its "also reported by N sources" count.
+        """Redraw the story's first message with how widely it is reported ("5 reports from 4 outlets, 2 languages").
 
         The thread's follow-up list is read, extended and saved under a lease, so that replicas
         adding follow-ups to one story at once do not lose each other's.
@@ -434,15 +435,18 @@ class Notifier:
         if receipt.folded or not receipt.message:
             return
         followups = self.receipts.followups(parent)
-        added = {alert.alert_id: alert.label for alert in alerts if alert.alert_id not in followups}
+        added = {
+            alert.alert_id: Followup(alert.doc_id, alert.label, alert.language)
+            for alert in alerts
+            if alert.alert_id not in followups
+        }
         if not added:
             return
         followups.update(added)
         self.receipts.save_followups(parent, followups)
         parent_alerts = [Alert.from_payload(payload) for payload in receipt.message]
-        own = {alert.label for alert in parent_alerts}
-        sources = {source for source in followups.values() if source not in own}
-        notice = article_notice(parent_alerts, also_reported=len(sources), mention=self._mention(parent_alerts))
+        story = story_count(parent_alerts[0], followups.values())
+        notice = article_notice(parent_alerts, story=story, mention=self._mention(parent_alerts))
         try:
             self.sink.update(parent, self.sink.render(notice)[0])
         except DeliveryError as exc:
@@ -450,7 +454,7 @@ class Notifier:
                 raise
             log.warning("alert.update_failed", ts=parent.ts, channel=channel, reason=exc.reason)
             return
-        log.info("alert.updated", ts=parent.ts, channel=channel, sources=len(sources))
+        log.info("alert.updated", ts=parent.ts, channel=channel, reports=story.reports, outlets=story.outlets)
 
     # Bursts ------------------------------------------------------------------------------------
 
@@ -554,6 +558,15 @@ class Notifier:
         self.store.digest_remove(bucket, list(items))
         log.info("digest.posted", rule=alerts[0].rule_id, channel=channel, count=len(alerts))
         return True
+
+
+def story_count(first: Alert, followups: Iterable[Followup]) -> StoryCount:
+    """How widely the story of `first` (its first message's alert) is reported, with these follow-ups."""
+    replies = list(followups)
+    reports = {first.doc_id} | {f.doc for f in replies}
+    outlets = {first.label} | {f.outlet for f in replies}
+    languages = {lang for lang in (first.language, *(f.language for f in replies)) if lang}
+    return StoryCount(len(reports), len(outlets), len(languages))
 
 
 def digest_key(bucket: str, keys: Sequence[str]) -> str:

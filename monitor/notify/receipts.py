@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from monitor.notify.base import Posted
@@ -32,6 +32,15 @@ def delivery_key(alert_id: str, channel: str) -> str:
 def thread_key(parent: Posted) -> str:
     """The follow-ups of one posted message: the outlets that reported its story again."""
     return f"slack-thread:{parent.channel}:{parent.ts}"
+
+
+@dataclass(frozen=True, slots=True)
+class Followup:
+    """One report replied under a story's first message: the article, its outlet and language."""
+
+    doc: str
+    outlet: str
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +121,28 @@ class Receipts:
         for key in keys:
             self.store.save_receipt(key, raw)
 
-    def followups(self, parent: Posted) -> dict[str, str]:
-        """The follow-ups replied under a message: alert id -> the outlet it came from."""
+    def followups(self, parent: Posted) -> dict[str, Followup]:
+        """The follow-ups replied under a message, by alert id."""
         try:
             data = json.loads(self.store.receipt(thread_key(parent)) or "{}")
         except ValueError:
             return {}
         found = data.get("followups") if isinstance(data, dict) else None
-        return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+        if not isinstance(found, dict):
+            return {}
+        followups = {}
+        for alert_id, value in found.items():
+            if isinstance(value, dict):
+                language = value.get("language")
+                followups[str(alert_id)] = Followup(
+                    str(value.get("doc", alert_id)),
+                    str(value.get("outlet", "")),
+                    language if isinstance(language, str) else None,
+                )
+            else:  # written before follow-ups kept their article and language: the outlet alone
+                followups[str(alert_id)] = Followup(str(alert_id), str(value))
+        return followups
 
-    def save_followups(self, parent: Posted, followups: dict[str, str]) -> None:
-        self.store.save_receipt(thread_key(parent), json.dumps({"followups": followups}))
+    def save_followups(self, parent: Posted, followups: dict[str, Followup]) -> None:
+        data = {alert_id: asdict(followup) for alert_id, followup in followups.items()}
+        self.store.save_receipt(thread_key(parent), json.dumps({"followups": data}))

@@ -18,7 +18,9 @@ class StoryAssignment:
         jaccard: the estimated Jaccard similarity with the copy it joined (1.0 when new).
         via: how it was decided: "new", "copy" (a near-duplicate), "event" (another report of the
             same event), "retry" (the story this document was given by an earlier try).
-        score: the event layer's score against the report it joined (0.0 when not joined by event).
+        score: the event layer's score against the story it joined (0.0 when not joined by event).
+        development: for a document joining an open story, what it brings that the story's earlier
+            reports did not ("marked as an update", "new figure 3", "new voice Kiper"), else None.
     """
 
     story_id: str
@@ -26,6 +28,7 @@ class StoryAssignment:
     jaccard: float = 1.0
     via: str = "new"
     score: float = 0.0
+    development: str | None = None
 
 
 class StoryGrouper(Protocol):

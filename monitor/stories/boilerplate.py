@@ -29,9 +29,10 @@ _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
 
 
 def source_of(doc: Document) -> str | None:
-    """The outlet an item belongs to: its source, else its URL's host."""
-    if doc.source:
-        return doc.source
+    """The outlet an item belongs to: its own outlet name (an aggregator's feed carries many outlets,
+    each with its own furniture), else its feed, else its URL's host."""
+    if doc.outlet or doc.source:
+        return doc.outlet or doc.source
     return urlsplit(doc.url).hostname if doc.url else None
 
 

@@ -17,7 +17,7 @@ import functools
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ from monitor.rules.text import words_of
 from monitor.store.base import DEFAULT_SEEN_TTL, Store
 from monitor.stories.base import StoryAssignment
 from monitor.stories.boilerplate import without_furniture
+from monitor.stories.developments import marked_update
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -181,7 +182,10 @@ class CopyGrouper:
     name = "copies"
 
     def assign(self, doc: Document, matches: Sequence[Match] = ()) -> StoryAssignment:
-        return self.group(without_furniture(self.store, doc))
+        assigned = self.group(without_furniture(self.store, doc))
+        if assigned.new:
+            return assigned
+        return replace(assigned, development=marked_update(doc.title, doc.text))
 
     def group(self, doc: Document) -> StoryAssignment:
         """The story of `doc` as it is (site furniture already taken out)."""

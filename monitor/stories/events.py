@@ -50,6 +50,7 @@ from monitor.store.base import Store, StoreError
 from monitor.stories.base import StoryAssignment
 from monitor.stories.boilerplate import source_of, without_furniture
 from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper
+from monitor.stories.developments import development, marked_update
 from monitor.stories.embed import Embedder
 from monitor.stories.names import figures, figures_conflict, names_of
 
@@ -213,14 +214,16 @@ class EventGrouper:
             original = self._record(copy.story_id)
             story = original.story_id if original is not None else copy.story_id
         if not matches or self.embedder is None or len(words_of(f"{doc.title} {doc.text}")) < MIN_STORY_WORDS:
-            return StoryAssignment(story, story == doc.id, copy.jaccard, copy.via)
+            marked = None if story == doc.id else marked_update(doc.title, doc.text)
+            return StoryAssignment(story, story == doc.id, copy.jaccard, copy.via, development=marked)
         vector = self.embedder.embed([lede_of(doc, self.settings.lede_words)])[0]
         report = report_of(doc, story, vector, self.settings.lede_words)
         with self._lease():
             recent = self._recent(report.at)
             own = next((r for r in recent if r.report_id == doc.id), None)
             if own is not None:  # a retried hand-off: the story it was given the first time
-                return StoryAssignment(own.story_id, own.story_id == doc.id, copy.jaccard, "retry")
+                news = self._news(doc, report, own.story_id, recent)
+                return StoryAssignment(own.story_id, own.story_id == doc.id, copy.jaccard, "retry", development=news)
             via, score = copy.via, 0.0
             if copy.new:
                 best = self._best(report, recent)
@@ -229,7 +232,20 @@ class EventGrouper:
                     report = replace(report, story_id=story)
             self.store.add_event_report(doc.id, report.at, report.to_bytes(), self.settings.ttl, self.settings.cap)
             self._remember(report)
-        return StoryAssignment(story, story == doc.id, copy.jaccard, via, score)
+        return StoryAssignment(story, story == doc.id, copy.jaccard, via, score, self._news(doc, report, story, recent))
+
+    @staticmethod
+    def _news(doc: Document, report: Report, story: str, recent: Sequence[Report]) -> str | None:
+        """What the report brings to the story it joined (None when it starts one); without the story's
+        other reports in the window, only what it says of itself."""
+        if story == doc.id:
+            return None
+        earlier = [r for r in recent if r.story_id == story and r.report_id != doc.id]
+        if not earlier:
+            return marked_update(doc.title, doc.text)
+        names = frozenset().union(*(r.names for r in earlier))
+        stated = frozenset().union(*(r.figures for r in earlier))
+        return development(doc.title, doc.text, report.lede_figures, names, stated)
 
     def _best(self, report: Report, recent: Sequence[Report]) -> tuple[str, float] | None:
         """The story whose recent reports score best on average above the threshold, and that average."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 
 # ISO 9-like: one Latin spelling for each Cyrillic letter (Russian, Ukrainian, Belarusian).
 _CYRILLIC_LETTERS = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґў"
@@ -66,19 +67,37 @@ def names_of(*texts: str) -> frozenset[str]:
     """The name and number keys of the texts (a title, a lede, a body)."""
     keys: set[str] = set()
     for text in texts:
-        for found in _TOKEN.finditer(text):
-            token = found.group()
-            if token[0].isdigit():
-                keys.add(number_key(token))
-            elif (
-                token[0].isupper()
-                and len(token) > 1
-                and not _STARTS.search(text[max(0, found.start() - 4) : found.start()])
-            ):
-                key = name_key(token)
-                if key:
-                    keys.add(key)
+        keys.update(key for _, key in _keys(text))
     return frozenset(keys)
+
+
+def name_words(text: str) -> dict[str, str]:
+    """The names of a text (numbers aside): each key with the word it was first written as."""
+    words: dict[str, str] = {}
+    for token, key in _keys(text):
+        if not key.startswith("#"):
+            words.setdefault(key, token)
+    return words
+
+
+def starts_sentence(text: str, start: int) -> bool:
+    """Whether the word at `start` starts a sentence, a quotation or the text (its capital says nothing)."""
+    return _STARTS.search(text[max(0, start - 4) : start]) is not None
+
+
+def _keys(text: str) -> Iterator[tuple[str, str]]:
+    for found in _TOKEN.finditer(text):
+        token = found.group()
+        if token[0].isdigit():
+            yield token, number_key(token)
+        elif (
+            token[0].isupper()
+            and len(token) > 1
+            and not _STARTS.search(text[max(0, found.start() - 4) : found.start()])
+        ):
+            key = name_key(token)
+            if key:
+                yield token, key
 
 
 _FIGURE_TOKEN = re.compile(r"[^\W\d_]+|\d+(?:[.,\u202f\xa0 ]\d+)*|[:/%]")

@@ -6,7 +6,7 @@ import json
 
 from slack_sdk.models.blocks import Block
 
-from monitor.notify.base import BurstNotice, DigestNotice, article_notice
+from monitor.notify.base import BurstNotice, DigestNotice, StoryCount, article_notice
 from monitor.notify.blocks import MAX_BLOCKS, article_message, escape, highlight, render, slack_date
 from tests.notify.conftest import make_alert
 
@@ -83,14 +83,14 @@ def test_a_follow_up_is_a_reply_without_a_header() -> None:
 def test_long_fields_stay_within_slack_limits() -> None:
     alert = make_alert(1, title="T" * 5000, rule_title="R" * 500, snippet="lithium " * 2000, source="S" * 900)
     many = [make_alert(1, alert_id=f"a{n}", rule_id=f"r{n}", rule_title="R" * 500) for n in range(30)]
-    for notice in (article_notice([alert], also_reported=3, mention="S0ONCALL"), article_notice(many)):
+    for notice in (article_notice([alert], story=StoryCount(4, 3, 2), mention="S0ONCALL"), article_notice(many)):
         message = article_message(notice)
         assert len(message.blocks[0]["text"]["text"]) <= 150
         assert all(len(b["text"]["text"]) <= 3000 for b in message.blocks if "text" in b)
         assert all(len(e["text"]) <= 2000 for b in message.blocks for e in b.get("elements", []))
         assert len(message.keys) == len(notice.alerts)
-    message = article_message(article_notice([alert], also_reported=3, mention="S0ONCALL"))
-    assert "also reported by 3 sources" in json.dumps(message.blocks)
+    message = article_message(article_notice([alert], story=StoryCount(4, 3, 2), mention="S0ONCALL"))
+    assert "4 reports from 3 outlets, 2 languages" in json.dumps(message.blocks)
 
 
 def test_summary_lists_every_article_across_as_many_messages_as_needed() -> None:

@@ -14,7 +14,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from monitor.notify.alerts import Alert, article_payload
-from monitor.notify.base import DigestNotice, article_notice
+from monitor.notify.base import DigestNotice, StoryCount, article_notice
 from monitor.notify.blocks import article_message
 from monitor.notify.outbox import Notifier, NotifierSettings, digest_key
 from monitor.notify.receipts import delivery_key
@@ -65,9 +65,13 @@ def test_redelivered_alert_with_receipt_is_skipped(
 def test_followup_replies_in_thread_and_updates_the_parent_count(
     store: Store, slack: FakeSlack, notifier: Callable[..., Notifier]
 ) -> None:
-    first = make_alert(1)
-    second = make_alert(2, decision="follow-up", parent="alert0001", source="wire.example", story_id="story0001")
-    third = make_alert(3, decision="follow-up", parent="alert0001", source="other.example", story_id="story0001")
+    first = make_alert(1, language="en")
+    second = make_alert(
+        2, decision="follow-up", parent="alert0001", source="wire.example", story_id="story0001", language="fr"
+    )
+    third = make_alert(
+        3, decision="follow-up", parent="alert0001", source="other.example", story_id="story0001", language="fr"
+    )
     add(store, first, second, third)
     notifier().drain()
 
@@ -79,8 +83,8 @@ def test_followup_replies_in_thread_and_updates_the_parent_count(
     assert posts[1].body["blocks"] == article_message(article_notice([second], reply=True)).blocks
     updates = slack.calls("chat.update")
     assert [u.body["ts"] for u in updates] == [parent.ts, parent.ts]
-    assert updates[-1].body["blocks"] == article_message(article_notice([first], also_reported=2)).blocks
-    assert "also reported by 2 sources" in json.dumps(parent.blocks)
+    assert updates[-1].body["blocks"] == article_message(article_notice([first], story=StoryCount(3, 3, 2))).blocks
+    assert "3 reports from 3 outlets, 2 languages" in json.dumps(parent.blocks, ensure_ascii=False)
 
 
 def test_replicas_adding_follow_ups_at_once_keep_the_count(
@@ -98,8 +102,8 @@ def test_replicas_adding_follow_ups_at_once_keep_the_count(
         list(pool.map(lambda worker: worker.drain(), replicas))
     [parent] = [m for m in slack.posted("#alerts") if m.thread_ts is None]
     assert len(slack.posted("#alerts")) == 13
-    # Every outlet counted once in the end, whichever replica redrew the message last.
-    assert "also reported by 12 sources" in json.dumps(parent.blocks)
+    # Every report counted once in the end, whichever replica redrew the message last.
+    assert "13 reports from 13 outlets" in json.dumps(parent.blocks)
 
 
 def test_timeout_after_slack_accepted_does_not_post_twice(
@@ -388,8 +392,9 @@ def test_follow_ups_of_a_two_rule_story_are_one_reply_and_the_first_message_keep
     parent, reply = slack.posted("#alerts")
     assert reply.thread_ts == parent.ts and reply.payload["alert_ids"] == ["envoy-2", "dialogue-2"]
     [update] = slack.calls("chat.update")
-    assert update.body["blocks"] == article_message(article_notice(first, also_reported=1)).blocks
-    assert "also reported by 1 source" in json.dumps(parent.blocks) and "`dialogue`" in json.dumps(parent.blocks)
+    # One more article (two rules, two alert ids): two reports, not three.
+    assert update.body["blocks"] == article_message(article_notice(first, story=StoryCount(2, 2, 0))).blocks
+    assert "2 reports from 2 outlets" in json.dumps(parent.blocks) and "`dialogue`" in json.dumps(parent.blocks)
 
 
 def test_a_new_rule_and_a_follow_up_of_one_article_go_to_the_top_level_and_to_the_thread(
