@@ -11,7 +11,10 @@ what they were.
 from __future__ import annotations
 
 import difflib
+import io
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +25,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.resolver import implicit_resolvers
+from ruamel.yaml.util import load_yaml_guess_indent
 from yaml.events import (
     AliasEvent,
     MappingEndEvent,
@@ -360,3 +364,61 @@ def unknown_keys(mapping: YamlMap, allowed: set[str], what: str) -> Iterator[tup
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.7)
             hint = f"did you mean {close[0]!r}? " if close else ""
             yield line_of(mapping, key), f"unknown key {key!r} in {what} ({hint}expected one of: {expected})"
+
+
+# Editing files that people wrote -----------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RoundTrip:
+    """A YAML file loaded for editing: `data` is ruamel.yaml's round-trip tree (comments, order, quoting
+    and flow style kept), `dumps()` writes it back indented as the file was."""
+
+    data: Any
+    yaml: YAML
+
+    def dumps(self) -> str:
+        buffer = io.StringIO()
+        self.yaml.dump(self.data, buffer)
+        return buffer.getvalue()
+
+
+def round_trip(text: str) -> RoundTrip:
+    """Load `text` for editing (MarkedYAMLError/YAMLError when it is no YAML: read it with read_yaml
+    first for the located error). An empty text is an empty mapping."""
+    _, indent, block_seq_indent = load_yaml_guess_indent(text) if text.strip() else (None, 2, 0)
+    yaml = YAML(typ="rt", pure=True)
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never fold a long line (a URL) that the file had on one line
+    # The guess is the indent of a sequence's items and how far their dash sits in it ("  - url:": 4, 2).
+    sequence = indent or 2
+    offset = block_seq_indent or 0
+    yaml.indent(mapping=max(sequence - offset, 2), sequence=max(sequence, offset + 2), offset=offset)
+    data = yaml.load(text) if text.strip() else CommentedMap()
+    return RoundTrip(data if data is not None else CommentedMap(), yaml)
+
+
+def replace_file(path: Path, text: str, check: Callable[[Path], None] | None = None) -> None:
+    """Write `text` to `path` all at once: a temporary file beside it, then a rename (a reader, or a
+    crash half-way, sees the old file or the new one, never half of one). The file's mode is kept.
+    `check` is called with the temporary file before the rename: what it raises leaves `path` as it was."""
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, mode)  # mkstemp's file is private (0600): a new file gets the usual mode
+        if check is not None:
+            check(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
