@@ -9,6 +9,7 @@ defaults:              # optional; every key may also be set per feed
 feeds:
   - url: https://feeds.bbci.co.uk/news/world/rss.xml
     name: BBC World
+    site: https://www.bbc.co.uk/news/world
     tags: [world]
     language: en
     headers: {Accept-Language: en}
@@ -41,7 +42,7 @@ SHORTEST_LOCAL_INTERVAL = timedelta(seconds=1)
 
 TOP_KEYS = {"feeds", "defaults"}
 SETTING_KEYS = {"interval", "min_interval", "max_interval", "full_text"}
-FEED_KEYS = {"url", "name", "tags", "language", "headers", "allow_networks"} | SETTING_KEYS
+FEED_KEYS = {"url", "name", "site", "tags", "language", "headers", "allow_networks"} | SETTING_KEYS
 LANGUAGE_RE = re.compile(r"[a-z]{2}\Z")
 HEADER_NAME_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 RESERVED_HEADERS = {"host", "if-none-match", "if-modified-since", "content-length", "accept-encoding"}
@@ -54,6 +55,7 @@ class FeedConfig:
     Attributes:
         url: the feed's URL; also its identity in the store and the scheduler.
         name: shown in logs and alerts; defaults to the URL's host.
+        site: the website the feed belongs to (OPML's htmlUrl), when known: for people and exports.
         interval: time between polls; None means `auto` (learned, within min/max_interval).
         full_text: fetch and extract each new entry's article page.
         tags: free labels for the operator.
@@ -75,6 +77,7 @@ class FeedConfig:
     language: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     kind: str = "auto"
+    site: str | None = None
     allow_networks: tuple[str, ...] = ()
     line: int = 0
 
@@ -247,6 +250,9 @@ class _Parser:
         name = item.get("name")
         if name is not None and (not isinstance(name, str) or not name.strip()):
             self.error(line_of(item, "name"), "'name' must be a non-empty string")
+        site = item.get("site")
+        if site is not None and (not isinstance(site, str) or http_host(site.strip()) is None):
+            self.error(line_of(item, "site"), f"'site' must be an http or https URL with a host, not {site!r}")
         tags = self.strings(item.get("tags", []), line_of(item, "tags") if "tags" in item else line)
         language = item.get("language")
         if language is not None and (not isinstance(language, str) or not LANGUAGE_RE.match(language)):
@@ -281,6 +287,7 @@ class _Parser:
             language=language,
             headers=headers,
             allow_networks=allow,
+            site=site.strip() if isinstance(site, str) else None,
             line=line,
         )
 
