@@ -1,4 +1,5 @@
-"""`monitor feeds`: check a feeds file, poll one feed for debugging, show each feed's health."""
+"""`monitor feeds`: check a feeds file, poll one feed for debugging, show each feed's health, bring
+feeds in (OPML import, discovery) and take them out (OPML export)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import os
 import socket
 import sys
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import structlog
 
 from monitor.cli.common import (
     EXIT_FAILED,
+    EXIT_OK,
     EXIT_USAGE,
     config_option,
     exit_invalid,
@@ -26,13 +29,17 @@ from monitor.cli.common import (
     store_option,
     warn,
 )
-from monitor.config import with_feeds
+from monitor.config import load_config, with_feeds
 from monitor.errors import FeedsFileError, ValidationError
 from monitor.ingest.feedsfile import FeedConfig, http_host, load_feeds
 from monitor.ingest.http import HttpSettings
+from monitor.ingest.kinds import KINDS
+from monitor.ingest.opml import OpmlError, OpmlFeed, read_opml, write_opml
 from monitor.ingest.poll import FeedState
 from monitor.ingest.scheduler import FeedOutcome, Ingestor, IngestSettings
+from monitor.ingest.subscribe import add_feeds
 from monitor.store import SQLiteStore, redact_url
+from monitor.yamlfile import replace_file
 
 DEFAULT_FEEDS = os.environ.get("MONITOR_FEEDS", "feeds.yaml")
 
@@ -46,6 +53,8 @@ def feeds() -> None:
       monitor feeds check deploy/feeds.example.yaml
       monitor feeds poll https://feeds.bbci.co.uk/news/world/rss.xml
       monitor feeds status --config /etc/monitor/monitor.yaml
+      monitor feeds import subscriptions.opml --feeds feeds.yaml
+      monitor feeds export -o subscriptions.opml
     """
 
 
@@ -217,3 +226,147 @@ def _duration(seconds: float) -> str:
     if seconds >= 60:
         return f"{seconds / 60:.0f}m"
     return f"{seconds:.0f}s"
+
+
+# Bringing feeds in and out: OPML import and export ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _FeedsTarget:
+    """The YAML file whose `feeds:` list is edited or read, its feeds, and the loader that checks it."""
+
+    path: Path
+    feeds: tuple[FeedConfig, ...]
+    check: Callable[[Path], object]
+
+
+def _feeds_file_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--feeds",
+        "feeds_file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Feeds file (default: the config's, with --config / $MONITOR_CONFIG; else $MONITOR_FEEDS or feeds.yaml).",
+    )(command)
+
+
+def _feeds_target(feeds_file: Path | None, config_path: Path | None, must_exist: bool) -> _FeedsTarget:
+    """The feeds file named by --feeds, else the config's (its own file when it lists feeds inline),
+    else $MONITOR_FEEDS or feeds.yaml; exits 2 with every problem when it does not load."""
+    if feeds_file is None and config_path is not None:
+        if not config_path.is_file():
+            click.echo(f"error: config file {config_path} not found", err=True)
+            sys.exit(EXIT_USAGE)
+        try:
+            config = load_config(config_path, feeds=False)
+        except ValidationError as exc:
+            exit_invalid(exc, "the configuration")
+        if config.feeds_path is None:  # the config lists its feeds inline: they are edited there
+            return _FeedsTarget(config_path, config.feeds, lambda p: load_config(p, feeds=False))
+        feeds_file = config.feeds_path
+    path = feeds_file if feeds_file is not None else Path(DEFAULT_FEEDS)
+    if not path.exists():
+        if must_exist:
+            click.echo(f"error: no feeds file at {path}: name it with --feeds FILE or --config FILE", err=True)
+            sys.exit(EXIT_USAGE)
+        if not path.parent.is_dir():
+            click.echo(f"error: {path}: directory {path.parent} does not exist", err=True)
+            sys.exit(EXIT_USAGE)
+        return _FeedsTarget(path, (), load_feeds)
+    try:
+        loaded = load_feeds(path)
+    except FeedsFileError as exc:
+        exit_invalid(exc, str(path))
+    return _FeedsTarget(path, loaded.feeds, load_feeds)
+
+
+@feeds.command("import")
+@click.argument("opml_file", metavar="FILE.opml", type=click.Path(path_type=Path, dir_okay=False))
+@_feeds_file_option
+@config_option
+@click.option("--dry-run", is_flag=True, help="Show the change to the feeds file as a diff; write nothing.")
+def import_(opml_file: Path, feeds_file: Path | None, config_path: Path | None, dry_run: bool) -> None:
+    """Add the feeds of an OPML file (a feed reader's export) to the feeds file.
+
+    Each feed goes at the end of the feeds list with its name, site (htmlUrl), language and tags
+    (the folders it sits in, then its categories); the file's comments and order stay. A feed the
+    file has already (the same URL, http or https, any case of host) is skipped and reported.
+    An outline that is no feed (no xmlUrl, a URL that is not http or https) is reported as
+    FILE:LINE: message and left out; the others are added. A file that is not well-formed OPML
+    changes nothing.
+
+    \b
+    Exit status: 0 every feed added or there already; 1 added, but some outlines were reported;
+    2 nothing written (the OPML or the feeds file is broken, or no such file).
+
+    \b
+    Example:
+      monitor feeds import subscriptions.opml
+      monitor feeds import --dry-run subscriptions.opml --feeds deploy/feeds.yaml
+    """
+    try:
+        listed = read_opml(opml_file, KINDS)
+    except OpmlError as exc:
+        click.echo(f"error: {exc} (nothing written)", err=True)
+        sys.exit(EXIT_USAGE)
+    target = _feeds_target(feeds_file, config_path, must_exist=False)
+    for problem in listed.problems:
+        click.echo(problem, err=True)
+    _apply(target, listed.feeds, str(opml_file), dry_run, len(listed.problems))
+
+
+def _apply(target: _FeedsTarget, found: Sequence[OpmlFeed], source: str, dry_run: bool, reported: int) -> None:
+    """Add `found` to the target file (or show the diff), print what was done, and exit."""
+    edit = add_feeds(target.path, target.feeds, found, source)
+    for added in edit.added:
+        renamed = f" (renamed: {added.feed.name!r} is taken)" if added.renamed else ""
+        click.echo(f"add   {added.name or http_host(added.feed.url)}  {added.feed.url}{renamed}")
+    for skipped in edit.skipped:
+        click.echo(f"skip  {skipped.feed.url}  (already in {skipped.where})")
+    if dry_run:
+        click.echo(edit.diff(), nl=False)
+    elif edit.added:
+        try:
+            edit.write(target.check)
+        except ValidationError as exc:
+            exit_invalid(exc, f"{target.path} as edited (nothing written)")
+        except OSError as exc:
+            click.echo(f"error: cannot write {target.path}: {exc.strerror or exc} (nothing written)", err=True)
+            sys.exit(EXIT_USAGE)
+    outcome = "would add" if dry_run else "added"
+    summary = f"{target.path}: {outcome} {len(edit.added)} feed(s), {len(edit.skipped)} already there"
+    if reported:
+        summary += f", {reported} outline(s) reported"
+    click.echo(summary + (" (dry run: nothing written)" if dry_run else ""))
+    sys.exit(EXIT_FAILED if reported else EXIT_OK)
+
+
+@feeds.command()
+@_feeds_file_option
+@config_option
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write here (default: stdout).")
+def export(feeds_file: Path | None, config_path: Path | None, output: Path | None) -> None:
+    """Write the feeds file's feeds as OPML 2.0, for a feed reader or another deployment.
+
+    Each feed is an outline with its name, URL (xmlUrl), site (htmlUrl) and language, in a folder
+    of its first tag, its other tags as its category, and its kind when it is not RSS/Atom:
+    `monitor feeds import` reads all of it back. Polling settings (interval, headers,
+    allow_networks, full_text) are not part of OPML and stay in the feeds file.
+
+    \b
+    Example:
+      monitor feeds export -o subscriptions.opml
+      monitor feeds export --config /etc/monitor/monitor.yaml > subscriptions.opml
+    """
+    target = _feeds_target(feeds_file, config_path, must_exist=True)
+    document = write_opml(target.feeds, f"monitor feeds ({target.path.name})")
+    if output is None:
+        sys.stdout.buffer.write(document)
+        sys.stdout.flush()
+        return
+    try:
+        replace_file(output, document.decode("utf-8"))
+    except OSError as exc:
+        click.echo(f"error: cannot write {output}: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"{output}: {len(target.feeds)} feed(s) from {target.path}", err=True)
