@@ -156,14 +156,18 @@ def test_an_updated_matcher_matches_as_one_built_afresh(loaded: tuple[Path, Rule
     assert matched(third) == [["a", "c"], ["b1", "c"], ["d"]]
 
 
-def test_rules_are_anchored_on_their_rarest_terms(write_rules: WriteRules) -> None:
-    directory = write_rules({"r.yaml": "id: r\ntitle: R\nwhen: {all: [said, Kellogg]}\n"})
+def test_rules_are_anchored_on_their_two_rarest_terms(write_rules: WriteRules) -> None:
+    directory = write_rules({"r.yaml": "id: r\ntitle: R\nwhen: {all: [said, minister, Kellogg]}\n"})
     rules = load_rules(directory).rules
     doc = Document(id="1", title="Talks", text="The minister said nothing.")
-    assert Matcher(rules).candidates(doc) == ()  # anchored on "Kellogg", absent
-    uniform = Matcher(rules, TermFrequency.uniform())  # equal weights: the first of the smallest sets
+    assert Matcher(rules).candidates(doc) == ()  # anchored on "Kellogg" and "minister": Kellogg is absent
+    uniform = Matcher(rules, TermFrequency.uniform())  # equal weights: the first two of the smallest sets
     assert [r.id for r in uniform.candidates(doc)] == ["r"]
     assert Matcher(rules).match(doc) == uniform.match(doc) == []
+    # One anchor found is not enough: the other must be found too.
+    assert Matcher(rules).candidates(Document(id="2", title="Talks", text="Kellogg said nothing.")) == ()
+    found = Document(id="3", title="Talks", text="Kellogg told the minister.")
+    assert [r.id for r in Matcher(rules).candidates(found)] == ["r"]
 
 
 def test_a_rule_edited_in_a_big_file_keeps_the_others_as_they_were(loaded: tuple[Path, RuleSet]) -> None:
