@@ -9,11 +9,14 @@ it out, for `any` every child's terms are needed (the presearch of Lucene Monito
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, TypeAlias, assert_never
 from urllib.parse import urlsplit
 
@@ -60,7 +63,24 @@ SNIPPET_CHARS = 160
 RawHit: TypeAlias = tuple[int, int, int, int, int]
 # What a node reports: the term id and the raw hit of every term that made it hold.
 Found: TypeAlias = list[tuple[int, RawHit]]
-HitTable: TypeAlias = dict[int, list[RawHit]]
+# A hit as placed in its stream: (where it ends there, whether it may repeat another (a compound
+# segment repeats words, a key inside a word can occur twice in it), the hit).
+_Placed: TypeAlias = tuple[int, bool, RawHit]
+_NO_HITS: list[RawHit] = []  # what a term not found has (shared: never changed)
+
+
+class HitTable(dict[int, list[RawHit]]):
+    """The hits of each term found in a document (or in one of its units); a term not found has none."""
+
+    __slots__ = ()
+
+    def __missing__(self, tid: int) -> list[RawHit]:
+        return _NO_HITS
+
+    @property
+    def present(self) -> AbstractSet[int]:
+        """The terms found."""
+        return self.keys()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +118,77 @@ _TITLE, _TEXT, _LEAD = 1, 2, 4
 _SCOPE_CODES = {"title": _TITLE, "text": _TEXT, "lead": _LEAD}
 
 
+# A stream to place hits in: the keys, the stream, where its entries start, its words.
+_Placing: TypeAlias = tuple["_Keys", str, list[int], "_StreamWords"]
+
+
+@dataclass(slots=True)
+class _FieldScan:
+    """What the hits of one field are placed from: its literal layers, the hits checked as they
+    were found, and the same for its word forms (stemmed)."""
+
+    field: int
+    layers: list[_Placing]
+    checked: dict[int, list[_Placed]]
+    forms: list[_Placing]
+    forms_checked: dict[int, list[_Placed]]
+
+
+class _DocHits(HitTable):
+    """The hits of one document, each term's placed when first asked for: the automata tell which
+    terms occur, and most of those are never asked for (no candidate needs where they are)."""
+
+    __slots__ = ("fields", "found")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: set[int] = set()
+        self.fields: list[_FieldScan] = []
+
+    @property
+    def present(self) -> AbstractSet[int]:
+        return self.found
+
+    def __missing__(self, tid: int) -> list[RawHit]:
+        if tid not in self.found:
+            return _NO_HITS
+        placed = self[tid] = self._place(tid)
+        return placed
+
+    def _place(self, tid: int) -> list[RawHit]:
+        out: list[RawHit] = []
+        for scan in self.fields:
+            placed: list[_Placed] = []
+            keys_found = 0
+            for keys, stream, starts, words in scan.layers:
+                own = keys.keys_of.get(tid)
+                if own:
+                    placed += keys.place(tid, scan.field, stream, starts, words)
+                    keys_found += len(own)
+            checked = scan.checked.get(tid)
+            if checked:
+                placed += checked
+                keys_found += 2  # in order with the others
+            out += _unique(placed, keys_found > 1)
+            if not scan.forms:
+                continue
+            placed = []
+            keys_found = 0
+            for keys, stream, starts, words in scan.forms:
+                own = keys.keys_of.get(tid)
+                if own:
+                    placed += keys.place(tid, scan.field, stream, starts, words)
+                    keys_found += len(own)
+            checked = scan.forms_checked.get(tid)
+            if checked:
+                placed += checked
+                keys_found += 2
+            if placed:
+                known = set(out)
+                out.extend(h for h in _unique(placed, keys_found > 1) if h not in known)
+        return out
+
+
 class _Context:
     """What nodes need of one document beyond its hits: the lead's length, sentences, paragraphs."""
 
@@ -129,16 +220,15 @@ class _CTerm:
 
     def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
         if lim is _EVERYWHERE:
-            found = [(self.tid, h) for h in hits.get(self.tid, ())]
+            found = [(self.tid, h) for h in hits[self.tid]]
         else:
-            found = [(self.tid, h) for h in hits.get(self.tid, ()) if h[1] < lim[h[0]]]
+            found = [(self.tid, h) for h in hits[self.tid] if h[1] < lim[h[0]]]
         return found or None
 
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
-        found = hits.get(self.tid)
-        if not found:
-            return False
-        return lim is _EVERYWHERE or any(h[1] < lim[h[0]] for h in found)
+        if lim is _EVERYWHERE:
+            return self.tid in hits.present  # where it was found does not matter: no need to place it
+        return any(h[1] < lim[h[0]] for h in hits[self.tid])
 
 
 class _CAll:
@@ -226,11 +316,11 @@ class _CCount:
         self.minimum = minimum
 
     def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
-        found = [(t, h) for t in self.tids for h in hits.get(t, ()) if h[1] < lim[h[0]]]
+        found = [(t, h) for t in self.tids for h in hits[t] if h[1] < lim[h[0]]]
         return found if len(found) >= self.minimum else None
 
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
-        return sum(1 for t in self.tids for h in hits.get(t, ()) if h[1] < lim[h[0]]) >= self.minimum
+        return sum(1 for t in self.tids for h in hits[t] if h[1] < lim[h[0]]) >= self.minimum
 
 
 class _CField:
@@ -270,15 +360,15 @@ class _CUnit:
         starts = [ctx.streams[0].unit_starts(self.unit), ctx.streams[1].unit_starts(self.unit)]
         anchored: set[tuple[int, int]] = set()
         for tid in self.anchors:
-            for h in hits.get(tid, ()):
+            for h in hits[tid]:
                 if h[1] < lim[h[0]]:
                     anchored.add((h[0], bisect_right(starts[h[0]], h[1])))
         tables: dict[tuple[int, int], HitTable] = {}
         for tid in self.tids:
-            for h in hits.get(tid, ()):
+            for h in hits[tid]:
                 unit = (h[0], bisect_right(starts[h[0]], h[1]))
                 if unit in anchored:
-                    tables.setdefault(unit, {}).setdefault(tid, []).append(h)
+                    tables.setdefault(unit, HitTable()).setdefault(tid, []).append(h)
         return [tables[unit] for unit in sorted(anchored)]
 
     def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
@@ -312,7 +402,7 @@ class _CNear:
             lists: list[Found] = []
             for tids in self.groups:
                 group = sorted(
-                    ((t, h) for t in tids for h in hits.get(t, ()) if h[0] == field and h[1] < limit),
+                    ((t, h) for t in tids for h in hits[t] if h[0] == field and h[1] < limit),
                     key=lambda th: (th[1][1], th[1][2]),
                 )
                 if not group:
@@ -334,8 +424,7 @@ class _CNear:
         for field in (0, 1):
             limit = lim[field]
             starts = [
-                sorted({h[1] for t in tids for h in hits.get(t, ()) if h[0] == field and h[1] < limit})
-                for tids in self.groups
+                sorted({h[1] for t in tids for h in hits[t] if h[0] == field and h[1] < limit}) for tids in self.groups
             ]
             if not all(starts):
                 continue
@@ -434,13 +523,19 @@ def _words_match(entries: Sequence[str], pattern: Sequence[TermWord]) -> bool:
 
 
 class _Keys:
-    """Automaton keys and what each stands for, built into one Aho-Corasick automaton."""
+    """Automaton keys and what each stands for, built into two Aho-Corasick automata: the keys
+    that find terms on their own (most: a whole word or phrase) in one, which only tells which
+    terms occur (in C, without a step in Python per hit: a text finds a key at nearly every word);
+    the keys with more to check (words after a prefix, case, a key inside a word) in the other,
+    each hit checked as it is found. A term found is placed (its hits located) when a rule asks."""
 
-    __slots__ = ("automaton", "targets")
+    __slots__ = ("automaton", "checked", "keys_of", "targets")
 
     def __init__(self) -> None:
         self.targets: dict[str, list[_KeyTarget]] = {}
+        self.keys_of: dict[int, list[str]] = {}  # per term: the keys that find it on their own
         self.automaton: Any = None
+        self.checked: Any = None
 
     def add(self, tid: int, variant: list[TermWord], cased: list[TermWord] | None) -> None:
         key, key_words, spaced = _key_of(variant)
@@ -456,44 +551,60 @@ class _Keys:
         targets = self.targets.setdefault(key, [])
         if target not in targets:
             targets.append(target)
+            if target.simple:
+                self.keys_of.setdefault(tid, []).append(key)
 
     def build(self) -> None:
-        if self.targets:
-            self.automaton = ahocorasick.Automaton()
-            for key, targets in self.targets.items():
+        alone: dict[str, tuple[int, ...]] = {}
+        checked: dict[str, tuple[int, tuple[_KeyTarget, ...]]] = {}
+        for key, targets in self.targets.items():
+            simple = tuple(t.tid for t in targets if t.simple)
+            others = tuple(t for t in targets if not t.simple)
+            if simple:
+                alone[key] = simple
+            if others:
                 # Where the key's first word starts, from the key's end: a spaced key starts with the
                 # space before it, so its word starts one character later.
-                # The terms the key alone finds apart: most keys stand for nothing else, and a
-                # text finds a key at nearly every word.
-                simple = tuple(t.tid for t in targets if t.simple)
-                others = tuple(t for t in targets if not t.simple)
-                key_words = next((t.key_words for t in targets if t.simple), 0)
-                self.automaton.add_word(key, (len(key) - key.startswith(" "), key_words, simple, others))
-            self.automaton.make_automaton()
+                checked[key] = (len(key) - key.startswith(" "), others)
+        self.automaton = _automaton(alone)
+        self.checked = _automaton(checked)
 
-    def scan(self, field: int, stream: str, starts: list[int], words: _StreamWords, hits: HitTable) -> None:
-        """Every hit of the keys in `stream` (entries separated by single spaces, from `starts`)."""
+    @property
+    def empty(self) -> bool:
+        return self.automaton is None and self.checked is None
+
+    def found(self, stream: str) -> set[int]:
+        """The terms that the keys alone find somewhere in `stream`."""
         if self.automaton is None:
+            return set()
+        return set().union(*map(_VALUE, self.automaton.iter(stream)))
+
+    def place(self, tid: int, field: int, stream: str, starts: list[int], words: _StreamWords) -> list[_Placed]:
+        """Where the keys that find `tid` on their own occur in `stream`."""
+        _, first_of, last_of, main, _ = words
+        placed: list[_Placed] = []
+        for key in self.keys_of.get(tid, ()):
+            key_words = key.count(" ") - key.endswith(" ")  # a spaced key: " w1 w2 " or " w1 pre"
+            at = stream.find(key)
+            while at != -1:
+                entry = bisect_right(starts, at + 1) - 1
+                hit = (field, first_of[entry], last_of[entry + key_words - 1], -1, -1)
+                placed.append((at + len(key) - 1, entry >= main, hit))
+                at = stream.find(key, at + 1)
+        return placed
+
+    def check(
+        self, field: int, stream: str, starts: list[int], words: _StreamWords, out: dict[int, list[_Placed]]
+    ) -> None:
+        """Every hit of the keys with more to check in `stream` (entries separated by single spaces,
+        from `starts`), placed, added to `out`."""
+        if self.checked is None:
             return
         entries, first_of, last_of, main, text_stream = words
         seen: set[tuple[int, int, int]] = set()
-        for end, (back, key_words, simple, others) in self.automaton.iter(stream):
+        for end, (back, targets) in self.checked.iter(stream):
             entry = bisect_right(starts, end - back + 1) - 1
-            if simple:
-                first, last = first_of[entry], last_of[entry + key_words - 1]
-                hit = (field, first, last, -1, -1)
-                for tid in simple:
-                    # Only compound segments repeat words: only their hits need deduping.
-                    if entry >= main:
-                        if (tid, first, last) in seen:
-                            continue
-                        seen.add((tid, first, last))
-                    found = hits.get(tid)
-                    if found is None:
-                        hits[tid] = [hit]
-                    else:
-                        found.append(hit)
-            for target in others:
+            for target in targets:
                 if entry >= main and not target.spaced:
                     continue  # a word's ending is found in the word itself, not in a compound segment
                 last_entry = entry + target.key_words + len(target.rest) - 1
@@ -506,16 +617,44 @@ class _Keys:
                     text_stream is None or not _cased_match(text_stream, first, last, target.cased)
                 ):
                     continue
-                # Compound segments repeat words, and a key inside a word can occur twice in it.
-                if entry >= main or not target.spaced:
+                repeats = entry >= main or not target.spaced
+                if repeats:
                     if (target.tid, first, last) in seen:
                         continue
                     seen.add((target.tid, first, last))
-                found = hits.get(target.tid)
-                if found is None:
-                    hits[target.tid] = [(field, first, last, -1, -1)]
-                else:
-                    found.append((field, first, last, -1, -1))
+                out.setdefault(target.tid, []).append((end, repeats, (field, first, last, -1, -1)))
+
+
+_VALUE = itemgetter(1)
+
+
+def _automaton(values: dict[str, Any]) -> Any:
+    if not values:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, value in values.items():
+        automaton.add_word(key, value)
+    automaton.make_automaton()
+    return automaton
+
+
+def _unique(placed: list[_Placed], sort: bool) -> list[RawHit]:
+    """The hits in stream order, a repeat of the same words dropped."""
+    if sort:
+        placed.sort(key=_END)
+    seen: set[tuple[int, int]] = set()
+    out: list[RawHit] = []
+    for _, repeats, hit in placed:
+        if repeats:
+            words = (hit[1], hit[2])
+            if words in seen:
+                continue
+            seen.add(words)
+        out.append(hit)
+    return out
+
+
+_END = itemgetter(0)
 
 
 # (entry words, first word of each entry, last word of each entry, entries before the compound
@@ -609,7 +748,7 @@ class Matcher:
             added = range(first_new, len(new._terms))
             new._delta_tids = (*self._delta_tids, *added)
             new._building.build()
-            new._layers = (self._layers[0], new._building) if new._building.automaton is not None else self._layers[:1]
+            new._layers = (self._layers[0], new._building) if not new._building.empty else self._layers[:1]
             new._regex_sets = new._built_regex_sets() if any(t in new._regexes for t in added) else self._regex_sets
             forms = [t for t in added if new._terms[t].forms]
             new._forms_keys = {
@@ -756,23 +895,30 @@ class Matcher:
         return detect_language(doc.title, doc.text)
 
     def analyse(self, doc: Document, language: str | None) -> tuple[HitTable, _Context]:
-        """Every term hit in the document, and the document's context (for `match` and `why`)."""
+        """Every term hit in the document, and the document's context (for `why`)."""
+        hits, ctx = self._found(doc, language)
+        return HitTable({tid: hits[tid] for tid in hits.present}), ctx
+
+    def _found(self, doc: Document, language: str | None) -> tuple[_DocHits, _Context]:
+        """The terms found in the document (each placed when first asked for), and its context."""
         streams = [
             WordStream.build(doc.title, self._max_words - 1),
             WordStream.build(doc.text, self._max_words - 1),
         ]
-        hits: HitTable = {}
+        hits = _DocHits()
         forms = forms_language(language) if self._forms_terms else None
         for field, stream in enumerate(streams):
-            self._scan(field, stream, hits)
+            scan = _FieldScan(field, [], {}, [], {})
+            self._scan(scan, stream, hits)
             if forms is not None and stream.words:
-                self._scan_forms(field, stream, forms, hits)
+                self._scan_forms(scan, stream, forms, hits)
+            hits.fields.append(scan)
         return hits, _Context(streams)
 
     def match(self, doc: Document, now: datetime | None = None) -> list[Match]:
         """Every enabled rule that matches `doc`, in rule order."""
         language = self.language_of(doc)
-        hits, ctx = self.analyse(doc, language)
+        hits, ctx = self._found(doc, language)
         matches = []
         for index in self._candidates(hits):
             compiled = self._compiled[index]
@@ -785,15 +931,28 @@ class Matcher:
                 matches.append(self._report(compiled.rule, found, ctx.streams))
         return matches
 
-    def candidates(self, doc: Document) -> tuple[Rule, ...]:
-        """The rules the presearch picks for `doc` (an anchor term occurs), which `match` evaluates."""
-        hits, _ = self.analyse(doc, self.language_of(doc))
+    def candidates(self, doc: Document, anchors: int = 2) -> tuple[Rule, ...]:
+        """The rules the presearch picks for `doc` (a term of each of their anchor sets occurs), which
+        `match` evaluates; with `anchors=1`, those it would pick on their first anchor set alone."""
+        hits, _ = self._found(doc, self.language_of(doc))
+        if anchors == 1:
+            present = hits.present
+            picked = set(self._always)
+            for index in (self._by_anchor, self._by_first):
+                picked.update(*map(index.__getitem__, index.keys() & present))
+            return tuple(self._compiled[i].rule for i in sorted(picked))
         return tuple(self._compiled[i].rule for i in self._candidates(hits))
+
+    def anchor_likelihoods(self) -> list[float]:
+        """For each rule, how likely a term of its first anchor set is to be found in an article (its
+        terms taken as independent; 1.0 for a rule that has none and is always evaluated)."""
+        likely = self._likely
+        return [1.0 - math.prod(1.0 - likely[t] for t in c.anchors) if c.anchors else 1.0 for c in self._compiled]
 
     def _candidates(self, hits: HitTable) -> list[int]:
         # Set operations over the terms found, in C: a long text at 350,000 rules finds thousands
         # of terms and picks tens of thousands of rules.
-        present = hits.keys()
+        present = hits.present
         by_anchor, by_first, by_second = self._by_anchor, self._by_first, self._by_second
         candidates = set(self._always).union(*map(by_anchor.__getitem__, by_anchor.keys() & present))
         if by_first:
@@ -813,11 +972,15 @@ class Matcher:
     def term_text(self, tid: int) -> str:
         return self._terms[tid].text
 
-    def _scan(self, field: int, stream: WordStream, hits: HitTable) -> None:
+    def _scan(self, scan: _FieldScan, stream: WordStream, hits: _DocHits) -> None:
+        field = scan.field
         if stream.words:
             entries = (stream.entry_words, stream.entry_first, stream.entry_last, len(stream.words), stream)
             for keys in self._layers:
-                keys.scan(field, stream.stream, stream.entry_starts, entries, hits)
+                hits.found |= keys.found(stream.stream)
+                keys.check(field, stream.stream, stream.entry_starts, entries, scan.checked)
+                scan.layers.append((keys, stream.stream, stream.entry_starts, entries))
+            hits.found.update(scan.checked)
         for regex_set, tids in self._regex_sets:
             for i in regex_set.Match(stream.text) or ():  # type: ignore[attr-defined]
                 tid = tids[i]
@@ -827,23 +990,23 @@ class Matcher:
                         continue
                     words = stream.word_range(start, end) or (0, 0)
                     hits.setdefault(tid, []).append((field, words[0], words[1], start, end))
+                    hits.found.add(tid)
 
-    def _scan_forms(self, field: int, stream: WordStream, language: str, hits: HitTable) -> None:
-        layers = [keys for keys in self._forms_keys_for(language) if keys.automaton is not None]
+    def _scan_forms(self, scan: _FieldScan, stream: WordStream, language: str, hits: _DocHits) -> None:
+        layers = [keys for keys in self._forms_keys_for(language) if not keys.empty]
         if not layers:
             return
         text = stream.text
         stemmed = stems([text[s:e] for s, e in stream.word_spans()], language)
         starts = list(itertools.accumulate((len(w) + 1 for w in stemmed), initial=1))
         index = list(range(len(stemmed)))
-        found: HitTable = {}
         joined = " " + " ".join(stemmed) + " "
+        words: _StreamWords = (stemmed, index, index, len(stemmed), None)
         for keys in layers:
-            keys.scan(field, joined, starts, (stemmed, index, index, len(stemmed), None), found)
-        for tid, new in found.items():
-            existing = hits.setdefault(tid, [])
-            known = set(existing)
-            existing.extend(h for h in new if h not in known)
+            hits.found |= keys.found(joined)
+            keys.check(scan.field, joined, starts, words, scan.forms_checked)
+            scan.forms.append((keys, joined, starts, words))
+        hits.found.update(scan.forms_checked)
 
     def _report(self, rule: Rule, found: Found, streams: list[WordStream]) -> Match:
         # One hit per stretch of text: when several terms found the same words (a word and its
