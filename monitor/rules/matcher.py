@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -67,6 +67,10 @@ Found: TypeAlias = list[tuple[int, RawHit]]
 # segment repeats words, a key inside a word can occur twice in it), the hit).
 _Placed: TypeAlias = tuple[int, bool, RawHit]
 _NO_HITS: list[RawHit] = []  # what a term not found has (shared: never changed)
+
+
+def _words_of_hit(found: tuple[int, RawHit]) -> tuple[int, int]:
+    return found[1][1], found[1][2]
 
 
 class HitTable(dict[int, list[RawHit]]):
@@ -395,21 +399,25 @@ class _CNear:
         self.ordered = ordered
 
     def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
+        present = hits.present
+        groups = [[t for t in tids if t in present] for tids in self.groups]
+        if not all(groups):
+            return None
         for field in (0, 1):
             limit = lim[field]
             if not limit:
                 continue
             lists: list[Found] = []
-            for tids in self.groups:
+            for tids in groups:
                 group = sorted(
-                    ((t, h) for t in tids for h in hits[t] if h[0] == field and h[1] < limit),
-                    key=lambda th: (th[1][1], th[1][2]),
+                    ((t, h) for t in tids for h in hits[t] if h[0] == field and h[1] < limit), key=_words_of_hit
                 )
                 if not group:
                     break
                 lists.append(group)
             else:
-                chosen = self._ordered(lists) if self.ordered else self._unordered(lists)
+                starts = [[th[1][1] for th in group] for group in lists]
+                chosen = self._ordered(lists, starts) if self.ordered else self._unordered(lists, starts)
                 if chosen is not None:
                     return chosen
         return None
@@ -434,26 +442,28 @@ class _CNear:
                 best = distance if best is None else min(best, distance)
         return best
 
-    def _ordered(self, lists: list[Found]) -> Found | None:
+    # Each group's hits are sorted by their words; `starts` holds each hit's first word, to find
+    # the hits in a window by bisection.
+
+    def _ordered(self, lists: list[Found], starts: list[list[int]]) -> Found | None:
         for anchor in lists[0]:
             limit = anchor[1][1] + self.within
             chosen = [anchor]
-            for group in lists[1:]:
-                after = chosen[-1][1][2]
-                nxt = next((th for th in group if th[1][1] > after), None)
-                if nxt is None or nxt[1][1] > limit:
+            for group, group_starts in zip(lists[1:], starts[1:], strict=True):
+                at = bisect_right(group_starts, chosen[-1][1][2])  # the first hit after the last word chosen
+                if at == len(group) or group_starts[at] > limit:
                     break
-                chosen.append(nxt)
+                chosen.append(group[at])
             else:
                 return chosen
         return None
 
-    def _unordered(self, lists: list[Found]) -> Found | None:
+    def _unordered(self, lists: list[Found], starts: list[list[int]]) -> Found | None:
         for gi, group in enumerate(lists):
             for anchor in group:
                 start = anchor[1][1]
                 window = [
-                    [th for th in other if start <= th[1][1] <= start + self.within]
+                    other[bisect_left(starts[oi], start) : bisect_right(starts[oi], start + self.within)]
                     for oi, other in enumerate(lists)
                     if oi != gi
                 ]
@@ -771,20 +781,19 @@ class Matcher:
             self._compiled.append(done)
         self._uses_language = bool(self._forms_terms) or any(r.filters.languages for r in rules)
         # Rules with one anchor set are candidates when one of its terms occurs (`_by_anchor`); rules
-        # with two, when a term of each occurs (`_by_first` and `_by_second`, intersected).
+        # with two, when a term of the first occurs (`_by_first`) and one of the second (`_seconds`).
         self._by_anchor: dict[int, list[int]] = {}
         self._by_first: dict[int, list[int]] = {}
-        self._by_second: dict[int, list[int]] = {}
+        self._seconds: list[tuple[int, ...] | None] = []
         self._always: list[int] = []
         for index, each in enumerate(self._compiled):
+            self._seconds.append(each.second)
             if each.anchors is None:
                 self._always.append(index)
-                continue
-            if each.second is None:
+            elif each.second is None:
                 _index(self._by_anchor, each.anchors, index)
             else:
                 _index(self._by_first, each.anchors, index)
-                _index(self._by_second, each.second, index)
 
     def _compile_rule(self, rule: Rule) -> _CompiledRule:
         node = self._compile(rule.when)
@@ -953,13 +962,14 @@ class Matcher:
         # Set operations over the terms found, in C: a long text at 350,000 rules finds thousands
         # of terms and picks tens of thousands of rules.
         present = hits.present
-        by_anchor, by_first, by_second = self._by_anchor, self._by_first, self._by_second
+        by_anchor, by_first = self._by_anchor, self._by_first
         candidates = set(self._always).union(*map(by_anchor.__getitem__, by_anchor.keys() & present))
         if by_first:
+            # The second sets are more likely: checking those of the rules picked by their first is
+            # cheaper than gathering every rule whose second set occurs.
             first = set().union(*map(by_first.__getitem__, by_first.keys() & present))
-            if first:
-                first.intersection_update(set().union(*map(by_second.__getitem__, by_second.keys() & present)))
-                candidates |= first
+            disjoint, seconds = present.isdisjoint, self._seconds
+            candidates.update([i for i in first if not disjoint(seconds[i] or ())])
         return sorted(candidates)
 
     def compiled(self, rule_id: str) -> tuple[Rule, _CNode, int]:
