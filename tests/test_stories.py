@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import numpy as np
 import pytest
+import redis
 from structlog.testing import capture_logs
 
 from monitor.config import load_config
@@ -19,13 +23,13 @@ from monitor.metrics import REGISTRY
 from monitor.pipeline import Pipeline
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Match, Matcher
-from monitor.store import SQLiteStore, Store
+from monitor.store import RedisStore, SQLiteStore, Store, open_store
 from monitor.stories import StoriesConfig, build_grouper
 from monitor.stories.boilerplate import without_furniture
 from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper, Signature, item_keys, text_fingerprint
 from monitor.stories.developments import development
 from monitor.stories.embed import Embedder, load_embedder
-from monitor.stories.events import EventGrouper
+from monitor.stories.events import STATE_TTL, EventGrouper
 from monitor.stories.names import figures, figures_conflict, names_of
 from tests.conftest import DATA, RULES, SEEDS
 
@@ -278,6 +282,62 @@ def test_a_retried_report_gets_the_story_and_alert_ids_of_its_first_try(embedder
         (d.decision, d.alert_id, d.parent) for d in once.decisions
     ]
     assert pipeline.process(second, "entry-2").duplicate
+
+
+Raced = tuple[str, str, str, list[tuple[str, str, str, str | None]]]
+RACES = 6
+
+
+def _replica(url: str, prefixes: list[str], name: str, ready: Barrier, results: multiprocessing.Queue[Raced]) -> None:
+    """One replica: its own grouper and loaded model; at each signal, it processes its report on a fresh state."""
+    rules = Matcher(load_rules(RULES).rules)
+    embedder = load_embedder()
+    doc = seed(name, url=f"https://example.org/{name}")
+    for prefix in prefixes:
+        store = open_store(url, prefix)
+        pipeline = Pipeline(rules, store, EventGrouper(store, embedder))
+        pipeline.process(seed("002_0ce464d2b3789fd5.txt"))  # warm: the same path up to the race
+        ready.wait(timeout=120)  # both replicas ready: from here they race
+        processed = pipeline.process(doc)
+        assert processed.story is not None
+        decisions = [(d.rule, str(d.decision), d.alert_id, d.parent) for d in processed.decisions]
+        results.put((prefix, processed.story.story_id, processed.story.via, decisions))
+
+
+def test_two_replicas_given_two_reports_of_one_event_at_once_raise_one_alert(redis_url: str) -> None:
+    # Seeds 000 and 001: two outlets' reports of one press conference, each to its own process at the
+    # same instant (model and rules loaded), against one real Redis; several times, each on fresh state.
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(2)
+    results: multiprocessing.Queue[Raced] = context.Queue()
+    prefixes = [f"race-{uuid.uuid4().hex[:8]}:" for _ in range(RACES)]
+    names = ("000_0102f49cf8e594e8.txt", "001_4ecc056e6f873ff1.txt")
+    workers = [context.Process(target=_replica, args=(redis_url, prefixes, n, ready, results)) for n in names]
+    for worker in workers:
+        worker.start()
+    raced = [results.get(timeout=180) for _ in range(2 * RACES)]
+    for worker in workers:
+        worker.join(timeout=30)
+    assert [w.exitcode for w in workers] == [0, 0]
+    client = redis.Redis.from_url(redis_url)
+    for prefix in prefixes:
+        race = [r for r in raced if r[0] == prefix]
+        assert len({story for _, story, _, _ in race}) == 1, race
+        # Whichever came second joined the first one's story as another report of the event ...
+        assert sorted(via for _, _, via, _ in race) == ["event", "new"]
+        decisions = [d for _, _, _, made in race for d in made]
+        rules = {rule for rule, _, _, _ in decisions}
+        assert rules
+        for rule in rules:
+            # ... and for each rule they matched: one alert, and the other report its follow-up.
+            made = sorted((d for d in decisions if d[0] == rule), key=lambda d: d[1] != "new")
+            assert [d[1] for d in made] == ["new", "follow-up"], made
+            assert made[1][3] == made[0][2]
+        # The story state they shared is in Redis: both reports' records, each to expire after the TTL.
+        state = RedisStore(redis_url, prefix=prefix)
+        assert set(names) <= set(state.event_reports(0, time.time() + 86_400, 10))
+        ttls = [client.pttl(state.keys.event_report(n)) for n in names] + [client.pttl(state.keys.event_index)]
+        assert all(0 < ttl <= STATE_TTL.total_seconds() * 1000 for ttl in ttls), ttls
 
 
 def test_site_furniture_shared_by_two_short_items_does_not_make_them_one_story(store: Store) -> None:

@@ -56,7 +56,7 @@ class EventState(Protocol):
         ...
 
     def add_event_report(self, report_id: str, at: float, record: bytes, ttl: timedelta, cap: int) -> None:
-        """Keep a report's record, timed `at`, for `ttl`; the index keeps the latest `cap` reports."""
+        """Keep a report's record, timed `at`, for `ttl`; the latest `cap` reports are kept, older ones dropped."""
         ...
 
 

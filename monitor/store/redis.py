@@ -326,11 +326,22 @@ class RedisStore(RedisFeedback):
             pipe = self.client.pipeline(transaction=False)
             pipe.set(self.keys.event_report(report_id), record, px=_ms(ttl))
             pipe.zadd(index, {report_id: at})
-            # Bounded: reports older than the TTL (by report time) go, then all but the latest `cap`.
-            pipe.zremrangebyscore(index, "-inf", f"({at - ttl.total_seconds()}")
+            # Bounded: reports older than the TTL (by report time) go, then all but the latest `cap`,
+            # and their records with them (else the records would outlive the index by up to the TTL).
+            too_old = f"({at - ttl.total_seconds()}"
+            pipe.zrangebyscore(index, "-inf", too_old)
+            pipe.zremrangebyscore(index, "-inf", too_old)
+            pipe.zrange(index, 0, -cap - 1)
             pipe.zremrangebyrank(index, 0, -cap - 1)
             pipe.pexpire(index, _ms(ttl))
-            pipe.execute()
+            replies = pipe.execute()
+            dropped = [_text(i) for i in [*replies[2], *replies[4]]]
+            if dropped:
+                # One key per command: Cluster-safe (a record's key sits in its own slot).
+                pipe = self.client.pipeline(transaction=False)
+                for dropped_id in dropped:
+                    pipe.delete(self.keys.event_report(dropped_id))
+                pipe.execute()
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 

@@ -70,7 +70,6 @@ STATE_TTL = timedelta(days=3)
 LEASE = "stories:events"
 LEASE_TTL = timedelta(seconds=10)
 LEASE_WAIT = timedelta(seconds=30)
-RECORDS_CACHED = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +287,8 @@ class EventGrouper:
 
     def _remember(self, report: Report) -> None:
         self._cache[report.report_id] = report
-        while len(self._cache) > RECORDS_CACHED:
+        # No more than the window can hold: what the store dropped is not read again.
+        while len(self._cache) > self.settings.cap:
             self._cache.popitem(last=False)
 
     def _record(self, report_id: str) -> Report | None:

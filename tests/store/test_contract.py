@@ -99,6 +99,8 @@ def test_event_reports_by_time_latest_first_bounded_and_expiring(store: Store) -
     # The index keeps the latest `cap` reports by time, and none older than the TTL before the newest.
     store.add_event_report("r4", 5000.0, b"record-4", day, cap=3)
     assert list(store.event_reports(0, 10_000, 10)) == ["r4", "r3", "r2"]
+    # What the index drops is not kept either: the state is bounded by `cap`, not only by the TTL.
+    assert store.event_report("r1") is None and store.event_report("r0") is None
     store.add_event_report("r5", 5000.0 + 2 * 86400, b"record-5", day, cap=3)
     assert list(store.event_reports(0, 1e9, 10)) == ["r5"]
     store.add_event_report("short", 9e8, b"brief", timedelta(milliseconds=200), cap=3)
