@@ -54,6 +54,8 @@ from common import (
     verdict,
     write_section,
 )
+from event_cost import ROUNDS as COST_ROUNDS
+from event_cost import main_cost
 from events import CORPUS, main_events
 
 import monitor.stories.copies as stories_mod
@@ -775,7 +777,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--events-corpus", type=Path, default=CORPUS, help="the labelled event corpus (default: tests/data/events)"
     )
+    parser.add_argument(
+        "--cost", action="store_true", help="what the event layer costs in the pipeline instead (bench/event_cost.py)"
+    )
     args = parser.parse_args(argv)
+    if args.cost:
+        markdown, status = main_cost(args.corpus, 1 if args.quick else COST_ROUNDS)
+        print(markdown)
+        if args.output:
+            write_section(args.output, "stories-cost", markdown)
+        return status
     if args.events:
         markdown, status = main_events(args.events_corpus, args.quick, not args.no_sweep)
         print(markdown)

@@ -29,8 +29,17 @@ from monitor.stories.boilerplate import without_furniture
 from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper, Signature, item_keys, text_fingerprint
 from monitor.stories.developments import development
 from monitor.stories.embed import Embedder, load_embedder
-from monitor.stories.events import STATE_TTL, EventGrouper
-from monitor.stories.names import figures, figures_conflict, names_of
+from monitor.stories.events import STATE_TTL, EventGrouper, EventSettings
+from monitor.stories.names import (
+    figures,
+    figures_conflict,
+    name_key,
+    names_of,
+    prominent,
+    protagonists,
+    protagonists_conflict,
+)
+from monitor.stories.window import SLACK
 from tests.conftest import DATA, RULES, SEEDS
 
 # What the event layer is told of a document that matched a rule (it only asks whether any did).
@@ -217,19 +226,60 @@ def test_reports_of_one_event_in_four_languages_join_while_the_next_call_in_may_
     [
         ("e006-odesa-port-drone-strike", "d007-odesa-evening-missile-strike"),
         ("e029-balikesir-earthquake", "d015-van-earthquake-evening"),
+        # One prime minister's two calls of one day on one crisis; one chancellor's two border talks.
+        ("e037-starmer-netanyahu-call", "d026-starmer-pezeshkian-call"),
+        ("e038-merz-tusk-warsaw-border", "d027-merz-babis-prague-border"),
     ],
 )
 def test_two_events_of_one_kind_on_one_day_stay_apart_while_each_joins_its_reports(
     embedder: Embedder, events: tuple[str, str]
 ) -> None:
     # Same city or country, same day, same vocabulary: the figures tell them apart (2 dead and 62 drones
-    # against one dead and 140,000 homes; magnitude 6.0 against 5.4).
+    # against one dead and 140,000 homes; magnitude 6.0 against 5.4), or the people they are about
+    # (Starmer and Netanyahu, Starmer and Pezeshkian), though each names the other event's in passing.
     grouper = EventGrouper(SQLiteStore(":memory:"), embedder)
     docs = corpus_docs(*events)
     stories = {doc.id: grouper.assign(doc, MATCHED).story_id for doc in docs}
     by_event = {e: {stories[d.id] for d in docs if e in str(d.origin)} for e in events}
     assert all(len(s) == 1 for s in by_event.values()), by_event
     assert by_event[events[0]] != by_event[events[1]]
+
+
+def test_the_people_a_report_is_about_are_those_its_headline_names_not_those_named_in_passing() -> None:
+    netanyahu = (
+        "Starmer urges Netanyahu to show restraint",
+        "Sir Keir Starmer urged Israeli Prime Minister Benjamin Netanyahu to avoid a wider war. Starmer said "
+        "escalation was in no-one's interest; Netanyahu agreed to stay in contact. Das Auswärtige Amt schwieg.",
+    )
+    pezeshkian = (
+        "Starmer tells Iran's Pezeshkian to halt attacks",
+        "Keir Starmer spoke to the Iranian president, Masoud Pezeshkian. Starmer told Pezeshkian that escalation "
+        "was in no-one's interest. Earlier Starmer had spoken to Benjamin Netanyahu.",
+    )
+    assert protagonists(*netanyahu) == {name_key("Starmer"), name_key("Netanyahu")}
+    # Russian and German spellings make the same keys; a first name alone is not a protagonist.
+    russian = protagonists("Стармер призвал Нетаньяху к сдержанности", "Кир Стармер и Биньямин Нетаньяху. Стармер.")
+    assert russian == {name_key("Starmer"), name_key("Netanyahu")}
+    other, other_named = protagonists(*pezeshkian), prominent(*pezeshkian)
+    heads, named = [protagonists(*netanyahu)], prominent(*netanyahu)
+    # Both about Starmer; one about Pezeshkian, whom the other never names; the other about Netanyahu,
+    # whom this one names once, in passing: two events.
+    assert protagonists_conflict(other, other_named, heads, named)
+    # A report of the Netanyahu call that also quotes a spokesman in its headline is the same event.
+    spokesman = (
+        "Starmer and Netanyahu spoke, says spokesman Tom Jones",
+        "Keir Starmer and Benjamin Netanyahu spoke by phone, Tom Jones said. Jones added that Starmer and "
+        "Netanyahu would stay in touch.",
+    )
+    assert not protagonists_conflict(protagonists(*spokesman), prominent(*spokesman), heads, named)
+
+
+def test_a_replicas_window_of_reports_stays_within_its_bound(embedder: Embedder) -> None:
+    grouper = EventGrouper(SQLiteStore(":memory:"), embedder, EventSettings(cap=4))
+    docs = corpus_docs("e001-macron-putin-call-march", "e002-eu-20th-sanctions-package", "d001-macron-putin-call-may")
+    for doc in docs:
+        grouper.assign(doc, MATCHED)
+    assert len(docs) > 10 and len(grouper.window) <= 4 * (1 + SLACK) + 1
 
 
 def test_figures_are_facts_not_dates_times_or_years() -> None:
@@ -335,7 +385,7 @@ def test_two_replicas_given_two_reports_of_one_event_at_once_raise_one_alert(red
             assert made[1][3] == made[0][2]
         # The story state they shared is in Redis: both reports' records, each to expire after the TTL.
         state = RedisStore(redis_url, prefix=prefix)
-        assert set(names) <= set(state.event_reports(0, time.time() + 86_400, 10))
+        assert set(names) <= set(state.event_report_ids(0, time.time() + 86_400, 10))
         ttls = [client.pttl(state.keys.event_report(n)) for n in names] + [client.pttl(state.keys.event_index)]
         assert all(0 < ttl <= STATE_TTL.total_seconds() * 1000 for ttl in ttls), ttls
 

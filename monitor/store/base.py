@@ -47,8 +47,12 @@ class EventState(Protocol):
     most `cap` of them (the latest by time), so the state stays bounded however much is reported.
     """
 
-    def event_reports(self, since: float, until: float, limit: int) -> dict[str, bytes]:
-        """The records of reports timed within [since, until] (epoch seconds), latest first, at most `limit`."""
+    def event_report_ids(self, since: float, until: float, limit: int) -> list[str]:
+        """The reports timed within [since, until] (epoch seconds), latest first, at most `limit`."""
+        ...
+
+    def event_records(self, report_ids: Sequence[str]) -> dict[str, bytes]:
+        """The records of those reports that are still kept (a replica reads only those it has not read yet)."""
         ...
 
     def event_report(self, report_id: str) -> bytes | None:

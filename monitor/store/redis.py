@@ -300,18 +300,23 @@ class RedisStore(RedisFeedback):
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 
-    def event_reports(self, since: float, until: float, limit: int) -> dict[str, bytes]:
+    def event_report_ids(self, since: float, until: float, limit: int) -> list[str]:
         try:
-            ids = [_text(i) for i in self.client.zrevrangebyscore(self.keys.event_index, until, since, 0, limit)]
-            if not ids:
-                return {}
+            return [_text(i) for i in self.client.zrevrangebyscore(self.keys.event_index, until, since, 0, limit)]
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+
+    def event_records(self, report_ids: Sequence[str]) -> dict[str, bytes]:
+        if not report_ids:
+            return {}
+        try:
             pipe = self.client.pipeline(transaction=False)
-            for report_id in ids:
+            for report_id in report_ids:
                 pipe.get(self.keys.event_report(report_id))
             values = pipe.execute()
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
-        return {i: v for i, v in zip(ids, values, strict=True) if isinstance(v, bytes)}
+        return {i: v for i, v in zip(report_ids, values, strict=True) if isinstance(v, bytes)}
 
     def event_report(self, report_id: str) -> bytes | None:
         try:

@@ -205,13 +205,24 @@ class SQLiteStore(SQLiteFeedback):
                     (story_id, signature, expires),
                 )
 
-    def event_reports(self, since: float, until: float, limit: int) -> dict[str, bytes]:
+    def event_report_ids(self, since: float, until: float, limit: int) -> list[str]:
         rows = self._read(
-            "SELECT report, record FROM event_report WHERE at >= ? AND at <= ? AND expires > ? "
-            "ORDER BY at DESC LIMIT ?",
+            "SELECT report FROM event_report WHERE at >= ? AND at <= ? AND expires > ? ORDER BY at DESC LIMIT ?",
             (since, until, time.time(), limit),
         )
-        return {report: bytes(record) for report, record in rows}
+        return [report for (report,) in rows]
+
+    def event_records(self, report_ids: Sequence[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        now = time.time()
+        for start in range(0, len(report_ids), 500):  # SQLite's limit on bound parameters
+            batch = list(report_ids[start : start + 500])
+            marks = ",".join("?" * len(batch))
+            rows = self._read(
+                f"SELECT report, record FROM event_report WHERE report IN ({marks}) AND expires > ?", (*batch, now)
+            )
+            found.update((report, bytes(record)) for report, record in rows)
+        return {i: found[i] for i in report_ids if i in found}
 
     def event_report(self, report_id: str) -> bytes | None:
         rows = self._read("SELECT record FROM event_report WHERE report = ? AND expires > ?", (report_id, time.time()))

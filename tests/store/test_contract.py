@@ -93,19 +93,22 @@ def test_event_reports_by_time_latest_first_bounded_and_expiring(store: Store) -
     day = timedelta(days=1)
     for i, at in enumerate([1000.0, 2000.0, 3000.0, 4000.0]):
         store.add_event_report(f"r{i}", at, f"record-{i}".encode(), day, cap=10)
-    assert list(store.event_reports(1500, 3500, 10).items()) == [("r2", b"record-2"), ("r1", b"record-1")]
-    assert list(store.event_reports(0, 5000, 2)) == ["r3", "r2"]
+    assert store.event_report_ids(1500, 3500, 10) == ["r2", "r1"]
+    assert store.event_report_ids(0, 5000, 2) == ["r3", "r2"]
+    assert store.event_records(["r2", "nope", "r1"]) == {"r2": b"record-2", "r1": b"record-1"}
+    assert store.event_records([]) == {}
     assert store.event_report("r0") == b"record-0" and store.event_report("nope") is None
     # The index keeps the latest `cap` reports by time, and none older than the TTL before the newest.
     store.add_event_report("r4", 5000.0, b"record-4", day, cap=3)
-    assert list(store.event_reports(0, 10_000, 10)) == ["r4", "r3", "r2"]
+    assert store.event_report_ids(0, 10_000, 10) == ["r4", "r3", "r2"]
     # What the index drops is not kept either: the state is bounded by `cap`, not only by the TTL.
     assert store.event_report("r1") is None and store.event_report("r0") is None
     store.add_event_report("r5", 5000.0 + 2 * 86400, b"record-5", day, cap=3)
-    assert list(store.event_reports(0, 1e9, 10)) == ["r5"]
+    assert store.event_report_ids(0, 1e9, 10) == ["r5"]
     store.add_event_report("short", 9e8, b"brief", timedelta(milliseconds=200), cap=3)
     time.sleep(0.5)
-    assert store.event_report("short") is None and "short" not in store.event_reports(0, 1e9, 10)
+    assert store.event_report("short") is None and "short" not in store.event_report_ids(0, 1e9, 10)
+    assert store.event_records(["short"]) == {}
 
 
 def test_paragraph_marks_name_the_first_item_and_keep_each_items_paragraphs(store: Store) -> None:
