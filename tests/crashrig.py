@@ -12,12 +12,14 @@ with CrashRig(tmp, store="redis", redis_url=url) as rig:
 
 The moments: `crash_after_parse`, `crash_during_fetch`, `crash_during_extraction` (the extraction workers
 are frozen with SIGSTOP, so the service is certainly waiting for them) and `crash_at_decision` (the
-service's test hook MONITOR_CRASH_POINT=decided stops it between the decisions and the enqueue).
+service's test hook MONITOR_CRASH_POINT=decided stops it between the decisions and the enqueue); and
+`crash_loop`, process after process killed while one entry is in flight.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import random
@@ -279,6 +281,29 @@ class CrashRig:
         time.sleep(0.3)  # the body is read and sent to the frozen worker
         run.kill()
         return run
+
+    def crash_loop(self, slug: str, kills: int) -> list[Running]:
+        """A crash loop (a broken deploy, a flapping node): `kills` processes in a row, each killed while
+        it fetches the page of `slug`, which is held all along, so that each takes the entry over from
+        the last. A process that gives the entry up instead (`entry.abandoned`) is the last one killed."""
+        self.add_article(slug, hold=True)
+        page = f"/articles/{slug}.html"
+        runs = []
+        for _ in range(kills):
+            asked = len(self.server.seen(page))
+            run = self.start()
+            _wait(functools.partial(self._asked_again, page, asked, run), run, 60)
+            run.kill()
+            runs.append(run)
+            if len(self.server.seen(page)) == asked:  # given up: no process will work on it again
+                break
+        self.release(slug)
+        return runs
+
+    def _asked_again(self, page: str, asked: int, run: Running) -> bool:
+        """`page` was requested once more than `asked` times, or `run` gave its entry up."""
+        given_up = any(e.get("event") == "entry.abandoned" for e in run.events())
+        return len(self.server.seen(page)) > asked or given_up
 
     def crash_at_decision(self, slug: str) -> Running:
         """Killed between the alert decisions of a Document and the enqueue of its alerts."""

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
+from typing import TypeVar
 
 import structlog
 
@@ -35,6 +37,11 @@ from monitor.store.keys import digest
 log = structlog.get_logger("monitor.ingest.entries")
 
 DEFAULT_LEASE = timedelta(seconds=60)
+# How long an entry must have waited, over all its holders, before it may be given up: a deploy's crash
+# loop or a flapping node kills every holder of every entry in flight, and must lose none of them.
+DEFAULT_GIVE_UP_AFTER = timedelta(hours=1)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +51,11 @@ class EntrySettings:
     Args:
         lease: how long an entry stays with its holder without a renewal; after a crash, its entries
             are taken up again within about this long (plus `sweep_every`).
-        max_takeovers: an entry taken over this many times (it kills or stalls every process that
-            works on it) is given up, with an error (`entry.abandoned`).
+        max_takeovers, give_up_after: an entry taken over more than `max_takeovers` times (every process
+            that worked on it died or stalled) is given up, with an error (`entry.abandoned`), once it
+            has also waited `give_up_after` since it was first claimed. Processes killed for reasons
+            of their own (a crash loop, a node lost) are not told from an entry that kills them by
+            their count, only by how long it lasts.
         sweep_every: how often expired leases are looked for; default half the lease.
         sweep_batch: entries taken over per sweep at most.
         seen_ttl: how long a finished entry is remembered.
@@ -53,6 +63,7 @@ class EntrySettings:
 
     lease: timedelta = DEFAULT_LEASE
     max_takeovers: int = 5
+    give_up_after: timedelta = DEFAULT_GIVE_UP_AFTER
     sweep_every: timedelta | None = None
     sweep_batch: int = 100
     seen_ttl: timedelta = DEFAULT_SEEN_TTL
@@ -82,13 +93,15 @@ def entry_keys(feed: FeedConfig, doc: Document) -> list[str]:
 class Held:
     """An entry this process holds the lease of: what to process and which feed it came from.
 
-    `feed` is the feed's URL; `takeovers` counts how often the entry was taken up again before.
+    `feed` is the feed's URL; `takeovers` counts how often the entry was taken up again before;
+    `pending` is how long (seconds) it has waited since it was first claimed, when it was taken up again.
     """
 
     keys: tuple[str, ...]
     doc: Document
     feed: str
     takeovers: int = 0
+    pending: float = 0.0
 
     @property
     def attempt(self) -> str:
@@ -111,6 +124,9 @@ class Entries:
         self.settings = settings or EntrySettings()
         self._held: dict[str, Held] = {}
         self._renewing: asyncio.Task[None] | None = None
+        # The leases' own thread: renewals must not queue behind the pipeline's work in the default
+        # executor, or a busy process lets the leases of entries it is working on run out.
+        self._leases = ThreadPoolExecutor(max_workers=1, thread_name_prefix="entry-leases")
 
     async def __aenter__(self) -> Entries:
         self._renewing = asyncio.create_task(self._keep_renewing())
@@ -129,6 +145,10 @@ class Entries:
                 await self._renewing
             self._renewing = None
 
+    async def _call(self, function: Callable[..., T], *args: object) -> T:
+        """A store call on the leases' thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._leases, lambda: function(*args))
+
     @property
     def working_on(self) -> int:
         """Entries being worked on now."""
@@ -140,12 +160,12 @@ class Entries:
         then to finish or release."""
         keyed = [(entry_keys(feed, doc), doc) for doc in docs]
         records = [(keys, {"feed": feed.url, "doc": doc.to_record()}) for keys, doc in keyed]
-        claims = await asyncio.to_thread(
+        claims = await self._call(
             self.store.claim_entries, records, self.holder, self.settings.lease, self.settings.seen_ttl
         )
         found: list[Held | None] = []
         for (keys, doc), claim in zip(keyed, claims, strict=True):
-            held = Held(tuple(keys), doc, feed.url, claim.takeovers) if claim.held else None
+            held = Held(tuple(keys), doc, feed.url, claim.takeovers, claim.pending) if claim.held else None
             if held is not None and claim.status == "retaken":
                 _retaken(held, claim.previous, "poll")
             found.append(held)
@@ -162,16 +182,16 @@ class Entries:
 
     async def finish(self, held: Held) -> None:
         """The entry was handed over: seen under each of its keys from now on."""
-        await asyncio.to_thread(self.store.finish_entries, [held.keys], self.settings.seen_ttl)
+        await self._call(self.store.finish_entries, [held.keys], self.settings.seen_ttl)
 
     async def release(self, held: Held) -> None:
         """The entry was not handed over: give its lease back, so that it is taken up again at once."""
-        await asyncio.to_thread(self.store.release_entries, [held.keys[0]], self.holder)
+        await self._call(self.store.release_entries, [held.keys[0]], self.holder)
 
     async def take_expired(self) -> list[Held]:
-        """Take over the entries whose holders let their leases run out; those taken over too often are
-        given up (finished, with an error)."""
-        pending = await asyncio.to_thread(
+        """Take over the entries whose holders let their leases run out; those taken over too often for
+        too long are given up (finished, with an error)."""
+        pending = await self._call(
             self.store.take_expired_entries, self.holder, self.settings.lease, self.settings.sweep_batch
         )
         taken: list[Held] = []
@@ -180,28 +200,38 @@ class Entries:
             if held is None:
                 log.error("entry.abandoned", keys=list(entry.keys), reason="its record cannot be read")
                 ENTRIES_RETAKEN.labels("abandoned").inc()
-                await asyncio.to_thread(self.store.finish_entries, [entry.keys], self.settings.seen_ttl)
+                await self._call(self.store.finish_entries, [entry.keys], self.settings.seen_ttl)
                 continue
-            if held.takeovers > self.settings.max_takeovers:
+            if held.keys[0] in self._held:
+                # Still being worked on here (this process was too busy to renew in time): the sweep
+                # just gave the lease back to its holder; a second processing would be one too many.
+                log.warning("entry.lease_lapsed", feed=held.feed, url=held.doc.url, doc_id=held.doc.id)
+                continue
+            if self._give_up(held):
                 log.error(
                     "entry.abandoned", feed=held.feed, url=held.doc.url, doc_id=held.doc.id,
-                    takeovers=held.takeovers, reason="every process that took it up died or stalled on it",
+                    takeovers=held.takeovers, pending_s=round(held.pending),
+                    reason="every process that took it up died or stalled on it",
                 )  # fmt: skip
                 ENTRIES_RETAKEN.labels("abandoned").inc()
-                await asyncio.to_thread(self.store.finish_entries, [held.keys], self.settings.seen_ttl)
+                await self._call(self.store.finish_entries, [held.keys], self.settings.seen_ttl)
                 continue
             _retaken(held, entry.previous, "sweep")
             taken.append(held)
         return taken
+
+    def _give_up(self, held: Held) -> bool:
+        """Taken over too often, and for long enough that its holders' deaths are not a passing crash loop."""
+        return (
+            held.takeovers > self.settings.max_takeovers and held.pending >= self.settings.give_up_after.total_seconds()
+        )
 
     async def renew(self) -> None:
         """Extend the leases of every entry being worked on; one lost meanwhile (taken over) is logged."""
         held = list(self._held.values())
         if not held:
             return
-        kept = await asyncio.to_thread(
-            self.store.renew_entries, [h.keys[0] for h in held], self.holder, self.settings.lease
-        )
+        kept = await self._call(self.store.renew_entries, [h.keys[0] for h in held], self.holder, self.settings.lease)
         for entry, ok in zip(held, kept, strict=True):
             if not ok and entry.keys[0] in self._held:
                 log.warning("entry.lease_lost", feed=entry.feed, url=entry.doc.url, doc_id=entry.doc.id)
@@ -222,7 +252,7 @@ def _held_of(entry: PendingEntry) -> Held | None:
         feed = str(entry.record["feed"])
     except (KeyError, TypeError, ValueError):
         return None
-    return Held(entry.keys, doc, feed, entry.takeovers)
+    return Held(entry.keys, doc, feed, entry.takeovers, entry.pending)
 
 
 def _retaken(held: Held, previous: str | None, by: str) -> None:

@@ -77,11 +77,13 @@ class EntryClaim:
             holder's lease is in force).
         takeovers: how often the entry's lease has been taken over (retaken) so far.
         previous: the holder the lease was taken from, for "retaken" and "busy".
+        pending: seconds since the entry was first claimed, for "retaken" (by the store's clock).
     """
 
     status: ClaimStatus
     takeovers: int = 0
     previous: str | None = None
+    pending: float = 0.0
 
     @property
     def held(self) -> bool:
@@ -91,12 +93,17 @@ class EntryClaim:
 
 @dataclass(frozen=True, slots=True)
 class PendingEntry:
-    """An entry whose holder let its lease expire, taken over by the caller: its keys and what it was."""
+    """An entry whose holder let its lease expire, taken over by the caller: its keys and what it was.
+
+    `pending` is how long ago (seconds, by the store's clock) the entry was first claimed: how long it
+    has been waiting to be finished, across all its holders.
+    """
 
     keys: tuple[str, ...]
     record: dict[str, Any]
     takeovers: int
     previous: str | None
+    pending: float = 0.0
 
 
 class EntryLeases(Protocol):
@@ -115,7 +122,8 @@ class EntryLeases(Protocol):
         lease: timedelta,
         ttl: timedelta = DEFAULT_SEEN_TTL,
     ) -> list[EntryClaim]:
-        """Claim each (keys, record) for `holder` for `lease`; the record is kept until it is finished.
+        """Claim each (keys, record) for `holder` for `lease`; the record is kept until it is finished,
+        and so is the time of the first claim (a claim that takes an entry over keeps it).
 
         Atomic per entry: of several holders claiming one entry at once, one gets "new" (or "retaken").
         Everything is kept for `ttl` at most.

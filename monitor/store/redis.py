@@ -409,8 +409,13 @@ class RedisStore(RedisFeedback):
     # (EVAL through execute_command: a cluster pipeline has no eval(), but routes EVAL by its key.)
     # Each script reads and writes one entry's hash (one key: Cluster-safe) and takes the time from
     # Redis, so that the replicas' clocks need not agree. An entry hash: state (lease | done), holder,
-    # until (ms), takeovers, keys (JSON), record (JSON).
+    # until (ms), takeovers, since (ms: the first claim; kept by takeovers), keys (JSON), record (JSON).
     _NOW = "local t = redis.call('time') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+    # The first claim's time; an entry leased before it was kept counts from its first takeover.
+    _SINCE = (
+        "local since = tonumber(redis.call('hget', KEYS[1], 'since')) "
+        "if not since then since = now redis.call('hset', KEYS[1], 'since', now) end "
+    )
     _CLAIM_ENTRY = _NOW + (
         "local state = redis.call('hget', KEYS[1], 'state') "
         # A finished entry seen again stays seen as long as its feed lists it.
@@ -419,12 +424,13 @@ class RedisStore(RedisFeedback):
         "  local f = redis.call('hmget', KEYS[1], 'holder', 'until') "
         "  if tonumber(f[2]) > now then return {'busy', f[1]} end "
         "  local takeovers = redis.call('hincrby', KEYS[1], 'takeovers', 1) "
-        "  redis.call('hset', KEYS[1], 'holder', ARGV[1], 'until', now + tonumber(ARGV[2]), 'record', ARGV[5]) "
+        + _SINCE
+        + "  redis.call('hset', KEYS[1], 'holder', ARGV[1], 'until', now + tonumber(ARGV[2]), 'record', ARGV[5]) "
         "  redis.call('pexpire', KEYS[1], ARGV[3]) "
-        "  return {'retaken', f[1], takeovers} "
+        "  return {'retaken', f[1], takeovers, now - since} "
         "end "
         "redis.call('hset', KEYS[1], 'state', 'lease', 'holder', ARGV[1], 'until', now + tonumber(ARGV[2]), "
-        "  'takeovers', 0, 'keys', ARGV[4], 'record', ARGV[5]) "
+        "  'takeovers', 0, 'since', now, 'keys', ARGV[4], 'record', ARGV[5]) "
         "redis.call('pexpire', KEYS[1], ARGV[3]) "
         "return {'new'}"
     )
@@ -440,8 +446,9 @@ class RedisStore(RedisFeedback):
         "if f[1] ~= 'lease' then return {'gone'} end "
         "if tonumber(f[3]) > now then return {'live', f[3]} end "
         "local takeovers = redis.call('hincrby', KEYS[1], 'takeovers', 1) "
-        "redis.call('hset', KEYS[1], 'holder', ARGV[1], 'until', now + tonumber(ARGV[2])) "
-        "return {'taken', f[2], takeovers, f[4], f[5]}"
+        + _SINCE
+        + "redis.call('hset', KEYS[1], 'holder', ARGV[1], 'until', now + tonumber(ARGV[2])) "
+        "return {'taken', f[2], takeovers, f[4], f[5], now - since}"
     )
 
     def claim_entries(
@@ -492,7 +499,8 @@ class RedisStore(RedisFeedback):
             status = _text(reply[0])
             previous = _text(reply[1]) if len(reply) > 1 else None
             takeovers = int(reply[2]) if len(reply) > 2 else 0
-            claims[index] = EntryClaim(cast(ClaimStatus, status), takeovers, previous)
+            pending = max(0, int(reply[3])) / 1000 if len(reply) > 3 else 0.0
+            claims[index] = EntryClaim(cast(ClaimStatus, status), takeovers, previous, pending)
         return claims
 
     def _finished(self, entries: Sequence[Sequence[str]]) -> list[bool]:
@@ -541,7 +549,7 @@ class RedisStore(RedisFeedback):
                 for key in keys:
                     name = self.keys.entry(key)
                     pipe.hset(name, "state", "done")
-                    pipe.hdel(name, "holder", "until", "takeovers", "keys", "record")
+                    pipe.hdel(name, "holder", "until", "takeovers", "since", "keys", "record")
                     pipe.pexpire(name, _ms(ttl))
             pipe.zrem(self.keys.pending_entries, *[digest(keys[0]) for keys in entries])
             pipe.execute()
@@ -571,7 +579,8 @@ class RedisStore(RedisFeedback):
                     case _:
                         pipe.zadd(self.keys.pending_entries, {name: now + _ms(lease)})
                         keys = tuple(json.loads(reply[3]))
-                        taken.append(PendingEntry(keys, json.loads(reply[4]), int(reply[2]), _text(reply[1])))
+                        pending = max(0, int(reply[5])) / 1000
+                        taken.append(PendingEntry(keys, json.loads(reply[4]), int(reply[2]), _text(reply[1]), pending))
             pipe.execute()
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None

@@ -20,7 +20,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, owner TEXT, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS entry (
     key TEXT PRIMARY KEY, state TEXT NOT NULL, holder TEXT, until REAL, takeovers INTEGER NOT NULL DEFAULT 0,
-    keys TEXT, record TEXT, expires REAL NOT NULL
+    keys TEXT, record TEXT, expires REAL NOT NULL, since REAL
 );
 CREATE INDEX IF NOT EXISTS entry_pending ON entry (until) WHERE state = 'lease';
 CREATE TABLE IF NOT EXISTS feed_state (feed TEXT PRIMARY KEY, state TEXT NOT NULL);
@@ -74,8 +74,19 @@ class SQLiteStore(SQLiteFeedback):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA + FEEDBACK_SCHEMA)
+            self._add_columns()
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"{self.description}: cannot open: {exc}") from None
+
+    def _add_columns(self) -> None:
+        """Columns added since a file's tables were made (CREATE TABLE IF NOT EXISTS keeps old tables)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(entry)")}
+        if "since" not in columns:
+            try:
+                self._db.execute("ALTER TABLE entry ADD COLUMN since REAL")
+            except sqlite3.OperationalError as exc:  # another process opening the file added it meanwhile
+                if "duplicate column" not in str(exc):
+                    raise
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -347,28 +358,30 @@ class SQLiteStore(SQLiteFeedback):
             (*hashed, now, *hashed, now),
         ).fetchone()
         row = db.execute(
-            "SELECT state, holder, until, takeovers FROM entry WHERE key = ? AND expires > ?", (hashed[0], now)
+            "SELECT state, holder, until, takeovers, since FROM entry WHERE key = ? AND expires > ?", (hashed[0], now)
         ).fetchone()
         if finished is not None or (row is not None and row[0] == "done"):
             if row is not None and row[0] == "done":
                 db.execute("UPDATE entry SET expires = ? WHERE key = ?", (expires, hashed[0]))
             return EntryClaim("seen")
         if row is not None:
-            _, previous, held_until, takeovers = row
+            _, previous, held_until, takeovers, since = row
             if held_until > now:
                 return EntryClaim("busy", int(takeovers), previous)
+            # An entry leased before `since` was kept counts from its first takeover.
+            since = now if since is None else since
             db.execute(
-                "UPDATE entry SET holder = ?, until = ?, takeovers = takeovers + 1, record = ?, expires = ? "
-                "WHERE key = ?",
-                (holder, until, json.dumps(dict(record)), expires, hashed[0]),
+                "UPDATE entry SET holder = ?, until = ?, takeovers = takeovers + 1, record = ?, expires = ?, "
+                "since = ? WHERE key = ?",
+                (holder, until, json.dumps(dict(record)), expires, since, hashed[0]),
             )
-            return EntryClaim("retaken", int(takeovers) + 1, previous)
+            return EntryClaim("retaken", int(takeovers) + 1, previous, max(0.0, now - since))
         db.execute(
-            "INSERT INTO entry (key, state, holder, until, takeovers, keys, record, expires) "
-            "VALUES (?, 'lease', ?, ?, 0, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET state = 'lease', "
+            "INSERT INTO entry (key, state, holder, until, takeovers, keys, record, expires, since) "
+            "VALUES (?, 'lease', ?, ?, 0, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET state = 'lease', "
             "holder = excluded.holder, until = excluded.until, takeovers = 0, keys = excluded.keys, "
-            "record = excluded.record, expires = excluded.expires",
-            (hashed[0], holder, until, json.dumps(keys), json.dumps(dict(record)), expires),
+            "record = excluded.record, expires = excluded.expires, since = excluded.since",
+            (hashed[0], holder, until, json.dumps(keys), json.dumps(dict(record)), expires, now),
         )
         return EntryClaim("new")
 
@@ -395,7 +408,7 @@ class SQLiteStore(SQLiteFeedback):
             db.executemany(
                 "INSERT INTO entry (key, state, takeovers, expires) VALUES (?, 'done', 0, ?) "
                 "ON CONFLICT(key) DO UPDATE SET state = 'done', holder = NULL, until = NULL, keys = NULL, "
-                "record = NULL, expires = excluded.expires",
+                "record = NULL, since = NULL, expires = excluded.expires",
                 [(digest(key), expires) for keys in entries for key in keys],
             )
 
@@ -403,17 +416,17 @@ class SQLiteStore(SQLiteFeedback):
         now = time.time()
         with self._write() as db:
             rows = db.execute(
-                "SELECT key, holder, takeovers, keys, record FROM entry "
+                "SELECT key, holder, takeovers, keys, record, COALESCE(since, ?) FROM entry "
                 "WHERE state = 'lease' AND until <= ? AND expires > ? ORDER BY until LIMIT ?",
-                (now, now, count),
+                (now, now, now, count),
             ).fetchall()
             db.executemany(
-                "UPDATE entry SET holder = ?, until = ?, takeovers = takeovers + 1 WHERE key = ?",
-                [(holder, now + lease.total_seconds(), row[0]) for row in rows],
+                "UPDATE entry SET holder = ?, until = ?, takeovers = takeovers + 1, since = ? WHERE key = ?",
+                [(holder, now + lease.total_seconds(), row[5], row[0]) for row in rows],
             )
         return [
-            PendingEntry(tuple(json.loads(keys)), json.loads(record), int(takeovers) + 1, previous)
-            for _, previous, takeovers, keys, record in rows
+            PendingEntry(tuple(json.loads(k)), json.loads(record), int(takeovers) + 1, previous, max(0.0, now - since))
+            for _, previous, takeovers, k, record, since in rows
         ]
 
     # Outbox ------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
@@ -181,22 +183,64 @@ def test_a_page_slower_than_the_lease_keeps_its_entry_and_the_others_do_not_wait
     assert len(handed) == 5 and slow.stem in handed[-1]
 
 
+def test_leases_are_kept_while_the_pipeline_holds_every_worker_thread(server: HttpServer, store: Store) -> None:
+    # A busy process: every thread of the default executor is in the pipeline and more Documents wait
+    # for one. The leases of the entries it works on are still renewed: no other process takes them.
+    lease = EntrySettings(lease=timedelta(seconds=1.5))
+    go_on = threading.Event()
+    handed = Handed()
+
+    def busy(doc: Document, attempt: str) -> None:
+        go_on.wait(30)
+        handed(doc, attempt)
+
+    async def run() -> None:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(2))
+        async with Ingestor([feed_of(server, full_text=False)], store, settings(lease), busy) as ing:
+            poll = asyncio.create_task(ing.poll_all())
+            other = Entries(store, "other", lease)
+            waited = 0.0
+            while ing.entries.working_on < 5:  # the poll claimed the feed's entries
+                await asyncio.sleep(0.1)
+                waited += 0.1
+                assert waited < 30 and not poll.done()
+            started = time.monotonic()
+            while time.monotonic() - started < 4:  # more than two leases
+                await asyncio.sleep(0.2)
+                assert await other.take_expired() == []
+            assert handed.calls == [] and ing.entries.working_on == 5
+            go_on.set()
+            await poll
+
+    with capture_logs() as logs:
+        asyncio.run(run())
+    assert len(handed.calls) == 5
+    assert not [e["event"] for e in logs if e["event"] in ("entry.lease_lost", "entry.lease_lapsed")]
+
+
 def test_an_entry_that_every_process_dies_on_is_given_up(server: HttpServer, store: Store) -> None:
     feed = feed_of(server, full_text=False)
-    limited = EntrySettings(lease=timedelta(milliseconds=300), max_takeovers=2)
+    limited = EntrySettings(lease=timedelta(milliseconds=300), max_takeovers=2, give_up_after=timedelta(seconds=2))
 
-    async def die_again() -> int:
+    async def die_again() -> tuple[int, list[Any]]:
         async with HttpClient(LOOPBACK) as client, FeedParser(workers=1) as parser:
             await poll_feed(feed, client, Entries(store, "first", limited), parser)
-        for n in range(2):
-            await asyncio.sleep(0.4)
-            assert len(await Entries(store, f"dies-{n}", limited).take_expired()) == 5
-        await asyncio.sleep(0.4)
+        started = time.monotonic()
+        # A crash loop: taken over more than max_takeovers times, but for less than give_up_after.
+        dies = 0
+        while time.monotonic() - started < 1.5:
+            await asyncio.sleep(0.35)
+            assert len(await Entries(store, f"dies-{dies}", limited).take_expired()) == 5
+            dies += 1
+        # ... and the same for longer than give_up_after: every holder died on them, they are given up.
+        await asyncio.sleep(max(0.35, 2.05 - (time.monotonic() - started)))
         with capture_logs() as logs:
             assert await Entries(store, "last", limited).take_expired() == []
-        return len([e for e in logs if e["event"] == "entry.abandoned"])
+        return dies, [e for e in logs if e["event"] == "entry.abandoned"]
 
-    assert asyncio.run(die_again()) == 5
+    dies, abandoned = asyncio.run(die_again())
+    assert dies > limited.max_takeovers and len(abandoned) == 5
+    assert all(e["takeovers"] == dies + 1 and e["pending_s"] >= 2 for e in abandoned)
     # Given up means finished: no poll takes them up again either.
     handed = Handed()
 

@@ -45,3 +45,23 @@ def test_a_killed_service_loses_and_doubles_no_alert(
         assert rig.alerts() == {"decided": 1, "parsed": 1, "fetching": 1, "extracting": 1}
         retaken = [e for run in [*killed, final] for e in run.events() if e.get("event") == "entry.retaken"]
         assert retaken, "the killed processes' entries were taken up again"
+
+
+def test_a_crash_loop_loses_no_entry(tmp_path: Path, redis_url: str) -> None:
+    # Processes killed for reasons of their own (a deploy's crash loop, a node flapping), one after the
+    # other while an entry is in flight: more takeovers than an entry that kills every holder is allowed
+    # (max_takeovers, 5), within minutes. The entry is not given up, and is alerted once.
+    with CrashRig(tmp_path, "redis", redis_url, grouper="copies") as rig:
+        killed = rig.crash_loop("looped", kills=7)
+        final = rig.start()
+        try:
+            rig.wait_for_alerts(60)
+            time.sleep(2)
+            assert final.stop() == 0
+        finally:
+            final.kill()
+        events = [e for run in [*killed, final] for e in run.events()]
+        assert rig.alerts() == {"looped": 1}
+        assert not [e for e in events if e.get("event") == "entry.abandoned"]
+        takeovers = [int(e["takeovers"]) for e in events if e.get("event") == "entry.retaken"]
+        assert max(takeovers) > 5, takeovers

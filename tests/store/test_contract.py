@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -445,6 +446,42 @@ def test_a_renewed_lease_holds_and_a_released_one_is_taken_at_once(store: Store)
     store.release_entries([first], "one")
     (taken,) = store.take_expired_entries("two", LEASE, 10)
     assert taken.record == {"n": 1} and taken.previous == "one"
+
+
+def test_an_entry_taken_over_tells_how_long_it_has_waited_since_its_first_claim(store: Store) -> None:
+    # The first claim's time is kept by every takeover, by a claim and by the sweep alike: it is how
+    # long the entry has waited in all, however many holders died meanwhile.
+    entry = _entry(1)
+    assert store.claim_entries([entry], "first", LEASE)[0].pending == 0
+    time.sleep(0.5)
+    by_claim = store.claim_entries([entry], "second", LEASE)[0]
+    assert by_claim.status == "retaken" and 0.4 < by_claim.pending < 5
+    time.sleep(0.5)
+    (by_sweep,) = store.take_expired_entries("third", LEASE, 10)
+    assert by_sweep.takeovers == 2 and by_claim.pending + 0.4 < by_sweep.pending < 10
+    store.finish_entries([entry[0]])
+    assert store.claim_entries([_entry(2)], "fourth", LEASE)[0].pending == 0
+
+
+def test_an_sqlite_file_from_before_the_first_claim_time_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE entry (key TEXT PRIMARY KEY, state TEXT NOT NULL, holder TEXT, until REAL, "
+        "takeovers INTEGER NOT NULL DEFAULT 0, keys TEXT, record TEXT, expires REAL NOT NULL)"
+    )
+    old.execute(
+        "INSERT INTO entry VALUES ('k', 'lease', 'dead', 0, 3, '[\"entry-url:x\"]', '{\"n\": 1}', ?)",
+        (time.time() + 60,),
+    )
+    old.commit()
+    old.close()
+    store = SQLiteStore(path)
+    # An entry leased by the old version counts from its first takeover by the new one.
+    (taken,) = store.take_expired_entries("new", LEASE, 10)
+    assert (taken.record, taken.takeovers, taken.pending) == ({"n": 1}, 4, 0)
+    assert [c.status for c in store.claim_entries([_entry(5)], "new", LEASE)] == ["new"]
+    store.close()
 
 
 def test_entries_seen_before_leases_existed_stay_seen(store: Store) -> None:
