@@ -167,7 +167,11 @@ class Entries:
         for (keys, doc), claim in zip(keyed, claims, strict=True):
             held = Held(tuple(keys), doc, feed.url, claim.takeovers, claim.pending) if claim.held else None
             if held is not None and claim.status == "retaken":
-                _retaken(held, claim.previous, "poll")
+                if held.keys[0] in self._held:  # still worked on here, its lease lapsed: see take_expired
+                    log.warning("entry.lease_lapsed", feed=held.feed, url=held.doc.url, doc_id=held.doc.id)
+                    held = None
+                else:
+                    _retaken(held, claim.previous, "poll")
             found.append(held)
         return found
 

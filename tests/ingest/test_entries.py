@@ -218,6 +218,28 @@ def test_leases_are_kept_while_the_pipeline_holds_every_worker_thread(server: Ht
     assert not [e["event"] for e in logs if e["event"] in ("entry.lease_lost", "entry.lease_lapsed")]
 
 
+def test_an_entry_whose_lease_lapsed_while_this_process_works_on_it_is_not_processed_twice(store: Store) -> None:
+    feed = FeedConfig(url="http://127.0.0.1:9/feed.xml", name="Lapsed")
+    doc = Document(id="d1", title="Lapsed", text="text", url="http://127.0.0.1:9/a1", guid="a1")
+    short = EntrySettings(lease=timedelta(milliseconds=200))
+
+    async def run() -> tuple[list[object], list[object]]:
+        entries = Entries(store, "busy", short)  # not entered: it never renews, as if too busy to
+        (held,) = await entries.claim(feed, [doc])
+        assert held is not None
+        with entries.working(held):
+            await asyncio.sleep(0.3)
+            again = await entries.claim(feed, [doc])
+            await asyncio.sleep(0.3)
+            swept = await entries.take_expired()
+        return list(again), list(swept)
+
+    with capture_logs() as logs:
+        again, swept = asyncio.run(run())
+    assert again == [None] and swept == []
+    assert [e["event"] for e in logs if e["event"].startswith("entry.")] == ["entry.lease_lapsed"] * 2
+
+
 def test_an_entry_that_every_process_dies_on_is_given_up(server: HttpServer, store: Store) -> None:
     feed = feed_of(server, full_text=False)
     limited = EntrySettings(lease=timedelta(milliseconds=300), max_takeovers=2, give_up_after=timedelta(seconds=2))
