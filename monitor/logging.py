@@ -12,7 +12,21 @@ from monitor.redact import redact_secrets
 
 
 class _LibraryHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Where the libraries' own logging (slack-sdk, APScheduler, httpx) goes: the same stream and form."""
+    """Where the libraries' own logging (slack-sdk, APScheduler, httpx) goes: the same stream and form.
+
+    Written through structlog's printer, under its lock for the stream: with a lock of its own, a
+    library's line written from one thread could land between another thread's line and its newline.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._printer = structlog.PrintLogger(stream)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._printer.msg(self.format(record))
+        except Exception:  # as logging.StreamHandler does: a broken log line must not break the caller
+            self.handleError(record)
 
 
 def configure_logging(level: str = "info", json: bool | None = None, stream: TextIO | None = None) -> None:

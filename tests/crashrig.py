@@ -74,8 +74,14 @@ class Running:
             )
 
     def events(self) -> list[dict[str, Any]]:
+        """The JSON log lines so far; a line the SIGKILL cut short, or that is still being written, is left out."""
         lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-        return [json.loads(line) for line in lines if line.startswith("{")]
+        found = []
+        for line in lines:
+            if line.startswith("{"):
+                with contextlib.suppress(json.JSONDecodeError):
+                    found.append(json.loads(line))
+        return found
 
     def wait_for_event(self, test: Callable[[dict[str, Any]], bool], timeout: float = 30) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
+import time
 
 import structlog
 
@@ -97,3 +99,36 @@ def test_the_libraries_own_log_records_are_rendered_and_masked_like_ours() -> No
     event = json.loads(line)
     assert event["level"] == "warning" and event["logger"] == "monitor.slack_sdk"
     assert "libsecret" not in line and "XXXXsecretXXXX" not in line
+
+
+class SlowStream(io.StringIO):
+    """A stream whose writes take a moment (a pipe, a busy terminal): other threads run meanwhile."""
+
+    def write(self, text: str) -> int:
+        time.sleep(0.0005)
+        return super().write(text)
+
+
+def test_our_lines_and_the_libraries_written_from_many_threads_at_once_stay_one_json_object_each() -> None:
+    out = SlowStream()
+    configure_logging("info", json=True, stream=out)
+
+    def write(n: int) -> None:
+        for i in range(50):
+            if n % 2:
+                structlog.get_logger("monitor.test").info("ours", n=n, i=i)
+            else:
+                logging.getLogger("apscheduler.scheduler").warning("theirs %d %d", n, i)
+
+    try:
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        root = logging.getLogger()
+        root.handlers = [h for h in root.handlers if not isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)]
+        structlog.reset_defaults()
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(events) == 300
