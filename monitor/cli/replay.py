@@ -15,7 +15,7 @@ import click
 
 from monitor.cli.common import DEFAULT_RULES, EXIT_USAGE, load_matcher, progress, warn
 from monitor.document import Document
-from monitor.ingest.files import Problem, expand_paths, read_documents
+from monitor.ingest.files import FEED_SUFFIXES, RECORD_SUFFIXES, Problem, expand_paths, read_documents
 from monitor.pipeline import Pipeline, Processed
 from monitor.rules.matcher import Hit, Match
 from monitor.rules.text import fold
@@ -74,8 +74,10 @@ class _Replayed:
 def replay(paths: tuple[Path, ...], rules_dir: Path, fmt: str, explain: bool, why_rule: str | None) -> None:
     """Match saved articles against the rules and show the alerts the service would raise.
 
-    PATHS are .txt files (optional YAML front matter), .html pages, .xml/.rss/.atom
-    feeds, .jsonl files recorded by the service, or directories of them. They are
+    PATHS are .txt files (optional YAML front matter), .html pages, saved feeds
+    (.xml/.rss/.atom: RSS, Atom or a news sitemap; .json: a JSON Feed), .jsonl files
+    recorded by the service, or directories of them. A feed's entries get the ids and
+    URLs the service gives them. They are
     processed in order as the service would see them, with a throwaway store: the
     first match of a rule in a story is a new alert, later ones in its realert window
     are follow-ups, and a document seen before (same text or URL) is suppressed.
@@ -109,7 +111,7 @@ def replay(paths: tuple[Path, ...], rules_dir: Path, fmt: str, explain: bool, wh
             if path not in counts:
                 advance()
             counts[path] += 1
-            multi = path.suffix.lower() in {".xml", ".rss", ".atom", ".jsonl"}
+            multi = path.suffix.lower() in FEED_SUFFIXES | RECORD_SUFFIXES
             entry = counts[path] if multi else None
             label = f"{path}#{entry}" if entry else str(path)
             processed = pipeline.process(doc)

@@ -60,9 +60,9 @@ def read_feed(
     """The entries of one body as Documents.
 
     Args:
-        origin: where the body came from (the feed's URL, or a file): it names entries without link or GUID.
+        origin: where the body came from (the feed's URL, or a file), kept as each Document's origin.
         headers: the response's headers (a charset given only by HTTP is used).
-        kind: the feed's kind, or "auto" to tell it from the body.
+        kind: the feed's kind (monitor.ingest.kinds), or "auto" (files) to tell it from the body.
         source: the Documents' source (the feed's name); None: the feed's own title.
         language: the feed's language, when the feeds file says (else each entry's own).
         seen: when the feed was fetched: a missing or future date becomes it. None (replay): kept as is.
@@ -85,8 +85,9 @@ def document_of(
     if seen is not None and (published is None or published > seen):
         published = seen
     named = url or entry.guid
+    # Not from `origin`: an entry without link or GUID gets the same id from a file (replay) as live.
     return Document(
-        id=Document.make_id(named or origin, title, "" if named else text),
+        id=Document.make_id(named, title, "" if named else text),
         title=title,
         text=text,
         url=url,

@@ -13,11 +13,14 @@ feeds:
     tags: [world]
     language: en
     headers: {Accept-Language: en}
+  - url: https://www.example.com/news-sitemap.xml
+    kind: news-sitemap   # rss (default: RSS, Atom, RDF, and JSON Feed), jsonfeed, news-sitemap
 ```
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -29,6 +32,8 @@ from urllib.parse import urlsplit
 
 from monitor.errors import FeedsFileError
 from monitor.ingest.http import Allowed
+from monitor.ingest.kinds import DEFAULT as DEFAULT_KIND
+from monitor.ingest.kinds import KINDS
 from monitor.rules.loader import parse_duration
 from monitor.yamlfile import ErrorList, YamlList, YamlMap, line_of, read_yaml, unknown_keys
 
@@ -42,7 +47,7 @@ SHORTEST_LOCAL_INTERVAL = timedelta(seconds=1)
 
 TOP_KEYS = {"feeds", "defaults"}
 SETTING_KEYS = {"interval", "min_interval", "max_interval", "full_text"}
-FEED_KEYS = {"url", "name", "site", "tags", "language", "headers", "allow_networks"} | SETTING_KEYS
+FEED_KEYS = {"url", "name", "kind", "site", "tags", "language", "headers", "allow_networks"} | SETTING_KEYS
 LANGUAGE_RE = re.compile(r"[a-z]{2}\Z")
 HEADER_NAME_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 RESERVED_HEADERS = {"host", "if-none-match", "if-modified-since", "content-length", "accept-encoding"}
@@ -61,7 +66,7 @@ class FeedConfig:
         tags: free labels for the operator.
         language: ISO 639-1 code of the feed's articles, when known.
         headers: extra request headers (sorted pairs, so the config stays hashable).
-        kind: how its body is read (monitor.ingest.kinds): "auto" tells it from the body.
+        kind: how its body is read, a name in monitor.ingest.kinds.KINDS ("rss" also reads a JSON Feed).
         allow_networks: address ranges (with an optional port) this feed and its article pages may be
             fetched from although they are not public, beside the service's http.allow_networks.
         line: where the feed is defined in its file.
@@ -76,7 +81,7 @@ class FeedConfig:
     tags: tuple[str, ...] = ()
     language: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
-    kind: str = "auto"
+    kind: str = DEFAULT_KIND
     site: str | None = None
     allow_networks: tuple[str, ...] = ()
     line: int = 0
@@ -253,6 +258,7 @@ class _Parser:
         site = item.get("site")
         if site is not None and (not isinstance(site, str) or http_host(site.strip()) is None):
             self.error(line_of(item, "site"), f"'site' must be an http or https URL with a host, not {site!r}")
+        kind = self.kind(item.get("kind", DEFAULT_KIND), line_of(item, "kind") if "kind" in item else line)
         tags = self.strings(item.get("tags", []), line_of(item, "tags") if "tags" in item else line)
         language = item.get("language")
         if language is not None and (not isinstance(language, str) or not LANGUAGE_RE.match(language)):
@@ -286,6 +292,7 @@ class _Parser:
             tags=tuple(tags),
             language=language,
             headers=headers,
+            kind=kind,
             allow_networks=allow,
             site=site.strip() if isinstance(site, str) else None,
             line=line,
@@ -302,6 +309,14 @@ class _Parser:
             self.error(line, f"'url' must be an http or https URL with a host, not {raw!r}")
             return None
         return raw.strip()
+
+    def kind(self, raw: Any, line: int) -> str:
+        if isinstance(raw, str) and raw in KINDS:
+            return raw
+        close = difflib.get_close_matches(str(raw).strip().lower(), list(KINDS), n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        self.error(line, f"'kind' must be one of {', '.join(KINDS)}, not {raw!r}{hint}")
+        return DEFAULT_KIND
 
     def networks(self, raw: Any, line: int) -> tuple[str, ...]:
         problem = networks_problem(raw)

@@ -1,4 +1,9 @@
-"""Documents from files, for replay and rule tests: text, HTML pages, feeds and recorded JSONL."""
+"""Documents from files, for replay and rule tests: text, HTML pages, feeds and recorded JSONL.
+
+A saved feed (RSS, Atom, JSON Feed, news sitemap: its kind told from the body) is read by read_feed, the
+code the service reads a fetched body with: its Documents get the ids, URLs, titles, outlets and
+languages the service gives the same bytes.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from monitor.ingest.headline import headline
 
 TEXT_SUFFIXES = {".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
-FEED_SUFFIXES = {".xml", ".rss", ".atom"}
+FEED_SUFFIXES = {".xml", ".rss", ".atom", ".json"}
 RECORD_SUFFIXES = {".jsonl"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | FEED_SUFFIXES | RECORD_SUFFIXES
 
@@ -64,7 +69,7 @@ def expand_paths(paths: Iterable[Path], on_problem: OnProblem) -> list[Path]:
                 on_problem(
                     Problem(
                         str(path),
-                        "no .txt, .html, .xml, .rss, .atom or .jsonl files in this directory",
+                        "no .txt, .html, .xml, .rss, .atom, .json or .jsonl files in this directory",
                     )
                 )
             files.extend(found)
@@ -97,6 +102,12 @@ def read_file(path: Path, on_problem: OnProblem) -> Iterator[Document]:
     data = _read_bytes(path)
     if suffix in FEED_SUFFIXES:
         feed = read_feed(data, str(path))
+        if feed.children and not feed.documents:
+            listed = ", ".join(feed.children[:3]) + (", ..." if len(feed.children) > 3 else "")
+            raise _Unreadable(
+                f"a sitemap index ({len(feed.children)} sitemaps: {listed}): replay reads no URLs; save the "
+                "sitemaps it lists and replay those"
+            )
         if not feed.documents:
             # One problem per unreadable file: why it is not a feed, if known, else that it has no entries.
             raise _Unreadable(

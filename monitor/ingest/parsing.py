@@ -90,13 +90,22 @@ class FeedParser(LimitedPool):
         self.memory = memory
 
     async def parse(
-        self, body: bytes, headers: Mapping[str, str], feed: FeedConfig, seen: datetime | None
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        feed: FeedConfig,
+        seen: datetime | None,
+        origin: str | None = None,
     ) -> FeedDocuments:
-        """The feed's Documents; ParseError when the body is too large to parse or its worker was lost."""
+        """The feed's Documents; ParseError when the body is too large to parse or its worker was lost.
+
+        origin: where the body came from when not from the feed's URL (a sitemap its index lists).
+        """
         try:
             parsed: FeedDocuments = await self._pool.call(
-                body, dict(headers), feed.kind, feed.url, feed.name, feed.language, seen, self.memory, self.time_limit
-            )
+                body, dict(headers), feed.kind, origin or feed.url, feed.name, feed.language, seen, self.memory,
+                self.time_limit,
+            )  # fmt: skip
         except RuntimeError as exc:  # the worker died (out of memory where no MemoryError could be raised)
             raise ParseError(f"parsing failed: {exc}") from None
         return parsed

@@ -23,6 +23,7 @@ import structlog
 
 from monitor.document import Document
 from monitor.ingest.entries import Entries, Held
+from monitor.ingest.feeds import FeedDocuments
 from monitor.ingest.feedsfile import FeedConfig
 from monitor.ingest.http import Fetched, FetchError, HttpClient
 from monitor.ingest.parsing import FeedParser, ParseError
@@ -31,6 +32,8 @@ from monitor.store.base import Store
 log = structlog.get_logger("monitor.ingest.poll")
 
 RETRY_STATUSES = {429, 503}
+# Sitemaps an index may list that one poll reads (kinds.sitemap lists the newest first).
+MAX_CHILDREN = 20
 MAX_KEPT_TIMES = 500
 WEEK = 7 * 86400.0
 _MAX_AGE_RE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*(\d+)", re.IGNORECASE)
@@ -75,10 +78,13 @@ class FeedState:
     first_poll: float | None = None
     stale: bool = False
     new_times: tuple[float, ...] = ()
+    # The documents an index lists (a sitemap index's sitemaps) with their validators: (url, etag, last_modified).
+    children: tuple[tuple[str, str | None, str | None], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["new_times"] = list(self.new_times)
+        data["children"] = [list(child) for child in self.children]
         return data
 
     @classmethod
@@ -89,6 +95,9 @@ class FeedState:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["new_times"] = tuple(float(t) for t in values.get("new_times") or ())
+        values["children"] = tuple(
+            (str(c[0]), c[1], c[2]) for c in values.get("children") or () if isinstance(c, list | tuple) and len(c) == 3
+        )
         return cls(**values)
 
     def entries_per_day(self, now: float) -> float:
@@ -215,6 +224,10 @@ async def poll_feed(
         fetched = await client.fetch(feed.url, headers, feed.allowed())
     except FetchError as exc:
         return await _failed(feed, state, store, settings, now, exc.reason, None, None)
+    if fetched.status == 304 and state.children:
+        # The index is unchanged, the sitemaps it lists may not be: they are polled (conditionally) all the same.
+        unchanged = FeedDocuments(None, children=[url for url, _, _ in state.children])
+        return await _ingest(feed, state, leases, client, parser, settings, fetched, now, unchanged)
     if fetched.status == 304:
         state = _succeeded(feed, state, fetched, None, now)
         await asyncio.to_thread(store.save_feed_state, feed.url, state.to_dict())
@@ -227,37 +240,67 @@ async def poll_feed(
     if fetched.status != 200:
         wait = retry_after(fetched.header("retry-after"), now) if fetched.status in RETRY_STATUSES else None
         return await _failed(feed, state, store, settings, now, f"HTTP {fetched.status}", fetched.status, wait)
-    return await _ingest(feed, state, leases, parser, settings, fetched, now)
+    return await _ingest(feed, state, leases, client, parser, settings, fetched, now)
+
+
+def _located(parsed: FeedDocuments) -> str | None:
+    """The body's problem, with its line when known."""
+    if parsed.problem and parsed.problem_line:
+        return f"line {parsed.problem_line}: {parsed.problem}"
+    return parsed.problem
+
+
+async def _read(
+    feed: FeedConfig, parser: FeedParser, fetched: Fetched, now: float, origin: str | None = None
+) -> FeedDocuments | str:
+    """The body's Documents, or why they cannot be read (a failure of the feed)."""
+    if fetched.truncated:
+        # Cut at http.max_bytes: not the whole feed, and fetched and cut again at every poll but for the backoff.
+        return f"feed is larger than the {len(fetched.body) / 2**20:g} MiB limit (http.max_bytes)"
+    try:
+        parsed = await parser.parse(fetched.body, fetched.headers, feed, datetime.fromtimestamp(now, UTC), origin)
+    except ParseError as exc:
+        return str(exc)
+    if not parsed.feed:
+        # A web page where the feed was (a site moved its feed): say so, rather than "0 entries".
+        content_type = (fetched.header("content-type") or "").split(";", 1)[0].strip() or "none"
+        return f"{parsed.problem} (Content-Type: {content_type})"
+    if parsed.problem and not parsed.documents and not parsed.children:
+        return _located(parsed) or "unreadable"
+    return parsed
 
 
 async def _ingest(
     feed: FeedConfig,
     state: FeedState,
     leases: Entries,
+    client: HttpClient,
     parser: FeedParser,
     settings: PollSettings,
     fetched: Fetched,
     now: float,
+    parsed: FeedDocuments | None = None,
 ) -> PollResult:
+    """parsed: the body as read already (an unchanged index: the sitemaps it listed before)."""
     store = leases.store
-    if fetched.truncated:
-        # Cut at http.max_bytes: not the whole feed, and fetched and cut again at every poll but for the backoff.
-        reason = f"feed is larger than the {len(fetched.body) / 2**20:g} MiB limit (http.max_bytes)"
-        return await _failed(feed, state, store, settings, now, reason, 200, None)
-    seen = datetime.fromtimestamp(now, UTC)
-    try:
-        parsed = await parser.parse(fetched.body, fetched.headers, feed, seen)
-    except ParseError as exc:
-        return await _failed(feed, state, store, settings, now, str(exc), 200, None)
-    if not parsed.feed:
-        # A web page where the feed was (a site moved its feed): say so, rather than "0 entries".
-        content_type = (fetched.header("content-type") or "").split(";", 1)[0].strip() or "none"
-        reason = f"{parsed.problem} (Content-Type: {content_type})"
-        return await _failed(feed, state, store, settings, now, reason, 200, None)
-    if parsed.problem:
-        if not parsed.documents:
-            return await _failed(feed, state, store, settings, now, parsed.problem, 200, None)
-        log.warning("feed.malformed", feed=feed.name, url=feed.url, problem=parsed.problem)
+    read = parsed if parsed is not None else await _read(feed, parser, fetched, now)
+    if isinstance(read, str):
+        return await _failed(feed, state, store, settings, now, read, 200, None)
+    parsed = read
+    problem = _located(parsed)
+    if parsed.children:
+        docs, children, read_ok, child_problem = await _read_children(feed, state, client, parser, parsed.children, now)
+        problem = "; ".join(p for p in (problem, child_problem) if p) or None
+        if not read_ok:
+            # No listed sitemap could be read (nor was one unchanged): the index's poll failed.
+            state = replace(state, children=children)
+            return await _failed(feed, state, store, settings, now, problem or "unreadable", fetched.status, None)
+        parsed = replace(parsed, documents=docs)
+        state = replace(state, children=children)
+    elif state.children:
+        state = replace(state, children=())  # no index any more
+    if problem:
+        log.warning("feed.malformed", feed=feed.name, url=feed.url, problem=problem)
     docs = parsed.documents
     docs = [_mark_republished(d, state, settings) for d in docs]
     claimed = await leases.claim(feed, docs)
@@ -275,7 +318,59 @@ async def _ingest(
         "feed.polled", feed=feed.name, url=feed.url, status=fetched.status, duration_ms=fetched.elapsed_ms,
         queued_ms=fetched.queued_ms, entries=len(entries), new=count,
     )  # fmt: skip
-    return PollResult(feed, state, fetched.status, entries, problem=parsed.problem)
+    return PollResult(feed, state, fetched.status, entries, problem=problem)
+
+
+async def _read_children(
+    feed: FeedConfig, state: FeedState, client: HttpClient, parser: FeedParser, urls: Sequence[str], now: float
+) -> tuple[list[Document], tuple[tuple[str, str | None, str | None], ...], int, str | None]:
+    """The Documents of the sitemaps an index lists (one level: an index they list is not read), each
+    fetched with its own conditional GET; every one listed with its validators (none for one that failed);
+    how many were read (or unchanged); what went wrong, naming each URL."""
+    known = {url: (etag, modified) for url, etag, modified in state.children}
+    docs: list[Document] = []
+    kept: list[tuple[str, str | None, str | None]] = []
+    problems: list[str] = []
+    done = {feed.url}
+    read_ok = 0
+    for url in urls[:MAX_CHILDREN]:
+        if url in done:
+            problems.append(f"{url}: listed twice, or the index itself: read once")
+            continue
+        done.add(url)
+        etag, modified = known.get(url, (None, None))
+        kept.append((url, None, None))  # its validators once it is read
+        headers = feed.header_map()
+        if etag:
+            headers["If-None-Match"] = etag
+        if modified:
+            headers["If-Modified-Since"] = modified
+        try:
+            fetched = await client.fetch(url, headers, feed.allowed())
+        except FetchError as exc:
+            problems.append(f"{url}: {exc.reason}")
+            continue
+        if fetched.status == 304:
+            kept[-1] = (url, etag, modified)
+            read_ok += 1
+            continue
+        if fetched.status != 200:
+            problems.append(f"{url}: HTTP {fetched.status}")
+            continue
+        read = await _read(feed, parser, fetched, now, url)
+        if isinstance(read, str):
+            problems.append(f"{url}: {read}")
+            continue
+        if read.children:
+            problems.append(f"{url}: a sitemap index listed by a sitemap index: not read (one level only)")
+        elif read.problem:
+            problems.append(f"{url}: {_located(read)}")
+        docs.extend(read.documents)
+        kept[-1] = (url, fetched.header("etag"), fetched.header("last-modified"))
+        read_ok += 1
+    if len(urls) > MAX_CHILDREN:
+        problems.append(f"{len(urls) - MAX_CHILDREN} more listed sitemaps not read (at most {MAX_CHILDREN})")
+    return docs, tuple(kept), read_ok, "; ".join(problems) or None
 
 
 def _mark_republished(doc: Document, state: FeedState, settings: PollSettings) -> Document:

@@ -85,7 +85,7 @@ def test_every_error_is_reported_with_its_line(tmp_path: Path) -> None:
     errors = errors_of(path)
     assert errors == [
         f"{path}:3: unknown key 'intervall' in a feed (did you mean 'interval'? expected one of: allow_networks, "
-        "full_text, headers, interval, language, max_interval, min_interval, name, site, tags, url)",
+        "full_text, headers, interval, kind, language, max_interval, min_interval, name, site, tags, url)",
         f"{path}:4: 'url' must be an http or https URL with a host, not 'ftp://b.example.org/rss'",
         f"{path}:5: a feed needs a 'url'",
         f"{path}:7: 'interval' must be a duration such as 90s, 5m or 1h or \"auto\", not 'often'",

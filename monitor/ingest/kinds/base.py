@@ -54,6 +54,11 @@ class Kind(Protocol):
     """One kind of feed."""
 
     name: str
+    # What the kind reads, for messages ("a JSON Feed").
+    label: str
+    # True when a feed of kind "rss" serving a body of this kind is read as this kind (a feed URL may
+    # serve JSON Feed, as feed readers expect); False when the kind must be named (a news sitemap).
+    read_under_rss: bool
 
     def sniff(self, head: bytes, content_type: str) -> bool:
         """True when a body starting with `head` (served as `content_type`) looks like this kind."""
@@ -62,3 +67,12 @@ class Kind(Protocol):
     def parse(self, body: bytes, headers: Mapping[str, str]) -> Parsed:
         """Read one body; never raises for what the body holds (the problem says what was wrong)."""
         ...
+
+
+def primary_language(code: object) -> str | None:
+    """The primary subtag of a language tag, lower-case ("en-US" -> "en"), as the service's languages are named;
+    None for anything that is not a tag."""
+    if not isinstance(code, str):
+        return None
+    primary = code.strip().replace("_", "-").split("-", 1)[0].lower()
+    return primary if 2 <= len(primary) <= 3 and primary.isascii() and primary.isalpha() else None

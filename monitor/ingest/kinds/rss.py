@@ -27,6 +27,8 @@ class RssKind:
     """RSS 0.9x-2.0, Atom and RDF (RSS 1.0), by feedparser."""
 
     name = "rss"
+    label = "an RSS or Atom feed"
+    read_under_rss = True
 
     def sniff(self, head: bytes, content_type: str) -> bool:
         return True  # the default: whatever else it is, feedparser says whether it is a feed
