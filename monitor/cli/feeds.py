@@ -33,6 +33,7 @@ from monitor.config import load_config, with_feeds
 from monitor.errors import FeedsFileError, ValidationError
 from monitor.ingest.feedsfile import FeedConfig, http_host, load_feeds
 from monitor.ingest.http import HttpSettings
+from monitor.ingest.kinds import DEFAULT as DEFAULT_KIND
 from monitor.ingest.kinds import KINDS
 from monitor.ingest.opml import OpmlError, OpmlFeed, read_opml, write_opml
 from monitor.ingest.poll import FeedState
@@ -84,20 +85,29 @@ def check(file: Path) -> None:
     is_flag=True,
     help="Allow the feed's own host and port although private (a feed on your own machine), and no other.",
 )
+@click.option(
+    "--kind",
+    type=click.Choice(list(KINDS)),
+    default=DEFAULT_KIND,
+    show_default=True,
+    help="How the feed is read, as its `kind:` in the feeds file.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def poll(url: str, full_text: bool, timeout: float, allow_private: bool, fmt: str) -> None:
+def poll(url: str, full_text: bool, timeout: float, allow_private: bool, kind: str, fmt: str) -> None:
     """Poll one feed once and show what would be ingested (nothing is kept: the store is thrown away).
 
     \b
     Example:
       monitor feeds poll https://www.theguardian.com/world/rss
       monitor feeds poll --no-full-text --format json https://rss.dw.com/rdf/rss-en-world
+      monitor feeds poll --kind news-sitemap https://www.example.com/news-sitemap.xml
     """
     host = http_host(url)
     if host is None:
         click.echo(f"error: {url!r} is not an http or https URL", err=True)
         sys.exit(EXIT_USAGE)
-    feed = FeedConfig(url=url, name=host, full_text=full_text, allow_networks=_own_host(url) if allow_private else ())
+    allow = _own_host(url) if allow_private else ()
+    feed = FeedConfig(url=url, name=host, full_text=full_text, kind=kind, allow_networks=allow)
     http = HttpSettings(timeout=timeout)
     # Everything a recorded Document would hold, the page's byline and date included.
     settings = IngestSettings(http=http, page_time_limit=max(timeout, 5.0), search_page_body=True)

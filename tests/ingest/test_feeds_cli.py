@@ -100,7 +100,7 @@ def test_poll_of_a_malformed_feed_warns_once(server: HttpServer) -> None:
     url = server.route("/malformed.xml", Reply(200, {"Content-Type": "application/rss+xml"}, body))
     out = monitor("feeds", "poll", "--no-full-text", "--allow-private", url)
     assert out.returncode == 0, out.stderr
-    assert out.stderr.splitlines() == [f"warning: {url}: feed is not well-formed: no element found"]
+    assert out.stderr.splitlines() == [f"warning: {url}: line 1: feed is not well-formed: no element found"]
 
 
 def test_status_lists_each_feed_from_the_store(server: HttpServer, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from monitor.cli.feeds import poll as feeds_poll
 from monitor.cli.replay import replay
 from monitor.document import Document
 from monitor.ingest.entries import Entries
@@ -374,3 +375,11 @@ def test_kind_in_the_feeds_file_defaults_to_rss_and_a_typo_is_named(tmp_path: Pa
         f"{path}:3: 'kind' must be one of rss, jsonfeed, news-sitemap, not 'news_sitemap'"
         " (did you mean 'news-sitemap'?)"
     )
+
+
+def test_feeds_poll_reads_the_kind_it_is_given(server: HttpServer) -> None:
+    body = (FEEDS / "news-sitemap.xml").read_bytes()
+    url = server.route("/news.xml", Reply(200, {"Content-Type": "application/xml"}, body))
+    out = CliRunner().invoke(feeds_poll, ["--allow-private", "--no-full-text", "--kind", "news-sitemap", url])
+    assert out.exit_code == 0, out.output
+    assert "Grain prices fall for a third week" in out.stdout
