@@ -73,7 +73,7 @@ def test_import_adds_the_feeds_keeping_the_files_comments_and_order(imported: Im
     assert len(feeds) == 7 + 4
     monde = feeds["https://www.lemonde.fr/international/rss_full.xml"]
     assert described(monde) == (
-        monde.url, "Le Monde International", "https://www.lemonde.fr/international/", ("News", "Europe"), "fr", "auto"
+        monde.url, "Le Monde International", "https://www.lemonde.fr/international/", ("News", "Europe"), "fr", "rss"
     )  # fmt: skip
     # `xmlurl` and `htmlurl` in lower case are read as well.
     assert feeds["https://www.tagesschau.de/xml/rss2/"].site == "https://www.tagesschau.de/"
