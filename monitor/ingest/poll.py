@@ -321,25 +321,34 @@ async def _ingest(
     return PollResult(feed, state, fetched.status, entries, problem=problem)
 
 
+@dataclass(frozen=True, slots=True)
+class _Child:
+    """One listed sitemap read: its Documents, its validators, whether it was read (or unchanged), its problem."""
+
+    docs: list[Document]
+    validators: tuple[str, str | None, str | None]
+    ok: bool
+    problem: str | None = None
+
+
 async def _read_children(
     feed: FeedConfig, state: FeedState, client: HttpClient, parser: FeedParser, urls: Sequence[str], now: float
 ) -> tuple[list[Document], tuple[tuple[str, str | None, str | None], ...], int, str | None]:
     """The Documents of the sitemaps an index lists (one level: an index they list is not read), each
-    fetched with its own conditional GET; every one listed with its validators (none for one that failed);
-    how many were read (or unchanged); what went wrong, naming each URL."""
+    fetched with its own conditional GET (together: the client keeps to its per-host limit); every one
+    listed with its validators (none for one that failed); how many were read (or unchanged); what went
+    wrong, naming each URL."""
     known = {url: (etag, modified) for url, etag, modified in state.children}
-    docs: list[Document] = []
-    kept: list[tuple[str, str | None, str | None]] = []
     problems: list[str] = []
-    done = {feed.url}
-    read_ok = 0
+    todo: list[str] = []
     for url in urls[:MAX_CHILDREN]:
-        if url in done:
+        if url == feed.url or url in todo:
             problems.append(f"{url}: listed twice, or the index itself: read once")
-            continue
-        done.add(url)
+        else:
+            todo.append(url)
+
+    async def child(url: str) -> _Child:
         etag, modified = known.get(url, (None, None))
-        kept.append((url, None, None))  # its validators once it is read
         headers = feed.header_map()
         if etag:
             headers["If-None-Match"] = etag
@@ -348,29 +357,28 @@ async def _read_children(
         try:
             fetched = await client.fetch(url, headers, feed.allowed())
         except FetchError as exc:
-            problems.append(f"{url}: {exc.reason}")
-            continue
+            return _Child([], (url, None, None), False, f"{url}: {exc.reason}")
         if fetched.status == 304:
-            kept[-1] = (url, etag, modified)
-            read_ok += 1
-            continue
+            return _Child([], (url, etag, modified), True)
         if fetched.status != 200:
-            problems.append(f"{url}: HTTP {fetched.status}")
-            continue
+            return _Child([], (url, None, None), False, f"{url}: HTTP {fetched.status}")
         read = await _read(feed, parser, fetched, now, url)
         if isinstance(read, str):
-            problems.append(f"{url}: {read}")
-            continue
+            return _Child([], (url, None, None), False, f"{url}: {read}")
+        problem = None
         if read.children:
-            problems.append(f"{url}: a sitemap index listed by a sitemap index: not read (one level only)")
+            problem = f"{url}: a sitemap index listed by a sitemap index: not read (one level only)"
         elif read.problem:
-            problems.append(f"{url}: {_located(read)}")
-        docs.extend(read.documents)
-        kept[-1] = (url, fetched.header("etag"), fetched.header("last-modified"))
-        read_ok += 1
+            problem = f"{url}: {_located(read)}"
+        return _Child(read.documents, (url, fetched.header("etag"), fetched.header("last-modified")), True, problem)
+
+    children = await asyncio.gather(*(child(url) for url in todo))
+    problems += [c.problem for c in children if c.problem]
     if len(urls) > MAX_CHILDREN:
         problems.append(f"{len(urls) - MAX_CHILDREN} more listed sitemaps not read (at most {MAX_CHILDREN})")
-    return docs, tuple(kept), read_ok, "; ".join(problems) or None
+    docs = [doc for c in children for doc in c.docs]
+    validators = tuple(c.validators for c in children)
+    return docs, validators, sum(c.ok for c in children), "; ".join(problems) or None
 
 
 def _mark_republished(doc: Document, state: FeedState, settings: PollSettings) -> Document:

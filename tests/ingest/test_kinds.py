@@ -208,6 +208,10 @@ def test_json_feed_items_of_the_wrong_types_are_named_and_the_rest_kept() -> Non
     )
     not_listed = read_feed(b'{"version": "https://jsonfeed.org/version/1.1", "items": {}}', "x", kind="jsonfeed")
     assert not_listed.documents == [] and not_listed.problem == "JSON Feed 'items' must be a list, not an object"
+    huge = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": ' + b"9" * 5000 + b"}]}"
+    assert (read_feed(huge, "x", kind="jsonfeed").problem or "").startswith("JSON Feed is not valid JSON: ")
+    deep = b'{"version": "https://jsonfeed.org/version/1.1", "items": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert read_feed(deep, "x", kind="jsonfeed").problem == "JSON Feed is not valid JSON: nested too deeply"
     other_json = read_feed(b'{"type": "FeatureCollection"}', "x", kind="jsonfeed")
     assert not other_json.feed and other_json.problem is not None and "not a JSON Feed" in other_json.problem
 

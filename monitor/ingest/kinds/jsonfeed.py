@@ -47,9 +47,12 @@ class JsonFeedKind:
             return Parsed(
                 None, problem=f"JSON Feed is not valid JSON: {exc.msg} (column {exc.colno})", problem_line=exc.lineno
             )
-        except (UnicodeDecodeError, RecursionError) as exc:
-            reason = "nested too deeply" if isinstance(exc, RecursionError) else "not UTF-8"
-            return Parsed(None, problem=f"JSON Feed is not valid JSON: {reason}")
+        except UnicodeDecodeError as exc:
+            return Parsed(None, problem=f"JSON Feed is not UTF-8 (byte 0x{body[exc.start]:02x} at offset {exc.start})")
+        except RecursionError:
+            return Parsed(None, problem="JSON Feed is not valid JSON: nested too deeply")
+        except ValueError as exc:  # a number of more digits than Python converts (int_max_str_digits)
+            return Parsed(None, problem=f"JSON Feed is not valid JSON: {exc}")
         if not isinstance(data, dict) or not str(data.get("version", "")).startswith(VERSION_PREFIX):
             return Parsed(None, feed=False, problem=f'not a JSON Feed (no "version": "{VERSION_PREFIX}1.1")')
         title = data.get("title") if isinstance(data.get("title"), str) else None
