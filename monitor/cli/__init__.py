@@ -23,7 +23,7 @@ COMMANDS = {
 # command's own first line of help).
 SUMMARIES = {
     "alerts": "Deliver alerts from the outbox, and deal with the ones Slack refused.",
-    "feeds": "Check the feeds file, try one feed, see how every feed is doing.",
+    "feeds": "Check the feeds file, bring feeds in and out, see how every feed is doing.",
     "replay": "Match saved articles against the rules and show the alerts the service would raise.",
     "rules": "Check rule files and run rule tests.",
     "run": "Run the service: poll the feeds, match the rules, alert Slack.",

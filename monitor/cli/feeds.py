@@ -31,8 +31,9 @@ from monitor.cli.common import (
 )
 from monitor.config import load_config, with_feeds
 from monitor.errors import FeedsFileError, ValidationError
+from monitor.ingest.discover import Discovery, DiscoveryError, discover
 from monitor.ingest.feedsfile import FeedConfig, http_host, load_feeds
-from monitor.ingest.http import HttpSettings
+from monitor.ingest.http import Allowed, HttpClient, HttpSettings
 from monitor.ingest.kinds import DEFAULT as DEFAULT_KIND
 from monitor.ingest.kinds import KINDS
 from monitor.ingest.opml import OpmlError, OpmlFeed, read_opml, write_opml
@@ -47,7 +48,7 @@ DEFAULT_FEEDS = os.environ.get("MONITOR_FEEDS", "feeds.yaml")
 
 @click.group()
 def feeds() -> None:
-    """Check the feeds file, try one feed, see how every feed is doing.
+    """Check the feeds file, bring feeds in and out, see how every feed is doing.
 
     \b
     Example:
@@ -56,6 +57,7 @@ def feeds() -> None:
       monitor feeds status --config /etc/monitor/monitor.yaml
       monitor feeds import subscriptions.opml --feeds feeds.yaml
       monitor feeds export -o subscriptions.opml
+      monitor feeds discover https://www.theguardian.com/world
     """
 
 
@@ -380,3 +382,77 @@ def export(feeds_file: Path | None, config_path: Path | None, output: Path | Non
         click.echo(f"error: cannot write {output}: {exc.strerror or exc}", err=True)
         sys.exit(EXIT_USAGE)
     click.echo(f"{output}: {len(target.feeds)} feed(s) from {target.path}", err=True)
+
+
+@feeds.command("discover")
+@click.argument("url")
+@click.option(
+    "--add", is_flag=True, help="Add the feeds found to the feeds file, as `feeds import` adds an OPML file's."
+)
+@_feeds_file_option
+@config_option
+@click.option("--dry-run", is_flag=True, help="With --add: show the change to the feeds file as a diff; write nothing.")
+@click.option("--timeout", default=20.0, show_default=True, help="Seconds per request.")
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Allow the site's own host and port although private (a site on your own machine), and no other.",
+)
+def discover_(
+    url: str,
+    add: bool,
+    feeds_file: Path | None,
+    config_path: Path | None,
+    dry_run: bool,
+    timeout: float,
+    allow_private: bool,
+) -> None:
+    """The feeds a site declares or links, each with its title and kind; --add puts them in the feeds file.
+
+    The page's <link rel="alternate"> feeds (RSS, Atom, JSON Feed) are taken, else its links that
+    look like feeds, else the paths sites commonly serve feeds at (/feed, /rss.xml, /atom.xml,
+    /feed.json ...); each is fetched and read before it is listed. At most 25 candidates of a page
+    are checked. Fetching follows the service's rules: private addresses are refused (but for
+    --allow-private), 10 MB and 20s at most per request.
+
+    \b
+    Exit status: 0 feeds found (and, with --add, added or already there); 1 none found, or the
+    page could not be fetched; 2 a usage error (not an http URL, a broken feeds file).
+
+    \b
+    Example:
+      monitor feeds discover https://www.theguardian.com/world
+      monitor feeds discover --add https://www.france24.com/en/ --feeds deploy/feeds.yaml
+    """
+    if http_host(url) is None:
+        click.echo(f"error: {url!r} is not an http or https URL", err=True)
+        sys.exit(EXIT_USAGE)
+    target = _feeds_target(feeds_file, config_path, must_exist=False) if add else None
+    settings = HttpSettings(timeout=timeout)
+    allow = tuple(Allowed.parse(a) for a in _own_host(url)) if allow_private else ()
+    try:
+        found = asyncio.run(_discover(url, settings, allow))
+    except DiscoveryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    for problem in found.problems:
+        warn(problem)
+    if not found.feeds:
+        where = "declares, links or serves at a common path" if found.probed else "links that can be read"
+        click.echo(f"no feed found: {found.page} has no feed it {where}", err=True)
+        sys.exit(EXIT_FAILED)
+    if target is None:
+        for feed in found.feeds:
+            click.echo(f"{feed.format:<12}  {feed.title or '-'}  {feed.url}")
+        return
+    site = f"{urlsplit(found.page).scheme}://{urlsplit(found.page).netloc}/"
+    additions = [
+        OpmlFeed(url=f.url, name=f.title, site=site, kind=None if f.kind == DEFAULT_KIND else f.kind)
+        for f in found.feeds
+    ]
+    _apply(target, additions, found.page, dry_run, 0)
+
+
+async def _discover(url: str, settings: HttpSettings, allow: tuple[Allowed, ...]) -> Discovery:
+    async with HttpClient(settings) as client:
+        return await discover(url, client, allow)

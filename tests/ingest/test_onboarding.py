@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +16,11 @@ import pytest
 
 from monitor.errors import FeedsFileError
 from monitor.ingest.feedsfile import FeedConfig, load_feeds
+from monitor.ingest.kinds import KINDS
 from monitor.ingest.opml import OpmlError, OpmlFeed, normalized_url, parse_opml, read_opml
 from monitor.ingest.subscribe import add_feeds
 from tests.conftest import ROOT
+from tests.httpserver import HttpServer, Reply, file_reply
 
 OPML = ROOT / "tests" / "data" / "opml"
 EXAMPLE = ROOT / "deploy" / "feeds.example.yaml"
@@ -168,6 +171,27 @@ def undated(opml: str) -> str:
     return re.sub(r"<dateCreated>[^<]*</dateCreated>", "", opml)
 
 
+def test_every_kind_and_key_an_opml_holds_comes_back(tmp_path: Path) -> None:
+    source = tmp_path / "kinds.yaml"
+    source.write_text(
+        "feeds:\n"
+        "  - {url: https://gazette.example.org/feed.json, name: Harbour Gazette, kind: jsonfeed,"
+        " site: https://gazette.example.org/, language: en, tags: [harbour]}\n"
+        "  - {url: https://www.courier.example.com/news-sitemap.xml, kind: news-sitemap, tags: [world, news]}\n"
+        "  - {url: https://feeds.example.net/rss}\n",
+        encoding="utf-8",
+    )
+    exported = tmp_path / "kinds.opml"
+    assert monitor("feeds", "export", "--feeds", str(source), "-o", str(exported)).returncode == 0
+    text = exported.read_text(encoding="utf-8")
+    assert 'kind="jsonfeed"' in text and 'kind="news-sitemap"' in text and text.count('type="rss"') == 3
+    back = tmp_path / "back.yaml"
+    assert monitor("feeds", "import", str(exported), "--feeds", str(back)).returncode == 0
+    assert [described(f) for f in load_feeds(back).feeds] == [described(f) for f in load_feeds(source).feeds]
+    # A feed named by its host has no name of its own, there as here.
+    assert "name:" not in back.read_text(encoding="utf-8").split("news-sitemap.xml")[1]
+
+
 def test_import_into_a_new_file_creates_it_loadable(tmp_path: Path) -> None:
     out = monitor("feeds", "import", str(READER), cwd=tmp_path)  # default: ./feeds.yaml
     created = tmp_path / "feeds.yaml"
@@ -234,7 +258,7 @@ def test_kind_is_read_when_the_feeds_file_has_it() -> None:
         b'<opml version="2.0"><body>\n<outline type="json" text="J" xmlUrl="https://a.example.org/feed.json"/>\n'
         b'<outline kind="news-sitemap" text="S" xmlUrl="https://a.example.org/news.xml"/>\n</body></opml>'
     )
-    both = parse_opml(opml, "x.opml", ["rss", "jsonfeed", "news-sitemap"])
+    both = parse_opml(opml, "x.opml", KINDS)
     assert [f.kind for f in both.feeds] == ["jsonfeed", "news-sitemap"] and not both.problems
     rss_only = parse_opml(opml, "x.opml", ["rss"])
     assert rss_only.feeds == []
@@ -272,3 +296,110 @@ def test_an_edit_that_does_not_load_is_never_written(feeds_file: Path) -> None:
     assert [p.name for p in feeds_file.parent.iterdir()] == ["feeds.yaml"]
     edit.write(load_feeds)
     assert load_feeds(feeds_file).feeds[-1].url == "https://new.example.org/rss"
+
+
+# Discovery: a site on a real HTTP server on 127.0.0.1 -------------------------------------------
+
+FEEDS = ROOT / "tests" / "data" / "feeds"
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+XML = {"Content-Type": "application/xml"}
+
+
+def home_page(*links: str, body: str = "") -> Reply:
+    head = "".join(links)
+    return Reply(200, HTML, f"<html><head><title>A site</title>{head}</head><body>{body}</body></html>".encode())
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[HttpServer]:
+    with HttpServer() as server:
+        server.route(
+            "/",
+            home_page(
+                '<link rel="alternate" type="application/rss+xml" title="Bookmarks" href="/feeds/bookmarks.rss">',
+                '<link rel="alternate" type="application/atom+xml" href="feeds/replies.atom">',
+                '<link rel="alternate" type="application/rss+xml" href="/feeds/gone.rss">',
+                '<link rel="alternate" type="application/feed+json" title="JSON" href="/feeds/all.json">',
+            ),
+        )
+        server.route("/feeds/all.json", file_reply(FEEDS / "jsonfeed-1.1.json", "application/feed+json"))
+        server.route("/news-sitemap.xml", file_reply(FEEDS / "news-sitemap.xml", "application/xml"))
+        server.route("/feeds/bookmarks.rss", file_reply(FEEDS / "rss2.0withAtomNS.rss", "application/rss+xml"))
+        server.route("/feeds/replies.atom", file_reply(FEEDS / "atomthreadingwithentry.atom", "application/atom+xml"))
+        # No feed declared: a link that looks like one, and a feed at a common path.
+        server.route("/plain/", home_page(body='<a href="/plain/news.rss">RSS</a> <a href="/about">About</a>'))
+        server.route("/plain/news.rss", file_reply(FEEDS / "rss2.0withAtomNS.rss", "application/rss+xml"))
+        server.route("/bare/", home_page(body="<p>no feed links here</p>"))
+        server.route("/rss.xml", file_reply(FEEDS / "atomthreadingwithentry.atom", "application/xml"))
+        many = "".join(f'<link rel="alternate" type="application/rss+xml" href="/many/{i}.xml">' for i in range(500))
+        server.route("/many/", home_page(many))
+        yield server
+
+
+def test_discover_lists_the_feeds_a_page_declares_with_title_and_kind(site: HttpServer) -> None:
+    out = monitor("feeds", "discover", "--allow-private", site.url("/"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        f"rss           Delicious/wearehugh  {site.url('/feeds/bookmarks.rss')}",
+        f"atom          Comments on salmon-test: Test post  {site.url('/feeds/replies.atom')}",
+        f"jsonfeed      Harbour Gazette  {site.url('/feeds/all.json')}",
+    ]
+    # The declared link that is no feed is named, once, on stderr.
+    assert out.stderr == f"warning: {site.url('/feeds/gone.rss')}: HTTP 404\n"
+
+
+def test_discover_follows_feed_like_links_then_common_paths(site: HttpServer) -> None:
+    linked = monitor("feeds", "discover", "--allow-private", site.url("/plain/"))
+    assert linked.stdout.splitlines() == [f"rss           Delicious/wearehugh  {site.url('/plain/news.rss')}"]
+    probed = monitor("feeds", "discover", "--allow-private", site.url("/bare/"))
+    assert probed.returncode == 0, probed.stderr
+    assert probed.stdout.splitlines() == [
+        f"atom          Comments on salmon-test: Test post  {site.url('/rss.xml')}",
+        f"news-sitemap  -  {site.url('/news-sitemap.xml')}",
+    ]
+    assert probed.stderr == ""  # the common paths that are no feed are not news
+
+
+def test_discover_of_a_feed_is_the_feed(site: HttpServer) -> None:
+    out = monitor("feeds", "discover", "--allow-private", site.url("/feeds/bookmarks.rss"))
+    assert out.stdout.splitlines() == [f"rss           Delicious/wearehugh  {site.url('/feeds/bookmarks.rss')}"]
+
+
+def test_a_page_linking_500_feeds_has_25_checked_and_says_so(site: HttpServer) -> None:
+    before = len(site.requests)
+    out = monitor("feeds", "discover", "--allow-private", site.url("/many/"))
+    warnings = [line for line in out.stderr.splitlines() if "the page links" in line]
+    assert warnings == [f"warning: {site.url('/many/')}: the page links 500 feeds; the first 25 were checked"]
+    assert len(site.requests) - before == 1 + 25
+    assert out.returncode == 1 and "no feed found" in out.stderr
+
+
+def test_discover_fetches_through_the_ssrf_guard(site: HttpServer) -> None:
+    refused = monitor("feeds", "discover", site.url("/"))
+    assert refused.returncode == 1 and refused.stderr.startswith(f"error: {site.url('/')}: refused")
+    # --allow-private opens the site's own host and port, not another private one its page links.
+    with HttpServer() as other:
+        other.route("/feed.xml", file_reply(FEEDS / "rss2.0withAtomNS.rss", "application/rss+xml"))
+        site.route(
+            "/elsewhere/",
+            home_page(f'<link rel="alternate" type="application/rss+xml" href="{other.url("/feed.xml")}">'),
+        )
+        out = monitor("feeds", "discover", "--allow-private", site.url("/elsewhere/"))
+        assert other.requests == []
+    assert out.returncode == 1 and f"warning: {other.url('/feed.xml')}: refused" in out.stderr
+
+
+def test_discover_add_puts_the_feeds_in_the_feeds_file(site: HttpServer, feeds_file: Path) -> None:
+    before = feeds_file.read_text(encoding="utf-8")
+    out = monitor("feeds", "discover", "--add", "--allow-private", site.url("/"), "--feeds", str(feeds_file))
+    assert out.returncode == 0, out.stderr
+    after = feeds_file.read_text(encoding="utf-8")
+    assert after.startswith(before)
+    added = load_feeds(feeds_file).feeds[-3:]
+    assert [(f.url, f.name, f.site, f.kind) for f in added] == [
+        (site.url("/feeds/bookmarks.rss"), "Delicious/wearehugh", site.url("/"), "rss"),
+        (site.url("/feeds/replies.atom"), "Comments on salmon-test: Test post", site.url("/"), "rss"),
+        (site.url("/feeds/all.json"), "Harbour Gazette", site.url("/"), "jsonfeed"),
+    ]
+    again = monitor("feeds", "discover", "--add", "--allow-private", site.url("/"), "--feeds", str(feeds_file))
+    assert f"{feeds_file}: added 0 feed(s), 3 already there" in again.stdout
