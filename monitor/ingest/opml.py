@@ -76,10 +76,10 @@ def read_opml(path: Path, kinds: Iterable[str]) -> OpmlList:
     try:
         size = path.stat().st_size
         if size > MAX_OPML_BYTES:
-            raise OpmlError(f"{path}:0: file is {size:,} bytes, over the {MAX_OPML_BYTES // 1024**2} MiB limit")
+            raise OpmlError(f"{path}: file is {size:,} bytes, over the {MAX_OPML_BYTES // 1024**2} MiB limit")
         data = path.read_bytes()
     except OSError as exc:
-        raise OpmlError(f"{path}:0: cannot read file: {exc.strerror or exc}") from None
+        raise OpmlError(f"{path}: cannot read file: {exc.strerror or exc}") from None
     return parse_opml(data, str(path), kinds)
 
 

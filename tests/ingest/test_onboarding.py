@@ -403,3 +403,13 @@ def test_discover_add_puts_the_feeds_in_the_feeds_file(site: HttpServer, feeds_f
     ]
     again = monitor("feeds", "discover", "--add", "--allow-private", site.url("/"), "--feeds", str(feeds_file))
     assert f"{feeds_file}: added 0 feed(s), 3 already there" in again.stdout
+
+
+def test_a_missing_opml_file_is_one_line(tmp_path: Path) -> None:
+    out = monitor("feeds", "import", str(tmp_path / "none.opml"), "--feeds", str(tmp_path / "feeds.yaml"))
+    assert out.returncode == 2
+    assert (
+        out.stderr
+        == f"error: {tmp_path / 'none.opml'}: cannot read file: No such file or directory (nothing written)\n"
+    )
+    assert not (tmp_path / "feeds.yaml").exists()
