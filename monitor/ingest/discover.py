@@ -1,5 +1,6 @@
 """The feeds a site declares or links: `<link rel="alternate">` (RSS, Atom, JSON Feed), else links that
-look like feeds, else the paths sites commonly serve their feeds at.
+look like feeds, else the news sitemaps its robots.txt names and the paths sites commonly serve their
+feeds at.
 
 Which links are feeds is trafilatura's feed discovery (trafilatura.feeds.determine_feed, at the HTML
 level); every page and candidate is fetched by the project's own client (monitor.ingest.http), so
@@ -31,7 +32,11 @@ COMMON_PATHS = (
     "/feed", "/rss", "/feed.xml", "/rss.xml", "/atom.xml", "/index.xml", "/feed.json",
     "/news-sitemap.xml", "/sitemap_news.xml",
 )  # fmt: skip
+# Of the sitemaps robots.txt names, at most this many are checked (a site may name hundreds).
+MAX_ROBOTS_SITEMAPS = 10
 _FIRST_ELEMENT = re.compile(rb"<(?![?!])([A-Za-z_][\w.:-]*)")
+_SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+_SITEMAP_KIND = "news-sitemap"
 
 
 class DiscoveryError(InputError):
@@ -81,7 +86,8 @@ async def discover(
         candidates = candidates[:limit]
     if not candidates:
         result.probed = True
-        candidates = [urljoin(page.url, path) for path in COMMON_PATHS]
+        common = [urljoin(page.url, path) for path in COMMON_PATHS]
+        candidates = list(dict.fromkeys([*await _robots_sitemaps(client, page.url, allow), *common]))
     checked = await asyncio.gather(*(_check(client, candidate, allow) for candidate in candidates))
     seen: set[str] = set()
     for candidate, outcome in zip(candidates, checked, strict=True):
@@ -117,6 +123,8 @@ def identify(fetched: Fetched) -> Found | None:
         return None
     if not parsed.feed:
         return None
+    if kind.name == _SITEMAP_KIND and not parsed.entries and not (parsed.children and "news" in fetched.url.lower()):
+        return None  # a sitemap of the whole site, not of its news (or an index that does not say it lists news)
     return Found(fetched.url, (parsed.title or "").strip() or None, kind.name, _format(kind.name, head))
 
 
@@ -133,6 +141,21 @@ async def _check(client: HttpClient, url: str, allow: Sequence[Allowed]) -> Foun
         content_type = fetched.header("content-type") or "no Content-Type"
         return f"not a feed ({content_type})"
     return found
+
+
+async def _robots_sitemaps(client: HttpClient, page: str, allow: Sequence[Allowed]) -> list[str]:
+    """The sitemaps the site's robots.txt names, those that say they are news first (many outlets
+    publish a Google News sitemap and no feed)."""
+    try:
+        robots = await client.fetch(urljoin(page, "/robots.txt"), allow=allow)
+    except FetchError:
+        return []
+    if robots.status != 200:
+        return []
+    named = _SITEMAP_LINE.findall(robots.body.decode("utf-8", errors="replace"))
+    urls = [u for u in dict.fromkeys(named) if urlsplit(u).scheme in ("http", "https")]
+    urls.sort(key=lambda u: "news" not in u.lower())
+    return urls[:MAX_ROBOTS_SITEMAPS]
 
 
 def _format(kind: str, head: bytes) -> str:

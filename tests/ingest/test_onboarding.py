@@ -413,3 +413,29 @@ def test_a_missing_opml_file_is_one_line(tmp_path: Path) -> None:
         == f"error: {tmp_path / 'none.opml'}: cannot read file: No such file or directory (nothing written)\n"
     )
     assert not (tmp_path / "feeds.yaml").exists()
+
+
+def test_discover_finds_the_news_sitemap_robots_txt_names(tmp_path: Path) -> None:
+    plain = b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://www.courier.example.com/about</loc></url></urlset>'
+    with HttpServer() as outlet:
+        outlet.route("/", home_page(body="<p>an outlet with no feed</p>"))
+        robots = (
+            "User-agent: *\nDisallow: /search\n"
+            f"Sitemap: {outlet.url('/sitemaps/pages.xml')}\nsitemap: {outlet.url('/sitemaps/google-news.xml')}\n"
+        )
+        outlet.route("/robots.txt", Reply(200, {"Content-Type": "text/plain"}, robots.encode()))
+        outlet.route("/sitemaps/google-news.xml", file_reply(FEEDS / "news-sitemap.xml", "application/xml"))
+        outlet.route("/sitemaps/pages.xml", Reply(200, XML, plain))
+        out = monitor("feeds", "discover", "--allow-private", outlet.url("/"))
+        assert out.returncode == 0, out.stderr
+        # The whole site's sitemap is no feed of its news: it is not listed.
+        assert out.stdout.splitlines() == [f"news-sitemap  -  {outlet.url('/sitemaps/google-news.xml')}"]
+        feeds_file = tmp_path / "feeds.yaml"
+        added = monitor("feeds", "discover", "--add", "--allow-private", outlet.url("/"), "--feeds", str(feeds_file))
+        assert added.returncode == 0, added.stderr
+    (feed,) = load_feeds(feeds_file).feeds
+    assert (feed.url, feed.kind, feed.site) == (
+        outlet.url("/sitemaps/google-news.xml"),
+        "news-sitemap",
+        outlet.url("/"),
+    )
