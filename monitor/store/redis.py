@@ -99,6 +99,19 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+_ITEM_MARK = "\x1f"
+
+
+def _unseen(previous: object, owner: str | None, item: str | None) -> bool:
+    """Whether a seen-key's previous value leaves the claiming item new: unset, set by the same owner (a
+    retry), or, for a key after the first, set for the same item (a claim of it racing this one, which the
+    first key decides). A value of an older version (no item part) counts as another item's."""
+    if previous is None:
+        return True
+    marked_owner, _, marked_item = _text(previous).partition(_ITEM_MARK)
+    return (owner is not None and marked_owner == owner) or (item is not None and marked_item == item)
+
+
 def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -212,11 +225,15 @@ class RedisStore(RedisFeedback):
             command = pipe.execute_command  # not pipe.set: its argument checks cost more than the round trip
             for keys, owner in zip(items, marks, strict=True):
                 first, *others = [self.keys.seen(k) for k in keys]
+                # Each key's value names its owner and the item (by its first key), so that a later key set
+                # by a concurrent claim of the same item is not taken for another item's: else two claims
+                # of one item that interleave (A sets the first key, B the second) would both lose it.
+                value = f"{owner}{_ITEM_MARK}{first}"
                 # SET ... GET answers with the value it replaced: one command per key, none spanning
                 # two keys (Redis Cluster keeps a multi-key command to one slot).
-                command("SET", first, owner, "NX", "PX", ms, "GET", get=True)
+                command("SET", first, value, "NX", "PX", ms, "GET", get=True)
                 for key in others:
-                    command("SET", key, owner, "PX", ms, "GET", get=True)
+                    command("SET", key, value, "PX", ms, "GET", get=True)
             replies = pipe.execute()
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
@@ -225,7 +242,10 @@ class RedisStore(RedisFeedback):
         mine = owners is not None
         for keys, owner in zip(items, marks, strict=True):
             previous = replies[position : position + len(keys)]
-            results.append(all(p is None or (mine and _text(p) == owner) for p in previous))
+            first = self.keys.seen(keys[0])
+            results.append(
+                all(_unseen(p, owner if mine else None, first if i else None) for i, p in enumerate(previous))
+            )
             position += len(keys)
         return results
 

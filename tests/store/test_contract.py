@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -170,6 +172,30 @@ def test_replicas_racing_for_the_same_items_each_win_exactly_once(
 ) -> None:
     url = request.getfixturevalue("redis_url") if backend == "redis" else f"sqlite:{tmp_path / 'shared.db'}"
     assert _wins_when_racing(url, entries=False) == [1] * 200
+
+
+@pytest.mark.parametrize("backend", ["redis", "sqlite"])
+def test_clients_claiming_items_of_several_keys_at_once_each_win_each_item_exactly_once(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    # Threads interleave their commands far more often than processes started a second apart: a claim whose
+    # first key won but whose second key another claim of the same item had just set must still win.
+    url = request.getfixturevalue("redis_url") if backend == "redis" else f"sqlite:{tmp_path / 'shared.db'}"
+    prefix = f"threads-{uuid.uuid4().hex[:8]}:"
+    stores = [open_store(url, prefix) for _ in range(6)]
+    barrier = threading.Barrier(len(stores))
+    for round_ in range(6):
+        items = [
+            [f"text-{round_}-{i}", f"url-{round_}-{i}", f"guid-{round_}-{i}", f"alt-{round_}-{i}"] for i in range(2000)
+        ]
+
+        def claim(store: Store, items: list[list[str]] = items) -> list[bool]:
+            barrier.wait()
+            return store.claim(items)
+
+        with ThreadPoolExecutor(len(stores)) as pool:
+            outcomes = list(pool.map(claim, stores))
+        assert [sum(o[i] for o in outcomes) for i in range(len(items))] == [1] * len(items)
 
 
 def test_redis_keys_live_under_the_prefix(redis_url: str) -> None:
