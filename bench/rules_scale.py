@@ -38,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -404,26 +405,26 @@ class Report:
             return []
         r = max(self.runs, key=lambda run: run.size)
         o = r.ours
-        lines = [
-            f"- **How broad they are**: at {r.size:,} rules, the generated rules' first anchor sets are found in a"
+        text = (
+            f"**How broad they are**: at {r.size:,} rules, the generated rules' first anchor sets are found in a"
             f" median {o['anchor_median']:.1%} of articles (by `frequency.tsv`, terms taken as independent),"
-            f" and {o['anchor_common']:.0%} of the rules are anchored on words found in a tenth of articles or more;",
-        ]
+            f" and {o['anchor_common']:.0%} of the rules are anchored on words found in a tenth of articles or more;"
+        )
         if self.shipped:
-            lines[-1] += (
+            text += (
                 f" the {self.shipped['anchor_rules']:.0f} rules that ship in `rules/` (written by analysts, each"
                 f" anchored on a long multilingual list): {self.shipped['anchor_median']:.0%} and"
                 f" {self.shipped['anchor_common']:.0%}, which is why the presearch cannot rule them out and"
                 " evaluates them on most documents."
             )
-        lines += [
-            f"  A document matches {1000 * o['matches'] / r.size:.2f} generated rules per 1,000 (matches/doc above):"
-            " broader than analysts' rules, which are written to match one kind of story; narrower than a",
-            "  rule set in which many subscribers follow the same names (Luwak's stored searches). Anchors all",
-            "  on rare words would flatter the presearch, all on common words would be unfair to it; these mix",
-            "  words of one document (55%), of two documents or more (25%) and rare or invented ones (20%).",
-        ]
-        return lines
+        text += (
+            f" A document matches {1000 * o['matches'] / r.size:.2f} generated rules per 1,000 (matches/doc above):"
+            " broader than analysts' rules, which are written to match one kind of story; narrower than a"
+            " rule set in which many subscribers follow the same names (Luwak's stored searches). Anchors all"
+            " on rare words would flatter the presearch, all on common words would be unfair to it; these mix"
+            " words of one document (55%), of two documents or more (25%) and rare or invented ones (20%)."
+        )
+        return textwrap.wrap(text, 100, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False)
 
     def markdown(self) -> str:
         chars = [len(d.title) + len(d.text) for d in self.docs]
@@ -633,8 +634,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         **machine("PyYAML", "pyahocorasick", "google-re2"),
         "Code": code,
         "Load average (1 min)": load_span(load_at_start),
-        "Run": f"{'quick' if args.quick else 'full'}: {REPS} timed passes; seed {args.seed};"
-        f" {time.perf_counter() - started:.0f} s in all",
+        "Run": f"{'quick' if args.quick else 'partial' if args.sizes else 'full'}: {REPS} timed passes;"
+        f" seed {args.seed}; {time.perf_counter() - started:.0f} s in all",
     }
     report = Report(
         runs,
