@@ -485,6 +485,27 @@ _SNOWBALL = {code: name for code, name in _SNOWBALL_NAMES.items() if name in Ste
 # Ukrainian has no Snowball stemmer: its words are reduced to their dictionary form instead.
 LEMMATIZED = frozenset({"uk"})
 FORMS_LANGUAGES = frozenset(_SNOWBALL) | LEMMATIZED
+# Words that Snowball gives the stem of an unrelated word, per language (folded word -> stem): the
+# noun keeps apart from the verb ("holdings" is not "hold", "Parlement" is not "parler", "после" is
+# not "посла"), as Lucene's StemmerOverrideFilter. Both terms and texts go through `stems`.
+STEM_EXCEPTIONS: dict[str, dict[str, str]] = {
+    "en": {"holdings": "holdings", "reservation": "reservation", "reservations": "reservation"},
+    "fr": {
+        "parlement": "parlement", "parlements": "parlement", "avoirs": "avoirs", "fonds": "fonds",
+        "reservation": "reservation", "reservations": "reservation",
+        "envoye": "envoye", "envoyee": "envoye", "envoyes": "envoye", "envoyees": "envoye",
+    },
+    "it": {
+        "parlamento": "parlamento", "parlamenti": "parlamento", "mostra": "mostra", "mostre": "mostra",
+        "inviato": "inviato", "inviata": "inviato", "inviati": "inviato", "inviate": "inviato",
+    },
+    "es": {"enviado": "enviado", "enviada": "enviado", "enviados": "enviado", "enviadas": "enviado"},
+    "de": {
+        "botschafter": "botschafter", "botschafters": "botschafter", "botschaftern": "botschafter",
+        "botschafterin": "botschafter", "botschafterinnen": "botschafter",
+    },
+    "ru": {"после": "после"},
+}  # fmt: skip
 # Folded stems of words seen, per language; cleared when it grows past this (a long-running
 # service meets new words forever).
 _STEM_CACHE_SIZE = 500_000
@@ -537,8 +558,9 @@ def stems(words: Sequence[str], language: str) -> list[str]:
     if missing:
         keys = list(missing)
         lowered = [unicodedata.normalize("NFKC", w).lower() for w in keys]
+        exceptions = STEM_EXCEPTIONS.get(language, {})
         for key, stem in zip(keys, _raw_stems(lowered, language), strict=True):
-            folded = fold(stem)
+            folded = exceptions.get(fold(key)) or fold(stem)
             # A stem that folds to nothing (a lone mark) keeps the word itself.
             cache[key] = folded or fold(key)
         out = [cache[w] for w in words]

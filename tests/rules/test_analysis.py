@@ -82,6 +82,45 @@ def test_forms_match_inflections_in_the_documents_language(
     assert matched_words(matches(f"- {when}", text, language=language)) == [written]
 
 
+@pytest.mark.parametrize(
+    ("term", "text", "language"),
+    [
+        ("holdings", "the ministers will hold talks", "en"),
+        ("reserves", "Paris has reservations about the plan", "en"),
+        ("parler", "le Parlement européen a voté", "fr"),
+        ("avoirs", "il faut avoir le courage", "fr"),
+        ("fonds", "sur le fond du dossier", "fr"),
+        ("envoyé", "l'envoi de troupes", "fr"),
+        ("Botschafter", "eine klare Botschaft an Moskau", "de"),
+        ("посла", "после встречи в Кремле", "ru"),
+        ("parlare", "il Parlamento europeo", "it"),
+        ("inviato", "l'invio di truppe", "it"),
+        ("mostra", "Macron si è mostrato aperto", "it"),
+        ("enviado", "el envío de tropas", "es"),
+    ],
+)
+def test_forms_keep_apart_unrelated_words_that_snowball_gives_one_stem(
+    matches: Matches, term: str, text: str, language: str
+) -> None:
+    assert matches(f"- {{term: {term}, forms: true}}", text, language=language) is None
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "language", "written"),
+    [
+        ("holdings", "its holdings of Russian bonds", "en", "holdings"),
+        ("parler", "il faut parlé avec Moscou", "fr", "parlé"),
+        ("Botschafter", "die Rede des Botschafters", "de", "Botschafters"),
+        ("посла", "встреча с послом", "ru", "послом"),
+        ("envoyé", "les envoyés spéciaux", "fr", "envoyés"),
+    ],
+)
+def test_the_words_kept_apart_still_match_their_own_forms(
+    matches: Matches, term: str, text: str, language: str, written: str
+) -> None:
+    assert matched_words(matches(f"- {{term: {term}, forms: true}}", text, language=language)) == [written]
+
+
 def test_forms_follow_the_detected_language_when_none_is_declared(matches: Matches) -> None:
     text = "Президент встретился с Путиным в Кремле во вторник, сообщили журналисты."
     assert matches("- {term: Путин, forms: true}", text) is not None
