@@ -19,6 +19,7 @@ from monitor.document import Document, parse_time
 from monitor.ingest.extract import extract_article
 from monitor.ingest.feeds import read_feed
 from monitor.ingest.headline import headline
+from monitor.ingest.kinds import AUTO
 
 TEXT_SUFFIXES = {".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -101,7 +102,8 @@ def read_file(path: Path, on_problem: OnProblem) -> Iterator[Document]:
         raise _Unreadable(f"unknown file type {suffix or '(none)'!r}: expected one of {', '.join(sorted(SUFFIXES))}")
     data = _read_bytes(path)
     if suffix in FEED_SUFFIXES:
-        feed = read_feed(data, str(path))
+        # A .json file is a JSON Feed (its "version" may come after its items, past what sniffing sees).
+        feed = read_feed(data, str(path), kind="jsonfeed" if suffix == ".json" else AUTO)
         if feed.children and not feed.documents:
             listed = ", ".join(feed.children[:3]) + (", ..." if len(feed.children) > 3 else "")
             raise _Unreadable(

@@ -178,6 +178,19 @@ def test_a_json_feed_served_at_an_rss_feed_url_is_read_as_one(server: HttpServer
     by_body = server.route("/b", Reply(200, {"Content-Type": "application/json"}, body))
     assert len(poll(feed_at(by_type), store).new) == 3
     assert len(poll(feed_at(by_body), SQLiteStore(":memory:")).new) == 3
+    # Its version after its items, beyond what is sniffed: served as JSON, it is still read as a JSON Feed.
+    data = json.loads(body)
+    late = json.dumps({"items": data["items"] * 20, "version": data["version"]}).encode()
+    by_json = server.route("/c", Reply(200, {"Content-Type": "application/json; charset=utf-8"}, late))
+    assert len(poll(feed_at(by_json), SQLiteStore(":memory:")).new) == 3
+
+
+def test_a_saved_json_feed_whose_version_comes_last_is_replayed(tmp_path: Path) -> None:
+    data = json.loads((FEEDS / "jsonfeed-1.1.json").read_bytes())
+    path = tmp_path / "late.json"
+    path.write_text(json.dumps({"items": data["items"] * 20, "version": data["version"]}), encoding="utf-8")
+    problems: list[Problem] = []
+    assert len([doc for _, doc in read_documents([path], problems.append)]) == 60 and problems == []
 
 
 def test_a_malformed_json_feed_is_one_line_naming_where_and_it_backs_off(server: HttpServer, store: Store) -> None:

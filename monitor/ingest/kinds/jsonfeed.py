@@ -36,9 +36,12 @@ class JsonFeedKind:
 
     def sniff(self, head: bytes, content_type: str) -> bool:
         served = content_type.split(";", 1)[0].strip().lower()
-        return served in _TYPES or (
-            head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") and bool(_VERSION.search(head))
-        )
+        if served in _TYPES:
+            return True
+        # A JSON object: a JSON Feed when its version says so, or served as JSON (its "version" may come
+        # after the items; no RSS parser reads JSON anyway, and the JSON Feed one says what is missing).
+        is_object = head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+        return is_object and (bool(_VERSION.search(head)) or served == "application/json" or served.endswith("+json"))
 
     def parse(self, body: bytes, headers: Mapping[str, str]) -> Parsed:
         try:
