@@ -35,7 +35,7 @@ from monitor.document import Document
 from monitor.ingest.files import read_documents
 from monitor.rules.matcher import Match
 from monitor.store import SQLiteStore
-from monitor.stories.embed import Embedder, load_embedder
+from monitor.stories.embed import DEFAULT_MODEL, Embedder, load_embedder
 from monitor.stories.events import EventGrouper, EventSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -307,12 +307,12 @@ def report(
     return "\n".join(lines) + "\n"
 
 
-def main_events(corpus: Path, quick: bool, sweep: bool) -> tuple[str, int]:
+def main_events(corpus: Path, quick: bool, sweep: bool, model_name: str = DEFAULT_MODEL) -> tuple[str, int]:
     def progress(message: str) -> None:
         print(message, file=sys.stderr)
 
     started = time.perf_counter()
-    model = load_embedder()
+    model = load_embedder(model_name)
     progress(f"model loaded in {time.perf_counter() - started:.1f}s")
     embedder = CachedEmbedder(model)
     reports = load_corpus(corpus)
@@ -321,7 +321,7 @@ def main_events(corpus: Path, quick: bool, sweep: bool) -> tuple[str, int]:
     current = with_halves(reports, embedder, settings)
     elapsed = (time.perf_counter() - started) / 2  # the corpus once whole, once in halves
     cost = (
-        f"Cost: {len(reports)} reports grouped in {elapsed:.2f}s ({elapsed / len(reports) * 1e3:.1f} ms each, "
+        f"Model: `{model.name}`. Cost: {len(reports)} reports grouped in {elapsed:.2f}s ({elapsed / len(reports) * 1e3:.1f} ms each, "
         f"the model {embedder.seconds / max(1, embedder.calls) * 1e3:.1f} ms per lede, each embedded once)."
     )
     seeds = seeds_check(embedder, settings)

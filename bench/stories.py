@@ -64,6 +64,7 @@ from monitor.ingest.extract import extract_article
 from monitor.rules.text import words_of
 from monitor.store import SQLiteStore
 from monitor.stories.copies import CopyGrouper, Signature
+from monitor.stories.embed import DEFAULT_MODEL
 
 MIN_WORDS = 80
 RECALL_TARGET = 0.95
@@ -778,6 +779,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--events-corpus", type=Path, default=CORPUS, help="the labelled event corpus (default: tests/data/events)"
     )
     parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help="with --events: the embedding model, as `stories.model` names it (default: use-multilingual)",
+    )
+    parser.add_argument(
         "--cost", action="store_true", help="what the event layer costs in the pipeline instead (bench/event_cost.py)"
     )
     args = parser.parse_args(argv)
@@ -788,7 +794,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_section(args.output, "stories-cost", markdown)
         return status
     if args.events:
-        markdown, status = main_events(args.events_corpus, args.quick, not args.no_sweep)
+        markdown, status = main_events(args.events_corpus, args.quick, not args.no_sweep, args.model)
         print(markdown)
         if args.output:
             write_section(args.output, "stories-events", markdown)

@@ -21,6 +21,7 @@ def _controller() -> Any:
 
 
 def one_blas_thread() -> AbstractContextManager[Any]:
-    """A context in which BLAS (OpenBLAS, MKL) runs on one thread; it costs some microseconds."""
-    limited: AbstractContextManager[Any] = _controller().limit(limits=1, user_api="blas")
+    """A context in which BLAS (OpenBLAS, MKL) and OpenMP (PyTorch's threads, for a sentence-transformers
+    model) run on one thread; it costs some microseconds."""
+    limited: AbstractContextManager[Any] = _controller().limit(limits=1)
     return limited

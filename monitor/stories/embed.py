@@ -60,7 +60,10 @@ class _SentenceTransformerEmbedder:
         self.name = f"{ST_PREFIX}{path}"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+        with one_blas_thread():
+            vectors = self._model.encode(
+                list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
 
