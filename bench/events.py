@@ -321,7 +321,8 @@ def main_events(corpus: Path, quick: bool, sweep: bool, model_name: str = DEFAUL
     current = with_halves(reports, embedder, settings)
     elapsed = (time.perf_counter() - started) / 2  # the corpus once whole, once in halves
     cost = (
-        f"Model: `{model.name}`. Cost: {len(reports)} reports grouped in {elapsed:.2f}s ({elapsed / len(reports) * 1e3:.1f} ms each, "
+        f"Model: `{model.name}`. Cost: {len(reports)} reports grouped in {elapsed:.2f}s "
+        f"({elapsed / len(reports) * 1e3:.1f} ms each, "
         f"the model {embedder.seconds / max(1, embedder.calls) * 1e3:.1f} ms per lede, each embedded once)."
     )
     seeds = seeds_check(embedder, settings)
