@@ -20,12 +20,16 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import redis
+import redis.connection
 
 if TYPE_CHECKING:
     from monitor.ingest.extract import Article
@@ -213,3 +217,24 @@ def write_section(path: Path, name: str, markdown: str) -> None:
         text = f"{text.rstrip()}\n\n{block}"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+class RoundTrips:
+    """Counts redis-py writes: one per command sent alone, one per pipeline execute (all its commands)."""
+
+    count = 0
+
+    @classmethod
+    @contextmanager
+    def installed(cls) -> Iterator[None]:
+        original: Callable[..., None] = redis.connection.AbstractConnection.send_packed_command
+
+        def counted(self: Any, command: Any, check_health: bool = True) -> None:
+            cls.count += 1
+            original(self, command, check_health)
+
+        redis.connection.AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            redis.connection.AbstractConnection.send_packed_command = original  # type: ignore[method-assign]

@@ -26,8 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +35,7 @@ from typing import Any
 import numpy as np
 import redis
 import redis.connection
-from common import Corpus, articles, git_state, load_average, machine, machine_line, redis_server_version
+from common import Corpus, RoundTrips, articles, git_state, load_average, machine, machine_line, redis_server_version
 from events import CORPUS, load_corpus
 
 from monitor.document import Document
@@ -83,27 +82,6 @@ class Costs:
     @property
     def rate(self) -> float:
         return self.docs / self.seconds
-
-
-class RoundTrips:
-    """Counts redis-py writes: one per command sent alone, one per pipeline execute."""
-
-    count = 0
-
-    @classmethod
-    @contextmanager
-    def installed(cls) -> Iterator[None]:
-        original: Callable[..., None] = redis.connection.AbstractConnection.send_packed_command
-
-        def counted(self: Any, command: Any, check_health: bool = True) -> None:
-            cls.count += 1
-            original(self, command, check_health)
-
-        redis.connection.AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
-        try:
-            yield
-        finally:
-            redis.connection.AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
 
 
 def _timed(parts: dict[str, float], part: str, function: Callable[..., Any]) -> Callable[..., Any]:

@@ -45,8 +45,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import metadata
@@ -59,6 +58,7 @@ import redis
 import redis.connection
 from common import (
     Corpus,
+    RoundTrips,
     add_corpus_option,
     add_output_option,
     articles,
@@ -82,27 +82,6 @@ ROUNDS = 5  # claim phases are run in this many interleaved rounds; rates are th
 
 
 # Counting round trips -------------------------------------------------------------------------
-
-
-class RoundTrips:
-    """Counts redis-py writes: one per command sent alone, one per pipeline execute (all its commands)."""
-
-    count = 0
-
-    @classmethod
-    @contextmanager
-    def installed(cls) -> Iterator[None]:
-        original: Callable[..., None] = redis.connection.AbstractConnection.send_packed_command
-
-        def counted(self: Any, command: Any, check_health: bool = True) -> None:
-            cls.count += 1
-            original(self, command, check_health)
-
-        redis.connection.AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
-        try:
-            yield
-        finally:
-            redis.connection.AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True, slots=True)

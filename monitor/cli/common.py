@@ -144,18 +144,24 @@ class Deployment:
             store.close()
 
 
+def load_config_or_exit(config_path: Path | None) -> Config:
+    """The config file without its feeds (defaults and the environment where there is none); exits 2 when
+    the file named does not exist, or with every problem of the file (or of REDIS_URL) listed."""
+    if config_path is not None and not config_path.is_file():
+        click.echo(f"error: config file {config_path} not found", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        return load_config(config_path, feeds=False)
+    except ValidationError as exc:
+        exit_invalid(exc, "the configuration")
+
+
 def load_deployment(config_path: Path | None, store_url: str | None = None) -> Deployment:
     """The deployment `monitor run` would use with this config file and environment; `--store` over both.
 
     Exits 2 with every problem of the config file (or of REDIS_URL) listed.
     """
-    if config_path is not None and not config_path.is_file():
-        click.echo(f"error: config file {config_path} not found", err=True)
-        sys.exit(EXIT_USAGE)
-    try:
-        config = load_config(config_path, feeds=False)
-    except ValidationError as exc:
-        exit_invalid(exc, "the configuration")
+    config = load_config_or_exit(config_path)
     if store_url is not None:
         return Deployment(replace(config, store=store_url), "from --store")
     if os.environ.get("REDIS_URL"):

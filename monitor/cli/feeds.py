@@ -25,6 +25,7 @@ from monitor.cli.common import (
     EXIT_USAGE,
     config_option,
     exit_invalid,
+    load_config_or_exit,
     load_deployment,
     store_option,
     warn,
@@ -266,13 +267,7 @@ def _feeds_target(feeds_file: Path | None, config_path: Path | None, must_exist:
     """The feeds file named by --feeds, else the config's (its own file when it lists feeds inline),
     else $MONITOR_FEEDS or feeds.yaml; exits 2 with every problem when it does not load."""
     if feeds_file is None and config_path is not None:
-        if not config_path.is_file():
-            click.echo(f"error: config file {config_path} not found", err=True)
-            sys.exit(EXIT_USAGE)
-        try:
-            config = load_config(config_path, feeds=False)
-        except ValidationError as exc:
-            exit_invalid(exc, "the configuration")
+        config = load_config_or_exit(config_path)
         if config.feeds_path is None:  # the config lists its feeds inline: they are edited there
             return _FeedsTarget(config_path, config.feeds, lambda p: load_config(p, feeds=False))
         feeds_file = config.feeds_path
