@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 RULES = ROOT / "rules"
 DATA = Path(__file__).resolve().parent / "data"
-# Subsets of the real-world corpora, laid out as ../shared/corpora is (tests/data/README.md).
+# Small subsets of real-world corpora, shipped with the tests, with their licences (tests/data/README.md).
 CORPORA = DATA / "corpora"
 # Real news pages (trafilatura's evaluation pages): the subset's, the one copy the tests read.
 PAGES = CORPORA / "trafilatura" / "tests" / "cache"

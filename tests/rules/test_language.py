@@ -1,4 +1,4 @@
-"""Every bullet of the rule language (shared/design/rules.md), each against real matching."""
+"""Every bullet of the rule language (version 1, docs/rules.md), each against real matching."""
 
 from __future__ import annotations
 
