@@ -162,31 +162,11 @@ class _DocHits(HitTable):
     def _place(self, tid: int) -> list[RawHit]:
         out: list[RawHit] = []
         for scan in self.fields:
-            placed: list[_Placed] = []
-            keys_found = 0
-            for keys, stream, starts, words in scan.layers:
-                own = keys.keys_of.get(tid)
-                if own:
-                    placed += keys.place(tid, scan.field, stream, starts, words)
-                    keys_found += len(own)
-            checked = scan.checked.get(tid)
-            if checked:
-                placed += checked
-                keys_found += 2  # in order with the others
+            placed, keys_found = _gather(tid, scan.field, scan.layers, scan.checked.get(tid))
             out += _unique(placed, keys_found > 1)
             if not scan.forms:
                 continue
-            placed = []
-            keys_found = 0
-            for keys, stream, starts, words in scan.forms:
-                own = keys.keys_of.get(tid)
-                if own:
-                    placed += keys.place(tid, scan.field, stream, starts, words)
-                    keys_found += len(own)
-            checked = scan.forms_checked.get(tid)
-            if checked:
-                placed += checked
-                keys_found += 2
+            placed, keys_found = _gather(tid, scan.field, scan.forms, scan.forms_checked.get(tid))
             if placed:
                 known = set(out)
                 out.extend(h for h in _unique(placed, keys_found > 1) if h not in known)
@@ -646,6 +626,22 @@ def _automaton(values: dict[str, Any]) -> Any:
         automaton.add_word(key, value)
     automaton.make_automaton()
     return automaton
+
+
+def _gather(tid: int, field: int, layers: list[_Placing], checked: list[_Placed] | None) -> tuple[list[_Placed], int]:
+    """Term `tid`'s hits in one field from these layers and those checked as found, and how many keys
+    gave them (more than one: they need sorting into stream order)."""
+    placed: list[_Placed] = []
+    keys_found = 0
+    for keys, stream, starts, words in layers:
+        own = keys.keys_of.get(tid)
+        if own:
+            placed += keys.place(tid, field, stream, starts, words)
+            keys_found += len(own)
+    if checked:
+        placed += checked
+        keys_found += 2  # in order with the others
+    return placed, keys_found
 
 
 def _unique(placed: list[_Placed], sort: bool) -> list[RawHit]:
