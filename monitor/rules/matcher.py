@@ -83,8 +83,16 @@ class HitTable(dict[int, list[RawHit]]):
 
     @property
     def present(self) -> AbstractSet[int]:
-        """The terms found."""
+        """The terms certainly found."""
         return self.keys()
+
+    @property
+    def maybe(self) -> AbstractSet[int]:
+        """Terms that may be found, and are where they have hits (`has` tells)."""
+        return _NONE
+
+
+_NONE: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,33 +136,40 @@ _Placing: TypeAlias = tuple["_Keys", str, list[int], "_StreamWords"]
 
 @dataclass(slots=True)
 class _FieldScan:
-    """What the hits of one field are placed from: its literal layers, the hits checked as they
-    were found, and the same for its word forms (stemmed)."""
+    """What the hits of one field are placed from: its literal layers and its word forms (stemmed)."""
 
     field: int
     layers: list[_Placing]
-    checked: dict[int, list[_Placed]]
     forms: list[_Placing]
-    forms_checked: dict[int, list[_Placed]]
 
 
 class _DocHits(HitTable):
     """The hits of one document, each term's placed when first asked for: the automata tell which
-    terms occur, and most of those are never asked for (no candidate needs where they are)."""
+    terms occur, and most of those are never asked for (no candidate needs where they are).
 
-    __slots__ = ("fields", "found")
+    A term whose keys need checking (words after a prefix, case, a key inside a word) is only
+    `maybe` found until it is asked for: checking every such key where it occurs would cost more
+    than the few terms any candidate asks about."""
+
+    __slots__ = ("fields", "found", "maybe")
 
     def __init__(self) -> None:
         super().__init__()
         self.found: set[int] = set()
+        self.maybe: set[int] = set()  # a slot here, a property in HitTable
         self.fields: list[_FieldScan] = []
 
     @property
     def present(self) -> AbstractSet[int]:
         return self.found
 
+    @property
+    def possible(self) -> set[int]:
+        """The terms found or maybe found (what the presearch picks candidates by)."""
+        return self.found | self.maybe if self.maybe else self.found
+
     def __missing__(self, tid: int) -> list[RawHit]:
-        if tid not in self.found:
+        if tid not in self.found and tid not in self.maybe:
             return _NO_HITS
         placed = self[tid] = self._place(tid)
         return placed
@@ -162,11 +177,11 @@ class _DocHits(HitTable):
     def _place(self, tid: int) -> list[RawHit]:
         out: list[RawHit] = []
         for scan in self.fields:
-            placed, keys_found = _gather(tid, scan.field, scan.layers, scan.checked.get(tid))
+            placed, keys_found = _gather(tid, scan.field, scan.layers)
             out += _unique(placed, keys_found > 1)
             if not scan.forms:
                 continue
-            placed, keys_found = _gather(tid, scan.field, scan.forms, scan.forms_checked.get(tid))
+            placed, keys_found = _gather(tid, scan.field, scan.forms)
             if placed:
                 known = set(out)
                 out.extend(h for h in _unique(placed, keys_found > 1) if h not in known)
@@ -211,7 +226,9 @@ class _CTerm:
 
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
         if lim is _EVERYWHERE:
-            return self.tid in hits.present  # where it was found does not matter: no need to place it
+            # Where it was found does not matter: a term certainly found needs no placing.
+            tid = self.tid
+            return tid in hits.present or (tid in hits.maybe and bool(hits[tid]))
         return any(h[1] < lim[h[0]] for h in hits[self.tid])
 
 
@@ -379,8 +396,8 @@ class _CNear:
         self.ordered = ordered
 
     def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
-        present = hits.present
-        groups = [[t for t in tids if t in present] for tids in self.groups]
+        present, maybe = hits.present, hits.maybe
+        groups = [[t for t in tids if t in present or (t in maybe and hits[t])] for tids in self.groups]
         if not all(groups):
             return None
         for field in (0, 1):
@@ -519,11 +536,12 @@ class _Keys:
     the keys with more to check (words after a prefix, case, a key inside a word) in the other,
     each hit checked as it is found. A term found is placed (its hits located) when a rule asks."""
 
-    __slots__ = ("automaton", "checked", "keys_of", "targets")
+    __slots__ = ("automaton", "checked", "checked_of", "keys_of", "targets")
 
     def __init__(self) -> None:
         self.targets: dict[str, list[_KeyTarget]] = {}
         self.keys_of: dict[int, list[str]] = {}  # per term: the keys that find it on their own
+        self.checked_of: dict[int, list[str]] = {}  # per term: the keys with more to check
         self.automaton: Any = None
         self.checked: Any = None
 
@@ -541,21 +559,20 @@ class _Keys:
         targets = self.targets.setdefault(key, [])
         if target not in targets:
             targets.append(target)
-            if target.simple:
-                self.keys_of.setdefault(tid, []).append(key)
+            keys = (self.keys_of if target.simple else self.checked_of).setdefault(tid, [])
+            if key not in keys:
+                keys.append(key)
 
     def build(self) -> None:
         alone: dict[str, tuple[int, ...]] = {}
-        checked: dict[str, tuple[int, tuple[_KeyTarget, ...]]] = {}
+        checked: dict[str, tuple[int, ...]] = {}
         for key, targets in self.targets.items():
             simple = tuple(t.tid for t in targets if t.simple)
-            others = tuple(t for t in targets if not t.simple)
+            others = tuple(dict.fromkeys(t.tid for t in targets if not t.simple))
             if simple:
                 alone[key] = simple
             if others:
-                # Where the key's first word starts, from the key's end: a spaced key starts with the
-                # space before it, so its word starts one character later.
-                checked[key] = (len(key) - key.startswith(" "), others)
+                checked[key] = others
         self.automaton = _automaton(alone)
         self.checked = _automaton(checked)
 
@@ -568,6 +585,12 @@ class _Keys:
         if self.automaton is None:
             return set()
         return set().union(*map(_VALUE, self.automaton.iter(stream)))
+
+    def possible(self, stream: str) -> set[int]:
+        """The terms whose keys with more to check occur somewhere in `stream` (checked when placed)."""
+        if self.checked is None:
+            return set()
+        return set().union(*map(_VALUE, self.checked.iter(stream)))
 
     def place(self, tid: int, field: int, stream: str, starts: list[int], words: _StreamWords) -> list[_Placed]:
         """Where the keys that find `tid` on their own occur in `stream`."""
@@ -583,18 +606,31 @@ class _Keys:
                 at = stream.find(key, at + 1)
         return placed
 
-    def check(
-        self, field: int, stream: str, starts: list[int], words: _StreamWords, out: dict[int, list[_Placed]]
-    ) -> None:
-        """Every hit of the keys with more to check in `stream` (entries separated by single spaces,
-        from `starts`), placed, added to `out`."""
-        if self.checked is None:
-            return
+    def place_checked(self, tid: int, field: int, stream: str, starts: list[int], words: _StreamWords) -> list[_Placed]:
+        """Where the keys of `tid` with more to check occur in `stream` (entries separated by single
+        spaces, from `starts`) and their checks pass, in the order an automaton pass finds them."""
+        keys = self.checked_of.get(tid)
+        if not keys:
+            return []
+        occurs: list[tuple[int, int, str]] = []  # (where the key ends, minus its length, the key)
+        for key in keys:
+            at = stream.find(key)
+            while at != -1:
+                occurs.append((at + len(key) - 1, -len(key), key))
+                at = stream.find(key, at + 1)
+        if len(keys) > 1:
+            occurs.sort()  # an automaton reports the keys ending at one place longest first
         entries, first_of, last_of, main, text_stream = words
-        seen: set[tuple[int, int, int]] = set()
-        for end, (back, targets) in self.checked.iter(stream):
+        seen: set[tuple[int, int]] = set()
+        out: list[_Placed] = []
+        for end, _, key in occurs:
+            # Where the key's first word starts, from the key's end: a spaced key starts with the
+            # space before it, so its word starts one character later.
+            back = len(key) - key.startswith(" ")
             entry = bisect_right(starts, end - back + 1) - 1
-            for target in targets:
+            for target in self.targets[key]:
+                if target.tid != tid or target.simple:
+                    continue
                 if entry >= main and not target.spaced:
                     continue  # a word's ending is found in the word itself, not in a compound segment
                 last_entry = entry + target.key_words + len(target.rest) - 1
@@ -609,10 +645,11 @@ class _Keys:
                     continue
                 repeats = entry >= main or not target.spaced
                 if repeats:
-                    if (target.tid, first, last) in seen:
+                    if (first, last) in seen:
                         continue
-                    seen.add((target.tid, first, last))
-                out.setdefault(target.tid, []).append((end, repeats, (field, first, last, -1, -1)))
+                    seen.add((first, last))
+                out.append((end, repeats, (field, first, last, -1, -1)))
+        return out
 
 
 _VALUE = itemgetter(1)
@@ -628,16 +665,21 @@ def _automaton(values: dict[str, Any]) -> Any:
     return automaton
 
 
-def _gather(tid: int, field: int, layers: list[_Placing], checked: list[_Placed] | None) -> tuple[list[_Placed], int]:
-    """Term `tid`'s hits in one field from these layers and those checked as found, and how many keys
-    gave them (more than one: they need sorting into stream order)."""
+def _gather(tid: int, field: int, layers: list[_Placing]) -> tuple[list[_Placed], int]:
+    """Term `tid`'s hits in one field from these layers (the keys that find it alone, then those
+    with more to check), and how many keys gave them (more than one: they need sorting into stream
+    order)."""
     placed: list[_Placed] = []
+    checked: list[_Placed] = []
     keys_found = 0
     for keys, stream, starts, words in layers:
         own = keys.keys_of.get(tid)
         if own:
             placed += keys.place(tid, field, stream, starts, words)
             keys_found += len(own)
+    for keys, stream, starts, words in layers:
+        if tid in keys.checked_of:
+            checked += keys.place_checked(tid, field, stream, starts, words)
     if checked:
         placed += checked
         keys_found += 2  # in order with the others
@@ -902,7 +944,7 @@ class Matcher:
     def analyse(self, doc: Document, language: str | None) -> tuple[HitTable, _Context]:
         """Every term hit in the document, and the document's context (for `why`)."""
         hits, ctx = self._found(doc, language)
-        return HitTable({tid: hits[tid] for tid in hits.present}), ctx
+        return HitTable({tid: hits[tid] for tid in hits.possible if hits[tid]}), ctx
 
     def _found(self, doc: Document, language: str | None) -> tuple[_DocHits, _Context]:
         """The terms found in the document (each placed when first asked for), and its context."""
@@ -913,7 +955,7 @@ class Matcher:
         hits = _DocHits()
         forms = forms_language(language) if self._forms_terms else None
         for field, stream in enumerate(streams):
-            scan = _FieldScan(field, [], {}, [], {})
+            scan = _FieldScan(field, [], [])
             self._scan(scan, stream, hits)
             if forms is not None and stream.words:
                 self._scan_forms(scan, stream, forms, hits)
@@ -941,7 +983,7 @@ class Matcher:
         `match` evaluates; with `anchors=1`, those it would pick on their first anchor set alone."""
         hits, _ = self._found(doc, self.language_of(doc))
         if anchors == 1:
-            present = hits.present
+            present = hits.possible
             picked = set(self._always)
             for index in (self._by_anchor, self._by_first):
                 picked.update(*map(index.__getitem__, index.keys() & present))
@@ -954,10 +996,10 @@ class Matcher:
         likely = self._likely
         return [1.0 - math.prod(1.0 - likely[t] for t in c.anchors) if c.anchors else 1.0 for c in self._compiled]
 
-    def _candidates(self, hits: HitTable) -> list[int]:
+    def _candidates(self, hits: _DocHits) -> list[int]:
         # Set operations over the terms found, in C: a long text at 350,000 rules finds thousands
         # of terms and picks tens of thousands of rules.
-        present = hits.present
+        present = hits.possible
         by_anchor, by_first = self._by_anchor, self._by_first
         candidates = set(self._always).union(*map(by_anchor.__getitem__, by_anchor.keys() & present))
         if by_first:
@@ -984,9 +1026,8 @@ class Matcher:
             entries = (stream.entry_words, stream.entry_first, stream.entry_last, len(stream.words), stream)
             for keys in self._layers:
                 hits.found |= keys.found(stream.stream)
-                keys.check(field, stream.stream, stream.entry_starts, entries, scan.checked)
+                hits.maybe |= keys.possible(stream.stream)
                 scan.layers.append((keys, stream.stream, stream.entry_starts, entries))
-            hits.found.update(scan.checked)
         for regex_set, tids in self._regex_sets:
             for i in regex_set.Match(stream.text) or ():  # type: ignore[attr-defined]
                 tid = tids[i]
@@ -1010,9 +1051,8 @@ class Matcher:
         words: _StreamWords = (stemmed, index, index, len(stemmed), None)
         for keys in layers:
             hits.found |= keys.found(joined)
-            keys.check(scan.field, joined, starts, words, scan.forms_checked)
+            hits.maybe |= keys.possible(joined)
             scan.forms.append((keys, joined, starts, words))
-        hits.found.update(scan.forms_checked)
 
     def _report(self, rule: Rule, found: Found, streams: list[WordStream]) -> Match:
         # One hit per stretch of text: when several terms found the same words (a word and its
