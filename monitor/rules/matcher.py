@@ -8,7 +8,6 @@ it out, for `any` every child's terms are needed (the presearch of Lucene Monito
 
 from __future__ import annotations
 
-import itertools
 import math
 import threading
 from bisect import bisect_left, bisect_right
@@ -52,9 +51,11 @@ from monitor.rules.text import (
     cased_words,
     forms_language,
     stems,
+    stream_starts,
     term_stems,
     term_variants,
     word_matches,
+    words_at,
 )
 
 SNIPPET_CHARS = 160
@@ -1043,9 +1044,8 @@ class Matcher:
         layers = [keys for keys in self._forms_keys_for(language) if not keys.empty]
         if not layers:
             return
-        text = stream.text
-        stemmed = stems([text[s:e] for s, e in stream.word_spans()], language)
-        starts = list(itertools.accumulate((len(w) + 1 for w in stemmed), initial=1))
+        stemmed = stems(words_at(stream.text, stream.word_spans()), language)
+        starts = stream_starts(stemmed)
         index = list(range(len(stemmed)))
         joined = " " + " ".join(stemmed) + " "
         words: _StreamWords = (stemmed, index, index, len(stemmed), None)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import re
 import threading
+import typing
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
@@ -29,7 +31,11 @@ _SPECIAL = {
 # A word: letters and digits, apostrophes inside a word kept ("o'brien"), a possessive
 # "'s" dropped ("putin's" -> "putin"). Group 2 marks a hyphen joining the next word.
 WORD_RE = re.compile(r"([^\W_]+(?:'(?!s\b)[^\W_]+)*)(?:'s\b)?")
-_WORD_HYPHEN_RE = re.compile(r"([^\W_]+(?:'(?!s\b)[^\W_]+)*)(?:'s\b)?(-(?=[^\W_]))?")
+# The same, every part in a group that is never None, to split a text into its words, what follows
+# each (a possessive, then a joining hyphen) and what lies between, in one pass: words and their
+# offsets come from the pieces' lengths, with no step in Python per word.
+_WORD_PIECES_RE = re.compile(r"([^\W_]+(?:'(?!s\b)[^\W_]+)*)((?:'s\b)?)")
+_WORD_HYPHEN_PIECES_RE = re.compile(r"([^\W_]+(?:'(?!s\b)[^\W_]+)*)((?:'s\b)?)((?:-(?=[^\W_]))?)")
 
 
 # Elided articles, pronouns and conjunctions that are words of their own before an apostrophe:
@@ -167,6 +173,21 @@ def fold_offsets(text: str) -> list[int]:
     return offsets
 
 
+# Each character's folded length (as a character, for str.translate): ASCII ones, and those seen.
+_FOLD_LENGTHS: dict[int, str] = dict.fromkeys(range(128), "\x01")
+
+
+def _folded_ends(text: str) -> list[int]:
+    """For each character of `text`, where its fold ends in `fold(text)` (as `fold_offsets`, in C)."""
+    lengths = text.translate(_FOLD_LENGTHS)
+    if not lengths.isascii():  # a character not seen before is left as it is
+        for char in set(text):
+            if ord(char) not in _FOLD_LENGTHS:
+                _FOLD_LENGTHS[ord(char)] = chr(len(_fold_char(char, True)))
+        lengths = text.translate(_FOLD_LENGTHS)
+    return list(itertools.accumulate(lengths.encode("latin-1")))
+
+
 def split_elisions(words: list[str]) -> list[str]:
     """`words` with every elided article split off: ["l'elysee"] -> ["l", "elysee"]."""
     out: list[str] = []
@@ -198,9 +219,24 @@ def _split_elided_spans(folded: str, spans: list[tuple[int, int]]) -> list[tuple
     return out
 
 
+_LONGEST_ELISION = max(map(len, ELISIONS))
+_ELISION_RE = re.compile("(?:" + "|".join(sorted(ELISIONS, key=len, reverse=True)) + ")'", re.IGNORECASE)
+
+
 def has_elisions(folded: str) -> bool:
-    """Does the folded text hold an elided article to split off?"""
-    return "'" in folded and _ELIDED_RE.search(folded) is not None
+    """Does the folded text hold an elided article to split off? (What `_ELIDED_RE.search` tells,
+    looking only around each apostrophe: a search of the whole text costs more than splitting it
+    into words.)"""
+    at = folded.find("'")
+    while at != -1:
+        if at + 1 < len(folded) and folded[at + 1].isalnum():  # str.isalnum() is re's [^\W_]
+            start = at
+            while start > 0 and at - start <= _LONGEST_ELISION and folded[start - 1].isalnum():
+                start -= 1
+            if at - start <= _LONGEST_ELISION and _ELISION_RE.fullmatch(folded, start, at + 1):
+                return True
+        at = folded.find("'", at + 1)
+    return False
 
 
 def words_of(text: str) -> list[str]:
@@ -235,30 +271,37 @@ class WordStream:
     entry_starts: list[int]
     entry_first: list[int]
     entry_last: list[int]
+    folded_spans: list[tuple[int, int]]  # each word's span in `folded`
     _spans: list[tuple[int, int]] | None = field(default=None)
     _units: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, text: str, context: int) -> WordStream:
         folded, moved = fold_for_matching(text)
+        elided = has_elisions(folded)
+        # Pieces: what lies before a word, the word, its possessive (and its joining hyphen), ...
         if "-" in folded:
-            found = _WORD_HYPHEN_RE.findall(folded)
-            words = [w for w, _ in found]
-            joined = [bool(h) for _, h in found]
-            if has_elisions(folded):
+            pieces, step = _WORD_HYPHEN_PIECES_RE.split(folded), 4
+            words = pieces[1::4]
+            joined = list(map(bool, pieces[3::4]))
+            if elided:
                 words, joined = _split_joined(words, joined)
         else:
-            words = WORD_RE.findall(folded)
-            if has_elisions(folded):
+            pieces, step = _WORD_PIECES_RE.split(folded), 3
+            words = pieces[1::3]
+            if elided:
                 words = split_elisions(words)
             joined = []
+        offsets = list(itertools.accumulate(map(len, pieces), initial=0))
+        spans = list(zip(offsets[1::step], offsets[2::step], strict=False))  # a start more than ends
+        if elided:
+            spans = _split_elided_spans(folded, spans)
         entry_words = list(words)
         entry_first = list(range(len(words)))
         entry_last = list(entry_first)
         if any(joined):
             _add_compounds(words, joined, context, entry_words, entry_first, entry_last)
         stream = " " + " ".join(entry_words) + " "
-        starts = list(itertools.accumulate((len(w) + 1 for w in entry_words), initial=1))
         return cls(
             text=text,
             folded=folded,
@@ -266,21 +309,21 @@ class WordStream:
             words=words,
             stream=stream,
             entry_words=entry_words,
-            entry_starts=starts,
+            entry_starts=stream_starts(entry_words),
             entry_first=entry_first,
             entry_last=entry_last,
+            folded_spans=spans,
+            _spans=None if moved else spans,
         )
 
     def word_spans(self) -> list[tuple[int, int]]:
         """Character span of every word in the original text (computed on first use)."""
         if self._spans is None:
-            spans = [m.span(1) for m in WORD_RE.finditer(self.folded)]
-            if has_elisions(self.folded):
-                spans = _split_elided_spans(self.folded, spans)
-            if self.moved:
-                offs = fold_offsets(self.text)
-                spans = [(offs[s], offs[e - 1] + 1) for s, e in spans]
-            self._spans = spans
+            # The character a folded position comes from is the first whose fold ends after it.
+            ends = _folded_ends(self.text)
+            starts = map(bisect_right, itertools.repeat(ends), map(_FIRST, self.folded_spans))
+            lasts = map(bisect_right, itertools.repeat(ends), map(_MINUS_ONE, map(_SECOND, self.folded_spans)))
+            self._spans = list(zip(starts, map(_PLUS_ONE, lasts), strict=True))
         return self._spans
 
     def unit_starts(self, kind: str) -> list[int]:
@@ -288,7 +331,7 @@ class WordStream:
         starts = self._units.get(kind)
         if starts is None:
             chars = sentence_starts(self.text) if kind == "sentence" else paragraph_starts(self.text)
-            word_starts = [s for s, _ in self.word_spans()]
+            word_starts = list(map(_FIRST, self.word_spans()))
             starts = sorted({bisect_left(word_starts, c) for c in chars} | {0})
             self._units[kind] = starts
         return starts
@@ -319,6 +362,22 @@ class WordStream:
             return None
         last = bisect_left([s[0] for s in spans], end) - 1
         return first, max(first, last)
+
+
+_FIRST = operator.itemgetter(0)
+_SECOND = operator.itemgetter(1)
+_PLUS_ONE = (1).__add__
+_MINUS_ONE = (-1).__add__
+
+
+def stream_starts(entries: list[str]) -> list[int]:
+    """Where each entry starts in " " + " ".join(entries) + " "."""
+    return list(itertools.accumulate(map(_PLUS_ONE, map(len, entries)), initial=1))
+
+
+def words_at(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The words of `text` at these spans, as written."""
+    return list(map(text.__getitem__, itertools.starmap(slice, spans)))
 
 
 def _split_joined(words: list[str], joined: list[bool]) -> tuple[list[str], list[bool]]:
@@ -548,23 +607,17 @@ def stems(words: Sequence[str], language: str) -> list[str]:
     cache = _stem_caches.setdefault(language, {})
     if len(cache) > _STEM_CACHE_SIZE:
         cache.clear()
-    out: list[str] = []
-    missing: dict[str, None] = {}
-    for word in words:
-        got = cache.get(word)
-        if got is None:
-            missing[word] = None
-        out.append(got or "")
-    if missing:
-        keys = list(missing)
-        lowered = [unicodedata.normalize("NFKC", w).lower() for w in keys]
-        exceptions = STEM_EXCEPTIONS.get(language, {})
-        for key, stem in zip(keys, _raw_stems(lowered, language), strict=True):
-            folded = exceptions.get(fold(key)) or fold(stem)
-            # A stem that folds to nothing (a lone mark) keeps the word itself.
-            cache[key] = folded or fold(key)
-        out = [cache[w] for w in words]
-    return out
+    got: list[str | None] = list(map(cache.get, words))
+    if None not in got:
+        return typing.cast(list[str], got)
+    keys = list(dict.fromkeys(w for w, known in zip(words, got, strict=True) if known is None))
+    lowered = [unicodedata.normalize("NFKC", w).lower() for w in keys]
+    exceptions = STEM_EXCEPTIONS.get(language, {})
+    for key, stem in zip(keys, _raw_stems(lowered, language), strict=True):
+        folded = exceptions.get(fold(key)) or fold(stem)
+        # A stem that folds to nothing (a lone mark) keeps the word itself.
+        cache[key] = folded or fold(key)
+    return list(map(cache.__getitem__, words))
 
 
 def forms_language(language: str | None) -> str | None:
@@ -579,7 +632,7 @@ def term_stems(text: str, language: str) -> list[list[TermWord]]:
     """The stemmed word sequences of a term without wildcards (see `term_variants`)."""
 
     def analyse(chunk: str) -> list[str]:
-        originals = [chunk[s:e] for s, e in WordStream.build(chunk, 0).word_spans()]
+        originals = words_at(chunk, WordStream.build(chunk, 0).word_spans())
         return stems(originals, language)
 
     return term_variants(text, analyse=analyse)
