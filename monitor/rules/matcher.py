@@ -131,8 +131,8 @@ _TITLE, _TEXT, _LEAD = 1, 2, 4
 _SCOPE_CODES = {"title": _TITLE, "text": _TEXT, "lead": _LEAD}
 
 
-# A stream to place hits in: the keys, the stream, where its entries start, its words.
-_Placing: TypeAlias = tuple["_Keys", str, list[int], "_StreamWords"]
+# The keys of one layer, and a stream of entries to place their hits in.
+_Placing: TypeAlias = tuple["_Keys", "_Entries"]
 
 
 @dataclass(slots=True)
@@ -593,35 +593,43 @@ class _Keys:
             return set()
         return set().union(*map(_VALUE, self.checked.iter(stream)))
 
-    def place(self, tid: int, field: int, stream: str, starts: list[int], words: _StreamWords) -> list[_Placed]:
-        """Where the keys that find `tid` on their own occur in `stream`."""
-        _, first_of, last_of, main, _ = words
+    def place(self, tid: int, field: int, entries: _Entries) -> list[_Placed]:
+        """Where the keys that find `tid` on their own occur in the entries' stream."""
+        first_of, last_of, main, starts = entries.first_of, entries.last_of, entries.main, entries.starts
         placed: list[_Placed] = []
         for key in self.keys_of.get(tid, ()):
             key_words = key.count(" ") - key.endswith(" ")  # a spaced key: " w1 w2 " or " w1 pre"
-            at = stream.find(key)
-            while at != -1:
-                entry = bisect_right(starts, at + 1) - 1
+            for entry in entries.spaced(key):
                 hit = (field, first_of[entry], last_of[entry + key_words - 1], -1, -1)
-                placed.append((at + len(key) - 1, entry >= main, hit))
-                at = stream.find(key, at + 1)
+                placed.append((starts[entry] + len(key) - 2, entry >= main, hit))
         return placed
 
-    def place_checked(self, tid: int, field: int, stream: str, starts: list[int], words: _StreamWords) -> list[_Placed]:
-        """Where the keys of `tid` with more to check occur in `stream` (entries separated by single
-        spaces, from `starts`) and their checks pass, in the order an automaton pass finds them."""
+    def place_checked(self, tid: int, field: int, entries: _Entries) -> list[_Placed]:
+        """Where the keys of `tid` with more to check occur in the entries' stream and their checks
+        pass, in the order an automaton pass finds them."""
         keys = self.checked_of.get(tid)
         if not keys:
             return []
+        stream = entries.stream
         occurs: list[tuple[int, int, str]] = []  # (where the key ends, minus its length, the key)
         for key in keys:
+            if key.startswith(" "):
+                occurs += [(entries.starts[e] + len(key) - 2, -len(key), key) for e in entries.spaced(key)]
+                continue
             at = stream.find(key)
             while at != -1:
                 occurs.append((at + len(key) - 1, -len(key), key))
                 at = stream.find(key, at + 1)
         if len(keys) > 1:
             occurs.sort()  # an automaton reports the keys ending at one place longest first
-        entries, first_of, last_of, main, text_stream = words
+        words, first_of, last_of, main, text_stream = (
+            entries.words,
+            entries.first_of,
+            entries.last_of,
+            entries.main,
+            entries.text,
+        )
+        starts = entries.starts
         seen: set[tuple[int, int]] = set()
         out: list[_Placed] = []
         for end, _, key in occurs:
@@ -635,7 +643,7 @@ class _Keys:
                 if entry >= main and not target.spaced:
                     continue  # a word's ending is found in the word itself, not in a compound segment
                 last_entry = entry + target.key_words + len(target.rest) - 1
-                if target.rest and not _words_match(entries[entry + target.key_words : last_entry + 1], target.rest):
+                if target.rest and not _words_match(words[entry + target.key_words : last_entry + 1], target.rest):
                     continue
                 if last_entry >= len(first_of) or first_of[entry] < 0 or last_of[last_entry] < 0:
                     continue
@@ -673,14 +681,14 @@ def _gather(tid: int, field: int, layers: list[_Placing]) -> tuple[list[_Placed]
     placed: list[_Placed] = []
     checked: list[_Placed] = []
     keys_found = 0
-    for keys, stream, starts, words in layers:
+    for keys, entries in layers:
         own = keys.keys_of.get(tid)
         if own:
-            placed += keys.place(tid, field, stream, starts, words)
+            placed += keys.place(tid, field, entries)
             keys_found += len(own)
-    for keys, stream, starts, words in layers:
+    for keys, entries in layers:
         if tid in keys.checked_of:
-            checked += keys.place_checked(tid, field, stream, starts, words)
+            checked += keys.place_checked(tid, field, entries)
     if checked:
         placed += checked
         keys_found += 2  # in order with the others
@@ -706,9 +714,81 @@ def _unique(placed: list[_Placed], sort: bool) -> list[RawHit]:
 _END = itemgetter(0)
 
 
-# (entry words, first word of each entry, last word of each entry, entries before the compound
-# segments, the word stream for case checks)
-_StreamWords: TypeAlias = tuple[list[str], list[int], list[int], int, WordStream | None]
+class _Entries:
+    """A stream of entries (" e0 e1 e2 ... ", see `text.WordStream`) to place hits in, and where
+    its entries are found by their words (an index built on first use: a `str.find` of a key
+    that starts with a space stops at every space of the stream)."""
+
+    __slots__ = ("_index", "_sorted", "first_of", "last_of", "main", "starts", "stream", "text", "words")
+
+    def __init__(
+        self,
+        words: list[str],
+        first_of: list[int],
+        last_of: list[int],
+        main: int,
+        text: WordStream | None,
+        stream: str | None = None,
+        starts: list[int] | None = None,
+    ) -> None:
+        self.words = words  # each entry's word
+        self.first_of = first_of  # the first word of the text each entry covers (-1: none)
+        self.last_of = last_of  # ... and the last
+        self.main = main  # entries from here on are compound segments
+        self.text = text  # the field's words, for case checks (None: stemmed entries)
+        self.stream = " " + " ".join(words) + " " if stream is None else stream
+        self.starts = stream_starts(words) if starts is None else starts  # where each entry starts
+        self._index: dict[str, list[int]] | None = None
+        self._sorted: list[str] | None = None
+
+    def _entries_of(self) -> dict[str, list[int]]:
+        index = self._index
+        if index is None:
+            index = self._index = {}
+            for entry, word in enumerate(self.words):
+                found = index.get(word)
+                if found is None:
+                    index[word] = [entry]
+                else:
+                    found.append(entry)
+        return index
+
+    def spaced(self, key: str) -> list[int]:
+        """The entries where `key` (" w1 w2 ": these words; " w1 pre": then a word starting with
+        "pre") occurs in the stream, in stream order: what `str.find` would find."""
+        index = self._entries_of()
+        parts = key[1:].split(" ")
+        exact = parts[-1] == ""  # the key ends with a whole word
+        if exact:
+            parts.pop()
+        if len(parts) == 1:
+            if exact:
+                return index.get(parts[0], [])
+            return self._starting(parts[0])
+        words, last = self.words, len(parts) - 1
+        out = []
+        for entry in index.get(parts[0], ()):
+            end = entry + last
+            if end >= len(words):
+                break
+            ends = words[end] == parts[last] if exact else words[end].startswith(parts[last])
+            if ends and (last == 1 or words[entry + 1 : end] == parts[1:last]):
+                out.append(entry)
+        return out
+
+    def _starting(self, prefix: str) -> list[int]:
+        """The entries whose word starts with `prefix`, in stream order."""
+        if self._sorted is None:
+            self._sorted = sorted(self._entries_of())
+        words = self._sorted
+        at = bisect_left(words, prefix)
+        found: list[int] = []
+        count = 0
+        while at < len(words) and words[at].startswith(prefix):
+            found += self._entries_of()[words[at]]
+            at += 1
+            count += 1
+        return sorted(found) if count > 1 else found
 
 
 # The matcher ----------------------------------------------------------------------------------
@@ -1024,11 +1104,19 @@ class Matcher:
     def _scan(self, scan: _FieldScan, stream: WordStream, hits: _DocHits) -> None:
         field = scan.field
         if stream.words:
-            entries = (stream.entry_words, stream.entry_first, stream.entry_last, len(stream.words), stream)
+            entries = _Entries(
+                stream.entry_words,
+                stream.entry_first,
+                stream.entry_last,
+                len(stream.words),
+                stream,
+                stream.stream,
+                stream.entry_starts,
+            )
             for keys in self._layers:
                 hits.found |= keys.found(stream.stream)
                 hits.maybe |= keys.possible(stream.stream)
-                scan.layers.append((keys, stream.stream, stream.entry_starts, entries))
+                scan.layers.append((keys, entries))
         for regex_set, tids in self._regex_sets:
             for i in regex_set.Match(stream.text) or ():  # type: ignore[attr-defined]
                 tid = tids[i]
@@ -1045,14 +1133,12 @@ class Matcher:
         if not layers:
             return
         stemmed = stems(words_at(stream.text, stream.word_spans()), language)
-        starts = stream_starts(stemmed)
         index = list(range(len(stemmed)))
-        joined = " " + " ".join(stemmed) + " "
-        words: _StreamWords = (stemmed, index, index, len(stemmed), None)
+        entries = _Entries(stemmed, index, index, len(stemmed), None)
         for keys in layers:
-            hits.found |= keys.found(joined)
-            hits.maybe |= keys.possible(joined)
-            scan.forms.append((keys, joined, starts, words))
+            hits.found |= keys.found(entries.stream)
+            hits.maybe |= keys.possible(entries.stream)
+            scan.forms.append((keys, entries))
 
     def _report(self, rule: Rule, found: Found, streams: list[WordStream]) -> Match:
         # One hit per stretch of text: when several terms found the same words (a word and its

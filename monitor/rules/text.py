@@ -161,31 +161,35 @@ def fold_for_matching(text: str, casefold: bool = True) -> tuple[str, bool]:
 
 def fold_offsets(text: str) -> list[int]:
     """For each character of `fold(text)`, the index in `text` of the character it came from."""
+    _table_for(text, True)  # every character of it folded once: those that change length are known
+    return _fold_offsets(text)
+
+
+def _fold_offsets(text: str) -> list[int]:
+    """`fold_offsets` of a text folded before (its characters are in `_TABLES`)."""
     offsets: list[int] = []
     position = 0
-    # ASCII characters fold one to one; only runs of other characters need looking at.
-    for run in _NON_ASCII_RUN.finditer(text):
-        offsets.extend(range(position, run.start()))
-        for index in range(run.start(), run.end()):
-            offsets.extend([index] * len(_fold_char(text[index], True)))
-        position = run.end()
+    # Most characters fold to one: only those that fold to none or several need a step here.
+    for resized in _resized_re().finditer(text):
+        index = resized.start()
+        offsets.extend(range(position, index))
+        offsets.extend([index] * len(_fold_char(text[index], True)))
+        position = index + 1
     offsets.extend(range(position, len(text)))
     return offsets
 
 
-# Each character's folded length (as a character, for str.translate): ASCII ones, and those seen.
-_FOLD_LENGTHS: dict[int, str] = dict.fromkeys(range(128), "\x01")
+_resized_pattern: tuple[int, re.Pattern[str]] = (0, re.compile("(?!)"))
 
 
-def _folded_ends(text: str) -> list[int]:
-    """For each character of `text`, where its fold ends in `fold(text)` (as `fold_offsets`, in C)."""
-    lengths = text.translate(_FOLD_LENGTHS)
-    if not lengths.isascii():  # a character not seen before is left as it is
-        for char in set(text):
-            if ord(char) not in _FOLD_LENGTHS:
-                _FOLD_LENGTHS[ord(char)] = chr(len(_fold_char(char, True)))
-        lengths = text.translate(_FOLD_LENGTHS)
-    return list(itertools.accumulate(lengths.encode("latin-1")))
+def _resized_re() -> re.Pattern[str]:
+    """A character class of the characters seen so far whose fold is not one character long."""
+    global _resized_pattern
+    resized = _RESIZED[True]
+    if _resized_pattern[0] != len(resized):
+        chars = "".join(sorted(map(chr, resized)))
+        _resized_pattern = (len(resized), re.compile("[" + re.escape(chars) + "]"))
+    return _resized_pattern[1]
 
 
 def split_elisions(words: list[str]) -> list[str]:
@@ -319,10 +323,9 @@ class WordStream:
     def word_spans(self) -> list[tuple[int, int]]:
         """Character span of every word in the original text (computed on first use)."""
         if self._spans is None:
-            # The character a folded position comes from is the first whose fold ends after it.
-            ends = _folded_ends(self.text)
-            starts = map(bisect_right, itertools.repeat(ends), map(_FIRST, self.folded_spans))
-            lasts = map(bisect_right, itertools.repeat(ends), map(_MINUS_ONE, map(_SECOND, self.folded_spans)))
+            offsets = _fold_offsets(self.text)  # folded in `build`
+            starts = map(offsets.__getitem__, map(_FIRST, self.folded_spans))
+            lasts = map(offsets.__getitem__, map(_MINUS_ONE, map(_SECOND, self.folded_spans)))
             self._spans = list(zip(starts, map(_PLUS_ONE, lasts), strict=True))
         return self._spans
 
