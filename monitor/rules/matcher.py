@@ -152,13 +152,14 @@ class _DocHits(HitTable):
     `maybe` found until it is asked for: checking every such key where it occurs would cost more
     than the few terms any candidate asks about."""
 
-    __slots__ = ("fields", "found", "maybe")
+    __slots__ = ("fields", "found", "maybe", "memo")
 
     def __init__(self) -> None:
         super().__init__()
         self.found: set[int] = set()
         self.maybe: set[int] = set()  # a slot here, a property in HitTable
         self.fields: list[_FieldScan] = []
+        self.memo: dict[tuple[int, Limits], Found | None] = {}  # what each `near` chose, by scope
 
     @property
     def present(self) -> AbstractSet[int]:
@@ -249,25 +250,51 @@ class _CAll:
         return out
 
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
-        return all(child.holds(hits, lim, ctx) for child in self.children)
+        for child in self.children:  # noqa: SIM110  (a loop: no generator per call, on the hot path)
+            if not child.holds(hits, lim, ctx):
+                return False
+        return True
 
 
 class _CAny:
-    __slots__ = ("children",)
+    """Any child; a list of terms (most `any`s: shared lists, a term's translations) is looked up
+    as a set, the few of its terms found taken in the list's order."""
+
+    __slots__ = ("children", "terms")
 
     def __init__(self, children: list[_CNode]) -> None:
         self.children = children
+        tids = [c.tid for c in children if isinstance(c, _CTerm)]
+        self.terms = _TermList(tids) if len(tids) == len(children) else None
 
     def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
-        out: Found | None = None
+        terms = self.terms
+        if terms is not None:
+            if lim is _EVERYWHERE:
+                out = [(t, h) for t in terms.found(hits) for h in hits[t]]
+            else:
+                out = [(t, h) for t in terms.found(hits) for h in hits[t] if h[1] < lim[h[0]]]
+            return out or None
+        got_any: Found | None = None
         for child in self.children:
             got = child.eval(hits, lim, ctx)
             if got is not None:
-                out = got if out is None else out + got
-        return out
+                got_any = got if got_any is None else got_any + got
+        return got_any
 
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
-        return any(child.holds(hits, lim, ctx) for child in self.children)
+        terms = self.terms
+        if terms is not None:
+            if lim is _EVERYWHERE:
+                if not terms.tid_set.isdisjoint(hits.present):
+                    return True
+                maybe = hits.maybe
+                return bool(maybe) and any(hits[t] for t in terms.tid_set.intersection(maybe))
+            return any(h[1] < lim[h[0]] for t in terms.found(hits) for h in hits[t])
+        for child in self.children:  # noqa: SIM110  (a loop: no generator per call, on the hot path)
+            if child.holds(hits, lim, ctx):
+                return True
+        return False
 
 
 class _CNot:
@@ -345,13 +372,15 @@ class _CUnit:
     """The child within one sentence or paragraph: tried on each unit where an anchor term occurs,
     with only the hits of that unit."""
 
-    __slots__ = ("anchors", "child", "monotone", "tids", "unit")
+    __slots__ = ("anchor_set", "anchors", "child", "monotone", "tid_set", "tids", "unit")
 
     def __init__(self, unit: str, child: _CNode, tids: list[int], anchors: list[int]) -> None:
         self.unit = unit
         self.child = child
-        self.tids = tids
-        self.anchors = anchors
+        self.tids = tids  # sorted
+        self.anchors = anchors  # sorted
+        self.tid_set = frozenset(tids)
+        self.anchor_set = frozenset(anchors)
         # Without `not`, a condition that holds in one unit holds in the whole text: where it does
         # not hold in the whole text (most candidates), no unit needs trying.
         self.monotone = not _has_not(child)
@@ -361,12 +390,12 @@ class _CUnit:
         (one pass over the hits: a long text has many units)."""
         starts = [ctx.streams[0].unit_starts(self.unit), ctx.streams[1].unit_starts(self.unit)]
         anchored: set[tuple[int, int]] = set()
-        for tid in self.anchors:
+        for tid in _among(hits, self.anchor_set):
             for h in hits[tid]:
                 if h[1] < lim[h[0]]:
                     anchored.add((h[0], bisect_right(starts[h[0]], h[1])))
         tables: dict[tuple[int, int], HitTable] = {}
-        for tid in self.tids:
+        for tid in _among(hits, self.tid_set):
             for h in hits[tid]:
                 unit = (h[0], bisect_right(starts[h[0]], h[1]))
                 if unit in anchored:
@@ -388,17 +417,59 @@ class _CUnit:
         return any(self.child.holds(table, lim, ctx) for table in self._tables(hits, lim, ctx))
 
 
+def _among(hits: HitTable, tids: frozenset[int]) -> list[int]:
+    """Those of `tids` found or maybe found, in order (the others have no hits)."""
+    found = tids.intersection(hits.present)
+    if hits.maybe:
+        found |= tids.intersection(hits.maybe)
+    return sorted(found)
+
+
+class _TermList:
+    """Terms (a list, in its order), to pick those found in a document by set operations."""
+
+    __slots__ = ("order", "tid_set", "tids")
+
+    def __init__(self, tids: list[int]) -> None:
+        self.tids = tids
+        self.tid_set = frozenset(tids)
+        distinct = len(self.tid_set) == len(tids)
+        self.order: dict[int, int] | None = {tid: i for i, tid in enumerate(tids)} if distinct else None
+
+    def found(self, hits: HitTable) -> list[int]:
+        """The terms found or maybe found, in the list's order (repeats kept)."""
+        present, maybe = hits.present, hits.maybe
+        if self.order is None:
+            return [t for t in self.tids if t in present or t in maybe]
+        found = self.tid_set.intersection(present)
+        if maybe:
+            found |= self.tid_set.intersection(maybe)
+        return sorted(found, key=self.order.__getitem__) if len(found) > 1 else list(found)
+
+
 class _CNear:
-    __slots__ = ("groups", "ordered", "within")
+    __slots__ = ("groups", "lists", "ordered", "within")
 
     def __init__(self, groups: list[list[int]], within: int, ordered: bool) -> None:
         self.groups = groups
+        self.lists = [_TermList(tids) for tids in groups]
         self.within = within
         self.ordered = ordered
 
     def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
-        present, maybe = hits.present, hits.maybe
-        groups = [[t for t in tids if t in present or (t in maybe and hits[t])] for tids in self.groups]
+        if type(hits) is _DocHits:
+            # `match` asks whether it holds, then for its hits: what it chose is kept for the document.
+            key = (id(self), lim)
+            memo = hits.memo
+            if key in memo:
+                return memo[key]
+            got = memo[key] = self._eval(hits, lim)
+            return got
+        return self._eval(hits, lim)
+
+    def _eval(self, hits: HitTable, lim: Limits) -> Found | None:
+        # A term maybe found but without hits adds none below: the near cannot hold by it.
+        groups = [terms.found(hits) for terms in self.lists]
         if not all(groups):
             return None
         for field in (0, 1):
