@@ -785,12 +785,17 @@ def _unique(placed: list[_Placed], sort: bool) -> list[RawHit]:
 _END = itemgetter(0)
 
 
+# Keys looked for with str.find in a stream before its index is built (which costs about as much as
+# twenty finds; most documents ask for few keys at a few rules, many at many).
+_FINDS_BEFORE_INDEX = 16
+
+
 class _Entries:
     """A stream of entries (" e0 e1 e2 ... ", see `text.WordStream`) to place hits in, and where
     its entries are found by their words (an index built on first use: a `str.find` of a key
     that starts with a space stops at every space of the stream)."""
 
-    __slots__ = ("_index", "_sorted", "first_of", "last_of", "main", "starts", "stream", "text", "words")
+    __slots__ = ("_asked", "_index", "_sorted", "first_of", "last_of", "main", "starts", "stream", "text", "words")
 
     def __init__(
         self,
@@ -811,6 +816,7 @@ class _Entries:
         self.starts = stream_starts(words) if starts is None else starts  # where each entry starts
         self._index: dict[str, list[int]] | None = None
         self._sorted: list[str] | None = None
+        self._asked = 0
 
     def _entries_of(self) -> dict[str, list[int]]:
         index = self._index
@@ -827,6 +833,14 @@ class _Entries:
     def spaced(self, key: str) -> list[int]:
         """The entries where `key` (" w1 w2 ": these words; " w1 pre": then a word starting with
         "pre") occurs in the stream, in stream order: what `str.find` would find."""
+        if self._index is None and self._asked < _FINDS_BEFORE_INDEX:
+            self._asked += 1
+            stream, starts, found = self.stream, self.starts, []
+            at = stream.find(key)
+            while at != -1:
+                found.append(bisect_right(starts, at + 1) - 1)
+                at = stream.find(key, at + 1)
+            return found
         index = self._entries_of()
         parts = key[1:].split(" ")
         exact = parts[-1] == ""  # the key ends with a whole word

@@ -16,7 +16,7 @@ import threading
 import typing
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import Stemmer
@@ -209,7 +209,7 @@ def split_elisions(words: list[str]) -> list[str]:
 
 def _split_elided_spans(folded: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The spans of `folded`'s words with every elided article split off (as `split_elisions`)."""
-    elided = {m.start(): m.end() - 1 for m in _ELIDED_RE.finditer(folded)}
+    elided = dict(_elided(folded))
     if not elided:
         return spans
     out: list[tuple[int, int]] = []
@@ -227,10 +227,10 @@ _LONGEST_ELISION = max(map(len, ELISIONS))
 _ELISION_RE = re.compile("(?:" + "|".join(sorted(ELISIONS, key=len, reverse=True)) + ")'", re.IGNORECASE)
 
 
-def has_elisions(folded: str) -> bool:
-    """Does the folded text hold an elided article to split off? (What `_ELIDED_RE.search` tells,
-    looking only around each apostrophe: a search of the whole text costs more than splitting it
-    into words.)"""
+def _elided(folded: str) -> Iterator[tuple[int, int]]:
+    """Where each elided word of the folded text starts, and its apostrophe: what
+    `_ELIDED_RE.finditer` finds, looking only around each apostrophe (a search of the whole text
+    with that pattern costs more than splitting it into words)."""
     at = folded.find("'")
     while at != -1:
         if at + 1 < len(folded) and folded[at + 1].isalnum():  # str.isalnum() is re's [^\W_]
@@ -238,9 +238,13 @@ def has_elisions(folded: str) -> bool:
             while start > 0 and at - start <= _LONGEST_ELISION and folded[start - 1].isalnum():
                 start -= 1
             if at - start <= _LONGEST_ELISION and _ELISION_RE.fullmatch(folded, start, at + 1):
-                return True
+                yield start, at
         at = folded.find("'", at + 1)
-    return False
+
+
+def has_elisions(folded: str) -> bool:
+    """Does the folded text hold an elided article to split off?"""
+    return next(_elided(folded), None) is not None
 
 
 def words_of(text: str) -> list[str]:

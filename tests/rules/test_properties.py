@@ -12,7 +12,19 @@ from monitor.errors import RuleLoadError
 from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Matcher
 from monitor.rules.model import Rule, Term, TermNode
-from monitor.rules.text import WordStream, fold, fold_for_matching, fold_offsets, words_of
+from monitor.rules.text import (
+    _ELIDED_RE,
+    WORD_RE,
+    WordStream,
+    _elided,
+    _split_elided_spans,
+    fold,
+    fold_for_matching,
+    fold_offsets,
+    has_elisions,
+    split_elisions,
+    words_of,
+)
 from tests.conftest import doc
 
 texts = st.text(st.characters(codec="utf-8"), max_size=300)
@@ -45,6 +57,31 @@ def test_folding_is_idempotent(text: str) -> None:
     once = fold(text)
     assert fold(once) == once
     assert fold(fold(text, casefold=False), casefold=False) == fold(text, casefold=False)
+
+
+# Words with elided articles, apostrophes, possessives and hyphens between them.
+elision_texts = st.lists(
+    st.one_of(words, st.sampled_from(["l'", "qu'", "L'", "d’", "'", "'s", "-", " ", "ſ'", "don't", "¼"])),
+    max_size=30,
+).map("".join)
+
+
+@given(st.one_of(texts, elision_texts))
+def test_words_and_their_offsets_are_those_the_word_pattern_finds(text: str) -> None:
+    # The stream splits the text in one pass and looks for elisions around apostrophes only: the
+    # same words, spans and elisions as the plain patterns, which are slower.
+    folded = fold(text)
+    elided = {m.start(): m.end() - 1 for m in _ELIDED_RE.finditer(folded)}
+    assert dict(_elided(folded)) == elided
+    assert has_elisions(folded) == bool(elided)
+    words = WORD_RE.findall(folded)
+    spans = [m.span(1) for m in WORD_RE.finditer(folded)]
+    if elided:
+        words, spans = split_elisions(words), _split_elided_spans(folded, spans)
+    stream = WordStream.build(text, context=2)
+    assert stream.words == words
+    assert stream.folded_spans == spans
+    assert fold_offsets(text) == [i for i, char in enumerate(text) for _ in range(len(fold(char)))]
 
 
 @given(texts)
