@@ -56,6 +56,8 @@ SOURCE_KEYS = {"include", "exclude"}
 ALERT_KEYS = {"channels", "realert", "digest"}
 COMBINING_KEYS = {"all", "any", "not", "none"}
 CONDITION_KEYS = COMBINING_KEYS | {"near", "count", "at_least", "term", "regex", *SCOPES, *UNITS}
+_SCOPE_KEYS = frozenset(SCOPES)
+_UNIT_KEYS = frozenset(UNITS)
 # Word forms asked for: (asked, languages; empty = every language with a stemmer).
 Forms = tuple[bool, tuple[str, ...]]
 NO_FORMS: Forms = (False, ())
@@ -78,6 +80,9 @@ def literal_problem(text: str) -> str | None:
     """What is wrong with a literal term as written (its wildcards, its letters), if anything."""
     if text.isascii() and text.replace(" ", "").isalnum():
         return None  # plain words (most terms): nothing to check
+    if "*" not in text:
+        # No wildcard to check (the loop below would find nothing): only its letters.
+        return None if words_of(text) else f"term {text!r} has no letters or digits to match"
     for chunk in text.split():
         if "*" in chunk.strip("*") or chunk.endswith("**") or chunk.startswith("**"):
             return f"term {text!r}: '*' may only begin or end a word (a wildcard)"
@@ -99,12 +104,18 @@ class _Terms:
     """Terms seen during one load: each literal checked once, each distinct Term kept once
     (350,000 rules share most of their words)."""
 
-    __slots__ = ("_literals", "_problems", "_terms")
+    __slots__ = ("_expanded", "_literals", "_nodes", "_problems", "_singles", "_terms")
 
     def __init__(self) -> None:
         self._problems: dict[str, str | None] = {}
         self._terms: dict[Term, Term] = {}
         self._literals: dict[tuple[str, bool, Forms], Term] = {}
+        self._singles: dict[int, tuple[Term]] = {}  # by the term's id (the tuple keeps it alive)
+        # A list's terms with the word forms asked for, by the list (its tuple's id, kept alive here).
+        self._expanded: dict[tuple[int, Forms], tuple[tuple[Term, ...], tuple[Term, ...]]] = {}
+        # The condition "any of these terms", by the tuple of terms (its id, the tuple kept alive here):
+        # nodes are immutable, so the rules that use the same list or word share one.
+        self._nodes: dict[int, tuple[tuple[Term, ...], Node]] = {}
 
     def problem(self, text: str) -> str | None:
         try:
@@ -115,6 +126,32 @@ class _Terms:
 
     def intern(self, term: Term) -> Term:
         return self._terms.setdefault(term, term)
+
+    def single(self, term: Term) -> tuple[Term, ...]:
+        """`(term,)`, one tuple per term (so that its node is made once, by `any_of`)."""
+        found = self._singles.get(id(term))
+        if found is None or found[0] is not term:
+            found = self._singles[id(term)] = (term,)
+        return found
+
+    def known(self, text: str, case: bool, forms: Forms) -> Term | None:
+        """The Term of a literal already seen (so already checked), if it was."""
+        return self._literals.get((text, case, forms))
+
+    def expanded(self, terms: tuple[Term, ...], forms: Forms) -> tuple[Term, ...]:
+        """A list's terms with the word forms of the rule that uses it (once per list and forms)."""
+        key = (id(terms), forms)
+        found = self._expanded.get(key)
+        if found is None or found[0] is not terms:
+            found = self._expanded[key] = (terms, tuple(self.intern(_with_forms(t, forms)) for t in terms))
+        return found[1]
+
+    def any_of(self, terms: tuple[Term, ...]) -> Node:
+        """The condition that holds when one of `terms` occurs (one node per tuple of terms)."""
+        found = self._nodes.get(id(terms))
+        if found is None or found[0] is not terms:
+            found = self._nodes[id(terms)] = (terms, _any_of(terms))
+        return found[1]
 
     def literal(self, text: str, case: bool, forms: Forms) -> Term:
         """The Term of a literal as written, with the word forms asked for (one object per term)."""
@@ -127,6 +164,8 @@ class _Terms:
 
 class _RuleParser:
     """Builds one rule's nodes, reporting errors against its file."""
+
+    __slots__ = ("errors", "forms", "lists", "path", "terms", "used")
 
     def __init__(
         self, path: Path, errors: ErrorList, lists: dict[str, tuple[Term, ...]], terms: _Terms | None = None
@@ -154,9 +193,12 @@ class _RuleParser:
                 if name not in self.lists:
                     self.error(line, f"undefined list {value!r}")
                     return None
-                return tuple(self.terms.intern(_with_forms(t, self.forms)) for t in self.lists[name])
+                return self.terms.expanded(self.lists[name], self.forms)
+            known = self.terms.known(value, False, self.forms)
+            if known is not None:
+                return self.terms.single(known)
             checked = self._literal(value, False, line, None)
-            return (checked,) if checked else None
+            return self.terms.single(checked) if checked else None
         if isinstance(value, YamlMap) and ("term" in value or "regex" in value):
             return self._term_mapping(value)
         self.error(
@@ -222,7 +264,7 @@ class _RuleParser:
             self.error(line_of(value, "forms"), f"term {text!r}: 'forms' cannot be combined with {what}")
             return None
         checked = self._literal(text, bool(case), line_of(value, key), forms)
-        return (checked,) if checked else None
+        return self.terms.single(checked) if checked else None
 
     def _literal(self, text: str, case: bool, line: int, forms: Forms | None) -> Term | None:
         problem = self.terms.problem(text)
@@ -266,14 +308,14 @@ class _RuleParser:
             terms = self.term(value, line)
             if terms is None:
                 return None
-            return _any_of(terms)
+            return self.terms.any_of(terms)
         if isinstance(value, YamlList):
             children = self.children(value, line)
             return AnyNode(children) if children is not None else None
         if not isinstance(value, YamlMap):
             self.error(line, f"expected a condition (a term, a list or a mapping), got {_kind(value)}")
             return None
-        line = line_of(value)
+        line = value.line
         if len(value) == 1 and next(iter(value)) not in CONDITION_KEYS:
             key, item = next(iter(value.items()))
             if isinstance(item, str | None):
@@ -282,16 +324,16 @@ class _RuleParser:
                 return None
         if "term" in value or "regex" in value:
             terms = self._term_mapping(value)
-            return _any_of(terms) if terms is not None else None
+            return self.terms.any_of(terms) if terms is not None else None
         if "near" in value:
             return self._near(value, line)
         if "count" in value:
             return self._count(value, line)
         if "at_least" in value:
             return self._at_least(value, line)
-        if any(key in value for key in SCOPES):
+        if not _SCOPE_KEYS.isdisjoint(value):
             return self._field(value, line)
-        if any(key in value for key in UNITS):
+        if not _UNIT_KEYS.isdisjoint(value):
             return self._unit(value, line)
         return self._combined(value, line)
 
@@ -302,12 +344,15 @@ class _RuleParser:
         if not value:
             self.error(line, "an empty list of conditions")
             return None
-        nodes = [self.node(item, line_of(value, i)) for i, item in enumerate(value)]
-        if any(n is None for n in nodes):
-            return None
-        return tuple(n for n in nodes if n is not None)
+        nodes = [self.node(item, line) for item, line in zip(value, value.lines, strict=True)]
+        for node in nodes:
+            if node is None:
+                return None
+        return tuple(nodes)  # type: ignore[arg-type]  # no None in it
 
     def check_keys(self, value: YamlMap, allowed: set[str], what: str) -> bool:
+        if value.keys() <= allowed:
+            return True  # the common case, without a look at each key
         ok = True
         for key_line, message in unknown_keys(value, allowed, what):
             self.error(key_line, message)
@@ -717,8 +762,7 @@ def yaml_files(directory: Path) -> list[Path]:
 
 def rule_files(directory: Path) -> list[Path]:
     """Every rule file under `directory`; `lists/` and `tests/` at its top hold no rules."""
-    skip = {directory / "lists", directory / "tests"}
-    return [p for p in yaml_files(directory) if not any(s in p.parents for s in skip)]
+    return [p for p in yaml_files(directory) if p.relative_to(directory).parts[0] not in ("lists", "tests")]
 
 
 def list_files(directory: Path) -> list[Path]:
