@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -104,13 +104,15 @@ class _Terms:
     """Terms seen during one load: each literal checked once, each distinct Term kept once
     (350,000 rules share most of their words)."""
 
-    __slots__ = ("_expanded", "_literals", "_nodes", "_problems", "_singles", "_terms")
+    __slots__ = ("_expanded", "_literals", "_nodes", "_problems", "_singles", "_terms", "plain")
 
     def __init__(self) -> None:
         self._problems: dict[str, str | None] = {}
         self._terms: dict[Term, Term] = {}
         self._literals: dict[tuple[str, bool, Forms], Term] = {}
-        self._singles: dict[int, tuple[Term]] = {}  # by the term's id (the tuple keeps it alive)
+        self._singles: dict[int, tuple[Term]] = {}
+        # The condition of a literal written as a string, by the string and the word forms asked for.
+        self.plain: dict[tuple[str, Forms], Node] = {}  # by the term's id (the tuple keeps it alive)
         # A list's terms with the word forms asked for, by the list (its tuple's id, kept alive here).
         self._expanded: dict[tuple[int, Forms], tuple[tuple[Term, ...], tuple[Term, ...]]] = {}
         # The condition "any of these terms", by the tuple of terms (its id, the tuple kept alive here):
@@ -305,10 +307,18 @@ class _RuleParser:
 
     def node(self, value: Any, line: int) -> Node | None:
         if isinstance(value, str):
+            if value[:1] != "$":
+                # A literal seen before, in one look-up (a `$list` depends on the rule's own lists).
+                node = self.terms.plain.get((value, self.forms))
+                if node is not None:
+                    return node
             terms = self.term(value, line)
             if terms is None:
                 return None
-            return self.terms.any_of(terms)
+            node = self.terms.any_of(terms)
+            if value[:1] != "$":
+                self.terms.plain[(value, self.forms)] = node
+            return node
         if isinstance(value, YamlList):
             children = self.children(value, line)
             return AnyNode(children) if children is not None else None
@@ -316,15 +326,20 @@ class _RuleParser:
             self.error(line, f"expected a condition (a term, a list or a mapping), got {_kind(value)}")
             return None
         line = value.line
-        if len(value) == 1 and next(iter(value)) not in CONDITION_KEYS:
-            key, item = next(iter(value.items()))
-            if isinstance(item, str | None):
-                written = f"{key}: {item}" if item is not None else f"{key}:"
-                self.error(line, f"{written!r} reads as a mapping (an unquoted ': '): quote the term, as \"{written}\"")
-                return None
+        if len(value) == 1:
+            key = next(iter(value))
+            if key not in CONDITION_KEYS:
+                item = value[key]
+                if isinstance(item, str | None):
+                    written = f"{key}: {item}" if item is not None else f"{key}:"
+                    self.error(
+                        line, f"{written!r} reads as a mapping (an unquoted ': '): quote the term, as \"{written}\""
+                    )
+                    return None
+            # One key (most conditions): its kind at once, as the tests below would find it.
+            return _ONE_KEY.get(key, _RuleParser._combined)(self, value, line)
         if "term" in value or "regex" in value:
-            terms = self._term_mapping(value)
-            return self.terms.any_of(terms) if terms is not None else None
+            return self._term_node(value, line)
         if "near" in value:
             return self._near(value, line)
         if "count" in value:
@@ -336,6 +351,10 @@ class _RuleParser:
         if not _UNIT_KEYS.isdisjoint(value):
             return self._unit(value, line)
         return self._combined(value, line)
+
+    def _term_node(self, value: YamlMap, line: int) -> Node | None:
+        terms = self._term_mapping(value)
+        return self.terms.any_of(terms) if terms is not None else None
 
     def children(self, value: Any, line: int) -> tuple[Node, ...] | None:
         if not isinstance(value, YamlList):
@@ -479,6 +498,18 @@ class _RuleParser:
         return parts[0] if len(parts) == 1 else AllNode(tuple(parts))
 
 
+# The kind of a condition of one key, by its key (node() tests the keys in this order when there are more).
+_ONE_KEY: dict[Any, Callable[[_RuleParser, YamlMap, int], Node | None]] = {
+    "term": _RuleParser._term_node,
+    "regex": _RuleParser._term_node,
+    "near": _RuleParser._near,
+    "count": _RuleParser._count,
+    "at_least": _RuleParser._at_least,
+    **dict.fromkeys(SCOPES, _RuleParser._field),
+    **dict.fromkeys(UNITS, _RuleParser._unit),
+}
+
+
 def _with_forms(term: Term, forms: Forms) -> Term:
     """The term with the rule's (or list's) word forms, if it can take them and has none of its own."""
     if not forms[0] or term.forms or term.regex or term.case or "*" in term.text:
@@ -526,6 +557,16 @@ def has_positive_term(node: Node) -> bool:
 
     `[Putin, {not: Macron}]` fails this: it holds for every text without "Macron".
     """
+    # The common kinds by their type first (a rule's tree is walked once per rule and unit).
+    if type(node) is TermNode:
+        return True
+    if type(node) is AnyNode:
+        # Mostly terms (a list): no call for those.
+        return all(type(c) is TermNode or has_positive_term(c) for c in node.children)
+    if type(node) is AllNode:
+        return any(type(c) is TermNode or has_positive_term(c) for c in node.children)
+    if type(node) is NotNode:
+        return False
     if isinstance(node, TermNode | NearNode | CountNode):
         return True
     if isinstance(node, NotNode):
