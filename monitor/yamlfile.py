@@ -245,9 +245,13 @@ class _FastReader:
                 else:
                     out[key] = text
                 continue
-            stream = self.stream if top and kind is SequenceStartEvent else None
-            if stream is not None and key == stream.key and value.anchor is None and value.tag is None:
-                out[key] = self.sequence(value, stream.each)
+            if value.anchor is not None or getattr(value, "tag", None) is not None:
+                out[key] = node(value)  # refused there
+            elif kind is MappingStartEvent:
+                out[key] = self.mapping(value, False)
+            elif kind is SequenceStartEvent:
+                stream = self.stream if top else None
+                out[key] = self.sequence(value, stream.each if stream is not None and key == stream.key else None)
             else:
                 out[key] = node(value)
 
@@ -273,6 +277,8 @@ class _FastReader:
                 value = event.value
                 if event.implicit[0] and (value in words or value[:1] in patterned):
                     value = _typed(value)
+            elif kind is MappingStartEvent and event.anchor is None and event.tag is None:
+                value = self.mapping(event, False)
             else:
                 value = node(event)
             if each is None:
