@@ -160,6 +160,7 @@ class CrashRig:
         self._slack_context: Any = None
         self.slack: FakeSlack | None = None
         self.runs = 0
+        self.started: list[Running] = []
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_URL", "MONITOR_"))}
         self.env.update({"SLACK_BOT_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"})
         self.config = tmp / "monitor.yaml"
@@ -191,6 +192,10 @@ class CrashRig:
     ) -> None:
         for gate in self.gates.values():
             gate.set()
+        # A failed wait leaves its process running: it would go on loading the machine for the next tests.
+        for run in self.started:
+            if run.process.poll() is None:  # not reaped yet: its pid and its children's are still its own
+                run.kill()
         if self._slack_context is not None:
             self._slack_context.__exit__(exc_type, exc, tb)
         if self._server is not None:
@@ -234,7 +239,9 @@ class CrashRig:
 
     def start(self, **env: str) -> Running:
         self.runs += 1
-        return Running(self, f"run-{self.runs}", env)
+        run = Running(self, f"run-{self.runs}", env)
+        self.started.append(run)
+        return run
 
     def alerts(self) -> dict[str, int]:
         """For each article, how many messages mention it (top-level and replies)."""
