@@ -1,4 +1,4 @@
-"""The command line through its real entry point, as a user runs it."""
+"""The command line as a user runs it: each command through its entry point, the program through `python -m`."""
 
 from __future__ import annotations
 
@@ -14,13 +14,19 @@ import pytest
 
 from monitor import __version__
 from monitor.cli import COMMANDS, SUMMARIES
+from tests.cli import run_monitor
 from tests.conftest import DATA, ROOT, RULES, SEEDS
 
 
 def monitor(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """The command in this process (tests/cli.py); the program itself, below, through `python -m monitor`."""
+    return run_monitor(*args, cwd=cwd, env={"NO_COLOR": "1"})
+
+
+def python_m_monitor(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_COLOR": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "monitor", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "monitor", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
 
 
@@ -202,14 +208,14 @@ def test_rules_test_prints_the_case_that_differs_with_the_hits_of_the_unexpected
 
 
 def test_version_is_the_installed_version() -> None:
-    result = monitor("--version")
+    result = python_m_monitor("--version")
 
     assert result.returncode == 0
     assert result.stdout == f"monitor, version {__version__}\n"
 
 
 def test_help_lists_the_commands() -> None:
-    result = monitor("--help")
+    result = python_m_monitor("--help")
 
     assert result.returncode == 0
     assert result.stdout.startswith("Usage: monitor [OPTIONS] COMMAND [ARGS]...")

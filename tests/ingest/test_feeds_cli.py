@@ -1,11 +1,10 @@
-"""`monitor feeds ...` through the real entry point (`python -m monitor`)."""
+"""`monitor feeds ...` through the command line's entry point, in this process (tests/cli.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from monitor.ingest.feedsfile import FeedConfig
 from monitor.ingest.http import HttpSettings
 from monitor.ingest.scheduler import Ingestor, IngestSettings
 from monitor.store import SQLiteStore
+from tests.cli import run_monitor
 from tests.conftest import ROOT
 from tests.httpserver import HttpServer, Item, Reply, rss
 from tests.ingest.conftest import seeds_server
@@ -24,9 +24,7 @@ RSS = {"Content-Type": "application/rss+xml"}
 
 
 def monitor(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", *args], capture_output=True, text=True, cwd=cwd, check=False
-    )
+    return run_monitor(*args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
-"""Bringing feeds in and out as a new user would: `monitor feeds import`, `export` (OPML), through the real
-entry point, on OPML files of tests/data/opml/ and copies of the shipped feeds file."""
+"""Bringing feeds in and out as a new user would: `monitor feeds import`, `export` (OPML), through the
+command line's entry point (in this process: tests/cli.py), on OPML files of tests/data/opml/ and copies
+of the shipped feeds file."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import difflib
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from monitor.ingest.feedsfile import FeedConfig, load_feeds
 from monitor.ingest.kinds import KINDS
 from monitor.ingest.opml import OpmlError, OpmlFeed, normalized_url, parse_opml, read_opml
 from monitor.ingest.subscribe import add_feeds
+from tests.cli import run_monitor
 from tests.conftest import ROOT
 from tests.httpserver import HttpServer, Reply, file_reply
 
@@ -28,9 +29,7 @@ READER = OPML / "reader-export.opml"
 
 
 def monitor(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", *args], capture_output=True, text=True, cwd=cwd, check=False
-    )
+    return run_monitor(*args, cwd=cwd)
 
 
 @pytest.fixture

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor.document import Document
 from monitor.ingest.record import Recorder
+from tests.cli import run_monitor
 from tests.conftest import ROOT, SEEDS
 
 
@@ -39,10 +38,7 @@ def test_replay_reads_a_recording_as_it_was_seen(tmp_path: Path) -> None:
     seen = datetime(2026, 2, 2, 12, tzinfo=UTC)
     paths = [recorder.write(seed_doc(i, seen)) for i in range(3)]
     path = paths[0]
-    out = subprocess.run(
-        [sys.executable, "-m", "monitor", "replay", "--format", "json", "--rules", str(ROOT / "rules"), str(path)],
-        capture_output=True, text=True, cwd=ROOT, check=False,
-    )  # fmt: skip
+    out = run_monitor("replay", "--format", "json", "--rules", str(ROOT / "rules"), str(path), cwd=ROOT)
     assert out.returncode == 0, out.stderr
     records = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     assert len(records) == 3
