@@ -96,7 +96,9 @@ def test_a_dead_holders_entries_are_taken_up_after_its_lease_with_their_attempt_
 ) -> None:
     feed = feed_of(server, full_text=False)
 
-    lease = EntrySettings(lease=timedelta(seconds=3))
+    # Longer than the Ingestor takes to start on a busy machine (3 s was not): its poll must find them leased.
+    seconds = 6.0
+    lease = EntrySettings(lease=timedelta(seconds=seconds))
 
     async def die_after_parsing() -> list[str]:
         # A process that claimed the poll's entries and died before handing any over.
@@ -115,7 +117,7 @@ def test_a_dead_holders_entries_are_taken_up_after_its_lease_with_their_attempt_
             (poll,) = await ing.poll_all()
             assert poll.documents == []  # still leased by the dead process
             assert await ing.recover() == []
-            await asyncio.sleep(max(0.0, died + 3.2 - time.monotonic()))
+            await asyncio.sleep(max(0.0, died + seconds + 0.2 - time.monotonic()))
             with capture_logs() as logs:
                 assert len(await ing.recover()) == 5
             assert {e["previous"] for e in logs if e["event"] == "entry.retaken"} == {"dead-replica"}
