@@ -80,10 +80,14 @@ def receivers(slack: FakeSlackApp) -> Iterator[Callable[..., Receiver]]:
         values: dict[str, float] = {"backoff_initial": 0.1, "backoff_max": 1.0, "ping_interval": 2.0}
         values.update(settings)
         receiver = Receiver(APP_TOKEN, TOKEN, Feedback(store), ReceiverSettings(api_url=slack.url, **values))
+        opened = len(slack.sockets)
         receiver.start()
         started.append(receiver)
         if connect:
             assert receiver.wait_connected(10), "the receiver did not connect to the fake Socket Mode"
+            # The client counts itself connected at the handshake's answer, before the fake's handler has
+            # taken the socket (on a busy machine, a click sent then found no socket to go to).
+            slack.wait_until(lambda s: len(s.sockets) > opened)
         return receiver
 
     yield start
