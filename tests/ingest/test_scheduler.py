@@ -131,7 +131,9 @@ def test_a_feed_that_never_answers_delays_no_other(server: HttpServer) -> None:
         async def run() -> list[str | None]:
             feeds = [feed(hang, "Hang", full_text=False), feed(server.url("/feed.xml"), "Good", full_text=False)]
             feeds.append(feed(broken, "Broken", full_text=False))
-            async with Ingestor(feeds, SQLiteStore(":memory:"), settings(timeout=3.0), on_document) as ing:
+            # 8 s for the hung feed: the good feed's poll starts its parsing worker first (3 s was too short on a
+            # busy machine).
+            async with Ingestor(feeds, SQLiteStore(":memory:"), settings(timeout=8.0), on_document) as ing:
                 return [o.poll.error for o in await ing.poll_all()]
 
         errors = asyncio.run(run())
