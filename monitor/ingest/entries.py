@@ -182,7 +182,8 @@ class Entries:
         try:
             yield
         finally:
-            self._held.pop(held.keys[0], None)
+            if self._held.get(held.keys[0]) is held:  # not already taken up again here, once released
+                del self._held[held.keys[0]]
 
     async def finish(self, held: Held) -> None:
         """The entry was handed over: seen under each of its keys from now on."""
@@ -190,6 +191,10 @@ class Entries:
 
     async def release(self, held: Held) -> None:
         """The entry was not handed over: give its lease back, so that it is taken up again at once."""
+        # Renewed no more: a renewal sent after this call would lease it to this process again for a whole
+        # lease (the leases' thread runs the calls in the order they are sent).
+        if self._held.get(held.keys[0]) is held:
+            del self._held[held.keys[0]]
         await self._call(self.store.release_entries, [held.keys[0]], self.holder)
 
     async def take_expired(self) -> list[Held]:

@@ -274,3 +274,21 @@ def test_an_entry_that_every_process_dies_on_is_given_up(server: HttpServer, sto
 
     asyncio.run(poll())
     assert handed.calls == []
+
+
+def test_an_entry_given_back_while_a_renewal_is_due_is_taken_up_at_once(store: Store) -> None:
+    feed = FeedConfig(url="http://127.0.0.1:9/feed.xml", name="Given back")
+    doc = Document(id="d1", title="Given back", text="text", url="http://127.0.0.1:9/a1", guid="a1")
+
+    async def run() -> list[str]:
+        entries = Entries(store, "here", EntrySettings(lease=timedelta(minutes=5)))
+        (held,) = await entries.claim(feed, [doc])
+        assert held is not None
+        with entries.working(held):
+            release = asyncio.ensure_future(entries.release(held))
+            await asyncio.sleep(0)  # the release is sent to the leases' thread...
+            await entries.renew()  # ... and the renewal due now after it: it must not lease the entry again
+            await release
+        return [h.doc.id for h in await entries.take_expired()]
+
+    assert asyncio.run(run()) == ["d1"]
