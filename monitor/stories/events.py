@@ -51,12 +51,15 @@ from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper
 from monitor.stories.developments import development, marked_update
 from monitor.stories.embed import Embedder
 from monitor.stories.names import (
+    counterparts_conflict,
     figures,
     figures_conflict,
     names_of,
+    principals,
     prominent,
     protagonists,
     protagonists_conflict,
+    upfront,
 )
 from monitor.stories.window import ReportWindow
 
@@ -69,6 +72,8 @@ THRESHOLD = 0.675
 # Seeds 000 and 001 (one press conference, 0.99) against 002 and 004 (days apart, 0.89): undated files.
 UNTIMED_THRESHOLD = 0.94
 WINDOW = timedelta(hours=48)
+# Whether two reports whose principal participants differ are two events (`names.counterparts_conflict`).
+COUNTERPARTS = True
 # The state: how many reports the window may hold, and how long a report is kept.
 CAP = 5000
 STATE_TTL = timedelta(days=3)
@@ -107,6 +112,8 @@ class Report:
     figures: frozenset[float] = frozenset()
     protagonists: frozenset[str] = frozenset()
     prominent: frozenset[str] = frozenset()
+    principals: frozenset[str] = frozenset()
+    upfront: frozenset[str] = frozenset()
 
     def to_bytes(self) -> bytes:
         header = {
@@ -120,6 +127,8 @@ class Report:
             "figures": sorted(self.figures),
             "protagonists": sorted(self.protagonists),
             "prominent": sorted(self.prominent),
+            "principals": sorted(self.principals),
+            "upfront": sorted(self.upfront),
         }
         return json.dumps(header, ensure_ascii=False).encode() + b"\n" + self.vector.astype(np.float16).tobytes()
 
@@ -140,6 +149,8 @@ class Report:
             frozenset(fields.get("figures", ())),
             frozenset(fields.get("protagonists", ())),
             frozenset(fields.get("prominent", ())),
+            frozenset(fields.get("principals", ())),
+            frozenset(fields.get("upfront", ())),
         )
 
 
@@ -170,6 +181,8 @@ def report_of(doc: Document, story_id: str, vector: np.ndarray, lede_words: int)
         figures(f"{doc.title}\n{doc.text}"),
         protagonists(doc.title, doc.text, named),
         named,
+        principals(doc.title, doc.text),
+        upfront(doc.title, doc.text),
     )
 
 
@@ -183,7 +196,14 @@ def _other_figures(report: Report, story: Sequence[Report]) -> bool:
 def _other_people(report: Report, story: Sequence[Report]) -> bool:
     """Whether the report and the story's reports are about different people (`names.protagonists`)."""
     named = frozenset().union(*(r.prominent for r in story))
-    return protagonists_conflict(report.protagonists, report.prominent, [r.protagonists for r in story], named)
+    if protagonists_conflict(report.protagonists, report.prominent, [r.protagonists for r in story], named):
+        return True
+    if not COUNTERPARTS:
+        return False
+    put_first = frozenset().union(*(r.upfront for r in story))
+    their_names = frozenset().union(*(r.names for r in story))
+    theirs = [(r.principals, r.language, r.upfront) for r in story]
+    return counterparts_conflict(report.principals, report.upfront, theirs, put_first, their_names, named)
 
 
 class EventGrouper:

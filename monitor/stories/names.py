@@ -3,8 +3,8 @@
 An embedding says what a text is about; two reports of the same topic a week apart are about the same
 thing. What tells two events apart is who and what they name: the minister interviewed, the city
 struck, the sum lent, the day. Cheap signals do: capitalised words that do not start a sentence, and
-numbers. Each name becomes a key that survives the usual differences between languages: Cyrillic is
-transliterated, accents and case are dropped, vowels (which transliterations disagree on: Poutine,
+numbers. Each name becomes a key that survives the usual differences between languages: every script is
+transliterated (anyascii), accents and case are dropped, vowels (which transliterations disagree on: Poutine,
 Putin, Путин) are dropped, common spelling pairs are merged (sch/sh/ch, c/k, w/v, z/s), and inflection
 is cut by keeping the first consonants (Macrons, Макрона -> "mkrn"). Numbers keep their digits
 ("18,2" and "18.2" -> "#18.2"; "1 000" and "1,000" -> "#1000").
@@ -30,12 +30,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 
-# ISO 9-like: one Latin spelling for each Cyrillic letter (Russian, Ukrainian, Belarusian).
-_CYRILLIC_LETTERS = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґў"
-_LATIN_SPELLINGS = "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch - y - e yu ya i i e g u"
-_CYRILLIC = {
-    c: "" if latin == "-" else latin for c, latin in zip(_CYRILLIC_LETTERS, _LATIN_SPELLINGS.split(), strict=True)
-}
+from anyascii import anyascii
+
 # Spellings that transliterations of one name disagree on, longest first.
 _SPELLINGS = (
     ("tsch", "s"), ("shch", "s"), ("sch", "s"), ("ch", "s"), ("sh", "s"), ("zh", "s"), ("kh", "h"),
@@ -43,6 +39,7 @@ _SPELLINGS = (
     ("w", "v"), ("z", "s"), ("j", "i"), ("y", "i"),
 )  # fmt: skip
 KEY_CONSONANTS = 4
+_VOWELS = "aeiouy"
 # A word, or a number with its separators (18,2  1 000  2.5).
 _TOKEN = re.compile(r"[^\W\d_][^\W_]*(?:['\u2019\-][^\W_]+)*|\d+(?:[.,\u202f\xa0 ]\d+)*")
 # What precedes a word that starts a sentence (or a quote, or a headline), whose capital says nothing.
@@ -51,14 +48,16 @@ _THOUSANDS = re.compile(r"\d{1,3}(?:[.,\u202f\xa0 ]\d{3})+")
 
 
 def _latin(word: str) -> str:
-    text = "".join(_CYRILLIC.get(c, c) for c in word.lower())
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    """The word in Latin letters, lower case, without accents (anyascii: every script, one spelling per letter)."""
+    return anyascii(word).lower()
 
 
 @functools.lru_cache(maxsize=1 << 16)  # the same names recur in report after report
 def name_key(word: str) -> str:
     """The key of one capitalised word ("" when too little of it is left to tell names apart)."""
     latin = re.sub(r"[^a-z]", "", _latin(word))
+    if latin[:1] == "u" and latin[1:2] in _VOWELS and "CYRILLIC" in unicodedata.name(word[0], ""):
+        latin = "w" + latin[1:]  # Russian writes an English W as U and a vowel (Witkoff, William)
     for spelling, common in _SPELLINGS:
         latin = latin.replace(spelling, common)
     consonants = re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiou]", "", latin))
@@ -272,3 +271,136 @@ def figures_conflict(
 
 def _shares(some: frozenset[float], others: frozenset[float]) -> bool:
     return any(abs(a - b) <= FIGURE_TOLERANCE * max(abs(a), abs(b)) for a in some for b in others)
+
+
+# Counterparts ------------------------------------------------------------------------------------
+
+# The end of a text's first sentence: a stop, then an opening quote or a capital; not after an initial or an
+# abbreviation of one or two letters ("M. Fidan", "St. Petersburg", "U.S.").
+_SENTENCE_END = re.compile(
+    r"(?<![\s.][^\W\d_])(?<![\s.][^\W\d_]{2})"  # not after "M." or "St."
+    r"[.!?…]+[»\"”\u2019)]*\s+(?=[«\"“„(\u2018]?[^\W\d_])"
+)
+
+
+# A first "sentence" shorter than this is a dateline ("MOSCOW, 17 February. /TASS/."): the next one is read too.
+LEDE_MIN_WORDS = 8
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of the text's first paragraph, its dateline included."""
+    paragraph = next((p for p in text.split("\n") if p.strip()), "")
+    for end in _SENTENCE_END.finditer(paragraph):
+        if len(paragraph[: end.start()].split()) >= LEDE_MIN_WORDS:
+            return paragraph[: end.start() + 1]
+    return paragraph
+
+
+def _capitals(text: str) -> Iterator[re.Match[str]]:
+    return (f for f in _TOKEN.finditer(text) if f.group()[0].isupper() and len(f.group()) > 1)
+
+
+# What comes between two words of one name: a space, maybe initials ("Subrahmanyam S Jaishankar", "Donald J. Trump").
+_IN_A_NAME = re.compile(r"[ \xa0](?:[^\W\d_]\.?[ \xa0])*")
+
+
+def full_names(title: str, text: str) -> frozenset[str]:
+    """Keys of the words a text writes as the name of someone: in a run of capitalised words, after a first
+    name or a title (a word the headline and text only ever write right before another capitalised word:
+    "Sergei", "President", "Хаканом"), and not one itself. "Russian President Vladimir Putin", "Хаканом
+    Фиданом", "President Prabowo Subianto", "Arktika Shipping"; not "Russia", "Euroclear Bank" or "Ukrainian"."""
+    first = _first_names(f"{title}\n{text}")
+    found: set[str] = set()
+    run: list[str] = []
+
+    def close() -> None:
+        after = next((i for i, key in enumerate(run) if key in first), len(run))
+        found.update(key for key in run[after + 1 :] if key not in first)
+
+    previous: re.Match[str] | None = None
+    for token in _capitals(text):
+        if previous is not None and not _IN_A_NAME.fullmatch(text[previous.end() : token.start()]):
+            close()
+            run = []
+        run.append(name_key(token.group()))
+        previous = token
+    close()
+    return frozenset(found - {""})
+
+
+# Words shorter than this say little up front ("EU", "der", "mars"): `upfront` leaves them out.
+UPFRONT_MIN_LETTERS = 4
+
+
+def upfront(title: str, text: str) -> frozenset[str]:
+    """The keys of every word of the headline and the first sentence, capitalised or not: who and what the
+    report puts first ("ukrainien", "российский" name a country there as much as "Ukraine" does)."""
+    lede = f"{title}\n{first_sentence(text)}"
+    return frozenset(
+        k for f in _TOKEN.finditer(lede) if len(f.group()) >= UPFRONT_MIN_LETTERS and (k := name_key(f.group()))
+    )
+
+
+def principals(title: str, text: str) -> frozenset[str]:
+    """The principal participants of a report: the names of its first sentence that it writes as a full
+    name somewhere (`full_names`) and names at least twice (its headline counts): the minister and the
+    counterpart received, the two leaders of a call, the company a court ruled on. Not the names of a
+    background sentence further down, nor those of a headline alone ("Erdoğan telefoniert nach Putin
+    auch mit Selenskyj" is about the second call)."""
+    written = full_names(title, text)
+    named = Counter(k for f in _capitals(f"{title}\n{text}") if (k := name_key(f.group())))
+    first = {k for f in _capitals(first_sentence(text)) if (k := name_key(f.group()))}
+    return frozenset(
+        k for k in first if any(_alike(k, s) for s in written) and sum(c for n, c in named.items() if _alike(k, n)) >= 2
+    )
+
+
+def counterparts_conflict(
+    own: frozenset[str],
+    own_upfront: frozenset[str],
+    theirs: list[tuple[frozenset[str], str | None, frozenset[str]]],
+    their_upfront: frozenset[str],
+    their_names: frozenset[str],
+    their_prominent: frozenset[str],
+) -> bool:
+    """Whether a report and a story are about two meetings (calls, rulings) of one participant: they share a
+    principal participant (the host, the caller, the court), and either
+    - the report's counterpart is one the story names only in passing, and the story's is not the report's:
+      a principal of the report that the story's reports name (`their_names`), but none up front
+      (`their_upfront`) nor twice (`their_prominent`), as in "later in the day, Lavrov receives Armenia's
+      Mirzoyan" at the end of a report of his talks with Fidan, while a principal of the story is none of
+      the report's; or
+    - the story's counterpart is one the report does not put up front: a principal of the story's reports
+      that most of them put up front (`theirs`: each one's principals, language and `upfront`), in two
+      languages or more (a name spelt alike across languages, not a German noun or a word of one language),
+      and that the report does not name in its headline or first sentence.
+    """
+    if not own or not any(t for t, _, _ in theirs):
+        return False
+    all_theirs = frozenset().union(*(t for t, _, _ in theirs))
+    if not _meets_alike(own, all_theirs):
+        return False
+    passing = their_names - their_prominent
+    if _meets_alike(_beyond_alike(own, their_upfront), passing) and _beyond_alike(all_theirs, own):
+        return True
+    for key in all_theirs:
+        put_first = [language for _, language, up in theirs if _meets_alike(frozenset({key}), up)]
+        across = 2 * len(put_first) > len(theirs) and len(set(put_first)) >= 2
+        if across and not _meets_alike(frozenset({key}), own_upfront):
+            return True
+    return False
+
+
+def _alike(a: str, b: str) -> bool:
+    """Whether two keys may be one name, inflected ("fdn" Фидан, "fdnm" Фиданом): equal, or one of three
+    consonants or more the start of the other. (Stricter than `same_name`, whose shifted comparison makes
+    "Deutschland" "Selenskyj".)"""
+    return a == b or (min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)))
+
+
+def _meets_alike(some: frozenset[str], others: frozenset[str]) -> bool:
+    return any(_alike(a, b) for a in some for b in others)
+
+
+def _beyond_alike(some: frozenset[str], others: frozenset[str]) -> frozenset[str]:
+    return frozenset(a for a in some if not any(_alike(a, b) for b in others))
