@@ -31,6 +31,7 @@ import numpy as np
 from common import git_state, machine, machine_line
 from ruamel.yaml import YAML
 
+import monitor.stories.events as stories_events
 from monitor.document import Document
 from monitor.ingest.files import read_documents
 from monitor.rules.matcher import Match
@@ -69,6 +70,7 @@ class Outcome:
     seconds: float = 0.0
     split: dict[str, Outcome] = field(default_factory=dict)
     languages: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    kinds: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (pairs joined, pairs)
 
     @property
     def safe(self) -> bool:
@@ -126,8 +128,13 @@ def group(reports: Sequence[Report], embedder: Embedder, settings: EventSettings
 def score(reports: Sequence[Report], stories: dict[str, str], settings: EventSettings) -> Outcome:
     counts = {"same": [0, 0, 0], "across": [0, 0, 0]}  # true positives, false positives, false negatives
     merged: set[tuple[str, str]] = set()
+    kinds: dict[str, list[int]] = {}
     for a, b in itertools.combinations(reports, 2):
         same, together = a.event == b.event, stories[a.doc.id] == stories[b.doc.id]
+        for kind in {a.kind, b.kind} if same else ():
+            tally_kind = kinds.setdefault(kind, [0, 0])
+            tally_kind[0] += together
+            tally_kind[1] += 1
         tally = counts["same" if a.doc.language == b.doc.language else "across"]
         tally[0] += same and together
         tally[1] += together and not same
@@ -151,6 +158,7 @@ def score(reports: Sequence[Report], stories: dict[str, str], settings: EventSet
     )
     events = len(by_event)
     outcome = Outcome(settings, stories, precision, recall, f1, sorted(merged), one_alert, events, joined, len(copies))
+    outcome.kinds = {k: (joined_pairs, pairs) for k, (joined_pairs, pairs) in sorted(kinds.items())}
     outcome.languages = {
         "one language": _prf(*counts["same"]),
         "across languages": _prf(*counts["across"]),
@@ -191,10 +199,17 @@ def seeds_check(embedder: Embedder, settings: EventSettings) -> tuple[bool, list
 def sweep_grid(quick: bool) -> Iterator[EventSettings]:
     ledes = (60,) if quick else (40, 60, 100)
     weights = (0.5, 0.75, 1.0)
+    across = (0.0, 0.05, 0.1, 0.15)
     thresholds = [round(t, 3) for t in np.arange(0.55, 0.851, 0.025)]
     windows = (48,) if quick else (24, 48, 72)
-    for lede, weight, hours, threshold in itertools.product(ledes, weights, windows, thresholds):
-        yield EventSettings(lede_words=lede, names_weight=weight, threshold=threshold, window=timedelta(hours=hours))
+    for lede, weight, bonus, hours, threshold in itertools.product(ledes, weights, across, windows, thresholds):
+        yield EventSettings(
+            lede_words=lede,
+            names_weight=weight,
+            across_languages=bonus,
+            threshold=threshold,
+            window=timedelta(hours=hours),
+        )
 
 
 def halves(reports: Sequence[Report]) -> tuple[list[Report], list[Report]]:
@@ -213,9 +228,11 @@ def run_sweep(
 
 def bands(sweep: Sequence[Outcome]) -> list[tuple[EventSettings, list[Outcome]]]:
     """For each setting of the other constants, the outcomes over THRESHOLD, in order of threshold."""
-    families: dict[tuple[int, float, timedelta], list[Outcome]] = {}
+    families: dict[tuple[int, float, float, timedelta], list[Outcome]] = {}
     for o in sweep:
-        families.setdefault((o.settings.lede_words, o.settings.names_weight, o.settings.window), []).append(o)
+        settings = o.settings
+        family = (settings.lede_words, settings.names_weight, settings.across_languages, settings.window)
+        families.setdefault(family, []).append(o)
     return [
         (outcomes[0].settings, sorted(outcomes, key=lambda o: o.settings.threshold)) for outcomes in families.values()
     ]
@@ -227,13 +244,33 @@ def band_row(settings: EventSettings, outcomes: Sequence[Outcome]) -> str:
     curve = " ".join(f"{o.settings.threshold:.3f}:{o.worst_f1:.2f}{'' if o.safe else '*'}" for o in outcomes)
     return (
         f"| LEDE_WORDS={settings.lede_words} NAMES_WEIGHT={settings.names_weight} "
+        f"ACROSS_LANGUAGES={settings.across_languages} "
         f"WINDOW={int(settings.window.total_seconds() // 3600)}h | {band} | {curve} |"
+    )
+
+
+def middle_choice(sweep: Sequence[Outcome]) -> str:
+    """The setting that the sweep chooses: in each family, the threshold of the sweep nearest the middle of
+    its safe band; of those, the one whose worst F1 (whole corpus, each half) is best."""
+    middles = []
+    for _, outcomes in bands(sweep):
+        safe = [o.settings.threshold for o in outcomes if o.safe]
+        if safe:
+            middle = (min(safe) + max(safe)) / 2
+            middles.append(min(outcomes, key=lambda o: abs(o.settings.threshold - middle)))
+    if not middles:
+        return "No setting keeps every event apart with F1 >= the target on the whole corpus and both halves."
+    best = max(middles, key=lambda o: o.worst_f1)
+    return (
+        f"Chosen (the middle of each safe band, then the best worst F1 there): {describe(best.settings)}, "
+        f"worst F1 {best.worst_f1:.3f}."
     )
 
 
 def describe(settings: EventSettings) -> str:
     return (
-        f"LEDE_WORDS={settings.lede_words} NAMES_WEIGHT={settings.names_weight} THRESHOLD={settings.threshold} "
+        f"LEDE_WORDS={settings.lede_words} NAMES_WEIGHT={settings.names_weight} "
+        f"ACROSS_LANGUAGES={settings.across_languages} THRESHOLD={settings.threshold} "
         f"WINDOW={int(settings.window.total_seconds() // 3600)}h"
     )
 
@@ -253,7 +290,12 @@ HEADER = [
 
 
 def report(
-    reports: Sequence[Report], current: Outcome, seeds: tuple[bool, list[str]], sweep: Sequence[Outcome], cost: str
+    reports: Sequence[Report],
+    current: Outcome,
+    seeds: tuple[bool, list[str]],
+    sweep: Sequence[Outcome],
+    cost: str,
+    without: Outcome | None = None,
 ) -> str:
     kinds = Counter(r.kind for r in reports)
     languages = Counter(r.doc.language or "?" for r in reports)
@@ -275,11 +317,26 @@ def report(
         *HEADER,
         row(current, "whole corpus"),
         *(row(o, f"half: {name} events") for name, o in current.split.items()),
+        *([row(without, "whole corpus, without the counterpart check")] if without is not None else []),
         "",
         "Pairs of reports in one language and across languages (whole corpus): "
         + "; ".join(f"{k} P {p:.3f} R {r:.3f} F1 {f:.3f}" for k, (p, r, f) in current.languages.items())
         + ".",
         "",
+        "Recall of the pairs of reports of one event that involve a report of each kind (whole corpus): "
+        + "; ".join(f"{k} {j}/{n}" for k, (j, n) in current.kinds.items())
+        + ".",
+        "",
+        *(
+            [
+                "Without the counterpart check (`events.COUNTERPARTS = False`), distinct events merged: "
+                + (", ".join(f"{a} + {b}" for a, b in without.merged) or "none")
+                + ".",
+                "",
+            ]
+            if without is not None
+            else []
+        ),
         f"Distinct events merged: {', '.join(f'{a} + {b}' for a, b in current.merged) or 'none'}. "
         f"Seeds: 000 and 001 {'one story' if seeds[1][0] == seeds[1][1] else 'two stories'}, 002/003/004 "
         f"{'apart' if len(set(seeds[1][2:])) == 3 and seeds[1][0] not in seeds[1][2:] else 'NOT apart'} "
@@ -302,6 +359,8 @@ def report(
             "| constants | safe band of THRESHOLD | worst F1 by threshold |",
             "|---|---|---|",
             *(band_row(settings, outcomes) for settings, outcomes in bands(sweep)),
+            "",
+            middle_choice(sweep),
             "",
         ]
     return "\n".join(lines) + "\n"
@@ -326,5 +385,16 @@ def main_events(corpus: Path, quick: bool, sweep: bool, model_name: str = DEFAUL
         f"the model {embedder.seconds / max(1, embedder.calls) * 1e3:.1f} ms per lede, each embedded once)."
     )
     seeds = seeds_check(embedder, settings)
+    without = without_counterparts(reports, embedder, settings)
     outcomes = run_sweep(reports, embedder, quick, progress) if sweep else []
-    return report(reports, current, seeds, outcomes, cost), 0
+    return report(reports, current, seeds, outcomes, cost, without), 0
+
+
+def without_counterparts(reports: Sequence[Report], embedder: Embedder, settings: EventSettings) -> Outcome:
+    """The outcome with the counterpart check off: what it buys."""
+    saved = stories_events.COUNTERPARTS
+    stories_events.COUNTERPARTS = False
+    try:
+        return with_halves(reports, embedder, settings)
+    finally:
+        stories_events.COUNTERPARTS = saved

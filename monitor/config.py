@@ -41,8 +41,8 @@ METRICS_KEYS = {"listen"}
 HTTP_KEYS = {"timeout", "max_bytes", "max_redirects", "per_host", "queue_timeout", "user_agent", "allow_networks"}
 EXTRACT_KEYS = {"workers", "time_limit"}
 STORIES_KEYS = {
-    "grouper", "model", "lede_words", "names_weight", "threshold", "untimed_threshold", "window", "state_ttl",
-    "max_reports",
+    "grouper", "model", "lede_words", "names_weight", "across_languages", "threshold", "untimed_threshold", "window",
+    "state_ttl", "max_reports",
 }  # fmt: skip
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _LISTEN_RE = re.compile(r"(?P<host>\[[0-9a-fA-F:]+\]|[^:\s]+):(?P<port>\d{1,5})\Z")
@@ -317,6 +317,7 @@ def _stories(reader: _Reader, section: YamlMap) -> StoriesConfig:
         events=EventSettings(
             lede_words=reader.integer(section, "lede_words", events.lede_words),
             names_weight=reader.number(section, "names_weight", events.names_weight),
+            across_languages=reader.number(section, "across_languages", events.across_languages),
             threshold=reader.number(section, "threshold", events.threshold),
             untimed_threshold=reader.number(section, "untimed_threshold", events.untimed_threshold),
             window=reader.duration(section, "window", events.window),

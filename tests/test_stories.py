@@ -31,13 +31,16 @@ from monitor.stories.developments import development
 from monitor.stories.embed import Embedder, load_embedder
 from monitor.stories.events import STATE_TTL, EventGrouper, EventSettings
 from monitor.stories.names import (
+    counterparts_conflict,
     figures,
     figures_conflict,
     name_key,
     names_of,
+    principals,
     prominent,
     protagonists,
     protagonists_conflict,
+    upfront,
 )
 from monitor.stories.window import SLACK
 from tests.conftest import DATA, RULES, SEEDS
@@ -229,6 +232,11 @@ def test_reports_of_one_event_in_four_languages_join_while_the_next_call_in_may_
         # One prime minister's two calls of one day on one crisis; one chancellor's two border talks.
         ("e037-starmer-netanyahu-call", "d026-starmer-pezeshkian-call"),
         ("e038-merz-tusk-warsaw-border", "d027-merz-babis-prague-border"),
+        # One president's two calls of one afternoon (Putin, then Zelensky), each report naming the other
+        # call; one court's two rulings of one day; one leader's two visitors of one day.
+        ("e043-erdogan-putin-call", "d032-erdogan-zelensky-call"),
+        ("e040-general-court-lunin-annulment", "d029-general-court-arktika-upheld"),
+        ("e041-meloni-zelensky-rome", "d030-meloni-mitsotakis-rome"),
     ],
 )
 def test_two_events_of_one_kind_on_one_day_stay_apart_while_each_joins_its_reports(
@@ -272,6 +280,56 @@ def test_the_people_a_report_is_about_are_those_its_headline_names_not_those_nam
         "Netanyahu would stay in touch.",
     )
     assert not protagonists_conflict(protagonists(*spokesman), prominent(*spokesman), heads, named)
+
+
+def test_names_in_any_script_make_one_key() -> None:
+    for spellings in (
+        ["Lavrov", "Лавров", "Lawrow"],
+        ["Fidan", "Фидан"],
+        ["Mitsotakis", "Μητσοτάκης", "Мицотакис"],
+        ["Witkoff", "Уиткофф"],
+        ["Zelensky", "Зеленский", "Selenskyj"],
+    ):
+        assert len({name_key(s) for s in spellings}) == 1, spellings
+
+
+def test_the_principal_participants_are_those_of_the_first_sentence_not_of_a_background_one() -> None:
+    fidan = (
+        "Лавров и Фидан обсудили в Москве безопасность судоходства",
+        "МОСКВА, 23 июн - РИА Новости. Министр иностранных дел России Сергей Лавров провел в Москве переговоры "
+        "с главой МИД Турции Хаканом Фиданом. Фидан подтвердил, что Стамбул готов принять переговоры. Во второй "
+        "половине дня Лавров примет министра иностранных дел Армении Арарата Мирзояна.",
+    )
+    mirzoyan = (
+        "Mirzoyan, Lavrov discuss peace agenda in Moscow",
+        "Foreign Minister Ararat Mirzoyan held talks in Moscow with Russian Foreign Minister Sergey Lavrov. "
+        "Mirzoyan presented the peace treaty with Azerbaijan.",
+    )
+    # The dateline is not the first sentence; Mirzoyan, named once at the end, is no principal. (Keys as
+    # written: "Фиданом" is inflected, its first three consonants are Fidan's.)
+    assert {k[:3] for k in principals(*fidan)} == {name_key("Lavrov")[:3], name_key("Fidan")[:3]}
+    assert principals(*mirzoyan) == {name_key("Lavrov"), name_key("Mirzoyan")}
+
+    def conflict(report: tuple[str, str], story: tuple[str, str]) -> bool:
+        return counterparts_conflict(
+            principals(*report),
+            upfront(*report),
+            [(principals(*story), "ru", upfront(*story))],
+            upfront(*story),
+            names_of(*story),
+            prominent(*story),
+        )
+
+    # The same host, and a counterpart the other report names only in passing: two meetings.
+    assert conflict(mirzoyan, fidan)
+    # Another report of the talks with Fidan, in another language: one meeting.
+    reuters = (
+        "Russia's Lavrov says open to Turkish plan for Black Sea ship checks",
+        "MOSCOW, June 23 (Reuters) - Russian Foreign Minister Sergei Lavrov said on Tuesday Moscow was ready to "
+        "consider a Turkish proposal, after talks with his Turkish counterpart Hakan Fidan. Fidan told reporters "
+        "Istanbul stood ready to host talks.",
+    )
+    assert not conflict(reuters, fidan)
 
 
 def test_a_replicas_window_of_reports_stays_within_its_bound(embedder: Embedder) -> None:

@@ -14,7 +14,8 @@ a new report with the reports of the last days kept in the store:
   day: 2 dead and 62 drones, or 140,000 homes without power);
 - when: reports of one event come within hours to a day or two (`window`).
 
-A report scores each recent report: cosine(embeddings) + NAMES_WEIGHT * weighted overlap of the names.
+A report scores each recent report: cosine(embeddings) + NAMES_WEIGHT * weighted overlap of the names,
++ ACROSS_LANGUAGES when the two are in two languages (the model puts those further apart).
 It joins the open story whose reports of the window score best on average, when that average reaches
 THRESHOLD (UNTIMED_THRESHOLD when a report has no publication time: time cannot tell two events
 apart then, so the rest must say more), and no report of that story states other figures. The
@@ -55,6 +56,7 @@ from monitor.stories.names import (
     figures,
     figures_conflict,
     names_of,
+    own_name,
     principals,
     prominent,
     protagonists,
@@ -68,6 +70,9 @@ log = structlog.get_logger("monitor.stories.events")
 # Chosen from the sweep in bench/stories.py (`--events`): see docs/benchmarks.md.
 LEDE_WORDS = 60
 NAMES_WEIGHT = 0.75
+# Added to the score of two reports in two languages: the model puts two reports of one event in two
+# languages further apart than two in one language (what a threshold for both would trade against).
+ACROSS_LANGUAGES = 0.1
 THRESHOLD = 0.675
 # Seeds 000 and 001 (one press conference, 0.99) against 002 and 004 (days apart, 0.89): undated files.
 UNTIMED_THRESHOLD = 0.94
@@ -89,6 +94,7 @@ class EventSettings:
 
     lede_words: int = LEDE_WORDS
     names_weight: float = NAMES_WEIGHT
+    across_languages: float = ACROSS_LANGUAGES
     threshold: float = THRESHOLD
     untimed_threshold: float = UNTIMED_THRESHOLD
     window: timedelta = WINDOW
@@ -168,14 +174,15 @@ def lede_of(doc: Document, words: int) -> str:
 def report_of(doc: Document, story_id: str, vector: np.ndarray, lede_words: int) -> Report:
     """What the event layer keeps of `doc` (its text without the site's furniture)."""
     named = prominent(doc.title, doc.text)
+    source = source_of(doc)
     return Report(
         doc.id,
         story_id,
         report_time(doc),
-        names_of(doc.title, doc.text),
+        names_of(doc.title, doc.text) - own_name(source),
         vector,
         doc.published is not None,
-        source_of(doc),
+        source,
         doc.language,
         figures(lede_of(doc, lede_words)),
         figures(f"{doc.title}\n{doc.text}"),
@@ -279,7 +286,9 @@ class EventGrouper:
         if len(slots) == 0:
             return None
         settings = self.settings
-        scores = self.window.score(report.vector, report.names, slots, settings.names_weight)
+        scores = self.window.score(
+            report.vector, report.names, slots, settings.names_weight, report.language, settings.across_languages
+        )
         untimed = scores.untimed | (not report.timed)
         thresholds = np.where(untimed, settings.untimed_threshold, settings.threshold)
         candidates = np.flatnonzero(scores.averages >= thresholds)

@@ -79,6 +79,14 @@ def names_of(*texts: str) -> frozenset[str]:
     return frozenset(keys)
 
 
+def own_name(source: str | None) -> frozenset[str]:
+    """The name keys of an outlet's name ("РИА Новости", "Reuters"), which its datelines and credits repeat in
+    report after report: a name its reports share with each other, not with other outlets' reports of an event."""
+    return frozenset(
+        k for f in _TOKEN.finditer(source or "") if not f.group()[0].isdigit() and (k := name_key(f.group()))
+    )
+
+
 def name_words(text: str) -> dict[str, str]:
     """The names of a text (numbers aside): each key with the word it was first written as."""
     words: dict[str, str] = {}

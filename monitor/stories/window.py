@@ -36,6 +36,8 @@ class Kept(Protocol):
     @property
     def names(self) -> frozenset[str]: ...
     @property
+    def language(self) -> str | None: ...
+    @property
     def vector(self) -> np.ndarray: ...
 
 
@@ -70,6 +72,8 @@ class ReportWindow(Generic[R]):
         self._used = np.zeros(0, dtype=np.int64)  # when each slot was last in a window read
         self._tick = 0
         self._timed = np.zeros(0, dtype=bool)
+        self._language = np.zeros(0, dtype=np.int64)
+        self._language_code: dict[str | None, int] = {}
         self._story = np.zeros(0, dtype=np.int64)
         self._story_code: dict[str, int] = {}
         self._story_ids: list[str] = []
@@ -104,6 +108,7 @@ class ReportWindow(Generic[R]):
         self._at[slot] = report.at
         self._used[slot] = self._tick
         self._timed[slot] = report.timed
+        self._language[slot] = self._language_code.setdefault(report.language, len(self._language_code))
         code = self._story_code.setdefault(report.story_id, len(self._story_code))
         if code == len(self._story_ids):
             self._story_ids.append(report.story_id)
@@ -135,12 +140,27 @@ class ReportWindow(Generic[R]):
             return []
         return [r for s in slots[self._story[slots] == code] if (r := self._reports[s]) is not None]
 
-    def score(self, vector: np.ndarray, names: frozenset[str], slots: np.ndarray, names_weight: float) -> Scores:
-        """Score a new report (its embedding and names) against the reports in these slots, story by story."""
+    def score(
+        self,
+        vector: np.ndarray,
+        names: frozenset[str],
+        slots: np.ndarray,
+        names_weight: float,
+        language: str | None = None,
+        across_languages: float = 0.0,
+    ) -> Scores:
+        """Score a new report (its embedding, names and language) against the reports in these slots, story
+        by story: cosine + names_weight * name overlap, + across_languages for a report in another language
+        (a report or two without a language are taken for one language)."""
         with one_blas_thread():
             cosines = (self._vectors @ vector)[slots]
         overlaps = self._name_overlaps(self.name_ids(names), slots)
         scores = cosines + names_weight * overlaps
+        if across_languages and language is not None:
+            own = self._language_code.get(language, -1)
+            unknown = self._language_code.get(None, -2)
+            other = (self._language[slots] != own) & (self._language[slots] != unknown)
+            scores = scores + across_languages * other
         codes, first, inverse = np.unique(self._story[slots], return_index=True, return_inverse=True)
         members = np.bincount(inverse, minlength=len(codes))
         averages = np.bincount(inverse, weights=scores, minlength=len(codes)) / members
@@ -182,6 +202,7 @@ class ReportWindow(Generic[R]):
         self._at = _resized(self._at, size)
         self._used = _resized(self._used, size)
         self._timed = _resized(self._timed, size)
+        self._language = _resized(self._language, size)
         self._story = _resized(self._story, size)
         self._name_start = _resized(self._name_start, size)
         self._name_count = _resized(self._name_count, size)
