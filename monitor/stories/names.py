@@ -37,6 +37,8 @@ _SPELLINGS = (
     ("tsch", "s"), ("shch", "s"), ("sch", "s"), ("ch", "s"), ("sh", "s"), ("zh", "s"), ("kh", "h"),
     ("ph", "f"), ("th", "t"), ("ts", "s"), ("tz", "s"), ("ck", "k"), ("c", "k"), ("q", "k"), ("x", "ks"),
     ("w", "v"), ("z", "s"), ("j", "i"), ("y", "i"),
+    # Russian writes an H of other languages as G (Гамбург, Гаага), English a Ukrainian G as H (Sybiha, Сибига).
+    ("h", "g"),
 )  # fmt: skip
 KEY_CONSONANTS = 4
 _VOWELS = "aeiouy"
@@ -60,6 +62,8 @@ def name_key(word: str) -> str:
         latin = "w" + latin[1:]  # Russian writes an English W as U and a vowel (Witkoff, William)
     for spelling, common in _SPELLINGS:
         latin = latin.replace(spelling, common)
+    if latin.endswith("ng"):  # Chinese names: Wang, Ван; Zhang, Чжан
+        latin = latin[:-1]
     consonants = re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiou]", "", latin))
     return consonants[:KEY_CONSONANTS] if len(consonants) >= 2 else ""
 
