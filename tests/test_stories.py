@@ -32,8 +32,10 @@ from monitor.stories.embed import Embedder, load_embedder
 from monitor.stories.events import STATE_TTL, EventGrouper, EventSettings
 from monitor.stories.names import (
     counterparts_conflict,
+    dates_conflict,
     figures,
     figures_conflict,
+    lede_dates,
     name_key,
     names_of,
     principals,
@@ -330,6 +332,20 @@ def test_the_principal_participants_are_those_of_the_first_sentence_not_of_a_bac
         "Istanbul stood ready to host talks.",
     )
     assert not conflict(reuters, fidan)
+
+
+def test_the_day_a_lede_gives_its_event_is_not_the_datelines() -> None:
+    struck = lede_dates(
+        "Russia strikes Kharkiv again",
+        "KHARKIV, June 24 (Reuters) - Russian drones struck Kharkiv on June 24, a day after the strike of June 23.",
+    )
+    assert struck == {(6, 24), (6, 23)}
+    first = lede_dates("Удар по Харькову", "ХАРЬКОВ, 24 июн - РИА Новости. Вечером 23 июня дроны атаковали Харьков.")
+    second = lede_dates("Nouvelle frappe sur Kharkiv", "Des drones ont frappé Kharkiv le 25 juin au matin, dit-on.")
+    # The dateline's day (24 June, the day of publication) is no day of the event.
+    assert first == {(6, 23)}
+    assert dates_conflict(first, second) and not dates_conflict(first, struck)
+    assert not dates_conflict(first, lede_dates("Удар по Харькову", "Дроны атаковали Харьков вечером."))
 
 
 def test_a_replicas_window_of_reports_stays_within_its_bound(embedder: Embedder) -> None:

@@ -11,7 +11,10 @@ a new report with the reports of the last days kept in the store:
   it is among the recent reports (inverse document frequency), so the topic's names weigh little;
 - the figures its lede states (`names.figures`): two reports whose ledes both give figures, none of
   which the other report gives anywhere, report different events (two strikes on one city in one
-  day: 2 dead and 62 drones, or 140,000 homes without power);
+  day: 2 dead and 62 drones, or 140,000 homes without power); and the day its lede gives the event
+  (`names.lede_dates`, the dateline's aside): "on 23 June" and "on 24 June" are two events;
+- who it is about (`names.principals`): two reports that share a principal participant of their first
+  sentence but not the other (a host and two counterparts) report two meetings;
 - when: reports of one event come within hours to a day or two (`window`).
 
 A report scores each recent report: cosine(embeddings) + NAMES_WEIGHT * weighted overlap of the names,
@@ -53,8 +56,10 @@ from monitor.stories.developments import development, marked_update
 from monitor.stories.embed import Embedder
 from monitor.stories.names import (
     counterparts_conflict,
+    dates_conflict,
     figures,
     figures_conflict,
+    lede_dates,
     names_of,
     own_name,
     principals,
@@ -79,6 +84,8 @@ UNTIMED_THRESHOLD = 0.94
 WINDOW = timedelta(hours=48)
 # Whether two reports whose principal participants differ are two events (`names.counterparts_conflict`).
 COUNTERPARTS = True
+# Whether two reports whose ledes give the event two different days are two events (`names.dates_conflict`).
+DATES = True
 # The state: how many reports the window may hold, and how long a report is kept.
 CAP = 5000
 STATE_TTL = timedelta(days=3)
@@ -120,6 +127,7 @@ class Report:
     prominent: frozenset[str] = frozenset()
     principals: frozenset[str] = frozenset()
     upfront: frozenset[str] = frozenset()
+    days: frozenset[tuple[int, int]] = frozenset()
 
     def to_bytes(self) -> bytes:
         header = {
@@ -135,6 +143,7 @@ class Report:
             "prominent": sorted(self.prominent),
             "principals": sorted(self.principals),
             "upfront": sorted(self.upfront),
+            "days": sorted(self.days),
         }
         return json.dumps(header, ensure_ascii=False).encode() + b"\n" + self.vector.astype(np.float16).tobytes()
 
@@ -157,6 +166,7 @@ class Report:
             frozenset(fields.get("prominent", ())),
             frozenset(fields.get("principals", ())),
             frozenset(fields.get("upfront", ())),
+            frozenset((int(month), int(day)) for month, day in fields.get("days", ())),
         )
 
 
@@ -190,6 +200,7 @@ def report_of(doc: Document, story_id: str, vector: np.ndarray, lede_words: int)
         named,
         principals(doc.title, doc.text),
         upfront(doc.title, doc.text),
+        lede_dates(doc.title, doc.text),
     )
 
 
@@ -198,6 +209,12 @@ def _other_figures(report: Report, story: Sequence[Report]) -> bool:
     lede = frozenset().union(*(r.lede_figures for r in story))
     stated = frozenset().union(*(r.figures for r in story))
     return figures_conflict(report.lede_figures, report.figures, lede, stated)
+
+
+def _other_day(report: Report, story: Sequence[Report]) -> bool:
+    """Whether the report's lede gives its event another day than the story's ledes do (a second strike on
+    one city the next day, a minister's visit to the next capital)."""
+    return DATES and dates_conflict(report.days, frozenset().union(*(r.days for r in story)))
 
 
 def _other_people(report: Report, story: Sequence[Report]) -> bool:
@@ -296,7 +313,7 @@ class EventGrouper:
         for story in sorted(candidates, key=lambda i: -scores.averages[i]):
             story_id = scores.stories[story]
             members = self.window.members(slots, story_id)
-            if not _other_figures(report, members) and not _other_people(report, members):
+            if not (_other_figures(report, members) or _other_day(report, members) or _other_people(report, members)):
                 return story_id, float(scores.averages[story])
         return None
 

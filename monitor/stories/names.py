@@ -281,6 +281,52 @@ def figures_conflict(
     return not (_shares(lede_a, all_b) or _shares(lede_b, all_a))
 
 
+# Dates ------------------------------------------------------------------------------------------
+
+_MONTH_NAMES = (
+    "january jan janvier januar jänner января январь enero gennaio janv",
+    "february feb février fevrier februar февраля февраль febrero febbraio févr",
+    "march mar mars märz maerz марта март marzo",
+    "april apr avril апреля апрель abril aprile avr",
+    "may mai мая май mayo maggio",
+    "june jun juin juni июня июнь junio giugno",
+    "july jul juillet juli июля июль julio luglio juil",
+    "august aug août aout августа август agosto",
+    "september sep sept septembre сентября сентябрь septiembre setiembre settembre",
+    "october oct octobre oktober октября октябрь octubre ottobre okt",
+    "november nov novembre ноября ноябрь noviembre",
+    "december dec décembre decembre dezember декабря декабрь diciembre dicembre dez",
+)
+_MONTH = {name: number for number, names in enumerate(_MONTH_NAMES, 1) for name in names.split()}
+_MONTH_ALTERNATIVES = "|".join(sorted(map(re.escape, _MONTH), key=len, reverse=True))
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)?\.?\s+(?:de\s+)?({_MONTH_ALTERNATIVES})\b", re.IGNORECASE)
+_MONTH_DAY = re.compile(rf"\b({_MONTH_ALTERNATIVES})\.?\s+(\d{{1,2}})\b(?![.,]?\d)", re.IGNORECASE)
+# A dateline: a place (and a date, an agency) before a dash, at the start of the text ("MOSCOW, June 23
+# (Reuters) - ", "ROMA, 28 APR - "). Its date is the day of publication, not of the event.
+_DATELINE = re.compile(r"\A[^\n]{0,80}?\s?[-\u2013\u2014]\s")
+DATELINE_WORDS = 8
+
+
+def without_dateline(text: str) -> str:
+    """The text without a leading dateline of at most DATELINE_WORDS words."""
+    found = _DATELINE.match(text)
+    return text[found.end() :] if found and len(found.group().split()) <= DATELINE_WORDS else text
+
+
+def lede_dates(title: str, text: str) -> frozenset[tuple[int, int]]:
+    """The days (month, day) that the headline and the first sentence state ("23 June", "June 23", "23 июня",
+    "le 23 juin"), the dateline's aside: the day of the event, as its reports give it."""
+    lede = f"{title}\n{first_sentence(without_dateline(text))}"
+    found = {(_MONTH[m.lower()], int(d)) for d, m in _DAY_MONTH.findall(lede)}
+    found |= {(_MONTH[m.lower()], int(d)) for m, d in _MONTH_DAY.findall(lede)}
+    return frozenset((month, day) for month, day in found if 1 <= day <= 31)
+
+
+def dates_conflict(own: frozenset[tuple[int, int]], theirs: frozenset[tuple[int, int]]) -> bool:
+    """Whether two ledes give the event different days: both state days, and none of them is the other's."""
+    return bool(own and theirs and not own & theirs)
+
+
 def _shares(some: frozenset[float], others: frozenset[float]) -> bool:
     return any(abs(a - b) <= FIGURE_TOLERANCE * max(abs(a), abs(b)) for a in some for b in others)
 
