@@ -342,8 +342,9 @@ def test_the_day_a_lede_gives_its_event_is_not_the_datelines() -> None:
     assert struck == {(6, 24), (6, 23)}
     first = lede_dates("Удар по Харькову", "ХАРЬКОВ, 24 июн - РИА Новости. Вечером 23 июня дроны атаковали Харьков.")
     second = lede_dates("Nouvelle frappe sur Kharkiv", "Des drones ont frappé Kharkiv le 25 juin au matin, dit-on.")
-    # The dateline's day (24 June, the day of publication) is no day of the event.
+    # The dateline's day (24 June, the day of publication) is no day of the event, with a dash or without.
     assert first == {(6, 23)}
+    assert not lede_dates("Обмен", "МОСКВА, 4 апреля. /ТАСС/. Из плена возвращены 246 военнослужащих, сообщило МО.")
     assert dates_conflict(first, second) and not dates_conflict(first, struck)
     assert not dates_conflict(first, lede_dates("Удар по Харькову", "Дроны атаковали Харьков вечером."))
 

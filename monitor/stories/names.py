@@ -308,9 +308,17 @@ DATELINE_WORDS = 8
 
 
 def without_dateline(text: str) -> str:
-    """The text without a leading dateline of at most DATELINE_WORDS words."""
+    """The text without a leading dateline: at most DATELINE_WORDS words before a dash ("ROMA, 28 APR - "), or
+    short sentences ("MOSCOW, 4 April. /TASS/.", "YEREVAN, JUNE 23, ARMENPRESS.")."""
     found = _DATELINE.match(text)
-    return text[found.end() :] if found and len(found.group().split()) <= DATELINE_WORDS else text
+    if found and len(found.group().split()) <= DATELINE_WORDS:
+        return text[found.end() :]
+    start = 0
+    for end in _SENTENCE_END.finditer(text):
+        if len(text[start : end.start()].split()) >= LEDE_MIN_WORDS or "\n" in text[start : end.start()]:
+            break
+        start = end.end()
+    return text[start:]
 
 
 def lede_dates(title: str, text: str) -> frozenset[tuple[int, int]]:
