@@ -200,7 +200,7 @@ def sweep_grid(quick: bool) -> Iterator[EventSettings]:
     ledes = (60,) if quick else (40, 60, 100)
     weights = (0.5, 0.75, 1.0)
     across = (0.0, 0.05, 0.1, 0.15)
-    thresholds = [round(t, 3) for t in np.arange(0.55, 0.851, 0.025)]
+    thresholds = [round(t, 3) for t in np.arange(0.55, 0.926, 0.025)]
     windows = (48,) if quick else (24, 48, 72)
     for lede, weight, bonus, hours, threshold in itertools.product(ledes, weights, across, windows, thresholds):
         yield EventSettings(
