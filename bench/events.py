@@ -11,8 +11,8 @@ Figures are given per split: the two halves of the corpus by event (even / odd i
 ids, each grouped on its own), and the pairs of reports in one language apart from the pairs across
 languages. The sweep varies LEDE_WORDS, NAMES_WEIGHT, THRESHOLD and WINDOW of
 monitor/stories/events.py; for each setting of the others it gives the band of thresholds where the
-whole corpus and both halves keep every event apart with F1 >= 0.9: a constant is taken from the
-middle of that band, not from the best F1 (which sits at its edge). Embeddings are computed once per
+whole corpus and both halves keep every event apart with F1 >= 0.9: the constants are those of the
+widest band, THRESHOLD its middle, not the best F1 (which sits at an edge). Embeddings are computed once per
 lede length.
 """
 
@@ -23,7 +23,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -250,20 +250,22 @@ def band_row(settings: EventSettings, outcomes: Sequence[Outcome]) -> str:
 
 
 def middle_choice(sweep: Sequence[Outcome]) -> str:
-    """The setting that the sweep chooses: in each family, the threshold of the sweep nearest the middle of
-    its safe band; of those, the one whose worst F1 (whole corpus, each half) is best."""
-    middles = []
-    for _, outcomes in bands(sweep):
+    """The setting that the sweep chooses: of the families whose safe band ends inside the sweep at both
+    ends, the one with the widest band (the most room on either side), at the middle of its band."""
+    top = max(o.settings.threshold for o in sweep)
+    bottom = min(o.settings.threshold for o in sweep)
+    candidates = []
+    for settings, outcomes in bands(sweep):
         safe = [o.settings.threshold for o in outcomes if o.safe]
-        if safe:
-            middle = (min(safe) + max(safe)) / 2
-            middles.append(min(outcomes, key=lambda o: abs(o.settings.threshold - middle)))
-    if not middles:
-        return "No setting keeps every event apart with F1 >= the target on the whole corpus and both halves."
-    best = max(middles, key=lambda o: o.worst_f1)
+        if safe and bottom < min(safe) and max(safe) < top:
+            candidates.append((max(safe) - min(safe), settings, min(safe), max(safe)))
+    if not candidates:
+        return "No family keeps every event apart with F1 >= the target inside the sweep at both ends of a band."
+    width, settings, low, high = max(candidates, key=lambda c: c[0])
+    middle = replace(settings, threshold=round((low + high) / 2, 4))
     return (
-        f"Chosen (the middle of each safe band, then the best worst F1 there): {describe(best.settings)}, "
-        f"worst F1 {best.worst_f1:.3f}."
+        f"Chosen (of the families whose safe band ends inside the sweep, the widest band, at its middle): "
+        f"{describe(middle)} (band {low:.3f} - {high:.3f}, {width:.3f} wide)."
     )
 
 
