@@ -152,18 +152,15 @@ class _DocHits(HitTable):
     `maybe` found until it is asked for: checking every such key where it occurs would cost more
     than the few terms any candidate asks about."""
 
-    __slots__ = ("fields", "found", "maybe", "memo")
+    __slots__ = ("fields", "found", "maybe", "memo", "present")
 
     def __init__(self) -> None:
         super().__init__()
         self.found: set[int] = set()
+        self.present: set[int] = self.found  # an attribute here (a property in HitTable): the hot path
         self.maybe: set[int] = set()  # a slot here, a property in HitTable
         self.fields: list[_FieldScan] = []
         self.memo: dict[tuple[int, Limits], Found | None] = {}  # what each `near` chose, by scope
-
-    @property
-    def present(self) -> AbstractSet[int]:
-        return self.found
 
     @property
     def possible(self) -> set[int]:
@@ -602,20 +599,19 @@ def _words_match(entries: Sequence[str], pattern: Sequence[TermWord]) -> bool:
 
 
 class _Keys:
-    """Automaton keys and what each stands for, built into two Aho-Corasick automata: the keys
-    that find terms on their own (most: a whole word or phrase) in one, which only tells which
-    terms occur (in C, without a step in Python per hit: a text finds a key at nearly every word);
-    the keys with more to check (words after a prefix, case, a key inside a word) in the other,
-    each hit checked as it is found. A term found is placed (its hits located) when a rule asks."""
+    """Automaton keys and what each stands for, built into one Aho-Corasick automaton, which only
+    tells which terms occur (in C, without a step in Python per hit: a text finds a key at nearly
+    every word): the terms that keys find on their own (most: a whole word or phrase), and those
+    whose keys have more to check (words after a prefix, case, a key inside a word), checked when
+    the term is placed. A term found is placed (its hits located) when a rule asks."""
 
-    __slots__ = ("automaton", "checked", "checked_of", "keys_of", "targets")
+    __slots__ = ("automaton", "checked_of", "keys_of", "targets")
 
     def __init__(self) -> None:
         self.targets: dict[str, list[_KeyTarget]] = {}
         self.keys_of: dict[int, list[str]] = {}  # per term: the keys that find it on their own
         self.checked_of: dict[int, list[str]] = {}  # per term: the keys with more to check
         self.automaton: Any = None
-        self.checked: Any = None
 
     def add(self, tid: int, variant: list[TermWord], cased: list[TermWord] | None) -> None:
         key, key_words, spaced = _key_of(variant)
@@ -636,43 +632,36 @@ class _Keys:
                 keys.append(key)
 
     def build(self) -> None:
-        alone: dict[str, tuple[int, ...]] = {}
-        checked: dict[str, tuple[int, ...]] = {}
+        values: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
         for key, targets in self.targets.items():
             simple = tuple(t.tid for t in targets if t.simple)
             others = tuple(dict.fromkeys(t.tid for t in targets if not t.simple))
-            if simple:
-                alone[key] = simple
-            if others:
-                checked[key] = others
-        self.automaton = _automaton(alone)
-        self.checked = _automaton(checked)
+            values[key] = (simple, others)
+        self.automaton = _automaton(values)
 
     @property
     def empty(self) -> bool:
-        return self.automaton is None and self.checked is None
+        return self.automaton is None
 
-    def found(self, stream: str) -> set[int]:
-        """The terms that the keys alone find somewhere in `stream`."""
+    def scan(self, stream: str) -> tuple[set[int], set[int]]:
+        """The terms that keys alone find somewhere in `stream`, and those whose keys with more to
+        check occur there (checked when placed)."""
         if self.automaton is None:
-            return set()
-        return set().union(*map(_VALUE, self.automaton.iter(stream)))
-
-    def possible(self, stream: str) -> set[int]:
-        """The terms whose keys with more to check occur somewhere in `stream` (checked when placed)."""
-        if self.checked is None:
-            return set()
-        return set().union(*map(_VALUE, self.checked.iter(stream)))
+            return set(), set()
+        values = list(map(_VALUE, self.automaton.iter(stream)))
+        return set().union(*map(_ALONE, values)), set().union(*map(_TO_CHECK, values))
 
     def place(self, tid: int, field: int, entries: _Entries) -> list[_Placed]:
         """Where the keys that find `tid` on their own occur in the entries' stream."""
         first_of, last_of, main, starts = entries.first_of, entries.last_of, entries.main, entries.starts
         placed: list[_Placed] = []
         for key in self.keys_of.get(tid, ()):
-            key_words = key.count(" ") - key.endswith(" ")  # a spaced key: " w1 w2 " or " w1 pre"
-            for entry in entries.spaced(key):
-                hit = (field, first_of[entry], last_of[entry + key_words - 1], -1, -1)
-                placed.append((starts[entry] + len(key) - 2, entry >= main, hit))
+            found = entries.spaced(key)
+            if not found:
+                continue
+            # A spaced key, " w1 w2 " or " w1 pre", ends this far after its first entry starts.
+            width, more = len(key) - 2, key.count(" ") - key.endswith(" ") - 1
+            placed += [(starts[e] + width, e >= main, (field, first_of[e], last_of[e + more], -1, -1)) for e in found]
         return placed
 
     def place_checked(self, tid: int, field: int, entries: _Entries) -> list[_Placed]:
@@ -733,6 +722,8 @@ class _Keys:
 
 
 _VALUE = itemgetter(1)
+_ALONE = itemgetter(0)
+_TO_CHECK = itemgetter(1)
 
 
 def _automaton(values: dict[str, Any]) -> Any:
@@ -770,6 +761,8 @@ def _unique(placed: list[_Placed], sort: bool) -> list[RawHit]:
     """The hits in stream order, a repeat of the same words dropped."""
     if sort:
         placed.sort(key=_END)
+    if not any(map(_REPEATS, placed)):
+        return list(map(_HIT, placed))
     seen: set[tuple[int, int]] = set()
     out: list[RawHit] = []
     for _, repeats, hit in placed:
@@ -783,6 +776,8 @@ def _unique(placed: list[_Placed], sort: bool) -> list[RawHit]:
 
 
 _END = itemgetter(0)
+_REPEATS = itemgetter(1)
+_HIT = itemgetter(2)
 
 
 # Keys looked for with str.find in a stream before its index is built (which costs about as much as
@@ -833,6 +828,8 @@ class _Entries:
     def spaced(self, key: str) -> list[int]:
         """The entries where `key` (" w1 w2 ": these words; " w1 pre": then a word starting with
         "pre") occurs in the stream, in stream order: what `str.find` would find."""
+        if self._index is not None and key[-1] == " " and key.count(" ") == 2:
+            return self._index.get(key[1:-1], [])  # one whole word (most keys)
         if self._index is None and self._asked < _FINDS_BEFORE_INDEX:
             self._asked += 1
             stream, starts, found = self.stream, self.starts, []
@@ -1199,8 +1196,9 @@ class Matcher:
                 stream.entry_starts,
             )
             for keys in self._layers:
-                hits.found |= keys.found(stream.stream)
-                hits.maybe |= keys.possible(stream.stream)
+                found, maybe = keys.scan(stream.stream)
+                hits.found |= found
+                hits.maybe |= maybe
                 scan.layers.append((keys, entries))
         for regex_set, tids in self._regex_sets:
             for i in regex_set.Match(stream.text) or ():  # type: ignore[attr-defined]
@@ -1217,22 +1215,33 @@ class Matcher:
         layers = [keys for keys in self._forms_keys_for(language) if not keys.empty]
         if not layers:
             return
-        stemmed = stems(words_at(stream.text, stream.word_spans()), language)
+        # Stemmers see the words as written (with their accents); an ASCII word's stem is its lower
+        # case's, which is the word the stream holds.
+        written = stream.words if stream.text.isascii() else words_at(stream.text, stream.word_spans())
+        stemmed = stems(written, language)
         index = list(range(len(stemmed)))
         entries = _Entries(stemmed, index, index, len(stemmed), None)
         for keys in layers:
-            hits.found |= keys.found(entries.stream)
-            hits.maybe |= keys.possible(entries.stream)
+            found, maybe = keys.scan(entries.stream)
+            hits.found |= found
+            hits.maybe |= maybe
             scan.forms.append((keys, entries))
 
     def _report(self, rule: Rule, found: Found, streams: list[WordStream]) -> Match:
         # One hit per stretch of text: when several terms found the same words (a word and its
         # forms, two lists), the first the condition reported names it.
         spans: dict[tuple[int, int, int], str] = {}
+        terms = self._terms
+        word_spans: list[list[tuple[int, int]] | None] = [None, None]
         for tid, (field, first, last, start, end) in found:
             if start < 0:
-                start, end = streams[field].char_span(first, last)
-            spans.setdefault((field, start, end), self._terms[tid].text)
+                of = word_spans[field]
+                if of is None:
+                    of = word_spans[field] = streams[field].word_spans()
+                start, end = of[first][0], of[last][1]
+            key = (field, start, end)
+            if key not in spans:
+                spans[key] = terms[tid].text
         ordered = sorted(spans)
         hits = tuple(
             Hit(spans[span], FIELDS[span[0]], span[1], span[2], streams[span[0]].text[span[1] : span[2]])
