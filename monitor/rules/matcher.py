@@ -790,7 +790,20 @@ class _Entries:
     its entries are found by their words (an index built on first use: a `str.find` of a key
     that starts with a space stops at every space of the stream)."""
 
-    __slots__ = ("_asked", "_index", "_sorted", "first_of", "last_of", "main", "starts", "stream", "text", "words")
+    __slots__ = (
+        "_asked",
+        "_first",
+        "_last",
+        "_repeated",
+        "_sorted",
+        "first_of",
+        "last_of",
+        "main",
+        "starts",
+        "stream",
+        "text",
+        "words",
+    )
 
     def __init__(
         self,
@@ -809,28 +822,41 @@ class _Entries:
         self.text = text  # the field's words, for case checks (None: stemmed entries)
         self.stream = " " + " ".join(words) + " " if stream is None else stream
         self.starts = stream_starts(words) if starts is None else starts  # where each entry starts
-        self._index: dict[str, list[int]] | None = None
+        # The index: each word's first and last entry (two dicts built in C), and the entries of
+        # words found more than once, listed when first asked for.
+        self._first: dict[str, int] = {}
+        self._last: dict[str, int] | None = None
+        self._repeated: dict[str, list[int]] = {}
         self._sorted: list[str] | None = None
         self._asked = 0
 
-    def _entries_of(self) -> dict[str, list[int]]:
-        index = self._index
-        if index is None:
-            index = self._index = {}
-            for entry, word in enumerate(self.words):
-                found = index.get(word)
-                if found is None:
-                    index[word] = [entry]
-                else:
-                    found.append(entry)
-        return index
+    def _at(self, word: str) -> list[int]:
+        """The entries holding `word`, in stream order."""
+        if self._last is None:
+            words = self.words
+            self._last = dict(zip(words, range(len(words)), strict=True))
+            self._first = dict(zip(reversed(words), range(len(words) - 1, -1, -1), strict=True))
+        first = self._first.get(word)
+        if first is None:
+            return []
+        last = self._last[word]
+        if first == last:
+            return [first]
+        found = self._repeated.get(word)
+        if found is None:
+            found = self._repeated[word] = [first]
+            at, index = first, self.words.index
+            while at != last:
+                at = index(word, at + 1)
+                found.append(at)
+        return found
 
     def spaced(self, key: str) -> list[int]:
         """The entries where `key` (" w1 w2 ": these words; " w1 pre": then a word starting with
         "pre") occurs in the stream, in stream order: what `str.find` would find."""
-        if self._index is not None and key[-1] == " " and key.count(" ") == 2:
-            return self._index.get(key[1:-1], [])  # one whole word (most keys)
-        if self._index is None and self._asked < _FINDS_BEFORE_INDEX:
+        if self._last is not None and key[-1] == " " and key.count(" ") == 2:
+            return self._at(key[1:-1])  # one whole word (most keys)
+        if self._last is None and self._asked < _FINDS_BEFORE_INDEX:
             self._asked += 1
             stream, starts, found = self.stream, self.starts, []
             at = stream.find(key)
@@ -838,18 +864,17 @@ class _Entries:
                 found.append(bisect_right(starts, at + 1) - 1)
                 at = stream.find(key, at + 1)
             return found
-        index = self._entries_of()
         parts = key[1:].split(" ")
         exact = parts[-1] == ""  # the key ends with a whole word
         if exact:
             parts.pop()
         if len(parts) == 1:
             if exact:
-                return index.get(parts[0], [])
+                return self._at(parts[0])
             return self._starting(parts[0])
         words, last = self.words, len(parts) - 1
         out = []
-        for entry in index.get(parts[0], ()):
+        for entry in self._at(parts[0]):
             end = entry + last
             if end >= len(words):
                 break
@@ -861,13 +886,14 @@ class _Entries:
     def _starting(self, prefix: str) -> list[int]:
         """The entries whose word starts with `prefix`, in stream order."""
         if self._sorted is None:
-            self._sorted = sorted(self._entries_of())
+            self._at("")  # the index built
+            self._sorted = sorted(self._first)
         words = self._sorted
         at = bisect_left(words, prefix)
         found: list[int] = []
         count = 0
         while at < len(words) and words[at].startswith(prefix):
-            found += self._entries_of()[words[at]]
+            found += self._at(words[at])
             at += 1
             count += 1
         return sorted(found) if count > 1 else found
