@@ -89,7 +89,7 @@ class HitTable(dict[int, list[RawHit]]):
 
     @property
     def maybe(self) -> AbstractSet[int]:
-        """Terms that may be found, and are where they have hits (`has` tells)."""
+        """Terms that may be found (their keys occur, with more to check): found where they have hits."""
         return _NONE
 
 
