@@ -33,8 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import redis
-import redis.connection
 from common import Corpus, RoundTrips, articles, git_state, load_average, machine, machine_line, redis_server_version
 from events import CORPUS, load_corpus
 
@@ -125,14 +123,12 @@ def stream(corpus: Corpus) -> list[tuple[Document, bool]]:
     ]
 
 
-def fill(url: str, store: RedisStore, grouper: EventGrouper, docs: Sequence[Document], count: int) -> None:
+def fill(store: RedisStore, grouper: EventGrouper, docs: Sequence[Document], count: int) -> None:
     """`count` reports of other stories (three reports each) in the window, names from real reports."""
     rng = np.random.default_rng(3)
     settings = grouper.settings
     now = time.time()
     templates = [report_of(d, d.id, np.zeros(1, dtype=np.float32), settings.lede_words) for d in docs]
-    client = redis.Redis.from_url(url)
-    pipe = client.pipeline(transaction=False)
     for i in range(count):
         vector = rng.standard_normal(512).astype(np.float32)
         template = templates[i % len(templates)]
@@ -143,12 +139,7 @@ def fill(url: str, store: RedisStore, grouper: EventGrouper, docs: Sequence[Docu
             at=now - float(rng.uniform(0, settings.window.total_seconds() * 0.95)),
             vector=vector / np.linalg.norm(vector),
         )
-        pipe.set(
-            store.keys.event_report(report.report_id), report.to_bytes(), px=int(settings.ttl.total_seconds() * 1e3)
-        )
-        pipe.zadd(store.keys.event_index, {report.report_id: report.at})
-    pipe.execute()
-    client.close()
+        store.add_event_report(report.report_id, report.at, report.to_bytes(), settings.ttl, settings.cap)
     grouper._recent(now)  # a replica that has been running has read them: its cache is warm
 
 
@@ -164,7 +155,7 @@ def run_round(
     copies_store = RedisStore(url, prefix=f"cost-{uuid.uuid4().hex[:8]}:")
     events_store = RedisStore(url, prefix=f"cost-{uuid.uuid4().hex[:8]}:")
     events = EventGrouper(events_store, embedder)
-    fill(url, events_store, events, [d for d, _ in docs], filled)
+    fill(events_store, events, [d for d, _ in docs], filled)
     parts = costs["events"].parts
     events.embedder = _TimedEmbedder(embedder, parts)
     events._best = _timed(parts, "average-link scan", events._best)  # type: ignore[method-assign]
@@ -225,7 +216,7 @@ def rss_child(grouper_name: str, url: str) -> None:
     if grouper_name == "events":
         grouper: StoryGrouper = EventGrouper(store, load_embedder())
         model = _rss_mib()
-        fill(url, store, grouper, reports, FILLS[-1])  # type: ignore[arg-type]
+        fill(store, grouper, reports, FILLS[-1])  # type: ignore[arg-type]
     else:
         grouper = CopyGrouper(store)
         model = _rss_mib()

@@ -44,7 +44,6 @@ from monitor.stories.names import (
     protagonists_conflict,
     upfront,
 )
-from monitor.stories.window import SLACK
 from tests.conftest import DATA, RULES, SEEDS
 
 # What the event layer is told of a document that matched a rule (it only asks whether any did).
@@ -354,7 +353,7 @@ def test_a_replicas_window_of_reports_stays_within_its_bound(embedder: Embedder)
     docs = corpus_docs("e001-macron-putin-call-march", "e002-eu-20th-sanctions-package", "d001-macron-putin-call-may")
     for doc in docs:
         grouper.assign(doc, MATCHED)
-    assert len(docs) > 10 and len(grouper.window) <= 4 * (1 + SLACK) + 1
+    assert len(docs) > 10 and len(grouper.window) <= 4
 
 
 def test_figures_are_facts_not_dates_times_or_years() -> None:

@@ -40,19 +40,47 @@ class DeadLetter:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One report's record of the event layer as the store keeps it."""
+
+    report_id: str
+    at: float  # the report's time (epoch seconds), by which the index orders and bounds reports
+    record: bytes
+    expires: float  # when the store drops the record (epoch seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class EventReports:
+    """What a replica reads of the event layer's state: the reports added since its last read, or all.
+
+    Attributes:
+        records: oldest added first.
+        position: where the next read starts (pass it to `event_reports_since`).
+        everything: whether these are every report kept (the first read, or a reader so far behind that
+            the store no longer knows what was added since): the reader forgets the reports it had.
+    """
+
+    records: list[EventRecord]
+    position: str
+    everything: bool
+
+
 class EventState(Protocol):
     """Story state of the event layer: one record per report (its story, names, embedding, time).
 
     Records are written once and never changed; they expire after their TTL, and the index keeps at
-    most `cap` of them (the latest by time), so the state stays bounded however much is reported.
+    most `cap` of them (the latest by time), so the state stays bounded however much is reported. The
+    store also logs the order in which reports were added, so that a replica reads only the new ones.
     """
 
     def event_report_ids(self, since: float, until: float, limit: int) -> list[str]:
         """The reports timed within [since, until] (epoch seconds), latest first, at most `limit`."""
         ...
 
-    def event_records(self, report_ids: Sequence[str]) -> dict[str, bytes]:
-        """The records of those reports that are still kept (a replica reads only those it has not read yet)."""
+    def event_reports_since(self, position: str | None) -> EventReports:
+        """The reports added after `position` (a position an earlier read returned), with their records;
+        every report kept when `position` is None or the log no longer reaches back to it."""
         ...
 
     def event_report(self, report_id: str) -> bytes | None:
@@ -60,7 +88,9 @@ class EventState(Protocol):
         ...
 
     def add_event_report(self, report_id: str, at: float, record: bytes, ttl: timedelta, cap: int) -> None:
-        """Keep a report's record, timed `at`, for `ttl`; the latest `cap` reports are kept, older ones dropped."""
+        """Keep a report's record, timed `at`, for `ttl`; the latest `cap` reports are kept, older ones
+        (and those older than `ttl` before the latest) dropped. A reader that applies the same rules to
+        what it has read (`monitor.stories.window`) has the store's reports without asking for them."""
         ...
 
 

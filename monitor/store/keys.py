@@ -60,6 +60,11 @@ class Keys:
     def event_report(self, report_id: str) -> str:
         return f"{self.prefix}event:{digest(report_id)}"
 
+    @property
+    def event_log(self) -> str:
+        """The stream of the event layer's reports in the order they were added (id, time, record, expiry)."""
+        return f"{self.prefix}events:log"
+
     def paragraph(self, source: str, paragraph: str) -> str:
         """The mark of a paragraph of a source's items: the item that had it first."""
         return f"{self.prefix}para:{digest(source)}:{paragraph}"

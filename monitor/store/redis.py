@@ -23,6 +23,8 @@ from monitor.store.base import (
     ClaimStatus,
     DeadLetter,
     EntryClaim,
+    EventRecord,
+    EventReports,
     OutboxEntry,
     PendingEntry,
     StoreError,
@@ -110,6 +112,11 @@ def _unseen(previous: object, owner: str | None, item: str | None) -> bool:
         return True
     marked_owner, _, marked_item = _text(previous).partition(_ITEM_MARK)
     return (owner is not None and marked_owner == owner) or (item is not None and marked_item == item)
+
+
+def _logged(fields: Mapping[bytes, bytes]) -> EventRecord:
+    """A report as the event log holds it."""
+    return EventRecord(_text(fields[b"r"]), float(fields[b"a"]), fields[b"d"], float(fields[b"e"]))
 
 
 def _text(value: object) -> str:
@@ -326,17 +333,44 @@ class RedisStore(RedisFeedback):
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
 
-    def event_records(self, report_ids: Sequence[str]) -> dict[str, bytes]:
-        if not report_ids:
-            return {}
+    # No log position yet: "0-0" is below every stream id, so the next read reads everything again.
+    _LOG_START = "0-0"
+
+    def event_reports_since(self, position: str | None) -> EventReports:
+        if position is not None:
+            try:
+                # From `position` itself: it is still there only if nothing after it was trimmed.
+                entries = self.client.xrange(self.keys.event_log, min=position, max="+")
+            except REDIS_ERRORS as exc:
+                raise self._fail(exc) from None
+            if not entries:  # the log expired with every record in it
+                return EventReports([], position, everything=False)
+            if _text(entries[0][0]) == position:
+                added = [_logged(fields) for _, fields in entries[1:]]
+                return EventReports(added, _text(entries[-1][0]), everything=False)
+        return self._every_event_report()
+
+    def _every_event_report(self) -> EventReports:
         try:
             pipe = self.client.pipeline(transaction=False)
-            for report_id in report_ids:
-                pipe.get(self.keys.event_report(report_id))
+            pipe.xrevrange(self.keys.event_log, max="+", min="-", count=1)  # first: what is added later is read next
+            pipe.zrange(self.keys.event_index, 0, -1, withscores=True)
+            last, indexed = pipe.execute()
+            pipe = self.client.pipeline(transaction=False)
+            for report_id, _ in indexed:
+                key = self.keys.event_report(_text(report_id))
+                pipe.get(key)
+                pipe.pttl(key)
             values = pipe.execute()
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
-        return {i: v for i, v in zip(report_ids, values, strict=True) if isinstance(v, bytes)}
+        now = time.time()
+        records = [
+            EventRecord(_text(report_id), float(at), record, now + ttl / 1000 if ttl >= 0 else float("inf"))
+            for (report_id, at), record, ttl in zip(indexed, values[::2], values[1::2], strict=True)
+            if isinstance(record, bytes)
+        ]
+        return EventReports(records, _text(last[0][0]) if last else self._LOG_START, everything=True)
 
     def event_report(self, report_id: str) -> bytes | None:
         try:
@@ -351,6 +385,10 @@ class RedisStore(RedisFeedback):
             pipe = self.client.pipeline(transaction=False)
             pipe.set(self.keys.event_report(report_id), record, px=_ms(ttl))
             pipe.zadd(index, {report_id: at})
+            # The log holds (at least) the last `cap` additions: a replica further behind reads everything.
+            logged = {"r": report_id, "a": repr(at), "e": repr(time.time() + ttl.total_seconds()), "d": record}
+            pipe.xadd(self.keys.event_log, logged, maxlen=cap, approximate=True)
+            pipe.pexpire(self.keys.event_log, _ms(ttl))
             # Bounded: reports older than the TTL (by report time) go, then all but the latest `cap`,
             # and their records with them (else the records would outlive the index by up to the TTL).
             too_old = f"({at - ttl.total_seconds()}"
@@ -360,7 +398,7 @@ class RedisStore(RedisFeedback):
             pipe.zremrangebyrank(index, 0, -cap - 1)
             pipe.pexpire(index, _ms(ttl))
             replies = pipe.execute()
-            dropped = [_text(i) for i in [*replies[2], *replies[4]]]
+            dropped = [_text(i) for i in [*replies[4], *replies[6]]]
             if dropped:
                 # One key per command: Cluster-safe (a record's key sits in its own slot).
                 pipe = self.client.pipeline(transaction=False)

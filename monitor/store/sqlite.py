@@ -12,7 +12,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.store.base import DEFAULT_SEEN_TTL, DeadLetter, EntryClaim, OutboxEntry, PendingEntry, StoreError
+from monitor.store.base import (
+    DEFAULT_SEEN_TTL,
+    DeadLetter,
+    EntryClaim,
+    EventRecord,
+    EventReports,
+    OutboxEntry,
+    PendingEntry,
+    StoreError,
+)
 from monitor.store.keys import digest
 from monitor.store.sqlite_feedback import FEEDBACK_EXPIRING, FEEDBACK_SCHEMA, SQLiteFeedback
 
@@ -32,6 +41,7 @@ CREATE TABLE IF NOT EXISTS event_report (
     report TEXT PRIMARY KEY, at REAL NOT NULL, record BLOB NOT NULL, expires REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS event_report_at ON event_report (at);
+CREATE TABLE IF NOT EXISTS event_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, report TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS paragraph_mark (key TEXT PRIMARY KEY, item TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS item_paragraphs (key TEXT PRIMARY KEY, paragraphs TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS alerted (key TEXT PRIMARY KEY, alert_id TEXT NOT NULL, expires REAL NOT NULL);
@@ -223,17 +233,27 @@ class SQLiteStore(SQLiteFeedback):
         )
         return [report for (report,) in rows]
 
-    def event_records(self, report_ids: Sequence[str]) -> dict[str, bytes]:
-        found: dict[str, bytes] = {}
-        now = time.time()
-        for start in range(0, len(report_ids), 500):  # SQLite's limit on bound parameters
-            batch = list(report_ids[start : start + 500])
-            marks = ",".join("?" * len(batch))
-            rows = self._read(
-                f"SELECT report, record FROM event_report WHERE report IN ({marks}) AND expires > ?", (*batch, now)
-            )
-            found.update((report, bytes(record)) for report, record in rows)
-        return {i: found[i] for i in report_ids if i in found}
+    def event_reports_since(self, position: str | None) -> EventReports:
+        if position is not None:
+            after = int(position)
+            ((first, last),) = self._read("SELECT MIN(seq), MAX(seq) FROM event_log")
+            # The log is trimmed from its oldest end: it still holds all that came after `position`?
+            if last is None or last <= after or first <= after + 1:
+                rows = self._read(
+                    "SELECT l.seq, r.report, r.at, r.record, r.expires FROM event_log l "
+                    "JOIN event_report r ON r.report = l.report WHERE l.seq > ? AND r.expires > ? ORDER BY l.seq",
+                    (after, time.time()),
+                )
+                added = [EventRecord(report, at, bytes(record), expires) for _, report, at, record, expires in rows]
+                # Past the rows dropped since they were logged too (and those logged meanwhile, if any).
+                read_to = max([after, last or after, *(seq for seq, *_ in rows)])
+                return EventReports(added, str(read_to), everything=False)
+        ((last,),) = self._read("SELECT MAX(seq) FROM event_log")  # first: what is added later is read next
+        rows = self._read(
+            "SELECT report, at, record, expires FROM event_report WHERE expires > ? ORDER BY at", (time.time(),)
+        )
+        records = [EventRecord(report, at, bytes(record), expires) for report, at, record, expires in rows]
+        return EventReports(records, str(last or 0), everything=True)
 
     def event_report(self, report_id: str) -> bytes | None:
         rows = self._read("SELECT record FROM event_report WHERE report = ? AND expires > ?", (report_id, time.time()))
@@ -247,6 +267,9 @@ class SQLiteStore(SQLiteFeedback):
                 "expires = excluded.expires",
                 (report_id, at, record, time.time() + ttl.total_seconds()),
             )
+            # The log holds the last `cap` additions: a replica further behind reads everything.
+            logged = db.execute("INSERT INTO event_log (report) VALUES (?)", (report_id,)).lastrowid
+            db.execute("DELETE FROM event_log WHERE seq <= ?", ((logged or 0) - cap,))
             # Bounded as the Redis index is: older than the TTL by report time, then all but the latest `cap`.
             db.execute("DELETE FROM event_report WHERE at < ?", (at - ttl.total_seconds(),))
             db.execute(

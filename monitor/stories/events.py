@@ -254,8 +254,9 @@ class EventGrouper:
         self.embedder = embedder
         self.settings = settings or EventSettings()
         self.copies = CopyGrouper(store, copy_ttl) if copy_ttl is not None else CopyGrouper(store)
-        # Records never change once written: each replica keeps the ones it has read.
-        self.window: ReportWindow[Report] = ReportWindow(self.settings.cap)
+        # Records never change once written: each replica keeps what the store keeps, read once.
+        self.window: ReportWindow[Report] = ReportWindow(self.settings.cap, self.settings.ttl.total_seconds())
+        self._read_to: str | None = None  # where this replica's next read of the store's reports starts
 
     def assign(self, doc: Document, matches: Sequence[Match]) -> StoryAssignment:
         doc = without_furniture(self.store, doc)
@@ -271,8 +272,8 @@ class EventGrouper:
         vector = self.embedder.embed([lede_of(doc, self.settings.lede_words)])[0]
         report = report_of(doc, story, vector, self.settings.lede_words)
         with self._lease():
-            ids, slots = self._recent(report.at)
-            own = self.window.get(doc.id) if doc.id in ids else None
+            slots = self._recent(report.at)
+            own = self.window.get_in(doc.id, slots)
             if own is not None:  # a retried hand-off: the story it was given the first time
                 news = self._news(doc, report, own.story_id, slots)
                 return StoryAssignment(own.story_id, own.story_id == doc.id, copy.jaccard, "retry", development=news)
@@ -284,7 +285,7 @@ class EventGrouper:
                     report = replace(report, story_id=story)
             news = self._news(doc, report, story, slots)
             self.store.add_event_report(doc.id, report.at, report.to_bytes(), self.settings.ttl, self.settings.cap)
-            self.window.add(report)
+            self.window.add(report, time.time() + self.settings.ttl.total_seconds())
         return StoryAssignment(story, story == doc.id, copy.jaccard, via, score, news)
 
     def _news(self, doc: Document, report: Report, story: str, slots: np.ndarray) -> str | None:
@@ -318,25 +319,30 @@ class EventGrouper:
                 return story_id, float(scores.averages[story])
         return None
 
-    def _recent(self, at: float) -> tuple[list[str], np.ndarray]:
-        """The reports of the window (latest first) and their slots, the records this replica has not read
-        yet read into it."""
+    def _recent(self, at: float) -> np.ndarray:
+        """The slots of the reports of the window (latest first), once the reports added to the store since
+        this replica's last read are read into it (under the lease: every report decided before is in)."""
+        self._read_new()
         window = self.settings.window.total_seconds()
-        ids = self.store.event_report_ids(at - window, at + window, self.settings.cap)
-        slots = self.window.slots(ids)  # marked in use: what is added next does not push them out
-        if len(slots) < len(ids):
-            missing = [i for i in ids if i not in self.window]
-            for report_id, record in self.store.event_records(missing).items():
-                self.window.add(Report.from_bytes(report_id, record))
-            slots = self.window.slots(ids)
-        return ids, slots
+        return self.window.window(at - window, at + window, time.time())
+
+    def _read_new(self) -> None:
+        added = self.store.event_reports_since(self._read_to)
+        if added.everything:
+            self.window.keep_only({r.report_id for r in added.records})
+        for kept in added.records:
+            if kept.report_id not in self.window:
+                # A read of everything is what the store kept once its rules ran: they need not run again.
+                self.window.add(Report.from_bytes(kept.report_id, kept.record), kept.expires, not added.everything)
+        self._read_to = added.position
 
     def _record(self, report_id: str) -> Report | None:
         kept = self.window.get(report_id)
         if kept is not None:
             return kept
+        # Not kept in the window: it comes in through the store's log, in its order, or has expired.
         record = self.store.event_report(report_id)
-        return self.window.add(Report.from_bytes(report_id, record)) if record is not None else None
+        return Report.from_bytes(report_id, record) if record is not None else None
 
     def _lease(self) -> _Lease:
         return _Lease(self.store)

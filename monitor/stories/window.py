@@ -1,16 +1,20 @@
-"""The reports a replica has read from the event layer's state, column by column, for a fast scan.
+"""The event layer's reports as a replica keeps them, column by column, for a fast scan.
 
 A new report is compared with every report of its window (up to `max_reports`, 5,000 by default):
 its embedding with theirs, its names with theirs. Done report by report in Python that is a quarter
 of a second; here each report has a slot, its embedding a row of one matrix, its names ids in one
-flat array, so that scoring a window is a few NumPy operations (docs/benchmarks.md, "what the event
-layer costs"). Records never change once written, so what was read once is kept: at most `cap`
-reports (the latest by time, as in the store), their names' vocabulary rebuilt when it outgrows them.
+flat array (each with the slot it belongs to), so that scoring a window is a few NumPy operations
+(docs/benchmarks.md, "what the event layer costs").
+
+The replica keeps the reports the store keeps, not only those it was given: it reads the reports
+added since its last read (`Store.event_reports_since`) and drops what the store drops by the same
+rules (`add`: older than the TTL before the report added, then all but the latest `cap` by time), so
+that it finds a window without asking the store which reports are in it, and reads each record once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -18,8 +22,11 @@ import numpy as np
 
 from monitor.stories.blas import one_blas_thread
 
-# Slots are freed in batches: when the window holds this much more than its cap.
-SLACK = 0.1
+# The flat names array is compacted (and the names' and stories' codes renumbered) when it holds
+# this many times the entries of the reports kept, so that a long-running replica stays bounded.
+COMPACT_AT = 2
+# A slot not in use; a name entry whose report was dropped belongs to it.
+FREE = -1
 
 
 class Kept(Protocol):
@@ -60,26 +67,32 @@ class Scores:
 
 
 class ReportWindow(Generic[R]):
-    """The reports read so far (at most `cap`, plus some slack), each in a slot."""
+    """The reports the store keeps (as far as this replica has read them), each in a slot.
 
-    def __init__(self, cap: int) -> None:
+    Args:
+        cap: how many reports the store keeps (the latest by time).
+        ttl: how long before the latest report added the store keeps a report (seconds).
+    """
+
+    def __init__(self, cap: int, ttl: float) -> None:
         self.cap = cap
+        self.ttl = ttl
         self._slot: dict[str, int] = {}
         self._reports: list[R | None] = []
         self._free: list[int] = []
         self._vectors = np.zeros((0, 0), dtype=np.float32)
         self._at = np.zeros(0)
-        self._used = np.zeros(0, dtype=np.int64)  # when each slot was last in a window read
-        self._tick = 0
+        self._expires = np.zeros(0)
+        self._live = np.zeros(0, dtype=bool)
         self._timed = np.zeros(0, dtype=bool)
         self._language = np.zeros(0, dtype=np.int64)
         self._language_code: dict[str | None, int] = {}
         self._story = np.zeros(0, dtype=np.int64)
         self._story_code: dict[str, int] = {}
         self._story_ids: list[str] = []
-        self._name_start = np.zeros(0, dtype=np.int64)
-        self._name_count = np.zeros(0, dtype=np.int64)
+        self._name_entries = np.zeros(0, dtype=np.int64)  # slot -> how many name entries it owns
         self._names = np.zeros(0, dtype=np.int64)
+        self._owner = np.zeros(0, dtype=np.int64)  # the slot of each name entry (FREE: dropped)
         self._names_used = 0
         self._vocabulary: dict[str, int] = {}
 
@@ -93,12 +106,12 @@ class ReportWindow(Generic[R]):
         slot = self._slot.get(report_id)
         return self._reports[slot] if slot is not None else None
 
-    def add(self, report: R) -> R:
-        """Keep a report (a report already kept is kept once)."""
+    def add(self, report: R, expires: float, bound: bool = True) -> R:
+        """Keep a report (a report already kept is kept once) until `expires` (epoch seconds); with `bound`,
+        then drop what the store drops when it adds a report: those older than the TTL before it, then all
+        but the latest `cap` (the lowest report id first among reports of one time, as Redis ranks them)."""
         if report.report_id in self._slot:
             return report
-        if len(self._slot) >= self.cap * (1 + SLACK):
-            self._drop_oldest()
         slot = self._free.pop() if self._free else self._grow()
         self._slot[report.report_id] = slot
         self._reports[slot] = report
@@ -106,7 +119,8 @@ class ReportWindow(Generic[R]):
             self._vectors = np.zeros((len(self._reports), len(report.vector)), dtype=np.float32)
         self._vectors[slot] = report.vector
         self._at[slot] = report.at
-        self._used[slot] = self._tick
+        self._expires[slot] = expires
+        self._live[slot] = True
         self._timed[slot] = report.timed
         self._language[slot] = self._language_code.setdefault(report.language, len(self._language_code))
         code = self._story_code.setdefault(report.story_id, len(self._story_code))
@@ -115,23 +129,41 @@ class ReportWindow(Generic[R]):
         self._story[slot] = code
         ids = self.name_ids(report.names)
         if self._names_used + len(ids) > len(self._names):
-            self._names = np.resize(self._names, max(1024, 2 * (self._names_used + len(ids))))
+            size = max(1024, 2 * (self._names_used + len(ids)))
+            self._names = _resized(self._names, size)
+            self._owner = _resized(self._owner, size, FREE)
         self._names[self._names_used : self._names_used + len(ids)] = ids
-        self._name_start[slot], self._name_count[slot] = self._names_used, len(ids)
+        self._owner[self._names_used : self._names_used + len(ids)] = slot
+        self._name_entries[slot] = len(ids)
         self._names_used += len(ids)
+        if bound:
+            self._bound(report.at)
         return report
+
+    def keep_only(self, report_ids: Collection[str]) -> None:
+        """Forget every report but these (the store's, when a read returns every report it keeps)."""
+        for report_id in [i for i in self._slot if i not in report_ids]:
+            self._drop(self._slot[report_id])
+
+    def window(self, since: float, until: float, now: float) -> np.ndarray:
+        """The slots of the reports timed within [since, until] whose records have not expired by `now`,
+        the latest first (what the store's `event_report_ids` names)."""
+        at = self._at
+        found = np.flatnonzero(self._live & (at >= since) & (at <= until) & (self._expires > now))
+        ordered: np.ndarray = found[np.argsort(-at[found], kind="stable")]
+        return ordered
+
+    def report_ids(self, slots: np.ndarray) -> list[str]:
+        return [r.report_id for s in slots if (r := self._reports[s]) is not None]
+
+    def get_in(self, report_id: str, slots: np.ndarray) -> R | None:
+        """The report, if it is one of these slots'."""
+        slot = self._slot.get(report_id)
+        return self._reports[slot] if slot is not None and bool((slots == slot).any()) else None
 
     def name_ids(self, names: frozenset[str]) -> np.ndarray:
         vocabulary = self._vocabulary
         return np.fromiter((vocabulary.setdefault(n, len(vocabulary)) for n in names), dtype=np.int64, count=len(names))
-
-    def slots(self, report_ids: Sequence[str]) -> np.ndarray:
-        """The slots of those reports that are kept, in the order given (marked as in use: kept the longest)."""
-        slot = self._slot
-        found = np.fromiter((slot[i] for i in report_ids if i in slot), dtype=np.int64)
-        self._tick += 1
-        self._used[found] = self._tick
-        return found
 
     def members(self, slots: np.ndarray, story_id: str) -> list[R]:
         """The reports of one story among these slots."""
@@ -172,26 +204,68 @@ class ReportWindow(Generic[R]):
         """For each report in `slots`: the weight of the names it shares with `own`, over the weight of
         the smaller report's names; a name weighs by its rarity among all these reports and the new one
         (inverse document frequency, log((reports + 1) / reports naming it): a name in every one weighs least)."""
-        counts = self._name_count[slots]
-        total = int(counts.sum())
         if len(slots) == 0:
             return np.zeros(0)
-        # The flat positions of every name of every report in `slots`, report after report.
-        offsets = np.repeat(self._name_start[slots] - (np.cumsum(counts) - counts), counts)
-        theirs = self._names[offsets + np.arange(total)]
-        frequency = np.bincount(np.concatenate([theirs, own]), minlength=len(self._vocabulary))
+        inside = np.zeros(len(self._reports) + 1, dtype=bool)  # + the slot of dropped entries (FREE, the last)
+        inside[slots] = True
+        owners = self._owner[: self._names_used]
+        entries = inside[owners]
+        theirs, whose = self._names[: self._names_used][entries], owners[entries]
+        frequency = np.bincount(theirs, minlength=len(self._vocabulary))
+        frequency[own] += 1
         weight = np.zeros(len(frequency))
         named = frequency > 0
         weight[named] = np.log((len(slots) + 2) / frequency[named])
         mine = np.zeros(len(frequency), dtype=bool)
         mine[own] = True
-        report = np.repeat(np.arange(len(slots)), counts)
         weights = weight[theirs]
-        totals = np.bincount(report, weights=weights, minlength=len(slots))
-        shared = np.bincount(report, weights=weights * mine[theirs], minlength=len(slots))
+        totals = np.bincount(whose, weights=weights, minlength=len(self._reports))[slots]
+        shared_entries = mine[theirs]
+        shared = np.bincount(whose[shared_entries], weights=weights[shared_entries], minlength=len(self._reports))
         smaller = np.minimum(totals, weight[own].sum())
-        overlaps: np.ndarray = np.divide(shared, smaller, out=np.zeros(len(slots)), where=smaller > 0)
+        overlaps: np.ndarray = np.divide(shared[slots], smaller, out=np.zeros(len(slots)), where=smaller > 0)
         return overlaps
+
+    def _bound(self, added_at: float) -> None:
+        """Drop what the store drops on adding a report timed `added_at`."""
+        for slot in np.flatnonzero(self._live & (self._at < added_at - self.ttl)):
+            self._drop(int(slot))
+        while len(self._slot) > self.cap:
+            live = np.flatnonzero(self._live)
+            oldest = live[self._at[live] == self._at[live].min()]
+            self._drop(min(oldest, key=lambda s: self._reports[s].report_id))  # type: ignore[union-attr]
+
+    def _drop(self, slot: int) -> None:
+        report = self._reports[slot]
+        assert report is not None
+        del self._slot[report.report_id]
+        self._reports[slot] = None
+        self._live[slot] = False
+        self._free.append(slot)
+        dropped = int(self._name_entries[slot])
+        self._name_entries[slot] = 0
+        if dropped:
+            self._owner[: self._names_used][self._owner[: self._names_used] == slot] = FREE
+        if self._names_used > COMPACT_AT * int(self._name_entries.sum()) + 1024:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Keep only the kept reports' name entries, and renumber names and stories from 0 (else the
+        vocabulary and the story codes would grow with every report ever read)."""
+        kept = self._owner[: self._names_used] != FREE
+        names, owners = self._names[: self._names_used][kept], self._owner[: self._names_used][kept]
+        used, renumbered = np.unique(names, return_inverse=True)
+        spelled = {code: name for name, code in self._vocabulary.items()}
+        self._vocabulary = {spelled[int(code)]: i for i, code in enumerate(used)}
+        self._names_used = len(names)
+        self._names[: len(names)] = renumbered
+        self._owner[: len(names)] = owners
+        self._owner[len(names) :] = FREE
+        live = np.flatnonzero(self._live)
+        stories, codes = np.unique(self._story[live], return_inverse=True)
+        self._story_ids = [self._story_ids[int(c)] for c in stories]
+        self._story_code = {story: i for i, story in enumerate(self._story_ids)}
+        self._story[live] = codes
 
     def _grow(self) -> int:
         slot = len(self._reports)
@@ -200,28 +274,16 @@ class ReportWindow(Generic[R]):
         self._free.extend(range(size - 1, slot, -1))
         self._vectors = _resized(self._vectors, size)
         self._at = _resized(self._at, size)
-        self._used = _resized(self._used, size)
+        self._expires = _resized(self._expires, size)
+        self._live = _resized(self._live, size)
         self._timed = _resized(self._timed, size)
         self._language = _resized(self._language, size)
         self._story = _resized(self._story, size)
-        self._name_start = _resized(self._name_start, size)
-        self._name_count = _resized(self._name_count, size)
+        self._name_entries = _resized(self._name_entries, size)
         return slot
 
-    def _drop_oldest(self) -> None:
-        """Keep the `cap` reports last in a window read (the window being read among them; then the latest
-        by time), and compact the names and stories."""
-        live = [(int(self._used[s]), r.at, r) for s, r in enumerate(self._reports) if r is not None]
-        kept = [r for _, _, r in sorted(live, key=lambda u: (u[0], u[1]), reverse=True)[: self.cap]]
-        self._slot, self._story_code, self._story_ids, self._vocabulary = {}, {}, [], {}
-        self._reports = [None] * len(self._reports)
-        self._free = list(range(len(self._reports) - 1, -1, -1))
-        self._names_used = 0
-        for report in kept:
-            self.add(report)
 
-
-def _resized(array: np.ndarray, size: int) -> np.ndarray:
-    grown = np.zeros((size, *array.shape[1:]), dtype=array.dtype)
+def _resized(array: np.ndarray, size: int, fill: int = 0) -> np.ndarray:
+    grown = np.full((size, *array.shape[1:]), fill, dtype=array.dtype)
     grown[: len(array)] = array
     return grown

@@ -98,8 +98,6 @@ def test_event_reports_by_time_latest_first_bounded_and_expiring(store: Store) -
         store.add_event_report(f"r{i}", at, f"record-{i}".encode(), day, cap=10)
     assert store.event_report_ids(1500, 3500, 10) == ["r2", "r1"]
     assert store.event_report_ids(0, 5000, 2) == ["r3", "r2"]
-    assert store.event_records(["r2", "nope", "r1"]) == {"r2": b"record-2", "r1": b"record-1"}
-    assert store.event_records([]) == {}
     assert store.event_report("r0") == b"record-0" and store.event_report("nope") is None
     # The index keeps the latest `cap` reports by time, and none older than the TTL before the newest.
     store.add_event_report("r4", 5000.0, b"record-4", day, cap=3)
@@ -111,7 +109,38 @@ def test_event_reports_by_time_latest_first_bounded_and_expiring(store: Store) -
     store.add_event_report("short", 9e8, b"brief", timedelta(milliseconds=200), cap=3)
     time.sleep(0.5)
     assert store.event_report("short") is None and "short" not in store.event_report_ids(0, 1e9, 10)
-    assert store.event_records(["short"]) == {}
+    assert "short" not in [r.report_id for r in store.event_reports_since(None).records]
+
+
+def test_a_reader_of_event_reports_gets_those_added_since_its_last_read_else_all(store: Store) -> None:
+    day = timedelta(days=1)
+    store.add_event_report("first", 1500.0, b"record-first", day, cap=10)
+    start = store.event_reports_since(None)
+    assert [r.report_id for r in start.records] == ["first"] and start.everything
+    store.add_event_report("r0", 2000.0, b"record-0", day, cap=10)
+    store.add_event_report("r1", 1000.0, b"record-1", day, cap=10)
+    added = store.event_reports_since(start.position)
+    # In the order added (not by time), each with its time and when the store drops it.
+    assert not added.everything
+    assert [(r.report_id, r.at, r.record) for r in added.records] == [
+        ("r0", 2000.0, b"record-0"),
+        ("r1", 1000.0, b"record-1"),
+    ]
+    soon = time.time() + day.total_seconds()
+    assert all(soon - 60 < r.expires <= soon for r in added.records)
+    nothing = store.event_reports_since(added.position)
+    assert nothing.records == [] and not nothing.everything
+    store.add_event_report("r2", 3000.0, b"record-2", day, cap=10)
+    later = store.event_reports_since(nothing.position)
+    assert [r.report_id for r in later.records] == ["r2"] and not later.everything
+    every = store.event_reports_since(None)
+    assert every.everything and sorted(r.report_id for r in every.records) == ["first", "r0", "r1", "r2"]
+    # A reader so far behind that the log no longer reaches back to it reads every report kept.
+    for i in range(250):
+        store.add_event_report(f"n{i}", 4000.0 + i, b"n", day, cap=3)
+    behind = store.event_reports_since(later.position)
+    assert behind.everything and sorted(r.report_id for r in behind.records) == ["n247", "n248", "n249"]
+    assert store.event_reports_since(behind.position).records == []
 
 
 def test_paragraph_marks_name_the_first_item_and_keep_each_items_paragraphs(store: Store) -> None:

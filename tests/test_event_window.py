@@ -1,0 +1,80 @@
+"""A replica's window of the event layer's reports is the store's, though it reads only the reports added since."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from monitor.store import RedisStore, SQLiteStore, Store
+from monitor.store.base import EventReports
+from monitor.stories.events import EventGrouper, EventSettings, Report
+
+SETTINGS = EventSettings(window=timedelta(hours=12), cap=20, ttl=timedelta(days=1))
+HOUR = 3600.0
+
+
+@pytest.fixture(params=["redis", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "redis":
+        opened: Store = RedisStore(request.getfixturevalue("redis_url"), prefix=f"window-{uuid.uuid4().hex[:8]}:")
+    else:
+        opened = SQLiteStore(tmp_path / "state.db")
+    yield opened
+    opened.close()
+
+
+def _report(i: int, at: float, rng: random.Random) -> Report:
+    vector = np.array([rng.random() for _ in range(8)], dtype=np.float32)
+    names = frozenset(rng.sample(["Macron", "Putin", "Kyiv", "Brussels", "Scholz", "Tusk", "Rome", "Minsk"], 3))
+    return Report(f"r{i}", f"s{i // 2}", at, names, vector / np.linalg.norm(vector))
+
+
+def test_each_replica_sees_the_stores_window_reading_only_what_was_added_since(store: Store) -> None:
+    rng = random.Random(15)
+    now = time.time()
+    replicas = [EventGrouper(store, None, SETTINGS) for _ in range(2)]
+    reads = [0, 0]
+    for i in range(400):
+        # Mostly reports of the last hours, some from days ago or ahead (a feed's clock), out of time order.
+        at = now + rng.choice([rng.uniform(-20 * HOUR, HOUR), rng.uniform(-80 * HOUR, 30 * HOUR)])
+        store.add_event_report(f"r{i}", at, _report(i, at, rng).to_bytes(), SETTINGS.ttl, SETTINGS.cap)
+        # The second replica reads rarely: the store's log no longer reaches back to its last read.
+        for n, replica in enumerate(replicas):
+            if rng.random() < (0.5 if n == 0 else 0.02):
+                reads[n] += 1
+                asked = at + rng.uniform(-10 * HOUR, 10 * HOUR)
+                span = SETTINGS.window.total_seconds()
+                slots = replica._recent(asked)
+                assert replica.window.report_ids(slots) == store.event_report_ids(asked - span, asked + span, 100)
+                assert len(replica.window) <= SETTINGS.cap
+    assert min(reads) >= 3
+
+
+def test_a_replica_reads_each_record_once(store: Store) -> None:
+    rng = random.Random(3)
+    now = time.time()
+    replica = EventGrouper(store, None, SETTINGS)
+    for i in range(5):
+        store.add_event_report(f"r{i}", now - i, _report(i, now - i, rng).to_bytes(), SETTINGS.ttl, SETTINGS.cap)
+    replica._recent(now)
+    store.add_event_report("late", now, _report(9, now, rng).to_bytes(), SETTINGS.ttl, SETTINGS.cap)
+    read: list[str] = []
+    since = store.event_reports_since
+
+    def counted(position: str | None) -> EventReports:
+        added = since(position)
+        read.extend(r.report_id for r in added.records)
+        return added
+
+    store.event_reports_since = counted  # type: ignore[method-assign]
+    slots = replica._recent(now)
+    assert read == ["late"] and len(slots) == 6
+    replica._recent(now)
+    assert read == ["late"]
