@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, SupportsIndex, TypeVar
 
 import numpy as np
 
@@ -51,6 +51,19 @@ class Kept(Protocol):
 R = TypeVar("R", bound=Kept)
 
 
+class StoryIds:
+    """Story ids by their codes, spelled out only for the stories asked about (the candidates are few)."""
+
+    def __init__(self, codes: np.ndarray, ids: list[str]) -> None:
+        self._codes, self._ids = codes, ids
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __getitem__(self, index: SupportsIndex) -> str:
+        return self._ids[int(self._codes[index])]
+
+
 @dataclass(frozen=True, slots=True)
 class Scores:
     """A new report against the stories of its window.
@@ -61,7 +74,7 @@ class Scores:
         untimed: whether any of the story's reports has no publication time.
     """
 
-    stories: list[str]
+    stories: StoryIds
     averages: np.ndarray
     untimed: np.ndarray
 
@@ -81,6 +94,7 @@ class ReportWindow(Generic[R]):
         self._reports: list[R | None] = []
         self._free: list[int] = []
         self._vectors = np.zeros((0, 0), dtype=np.float32)
+        self._high = 0  # slots at or above it were never used: their rows are not scored
         self._at = np.zeros(0)
         self._expires = np.zeros(0)
         self._live = np.zeros(0, dtype=bool)
@@ -91,8 +105,9 @@ class ReportWindow(Generic[R]):
         self._story_code: dict[str, int] = {}
         self._story_ids: list[str] = []
         self._name_entries = np.zeros(0, dtype=np.int64)  # slot -> how many name entries it owns
-        self._names = np.zeros(0, dtype=np.int64)
-        self._owner = np.zeros(0, dtype=np.int64)  # the slot of each name entry (FREE: dropped)
+        # 32 bits: the scan reads these arrays once or twice for each report it scores.
+        self._names = np.zeros(0, dtype=np.int32)
+        self._owner = np.zeros(0, dtype=np.int32)  # the slot of each name entry (FREE: dropped)
         self._names_used = 0
         self._vocabulary: dict[str, int] = {}
 
@@ -115,6 +130,7 @@ class ReportWindow(Generic[R]):
         slot = self._free.pop() if self._free else self._grow()
         self._slot[report.report_id] = slot
         self._reports[slot] = report
+        self._high = max(self._high, slot + 1)
         if self._vectors.shape[1] != len(report.vector):
             self._vectors = np.zeros((len(self._reports), len(report.vector)), dtype=np.float32)
         self._vectors[slot] = report.vector
@@ -185,7 +201,7 @@ class ReportWindow(Generic[R]):
         by story: cosine + names_weight * name overlap, + across_languages for a report in another language
         (a report or two without a language are taken for one language)."""
         with one_blas_thread():
-            cosines = (self._vectors @ vector)[slots]
+            cosines = (self._vectors[: self._high] @ vector)[slots]
         overlaps = self._name_overlaps(self.name_ids(names), slots)
         scores = cosines + names_weight * overlaps
         if across_languages and language is not None:
@@ -198,7 +214,7 @@ class ReportWindow(Generic[R]):
         averages = np.bincount(inverse, weights=scores, minlength=len(codes)) / members
         untimed = np.bincount(inverse, weights=(~self._timed[slots]).astype(float), minlength=len(codes)) > 0
         order = np.argsort(first, kind="stable")  # stories in the order of their first (latest) report
-        return Scores([self._story_ids[c] for c in codes[order]], averages[order], untimed[order])
+        return Scores(StoryIds(codes[order], self._story_ids), averages[order], untimed[order])
 
     def _name_overlaps(self, own: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """For each report in `slots`: the weight of the names it shares with `own`, over the weight of
