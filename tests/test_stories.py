@@ -460,7 +460,8 @@ def test_two_replicas_given_two_reports_of_one_event_at_once_raise_one_alert(red
         # The story state they shared is in Redis: both reports' records, each to expire after the TTL.
         state = RedisStore(redis_url, prefix=prefix)
         assert set(names) <= set(state.event_report_ids(0, time.time() + 86_400, 10))
-        ttls = [client.pttl(state.keys.event_report(n)) for n in names] + [client.pttl(state.keys.event_index)]
+        keys = [state.keys.event_report(n) for n in names] + [state.keys.event_index, state.keys.event_log]
+        ttls = [client.pttl(key) for key in keys]
         assert all(0 < ttl <= STATE_TTL.total_seconds() * 1000 for ttl in ttls), ttls
 
 

@@ -66,6 +66,10 @@ class EventReports:
     everything: bool
 
 
+# The lease under which a replica decides a report's story and records it (`EventState.event_lease`).
+EVENT_LEASE = "stories:events"
+
+
 class EventState(Protocol):
     """Story state of the event layer: one record per report (its story, names, embedding, time).
 
@@ -83,14 +87,23 @@ class EventState(Protocol):
         every report kept when `position` is None or the log no longer reaches back to it."""
         ...
 
+    def event_lease(self, holder: str, ttl: timedelta, position: str | None) -> EventReports | None:
+        """Take the lease EVENT_LEASE for `holder` (for `ttl`, unless another holder has it) and, if it is
+        taken, the reports added since `position` (as `event_reports_since`), in one round trip; None
+        when another holder has the lease."""
+        ...
+
     def event_report(self, report_id: str) -> bytes | None:
         """One report's record, if it is still kept."""
         ...
 
-    def add_event_report(self, report_id: str, at: float, record: bytes, ttl: timedelta, cap: int) -> None:
+    def add_event_report(
+        self, report_id: str, at: float, record: bytes, ttl: timedelta, cap: int, release: str | None = None
+    ) -> None:
         """Keep a report's record, timed `at`, for `ttl`; the latest `cap` reports are kept, older ones
         (and those older than `ttl` before the latest) dropped. A reader that applies the same rules to
-        what it has read (`monitor.stories.window`) has the store's reports without asking for them."""
+        what it has read (`monitor.stories.window`) has the store's reports without asking for them.
+        With `release`, the lease EVENT_LEASE is then given back if that holder has it (in one round trip)."""
         ...
 
 

@@ -20,6 +20,7 @@ from redis.sentinel import Sentinel
 from monitor.redact import add_secret, redact
 from monitor.store.base import (
     DEFAULT_SEEN_TTL,
+    EVENT_LEASE,
     ClaimStatus,
     DeadLetter,
     EntryClaim,
@@ -337,18 +338,38 @@ class RedisStore(RedisFeedback):
     _LOG_START = "0-0"
 
     def event_reports_since(self, position: str | None) -> EventReports:
-        if position is not None:
-            try:
-                # From `position` itself: it is still there only if nothing after it was trimmed.
-                entries = self.client.xrange(self.keys.event_log, min=position, max="+")
-            except REDIS_ERRORS as exc:
-                raise self._fail(exc) from None
-            if not entries:  # the log expired with every record in it
-                return EventReports([], position, everything=False)
-            if _text(entries[0][0]) == position:
-                added = [_logged(fields) for _, fields in entries[1:]]
-                return EventReports(added, _text(entries[-1][0]), everything=False)
-        return self._every_event_report()
+        if position is None:
+            return self._every_event_report()
+        try:
+            # From `position` itself: it is still there only if nothing after it was trimmed.
+            entries = self.client.xrange(self.keys.event_log, min=position, max="+")
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+        return self._logged_since(position, entries)
+
+    def event_lease(self, holder: str, ttl: timedelta, position: str | None) -> EventReports | None:
+        key = self.keys.lease(EVENT_LEASE)
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.set(key, holder, nx=True, px=_ms(ttl))
+            pipe.get(key)
+            if position is not None:  # read whether or not the lease is taken: one round trip when it is
+                pipe.xrange(self.keys.event_log, min=position, max="+")
+            replies = pipe.execute()
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+        if replies[1] is None or _text(replies[1]) != holder:
+            return None
+        return self._every_event_report() if position is None else self._logged_since(position, replies[2])
+
+    def _logged_since(self, position: str, entries: Sequence[Any]) -> EventReports:
+        """The reports added after `position`, from the log's entries from `position` on."""
+        if not entries:  # the log expired with every record in it
+            return EventReports([], position, everything=False)
+        if _text(entries[0][0]) != position:  # trimmed past it: what came after may be gone too
+            return self._every_event_report()
+        added = [_logged(fields) for _, fields in entries[1:]]
+        return EventReports(added, _text(entries[-1][0]), everything=False)
 
     def _every_event_report(self) -> EventReports:
         try:
@@ -379,7 +400,9 @@ class RedisStore(RedisFeedback):
             raise self._fail(exc) from None
         return value if isinstance(value, bytes) else None
 
-    def add_event_report(self, report_id: str, at: float, record: bytes, ttl: timedelta, cap: int) -> None:
+    def add_event_report(
+        self, report_id: str, at: float, record: bytes, ttl: timedelta, cap: int, release: str | None = None
+    ) -> None:
         index = self.keys.event_index
         try:
             pipe = self.client.pipeline(transaction=False)
@@ -397,6 +420,8 @@ class RedisStore(RedisFeedback):
             pipe.zrange(index, 0, -cap - 1)
             pipe.zremrangebyrank(index, 0, -cap - 1)
             pipe.pexpire(index, _ms(ttl))
+            if release is not None:
+                pipe.execute_command("EVAL", self._RELEASE, 1, self.keys.lease(EVENT_LEASE), release)
             replies = pipe.execute()
             dropped = [_text(i) for i in [*replies[4], *replies[6]]]
             if dropped:

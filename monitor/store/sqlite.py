@@ -14,6 +14,7 @@ from typing import Any
 
 from monitor.store.base import (
     DEFAULT_SEEN_TTL,
+    EVENT_LEASE,
     DeadLetter,
     EntryClaim,
     EventRecord,
@@ -255,11 +256,17 @@ class SQLiteStore(SQLiteFeedback):
         records = [EventRecord(report, at, bytes(record), expires) for report, at, record, expires in rows]
         return EventReports(records, str(last or 0), everything=True)
 
+    def event_lease(self, holder: str, ttl: timedelta, position: str | None) -> EventReports | None:
+        # No round trips to save in a file: the lease, then the read.
+        return self.event_reports_since(position) if self.acquire_lease(EVENT_LEASE, holder, ttl) else None
+
     def event_report(self, report_id: str) -> bytes | None:
         rows = self._read("SELECT record FROM event_report WHERE report = ? AND expires > ?", (report_id, time.time()))
         return bytes(rows[0][0]) if rows else None
 
-    def add_event_report(self, report_id: str, at: float, record: bytes, ttl: timedelta, cap: int) -> None:
+    def add_event_report(
+        self, report_id: str, at: float, record: bytes, ttl: timedelta, cap: int, release: str | None = None
+    ) -> None:
         with self._write() as db:
             db.execute(
                 "INSERT INTO event_report (report, at, record, expires) VALUES (?, ?, ?, ?) "
@@ -277,6 +284,8 @@ class SQLiteStore(SQLiteFeedback):
                 "(SELECT report FROM event_report ORDER BY at DESC LIMIT -1 OFFSET ?)",
                 (cap,),
             )
+            if release is not None:
+                db.execute("DELETE FROM lease WHERE name = ? AND holder = ?", (EVENT_LEASE, release))
 
     def mark_paragraphs(self, source: str, item: str, paragraphs: Sequence[str], ttl: timedelta) -> list[str]:
         now = time.time()

@@ -49,7 +49,7 @@ import structlog
 from monitor.document import Document
 from monitor.rules.matcher import Match
 from monitor.rules.text import words_of
-from monitor.store.base import Store, StoreError
+from monitor.store.base import EVENT_LEASE, EventReports, Store, StoreError
 from monitor.stories.base import StoryAssignment
 from monitor.stories.boilerplate import source_of, without_furniture
 from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper
@@ -91,7 +91,6 @@ DATES = True
 CAP = 5000
 STATE_TTL = timedelta(days=3)
 # Deciding and recording one report's story is quick; a lease held longer belongs to a dead replica.
-LEASE = "stories:events"
 LEASE_TTL = timedelta(seconds=10)
 LEASE_WAIT = timedelta(seconds=30)
 
@@ -271,8 +270,9 @@ class EventGrouper:
             return StoryAssignment(story, story == doc.id, copy.jaccard, copy.via, development=marked)
         vector = self.embedder.embed([lede_of(doc, self.settings.lede_words)])[0]
         report = report_of(doc, story, vector, self.settings.lede_words)
-        with self._lease():
-            slots = self._recent(report.at)
+        lease = self._lease()
+        with lease as added:
+            slots = self._recent(report.at, added)
             own = self.window.get_in(doc.id, slots)
             if own is not None:  # a retried hand-off: the story it was given the first time
                 news = self._news(doc, report, own.story_id, slots)
@@ -284,7 +284,11 @@ class EventGrouper:
                     story, score, via = best[0], best[1], "event"
                     report = replace(report, story_id=story)
             news = self._news(doc, report, story, slots)
-            self.store.add_event_report(doc.id, report.at, report.to_bytes(), self.settings.ttl, self.settings.cap)
+            settings = self.settings
+            self.store.add_event_report(
+                doc.id, report.at, report.to_bytes(), settings.ttl, settings.cap, release=lease.holder
+            )
+            lease.released = True
             self.window.add(report, time.time() + self.settings.ttl.total_seconds())
         return StoryAssignment(story, story == doc.id, copy.jaccard, via, score, news)
 
@@ -319,15 +323,16 @@ class EventGrouper:
                 return story_id, float(scores.averages[story])
         return None
 
-    def _recent(self, at: float) -> np.ndarray:
+    def _recent(self, at: float, added: EventReports | None = None) -> np.ndarray:
         """The slots of the reports of the window (latest first), once the reports added to the store since
-        this replica's last read are read into it (under the lease: every report decided before is in)."""
-        self._read_new()
+        this replica's last read (`added`, read with the lease; else read now) are read into it."""
+        self._read_new(added)
         window = self.settings.window.total_seconds()
         return self.window.window(at - window, at + window, time.time())
 
-    def _read_new(self) -> None:
-        added = self.store.event_reports_since(self._read_to)
+    def _read_new(self, added: EventReports | None = None) -> None:
+        if added is None:
+            added = self.store.event_reports_since(self._read_to)
         if added.everything:
             self.window.keep_only({r.report_id for r in added.records})
         for kept in added.records:
@@ -345,24 +350,29 @@ class EventGrouper:
         return Report.from_bytes(report_id, record) if record is not None else None
 
     def _lease(self) -> _Lease:
-        return _Lease(self.store)
+        return _Lease(self.store, self._read_to)
 
 
 class _Lease:
-    """The event layer's store lease, held while one report's story is decided and recorded."""
+    """The event layer's store lease, held while one report's story is decided and recorded; taking it
+    reads the reports added since `read_to` too (under the lease: every report decided before is in)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, read_to: str | None) -> None:
         self.store = store
+        self.read_to = read_to
         self.holder = uuid.uuid4().hex
+        self.released = False  # given back with the report's record
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> EventReports:
         deadline = time.monotonic() + LEASE_WAIT.total_seconds()
         pause = 0.002
-        while not self.store.acquire_lease(LEASE, self.holder, LEASE_TTL):
+        while (added := self.store.event_lease(self.holder, LEASE_TTL, self.read_to)) is None:
             if time.monotonic() > deadline:
                 raise StoreError(f"{self.store.description}: the event layer's lease was not free for {LEASE_WAIT}")
             time.sleep(pause)
             pause = min(pause * 2, 0.05)
+        return added
 
     def __exit__(self, *exc: object) -> None:
-        self.store.release_lease(LEASE, self.holder)
+        if not self.released:
+            self.store.release_lease(EVENT_LEASE, self.holder)

@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from monitor.store import RedisStore, SQLiteStore, Store, StoreError, open_store
+from monitor.store.base import EVENT_LEASE
 from monitor.store.feedback import Mark, Mute, Snooze
 from monitor.store.keys import OUTBOX_GROUP
 
@@ -686,3 +687,20 @@ def test_marks_are_listed_since_a_time_and_expire(store: Store) -> None:
     store.add_mark(_mark("U1", "alice", doc="brief"), ttl=timedelta(milliseconds=300))
     time.sleep(0.5)
     assert [m.doc_id for m in store.marks()] == ["old", "new"]
+
+
+def test_the_event_lease_comes_with_the_reports_added_since_and_goes_with_a_record(store: Store) -> None:
+    day, lease = timedelta(days=1), timedelta(seconds=10)
+    store.add_event_report("r0", 1000.0, b"record-0", day, cap=10)
+    first = store.event_lease("a", lease, None)
+    assert first is not None and first.everything and [r.report_id for r in first.records] == ["r0"]
+    assert store.event_lease("b", lease, first.position) is None  # "a" holds it
+    store.add_event_report("r1", 2000.0, b"record-1", day, cap=10, release="a")
+    taken = store.event_lease("b", lease, first.position)
+    assert taken is not None and not taken.everything and [r.report_id for r in taken.records] == ["r1"]
+    # Only its holder gives it back.
+    store.add_event_report("r2", 3000.0, b"record-2", day, cap=10, release="a")
+    assert store.event_lease("a", lease, taken.position) is None
+    store.release_lease(EVENT_LEASE, "b")
+    again = store.event_lease("a", lease, taken.position)
+    assert again is not None and [r.report_id for r in again.records] == ["r2"]
