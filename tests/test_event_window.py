@@ -6,6 +6,7 @@ import random
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from monitor.store import RedisStore, SQLiteStore, Store
 from monitor.store.base import EventReports
 from monitor.stories.events import EventGrouper, EventSettings, Report
+from monitor.stories.window import ReportWindow
 
 SETTINGS = EventSettings(window=timedelta(hours=12), cap=20, ttl=timedelta(days=1))
 HOUR = 3600.0
@@ -78,3 +80,26 @@ def test_a_replica_reads_each_record_once(store: Store) -> None:
     assert read == ["late"] and len(slots) == 6
     replica._recent(now)
     assert read == ["late"]
+
+
+def test_a_long_running_replicas_window_stays_bounded_and_scores_as_a_fresh_one() -> None:
+    rng = random.Random(7)
+    settings = EventSettings(cap=30)
+    kept: ReportWindow[Report] = ReportWindow(settings.cap, settings.ttl.total_seconds())
+    for i in range(3000):  # each report with names of its own: the vocabulary would grow without end
+        report = _report(i, 1000.0 + i, rng)
+        kept.add(replace(report, names=report.names | {f"Name{i}", f"Place{i}"}), float("inf"))
+    # Not 6,008 names and 15,000 name entries: what the 30 reports kept name, and some slack before a compaction.
+    assert len(kept) == 30 and len(kept._vocabulary) < 1200 and kept._names_used < 1500
+    fresh: ReportWindow[Report] = ReportWindow(settings.cap, settings.ttl.total_seconds())
+    for slot in kept.window(0, 1e9, 0):
+        report = kept._reports[slot]
+        assert report is not None
+        fresh.add(report, float("inf"))
+    new = _report(5000, 4000.0, rng)
+    ours = kept.score(new.vector, new.names | {"Name2990"}, kept.window(0, 1e9, 0), 0.75)
+    theirs = fresh.score(new.vector, new.names | {"Name2990"}, fresh.window(0, 1e9, 0), 0.75)
+    assert [ours.stories[i] for i in range(len(ours.stories))] == [
+        theirs.stories[i] for i in range(len(theirs.stories))
+    ]
+    assert np.allclose(ours.averages, theirs.averages)
