@@ -26,7 +26,7 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,17 @@ from monitor.rules.loader import load_rules
 from monitor.rules.matcher import Matcher
 
 REPS = 3  # timed passes over the documents, after an untimed one
+
+
+def cpu_samples(match: Callable[[Document], object], docs: Sequence[Document]) -> list[float]:
+    """The process's CPU time of each call of `match`, REPS passes over `docs`."""
+    samples: list[float] = []
+    for _ in range(REPS):
+        for doc in docs:
+            start = time.process_time()
+            match(doc)
+            samples.append(time.process_time() - start)
+    return samples
 
 
 def dump(rules_dir: Path, docs_path: Path, out_path: Path) -> None:
@@ -62,19 +73,8 @@ def dump(rules_dir: Path, docs_path: Path, out_path: Path) -> None:
     again = [[[m.rule.id, m.snippet] for m in matcher.match(doc)] for doc in docs]
     stable = again == [[[m[0], m[2]] for m in r] for r in results]
     timed = docs[: len(texts)]
-    samples: list[float] = []
-    for _ in range(REPS):
-        for doc in timed:
-            start = time.process_time()
-            matcher.match(doc)
-            samples.append(time.process_time() - start)
-    bare = BarePass(rules)
-    bare_samples: list[float] = []
-    for _ in range(REPS):
-        for doc in timed:
-            start = time.process_time()
-            bare.match(doc)
-            bare_samples.append(time.process_time() - start)
+    samples = cpu_samples(matcher.match, timed)
+    bare_samples = cpu_samples(BarePass(rules).match, timed)
     out = {
         "module": monitor.__file__,
         "rules": len(matcher.rules),
