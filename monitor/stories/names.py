@@ -32,6 +32,8 @@ from collections.abc import Iterator
 
 from anyascii import anyascii
 
+from monitor.rules.text import sentence_starts
+
 # Spellings that transliterations of one name disagree on, longest first.
 _SPELLINGS = (
     ("tsch", "s"), ("shch", "s"), ("sch", "s"), ("ch", "s"), ("sh", "s"), ("zh", "s"), ("kh", "h"),
@@ -314,10 +316,11 @@ def without_dateline(text: str) -> str:
     if found and len(found.group().split()) <= DATELINE_WORDS:
         return text[found.end() :]
     start = 0
-    for end in _SENTENCE_END.finditer(text):
-        if len(text[start : end.start()].split()) >= LEDE_MIN_WORDS or "\n" in text[start : end.start()]:
+    for following in sentence_starts(text)[1:]:
+        sentence = text[start:following]
+        if len(sentence.split()) >= LEDE_MIN_WORDS or "\n" in sentence:
             break
-        start = end.end()
+        start = following
     return text[start:]
 
 
@@ -341,14 +344,6 @@ def _shares(some: frozenset[float], others: frozenset[float]) -> bool:
 
 # Counterparts ------------------------------------------------------------------------------------
 
-# The end of a text's first sentence: a stop, then an opening quote or a capital; not after an initial or an
-# abbreviation of one or two letters ("M. Fidan", "St. Petersburg", "U.S.").
-_SENTENCE_END = re.compile(
-    r"(?<![\s.][^\W\d_])(?<![\s.][^\W\d_]{2})"  # not after "M." or "St."
-    r"[.!?…]+[»\"”\u2019)]*\s+(?=[«\"“„(\u2018]?[^\W\d_])"
-)
-
-
 # A first "sentence" shorter than this is a dateline ("MOSCOW, 17 February. /TASS/."): the next one is read too.
 LEDE_MIN_WORDS = 8
 
@@ -356,9 +351,9 @@ LEDE_MIN_WORDS = 8
 def first_sentence(text: str) -> str:
     """The first sentence of the text's first paragraph, its dateline included."""
     paragraph = next((p for p in text.split("\n") if p.strip()), "")
-    for end in _SENTENCE_END.finditer(paragraph):
-        if len(paragraph[: end.start()].split()) >= LEDE_MIN_WORDS:
-            return paragraph[: end.start() + 1]
+    for following in sentence_starts(paragraph)[1:]:  # the rule language's sentences (abbreviations, initials)
+        if len(paragraph[:following].split()) >= LEDE_MIN_WORDS:
+            return paragraph[:following].rstrip()
     return paragraph
 
 
