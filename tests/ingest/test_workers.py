@@ -117,11 +117,18 @@ def killed(pid: int | None) -> None:
     """SIGKILL a worker and wait until it is dead (its socket closed), not merely signalled."""
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
-    stat = Path(f"/proc/{pid}/stat")
     deadline = time.monotonic() + 10
-    while stat.exists() and stat.read_text().split(")")[-1].split()[0] != "Z":
+    while not dead(pid):
         assert time.monotonic() < deadline, f"worker {pid} still alive"
         time.sleep(0.01)
+
+
+def dead(pid: int) -> bool:
+    """A zombie, or already reaped: /proc/PID can vanish between checking for it and reading it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
 
 
 def test_a_worker_that_dies_fails_the_call_it_ran_and_sends_the_next_again() -> None:
