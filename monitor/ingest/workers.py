@@ -10,6 +10,8 @@ socket is readable: no threads, no locks.
 Each worker holds at most two calls (one running, the next already sent) so that it never waits for
 work and a slow call holds up at most one other. A worker that dies, or does not answer within the
 guard time, is killed and replaced: the call it was running raises RuntimeError, the next is sent again.
+The guard counts from when the worker says it is ready: starting one (importing the function's
+modules) can take seconds on a loaded machine, and is not the call's time.
 """
 
 from __future__ import annotations
@@ -58,7 +60,9 @@ def time_limited(seconds: float) -> Iterator[None]:
 
 # Every message is its length, then a pickle: the call's arguments, or (True, result) / (False, exception).
 _HEADER = struct.Struct("!Q")
+_READY = _HEADER.pack(0)  # a worker's first frame, once it has started (no answer is empty)
 CALLS_PER_WORKER = 2
+START_LIMIT = 120.0  # seconds a worker may take to start, once a call waits for it
 _READ_SIZE = 1 << 20
 
 
@@ -67,6 +71,10 @@ def _serve(function: Callable[..., Any], sock: socket.socket) -> None:
     # Ctrl-C reaches the whole process group: the service stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with sock, sock.makefile("rb") as incoming:
+        try:
+            sock.sendall(_READY)
+        except OSError:
+            return
         while True:
             header = incoming.read(_HEADER.size)
             if len(header) < _HEADER.size:
@@ -104,6 +112,8 @@ class _Worker:
     calls: deque[_Call] = field(default_factory=deque)  # sent, answered in this order
     received: bytearray = field(default_factory=bytearray)
     unsent: bytearray = field(default_factory=bytearray)
+    ready: bool = False  # it has sent _READY: its calls' guards are running
+    start_guard: asyncio.TimerHandle | None = None
 
     @classmethod
     def start(cls, context: ForkServerContext, function: Callable[..., Any]) -> _Worker:
@@ -117,6 +127,8 @@ class _Worker:
     def stop(self) -> None:
         # Workers keep nothing: killing one mid-call loses only that call, and SIGKILL also ends
         # a worker that is stopped or stuck where no signal handler runs.
+        if self.start_guard is not None:
+            self.start_guard.cancel()
         self.sock.close()
         if self.process.is_alive():
             self.process.kill()
@@ -131,14 +143,19 @@ class WorkerPool:
             exceptions are pickled.
         workers: processes in the pool.
         guard: seconds a sent call may go unanswered before its worker is killed and replaced (the
-            function should enforce its own, shorter, limit; this catches a worker that cannot).
+            function should enforce its own, shorter, limit; this catches a worker that cannot),
+            counted from when its worker has started.
+        start_limit: seconds a worker may take to start while a call waits for it.
 
     Use it from one event loop at a time; close() from that loop's thread or after it has ended.
     """
 
-    def __init__(self, function: Callable[..., Any], workers: int, guard: float) -> None:
+    def __init__(
+        self, function: Callable[..., Any], workers: int, guard: float, start_limit: float = START_LIMIT
+    ) -> None:
         self._function = function
         self._guard = guard
+        self._start_limit = start_limit
         # forkserver: workers do not inherit the service's threads and sockets.
         self._context = multiprocessing.get_context("forkserver")
         self._workers = [_Worker.start(self._context, function) for _ in range(workers)]
@@ -212,7 +229,10 @@ class WorkerPool:
                 return
             worker.calls.append(call)
             assert self._loop is not None
-            call.guard = self._loop.call_later(self._guard, self._on_overdue, worker, call)
+            if worker.ready:
+                call.guard = self._loop.call_later(self._guard, self._on_overdue, worker, call)
+            elif worker.start_guard is None:
+                worker.start_guard = self._loop.call_later(self._start_limit, self._on_not_started, worker)
 
     def _send(self, worker: _Worker, message: bytes) -> bool:
         """Write to the worker's socket, the rest when it can take it; False if the worker is gone."""
@@ -260,6 +280,10 @@ class WorkerPool:
             end = _HEADER.size + size
             if len(received) < end:
                 break
+            if size == 0 and not worker.ready:
+                del received[:end]
+                self._on_ready(worker)
+                continue
             ok, value = pickle.loads(received[_HEADER.size : end])
             del received[:end]
             call = worker.calls.popleft()
@@ -271,6 +295,19 @@ class WorkerPool:
                 else:
                     call.future.set_exception(value)
         self._dispatch()
+
+    def _on_ready(self, worker: _Worker) -> None:
+        worker.ready = True
+        if worker.start_guard is not None:
+            worker.start_guard.cancel()
+            worker.start_guard = None
+        assert self._loop is not None
+        for call in worker.calls:
+            call.guard = self._loop.call_later(self._guard, self._on_overdue, worker, call)
+
+    def _on_not_started(self, worker: _Worker) -> None:
+        if worker in self._workers and not worker.ready:
+            self._replace(worker, f"did not start within {self._start_limit:g}s")
 
     def _on_overdue(self, worker: _Worker, call: _Call) -> None:
         if worker in self._workers and call in worker.calls:
