@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from itertools import chain
 from pathlib import Path
 from typing import Any, assert_never
 
@@ -872,7 +873,7 @@ def load_shared_lists(directory: Path, errors: ErrorList, terms: _Terms | None =
 
 
 # One entry of a freshly read file: a rule, or the errors of an item that is none.
-_Entry = tuple[Rule | None, list[str]]
+_Entry = tuple[Rule | None, Sequence[str]]
 
 
 class _FileReader:
@@ -977,9 +978,8 @@ def _load(directory: Path, previous: RuleSet | None) -> RuleSet:
         if previous is not None:
             old = previous.shared.lists
             changed_lists = {n for n in old.keys() | shared.lists.keys() if old.get(n) != shared.lists.get(n)}
-    rules: list[Rule] = []
-    seen: dict[str, Rule] = {}
     files: dict[Path, RuleFile] = {}
+    loaded: list[_Loaded] = []
     read = 0
     paths = rule_files(directory)
     if not paths:
@@ -991,15 +991,40 @@ def _load(directory: Path, previous: RuleSet | None) -> RuleSet:
             known = replace(known, signature=None, digest=None)  # its rules must be built again
         digest = known.digest if known is not None and known.signature == signature else _digest(path)
         if known is not None and digest is not None and digest == known.digest:
-            entries: list[_Entry] = [(rule, []) for rule in known.rules]
-            used = known.lists
+            files[path] = known if known.signature == signature else replace(known, signature=signature)
+            loaded.append((path, files[path], [], []))
         else:
             reader = _FileReader(path, shared.lists, terms, known.rules if known is not None else ())
-            entries = reader.read(errors)
-            used = frozenset(reader.used)
+            file_errors = ErrorList()
+            entries = reader.read(file_errors)
+            loaded.append((path, None, entries, file_errors.items))
+            files[path] = RuleFile(signature, digest, (), frozenset(reader.used))
             read += 1
-        kept: list[Rule] = []
-        for rule, problems in entries:
+    kept = _unique_ids(loaded, previous) if previous is not None and not errors.items else None
+    if kept is None:
+        kept = _checked_ids(loaded, errors)
+    for (path, _, _, _), rules in zip(loaded, kept, strict=True):
+        if files[path].rules is not rules:
+            files[path] = replace(files[path], rules=rules)
+    if errors.items:
+        raise RuleLoadError(errors.items)
+    return RuleSet(tuple(chain.from_iterable(kept)), directory, files, shared, read)
+
+
+# One file as `_load` found it: its path, its rules kept from before (None when read), the
+# entries read and the file's own errors.
+_Loaded = tuple[Path, RuleFile | None, list[_Entry], list[str]]
+
+
+def _checked_ids(loaded: list[_Loaded], errors: ErrorList) -> list[tuple[Rule, ...]]:
+    """Every file's rules with unique ids, in order; each error (the files' own, the rules', a
+    repeated id) added to `errors` where a reader meets it."""
+    seen: dict[str, Rule] = {}
+    kept: list[tuple[Rule, ...]] = []
+    for path, known, entries, file_errors in loaded:
+        errors.items.extend(file_errors)
+        rules: list[Rule] = []
+        for rule, problems in entries if known is None else ((r, ()) for r in known.rules):
             errors.items.extend(problems)
             if rule is None:
                 continue
@@ -1008,9 +1033,29 @@ def _load(directory: Path, previous: RuleSet | None) -> RuleSet:
                 errors.add(path, rule.line, f"duplicate rule id {rule.id!r} (first defined at {first.location})")
                 continue
             seen[rule.id] = rule
-            kept.append(rule)
-        rules.extend(kept)
-        files[path] = RuleFile(signature, digest, tuple(kept), used)
-    if errors.items:
-        raise RuleLoadError(errors.items)
-    return RuleSet(tuple(rules), directory, files, shared, read)
+            rules.append(rule)
+        kept.append(known.rules if known is not None and len(rules) == len(known.rules) else tuple(rules))
+    return kept
+
+
+def _unique_ids(loaded: list[_Loaded], previous: RuleSet) -> list[tuple[Rule, ...]] | None:
+    """The files' rules when nothing read has an error and no id repeats, checking only the rules
+    read against the others (the rules kept had unique ids before); None otherwise (then
+    `_checked_ids` finds the errors, in order)."""
+    kept_files = {path for path, known, _, _ in loaded if known is not None}
+    seen = {rule.id for path, was in previous.files.items() if path in kept_files for rule in was.rules}
+    kept: list[tuple[Rule, ...]] = []
+    for _, known, entries, file_errors in loaded:
+        if known is not None:
+            kept.append(known.rules)
+            continue
+        if file_errors:
+            return None
+        rules: list[Rule] = []
+        for rule, problems in entries:
+            if problems or rule is None or rule.id in seen:
+                return None
+            seen.add(rule.id)
+            rules.append(rule)
+        kept.append(tuple(rules))
+    return kept

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from monitor.errors import RuleLoadError
 from monitor.rules.frequency import TermFrequency
 from monitor.rules.loader import RuleSet, load_rules
 from monitor.rules.matcher import Matcher
-from monitor.rules.model import Rule
+from monitor.rules.model import AllNode, AnyNode, Rule, Term, TermNode
 from monitor.yamlfile import MAX_YAML_BYTES
 
 WriteRules = Callable[[dict[str, str]], Path]
@@ -120,6 +121,26 @@ def test_a_broken_change_is_refused_with_every_error(loaded: tuple[Path, RuleSet
     assert again.read == 0  # b.yaml is again as it was when `first` was loaded
 
 
+def test_an_id_repeated_by_a_reload_is_reported_as_a_cold_load_reports_it(loaded: tuple[Path, RuleSet]) -> None:
+    # The reload checks only the rules it read against the others; a repeat is listed as a full load lists it.
+    directory, first = loaded
+    edit(directory / "b.yaml", "rules:\n  - id: c\n    title: C\n    when: x\n  - id: a\n    title: A\n    when: y\n")
+    with pytest.raises(RuleLoadError) as reloaded:
+        load_rules(directory, previous=first)
+    with pytest.raises(RuleLoadError) as cold:
+        load_rules(directory)
+    assert reloaded.value.errors == cold.value.errors
+    assert cold.value.errors == [
+        f"{directory / 'b.yaml'}:5: duplicate rule id 'a' (first defined at {directory / 'a.yaml'}:1)",
+        f"{directory / 'sub' / 'c.yaml'}:1: duplicate rule id 'c' (first defined at {directory / 'b.yaml'}:2)",
+    ]
+    # Ids moved between files without a repeat load as a cold load does.
+    edit(directory / "b.yaml", "id: b3\ntitle: B3\nwhen: x\n")
+    edit(directory / "sub" / "c.yaml", "rules:\n  - id: b1\n    title: B1\n    when: y\n")
+    assert [r.id for r in load_rules(directory, previous=first).rules] == ["a", "b3", "b1"]
+    assert [r.id for r in load_rules(directory).rules] == ["a", "b3", "b1"]
+
+
 def test_a_rule_file_that_fails_halfway_keeps_nothing_of_its_first_rules(write_rules: WriteRules) -> None:
     # The first rule is parsed (and handed over) before the syntax error is met.
     directory = write_rules({"r.yaml": "rules:\n  - id: a\n    title: A\n    when: x\n  - id: b\n    when: [y\n"})
@@ -196,3 +217,42 @@ def test_a_rule_file_over_the_size_limit_is_refused_with_its_size(write_rules: W
         f"{huge}:0: file is {MAX_YAML_BYTES + 1:,} bytes, over the limit for a YAML file (128 MiB):"
         " split it into several files"
     ]
+
+
+WORDS = ["Putin", "Xi", "Meloni", "Rome", "Macron", "Scholz", "Sánchez", "Milan", "quiet", "day"]
+
+
+def made(n: int, seed: int) -> Rule:
+    """A rule of one to three of WORDS (all of them, or any), its id from `n`."""
+    rng = random.Random(seed * 100_003 + n)
+    words = rng.sample(WORDS, rng.randint(1, 3))
+    node = (
+        AllNode(tuple(TermNode(Term(w)) for w in words))
+        if rng.random() < 0.5
+        else AnyNode(tuple(TermNode(Term(w)) for w in words))
+    )
+    return Rule(id=f"r{n}", title=f"R{n}", when=node if len(words) > 1 else TermNode(Term(words[0])))
+
+
+def test_an_updated_matcher_after_many_edits_matches_and_picks_as_one_built_afresh() -> None:
+    # Rules inserted, removed and replaced at the start, the end and in the middle, one matcher
+    # updated from the last each time; and inserts at one place until its order keys run out.
+    rng = random.Random(7)
+    rules = [made(n, 0) for n in range(40)]
+    matcher = Matcher(rules)
+    first_matched = matched(matcher)
+    serial = 40
+    for step in range(60):
+        at = rng.choice([0, len(rules), rng.randrange(len(rules) + 1)]) if step < 40 else 20
+        cut = rng.randint(0, 3) if step < 40 else 0
+        added = [made(serial + i, step) for i in range(rng.randint(0, 3) if step < 40 else 1)]
+        serial += len(added)
+        rules = rules[:at] + added + rules[at + cut :]
+        matcher = matcher.updated(rules)
+        fresh = Matcher(rules)
+        assert matched(matcher) == matched(fresh)
+        assert [[r.id for r in matcher.candidates(doc)] for doc in DOCS] == [
+            [r.id for r in fresh.candidates(doc)] for doc in DOCS
+        ]
+        assert [r.id for r in matcher.rules] == [r.id for r in rules]
+    assert matched(Matcher([made(n, 0) for n in range(40)])) == first_matched
