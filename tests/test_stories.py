@@ -6,7 +6,7 @@ import multiprocessing
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
@@ -31,10 +31,13 @@ from monitor.stories.developments import development
 from monitor.stories.embed import Embedder, load_embedder
 from monitor.stories.events import STATE_TTL, EventGrouper, EventSettings, lede_of
 from monitor.stories.names import (
+    background,
     counterparts_conflict,
     dates_conflict,
     figures,
     figures_conflict,
+    leads,
+    leads_conflict,
     lede_dates,
     name_key,
     names_of,
@@ -238,6 +241,11 @@ def test_reports_of_one_event_in_four_languages_join_while_the_next_call_in_may_
         ("e043-erdogan-putin-call", "d032-erdogan-zelensky-call"),
         ("e040-general-court-lunin-annulment", "d029-general-court-arktika-upheld"),
         ("e041-meloni-zelensky-rome", "d030-meloni-mitsotakis-rome"),
+        # Two courts' rulings of one day on two companies of one word; one city struck on two days; one
+        # president in two capitals on two days.
+        ("e048-cjeu-transmorflot-appeal", "d037-cjeu-baltneft-annulment"),
+        ("e049-kharkiv-glide-bombs", "d038-kharkiv-drones-next-day"),
+        ("e053-macron-vilnius", "d042-macron-riga"),
     ],
 )
 def test_two_events_of_one_kind_on_one_day_stay_apart_while_each_joins_its_reports(
@@ -252,6 +260,18 @@ def test_two_events_of_one_kind_on_one_day_stay_apart_while_each_joins_its_repor
     by_event = {e: {stories[d.id] for d in docs if e in str(d.origin)} for e in events}
     assert all(len(s) == 1 for s in by_event.values()), by_event
     assert by_event[events[0]] != by_event[events[1]]
+
+
+def test_a_report_far_closer_to_an_event_it_is_told_apart_from_joins_no_other(embedder: Embedder) -> None:
+    # Two ports struck in one night. TASS's wire on the night's 86 drones, with the fire at Tuapse, states no
+    # figure of the other reports of Tuapse (900 square metres): it is told apart from them, and the strike
+    # on Primorsk, whose reports give the 86 drones too, is no home for it either.
+    grouper = EventGrouper(SQLiteStore(":memory:"), embedder)
+    docs = corpus_docs("e051-primorsk-port-drone-strike", "d040-tuapse-port-drone-strike")
+    stories = {doc.id: grouper.assign(doc, MATCHED).story_id for doc in docs}
+    primorsk = {stories[d.id] for d in docs if "e051" in str(d.origin)}
+    tuapse = {stories[d.id] for d in docs if "d040" in str(d.origin)}
+    assert len(primorsk) == 1 and not primorsk & tuapse
 
 
 def test_the_people_a_report_is_about_are_those_its_headline_names_not_those_named_in_passing() -> None:
@@ -346,6 +366,53 @@ def test_the_day_a_lede_gives_its_event_is_not_the_datelines() -> None:
     assert not lede_dates("Обмен", "МОСКВА, 4 апреля. /ТАСС/. Из плена возвращены 246 военнослужащих, сообщило МО.")
     assert dates_conflict(first, second) and not dates_conflict(first, struck)
     assert not dates_conflict(first, lede_dates("Удар по Харькову", "Дроны атаковали Харьков вечером."))
+
+
+def test_a_weekday_in_the_lede_is_a_day_counted_back_from_the_publication() -> None:
+    friday = datetime.fromisoformat("2026-05-16T01:05:00+03:00")  # just after midnight, Kyiv time
+    thursday = lede_dates("Glide bombs hit Kharkiv", "Glide bombs killed four in Kharkiv on Thursday.", friday)
+    again = lede_dates("Drones hit Kharkiv again", "Drones struck Kharkiv late on Friday, officials said.", friday)
+    assert thursday == {(5, 14)} and again == {(5, 15)} and dates_conflict(thursday, again)
+    assert lede_dates("Erneut Angriff", "Drohnen trafen am späten Freitagabend ein Umspannwerk.", friday) == again
+    # The night that ends on a Saturday began on the Friday: "в ночь на субботу" and "Friday night" are one.
+    saturday = datetime.fromisoformat("2026-06-27T08:50:00+03:00")
+    night = lede_dates("Удар по порту", "В ночь на субботу беспилотники атаковали порт Туапсе.", saturday)
+    assert not dates_conflict(
+        night, lede_dates("Port hit", "Drones hit Tuapse on Friday night, officials said.", saturday)
+    )
+    # A weekday more than two days back is a coming one ("reist am Dienstag weiter"), not the event's.
+    monday = datetime.fromisoformat("2026-07-06T13:15:00+02:00")
+    assert not lede_dates("Pistorius in Helsinki", "Pistorius reist am Dienstag weiter nach Tallinn.", monday)
+    assert not lede_dates("Glide bombs hit Kharkiv", "Glide bombs killed four in Kharkiv on Thursday.")
+
+
+def test_two_reports_that_lead_with_what_the_other_names_in_passing_are_two_events() -> None:
+    def lead(title: str, text: str) -> tuple[frozenset[str], frozenset[str]]:
+        return leads(title, text), background(title, text)
+
+    primorsk = lead(
+        "Drohnenangriff auf russischen Ölhafen Primorsk",
+        "In Primorsk geriet ein Tank in Brand, sagte Gouverneur Alexander Drosdenko.\n\nDie Verladung ruht. "
+        "In derselben Nacht wurde auch der Hafen Tuapse angegriffen.",
+    )
+    tuapse = lead(
+        "Fire at Russia's Black Sea port of Tuapse after drone attack",
+        "A drone attack set fire to a berth in Tuapse, the Krasnodar region said.\n\nDrones also hit the "
+        "Baltic port of Primorsk overnight.",
+    )
+    primorsk_too = lead(
+        "Ukrainian drones set oil tank ablaze at Russia's port of Primorsk",
+        "Drones attacked Primorsk overnight, governor Alexander Drozdenko said.\n\nLoadings were halted.",
+    )
+    assert leads_conflict(tuapse[0], tuapse[1], [primorsk[0]], primorsk[1] - primorsk[0])
+    # Another report of the strike on Primorsk names neither in passing: nothing to tell them apart by.
+    assert not leads_conflict(primorsk_too[0], primorsk_too[1], [primorsk[0]], primorsk[1] - primorsk[0])
+    # "Minister", "President": titles are nothing a report leads with.
+    minister = leads(
+        "Defence Minister Pistorius in Helsinki",
+        "Defence Minister Boris Pistorius met Defence Minister Antti Häkkänen.",
+    )
+    assert name_key("Pistorius") in minister and name_key("Minister") not in minister
 
 
 def test_a_replicas_window_of_reports_stays_within_its_bound(embedder: Embedder) -> None:

@@ -11,17 +11,24 @@ a new report with the reports of the last days kept in the store:
   it is among the recent reports (inverse document frequency), so the topic's names weigh little;
 - the figures its lede states (`names.figures`): two reports whose ledes both give figures, none of
   which the other report gives anywhere, report different events (two strikes on one city in one
-  day: 2 dead and 62 drones, or 140,000 homes without power); and the day its lede gives the event
-  (`names.lede_dates`, the dateline's aside): "on 23 June" and "on 24 June" are two events;
+  day: 2 dead and 62 drones, or 140,000 homes without power), and a story whose reports, half of them
+  or more, state other figures than a report is another event; and the day its lede gives the event
+  (`names.lede_dates`, the dateline's aside, a weekday counted back from the publication): "on 23 June"
+  and "on 24 June", "on Thursday" and "late on Friday" are two events;
 - who it is about (`names.principals`): two reports that share a principal participant of their first
   sentence but not the other (a host and two counterparts) report two meetings;
+- what it leads with (`names.leads`): two reports that each lead with a name the other gives only in its
+  background ("the same night, drones also hit Tuapse") report two events, whatever the names are (a port,
+  a company of one word, a capital);
 - when: reports of one event come within hours to a day or two (`window`).
 
 A report scores each recent report: cosine(embeddings) + NAMES_WEIGHT * weighted overlap of the names,
 + ACROSS_LANGUAGES when the two are in two languages (the model puts those further apart).
 It joins the open story whose reports of the window score best on average, when that average reaches
 THRESHOLD (UNTIMED_THRESHOLD when a report has no publication time: time cannot tell two events
-apart then, so the rest must say more), and no report of that story states other figures. The
+apart then, so the rest must say more), and no check above tells it apart from that story; a report that
+scores VETO_MARGIN more with a story it is told apart from joins no other (it is closer to that event than
+to any other: its own story was told apart by mistake, or it is of a third). The
 average, not the best single report, keeps a chain of near neighbours from joining two events.
 The copy layer runs first: a copy joins its original's story whatever the score. Only documents that
 matched a rule pay for the embedding (the others go through the copy layer alone); the constants come
@@ -56,10 +63,13 @@ from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper
 from monitor.stories.developments import development, marked_update
 from monitor.stories.embed import Embedder
 from monitor.stories.names import (
+    background,
     counterparts_conflict,
     dates_conflict,
     figures,
     figures_conflict,
+    leads,
+    leads_conflict,
     lede_dates,
     names_of,
     own_name,
@@ -87,6 +97,11 @@ WINDOW = timedelta(hours=48)
 COUNTERPARTS = True
 # Whether two reports whose ledes give the event two different days are two events (`names.dates_conflict`).
 DATES = True
+# Whether two reports that lead with different names, each giving the other's in its background, are two
+# events (`names.leads_conflict`).
+LEADS = True
+# A report that scores this much more with a story it is told apart from than with the best other joins none.
+VETO_MARGIN = 0.15
 # The state: how many reports the window may hold, and how long a report is kept.
 CAP = 5000
 STATE_TTL = timedelta(days=3)
@@ -128,6 +143,8 @@ class Report:
     principals: frozenset[str] = frozenset()
     upfront: frozenset[str] = frozenset()
     days: frozenset[tuple[int, int]] = frozenset()
+    leads: frozenset[str] = frozenset()
+    background: frozenset[str] = frozenset()
 
     def to_bytes(self) -> bytes:
         header = {
@@ -144,6 +161,8 @@ class Report:
             "principals": sorted(self.principals),
             "upfront": sorted(self.upfront),
             "days": sorted(self.days),
+            "leads": sorted(self.leads),
+            "background": sorted(self.background),
         }
         return json.dumps(header, ensure_ascii=False).encode() + b"\n" + self.vector.astype(np.float16).tobytes()
 
@@ -167,6 +186,8 @@ class Report:
             frozenset(fields.get("principals", ())),
             frozenset(fields.get("upfront", ())),
             frozenset((int(month), int(day)) for month, day in fields.get("days", ())),
+            frozenset(fields.get("leads", ())),
+            frozenset(fields.get("background", ())),
         )
 
 
@@ -200,21 +221,35 @@ def report_of(doc: Document, story_id: str, vector: np.ndarray, lede_words: int)
         named,
         principals(doc.title, doc.text),
         upfront(doc.title, doc.text),
-        lede_dates(doc.title, doc.text),
+        lede_dates(doc.title, doc.text, doc.published),
+        leads(doc.title, doc.text, named),
+        background(doc.title, doc.text, named),
     )
 
 
 def _other_figures(report: Report, story: Sequence[Report]) -> bool:
-    """Whether the story's reports state other figures than the report's lede (and the other way round)."""
-    lede = frozenset().union(*(r.lede_figures for r in story))
-    stated = frozenset().union(*(r.figures for r in story))
-    return figures_conflict(report.lede_figures, report.figures, lede, stated)
+    """Whether the report's lede and those of half the story's reports or more state other figures (one report
+    by one: a report that gives the other event's figure in passing, "the same day, 246 prisoners were
+    swapped", does not make the two events' figures one)."""
+    conflicts = sum(figures_conflict(report.lede_figures, report.figures, r.lede_figures, r.figures) for r in story)
+    return conflicts > 0 and 2 * conflicts >= len(story)
 
 
 def _other_day(report: Report, story: Sequence[Report]) -> bool:
     """Whether the report's lede gives its event another day than the story's ledes do (a second strike on
     one city the next day, a minister's visit to the next capital)."""
     return DATES and dates_conflict(report.days, frozenset().union(*(r.days for r in story)))
+
+
+def _other_lead(report: Report, story: Sequence[Report]) -> bool:
+    """Whether the report and the story's reports lead with different names, each giving the other's only in
+    its background (`names.leads_conflict`): what the story's reports lead with, or name more than once,
+    is no background of theirs."""
+    if not LEADS:
+        return False
+    their_leads = frozenset().union(*(r.leads | r.prominent for r in story))
+    their_background = frozenset().union(*(r.background for r in story)) - their_leads
+    return leads_conflict(report.leads, report.background, [r.leads for r in story], their_background)
 
 
 def _other_people(report: Report, story: Sequence[Report]) -> bool:
@@ -315,12 +350,25 @@ class EventGrouper:
         untimed = scores.untimed | (not report.timed)
         thresholds = np.where(untimed, settings.untimed_threshold, settings.threshold)
         candidates = np.flatnonzero(scores.averages >= thresholds)
-        # Best average first (ties: the story whose latest report is latest), the first without other figures.
+        # Best average first (ties: the story whose latest report is latest), the first that no check tells apart;
+        # but not one that scores VETO_MARGIN below a story told apart: a report far closer to another event
+        # than to this story is of neither (what made two ports struck in one night one story).
+        vetoed: float | None = None
         for story in sorted(candidates, key=lambda i: -scores.averages[i]):
             story_id = scores.stories[story]
             members = self.window.members(slots, story_id)
-            if not (_other_figures(report, members) or _other_day(report, members) or _other_people(report, members)):
-                return story_id, float(scores.averages[story])
+            average = float(scores.averages[story])
+            if (
+                _other_figures(report, members)
+                or _other_day(report, members)
+                or _other_lead(report, members)
+                or _other_people(report, members)
+            ):
+                vetoed = average if vetoed is None else vetoed
+                continue
+            if vetoed is not None and vetoed - average > VETO_MARGIN:
+                return None
+            return story_id, average
         return None
 
     def _recent(self, at: float, added: EventReports | None = None) -> np.ndarray:

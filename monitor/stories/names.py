@@ -29,6 +29,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 
 from anyascii import anyascii
 
@@ -223,7 +224,7 @@ _MONTHS = frozenset(
     апреля мая июня июля августа сентября октября ноября декабря январь февраль март апрель май июнь июль
     август сентябрь октябрь ноябрь декабрь янв фев мар апр июн июл авг сен окт ноя дек enero febrero marzo
     abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre gennaio febbraio aprile
-    maggio giugno luglio settembre ottobre dicembre"""
+    maggio giugno luglio settembre ottobre dicembre gen mag giu lug ago ott dic"""
     )
 )
 _SCALES = {
@@ -286,18 +287,18 @@ def figures_conflict(
 # Dates ------------------------------------------------------------------------------------------
 
 _MONTH_NAMES = (
-    "january jan janvier januar jänner января январь enero gennaio janv",
+    "january jan janvier januar jänner января январь enero gennaio janv gen",
     "february feb février fevrier februar февраля февраль febrero febbraio févr",
     "march mar mars märz maerz марта март marzo",
     "april apr avril апреля апрель abril aprile avr",
-    "may mai мая май mayo maggio",
-    "june jun juin juni июня июнь junio giugno",
-    "july jul juillet juli июля июль julio luglio juil",
-    "august aug août aout августа август agosto",
+    "may mai мая май mayo maggio mag",
+    "june jun juin juni июня июнь junio giugno giu",
+    "july jul juillet juli июля июль julio luglio juil lug",
+    "august aug août aout августа август agosto ago",
     "september sep sept septembre сентября сентябрь septiembre setiembre settembre",
-    "october oct octobre oktober октября октябрь octubre ottobre okt",
+    "october oct octobre oktober октября октябрь octubre ottobre okt ott",
     "november nov novembre ноября ноябрь noviembre",
-    "december dec décembre decembre dezember декабря декабрь diciembre dicembre dez",
+    "december dec décembre decembre dezember декабря декабрь diciembre dicembre dez dic",
 )
 _MONTH = {name: number for number, names in enumerate(_MONTH_NAMES, 1) for name in names.split()}
 _MONTH_ALTERNATIVES = "|".join(sorted(map(re.escape, _MONTH), key=len, reverse=True))
@@ -324,13 +325,54 @@ def without_dateline(text: str) -> str:
     return text[start:]
 
 
-def lede_dates(title: str, text: str) -> frozenset[tuple[int, int]]:
+# Weekdays (Monday first) as the languages write them; a German weekday starts a compound ("Freitagabend").
+_WEEKDAY_NAMES = (
+    "monday lundi montag понедельник lunes lunedì lunedi poniedziałek",
+    "tuesday mardi dienstag вторник martes martedì martedi wtorek",
+    "wednesday mercredi mittwoch среду miércoles miercoles mercoledì mercoledi środę środa",
+    "thursday jeudi donnerstag четверг jueves giovedì giovedi czwartek",
+    "friday vendredi freitag пятницу пятница пятницы viernes venerdì venerdi piątek",
+    "saturday samedi samstag sonnabend субботу суббота субботы sábado sabado sabato sobotę sobota",
+    "sunday dimanche sonntag воскресенье воскресенья domingo domenica niedzielę niedziela",
+)
+_WEEKDAY = {name: number for number, names in enumerate(_WEEKDAY_NAMES) for name in names.split()}
+_WEEKDAYS = re.compile(rf"\b({'|'.join(sorted(map(re.escape, _WEEKDAY), key=len, reverse=True))})(\w*)", re.IGNORECASE)
+_YESTERDAY = re.compile(r"\b(?:yesterday|gestern|вчера|ayer|ieri|wczoraj)\b", re.IGNORECASE)
+# A night named before its weekday is the night that ends on it ("в ночь на субботу", "Nacht zum Samstag",
+# "overnight into Saturday"); after it, the night that follows ("Friday night", "Freitagnacht").
+_NIGHT = re.compile(r"(?:night|nacht|ночь|nuit|noche|notte|noc)", re.IGNORECASE)
+NIGHT_BEFORE = 20
+# A weekday as far back as this before publication is the event's day; beyond, a week-old or coming one.
+WEEKDAY_DAYS_BACK = 2
+
+
+def lede_dates(title: str, text: str, published: datetime | None = None) -> frozenset[tuple[int, int]]:
     """The days (month, day) that the headline and the first sentence state ("23 June", "June 23", "23 июня",
-    "le 23 juin"), the dateline's aside: the day of the event, as its reports give it."""
+    "le 23 juin"; with the publication time, "on Thursday", "в четверг", "am Freitagabend", "yesterday"),
+    the dateline's aside: the day of the event, as its reports give it."""
     lede = f"{title}\n{first_sentence(without_dateline(text))}"
     found = {(_MONTH[m.lower()], int(d)) for d, m in _DAY_MONTH.findall(lede)}
     found |= {(_MONTH[m.lower()], int(d)) for m, d in _MONTH_DAY.findall(lede)}
-    return frozenset((month, day) for month, day in found if 1 <= day <= 31)
+    days = {(month, day) for month, day in found if 1 <= day <= 31}
+    if published is not None:
+        days |= {(d.month, d.day) for d in _named_days(lede, published.date())}
+    return frozenset(days)
+
+
+def _named_days(lede: str, published: date) -> Iterator[date]:
+    """The days a lede names by their weekday or as yesterday, counted back from the day of publication."""
+    for found in _WEEKDAYS.finditer(lede):
+        back = (published.weekday() - _WEEKDAY[found.group(1).lower()]) % 7
+        if back > WEEKDAY_DAYS_BACK:
+            continue
+        day = published - timedelta(days=back)
+        yield day
+        if _NIGHT.search(lede[max(0, found.start() - NIGHT_BEFORE) : found.start()]):
+            yield day - timedelta(days=1)
+        if _NIGHT.match(found.group(2)) or _NIGHT.match(lede[found.end() : found.end() + 6].strip()):
+            yield day + timedelta(days=1)
+    if _YESTERDAY.search(lede):
+        yield published - timedelta(days=1)
 
 
 def dates_conflict(own: frozenset[tuple[int, int]], theirs: frozenset[tuple[int, int]]) -> bool:
@@ -465,3 +507,51 @@ def _meets_alike(some: frozenset[str], others: frozenset[str]) -> bool:
 
 def _beyond_alike(some: frozenset[str], others: frozenset[str]) -> frozenset[str]:
     return frozenset(a for a in some if not any(_alike(a, b) for b in others))
+
+
+# Lead names ------------------------------------------------------------------------------------
+
+
+# Shorter keys are too many words' ("rd": Red, Rat, Rada).
+LEAD_MIN_CONSONANTS = 3
+
+
+def leads(title: str, text: str, named: frozenset[str] | None = None) -> frozenset[str]:
+    """The names a report leads with: capitalised words of its headline and first sentence (its dateline aside)
+    that it names more than once: the port struck, the capital visited, the company a court ruled on, however
+    it writes them (a single word, no first name or title needed)."""
+    lede = f"{title}\n{first_sentence(without_dateline(text))}"
+    named = prominent(title, text) if named is None else named
+    titles = _first_names(f"{title}\n{text}")  # "Defence Minister", "President": no thing of the event's own
+    return (
+        frozenset(k for f in _capitals(lede) if len(k := name_key(f.group())) >= LEAD_MIN_CONSONANTS and k in named)
+        - titles
+    )
+
+
+def background(title: str, text: str, named: frozenset[str] | None = None) -> frozenset[str]:
+    """The names a report gives only in its background: once, and not in its headline or first paragraph
+    ("the same night, drones also hit Tuapse"; "later in the day, the court annulled Baltneft's listing")."""
+    first, _, rest = text.strip().partition("\n")
+    named = prominent(title, text) if named is None else named
+    return frozenset(k for _, k in _keys(rest) if not k.startswith("#") and k not in named) - names_of(title, first)
+
+
+def leads_conflict(
+    own: frozenset[str],
+    own_background: frozenset[str],
+    theirs: list[frozenset[str]],
+    their_background: frozenset[str],
+) -> bool:
+    """Whether a report and a story lead with different things, each naming the other's in its background:
+    the report leads with a name that the story's reports give only in their background
+    (`their_background`), and most of the story's reports lead with a name that the report gives only in
+    its background: two ports struck in one night, one court's rulings on two companies, a body's two
+    decisions of one day."""
+    theirs = [t for t in theirs if t]
+    # Keys compared as they are: a name's inflected forms share theirs, a prefix would make "Bank" "Banker".
+    if not own or not theirs or not own & their_background:
+        return False
+    counts = Counter(k for t in theirs for k in t)
+    core = frozenset(k for k, count in counts.items() if 2 * count >= len(theirs))
+    return bool((core - own) & own_background)
