@@ -180,6 +180,9 @@ class RedisStore(RedisFeedback):
         self.shared = True
         self.keys = Keys(prefix)
         self._group_ready = False
+        # Records of reports the event index dropped, deleted with the next report added (not in a round
+        # trip of their own); until then `event_report` does not return them.
+        self._dropped_records: list[str] = []
         self.idle_consumer = IDLE_CONSUMER
         # Retries with backoff ride out a Redis restart or failover without losing the call.
         retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=5)
@@ -395,10 +398,13 @@ class RedisStore(RedisFeedback):
 
     def event_report(self, report_id: str) -> bytes | None:
         try:
-            value = self.client.get(self.keys.event_report(report_id))
+            pipe = self.client.pipeline(transaction=False)
+            pipe.zscore(self.keys.event_index, report_id)  # a record the index dropped is not kept
+            pipe.get(self.keys.event_report(report_id))
+            indexed, value = pipe.execute()
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
-        return value if isinstance(value, bytes) else None
+        return value if indexed is not None and isinstance(value, bytes) else None
 
     def add_event_report(
         self, report_id: str, at: float, record: bytes, ttl: timedelta, cap: int, release: str | None = None
@@ -406,14 +412,20 @@ class RedisStore(RedisFeedback):
         index = self.keys.event_index
         try:
             pipe = self.client.pipeline(transaction=False)
+            # What the last addition dropped goes now (one key per command: Cluster-safe, a record's key
+            # sits in its own slot), before this record is written: a report added again is kept.
+            for dropped_id in self._dropped_records:
+                if dropped_id != report_id:
+                    pipe.delete(self.keys.event_report(dropped_id))
+            dropped_before = len(pipe)
             pipe.set(self.keys.event_report(report_id), record, px=_ms(ttl))
             pipe.zadd(index, {report_id: at})
             # The log holds (at least) the last `cap` additions: a replica further behind reads everything.
             logged = {"r": report_id, "a": repr(at), "e": repr(time.time() + ttl.total_seconds()), "d": record}
             pipe.xadd(self.keys.event_log, logged, maxlen=cap, approximate=True)
             pipe.pexpire(self.keys.event_log, _ms(ttl))
-            # Bounded: reports older than the TTL (by report time) go, then all but the latest `cap`,
-            # and their records with them (else the records would outlive the index by up to the TTL).
+            # Bounded: reports older than the TTL (by report time) go, then all but the latest `cap`, and
+            # their records with the next report added (else they would outlive the index by up to the TTL).
             too_old = f"({at - ttl.total_seconds()}"
             pipe.zrangebyscore(index, "-inf", too_old)
             pipe.zremrangebyscore(index, "-inf", too_old)
@@ -422,16 +434,10 @@ class RedisStore(RedisFeedback):
             pipe.pexpire(index, _ms(ttl))
             if release is not None:
                 pipe.execute_command("EVAL", self._RELEASE, 1, self.keys.lease(EVENT_LEASE), release)
-            replies = pipe.execute()
-            dropped = [_text(i) for i in [*replies[4], *replies[6]]]
-            if dropped:
-                # One key per command: Cluster-safe (a record's key sits in its own slot).
-                pipe = self.client.pipeline(transaction=False)
-                for dropped_id in dropped:
-                    pipe.delete(self.keys.event_report(dropped_id))
-                pipe.execute()
+            replies = pipe.execute()[dropped_before:]
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
+        self._dropped_records = [_text(i) for i in [*replies[4], *replies[6]]]
 
     def mark_paragraphs(self, source: str, item: str, paragraphs: Sequence[str], ttl: timedelta) -> list[str]:
         ms = _ms(ttl)

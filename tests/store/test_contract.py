@@ -242,6 +242,33 @@ def test_redis_keys_live_under_the_prefix(redis_url: str) -> None:
     assert not any("example.org" in k for k in keys)
 
 
+@pytest.mark.parametrize("server", ["redis_url", "redis_cluster_url"])
+def test_redis_keeps_no_record_of_a_report_its_index_dropped_past_the_next_addition(
+    server: str, request: pytest.FixtureRequest
+) -> None:
+    url: str = request.getfixturevalue(server)
+    store = RedisStore(url, prefix=f"test-{uuid.uuid4().hex[:8]}:")
+    day = timedelta(days=1)
+    for i in range(8):
+        store.add_event_report(f"r{i}", 1000.0 + i, f"record-{i}".encode(), day, cap=3)
+    # r0 - r4 dropped from the index and their records deleted; r5 dropped by the last addition.
+    assert store.event_report_ids(0, 1e9, 10) == ["r7", "r6", "r5"]
+    assert store.event_report("r4") is None and store.event_report("r5") == b"record-5"
+    store.add_event_report("r8", 1008.0, b"record-8", day, cap=3)
+    assert store.event_report("r5") is None  # out of the index: not returned, its record on its way
+    store.add_event_report("r5", 1009.0, b"record-5 again", day, cap=3)  # a report added again is kept
+    assert store.event_report("r5") == b"record-5 again"
+    client = (
+        redis.RedisCluster.from_url(url.replace("+cluster", "")) if "cluster" in server else redis.Redis.from_url(url)
+    )
+    records = {k.decode() for k in client.scan_iter(match=f"{store.keys.prefix}*", count=1000)} & {
+        store.keys.event_report(f"r{i}") for i in range(9)
+    }
+    # The three kept, and r6, which the last addition dropped (deleted with the next one).
+    assert records == {store.keys.event_report(r) for r in ("r5", "r6", "r7", "r8")}
+    store.close()
+
+
 def test_redis_down_is_a_clear_error_without_the_password() -> None:
     from tests.servers import free_port
 
