@@ -6,6 +6,11 @@ line of every key and item (`YamlMap`, `YamlList`); scalars are typed as YAML 1.
 duplicate key, anchors, tags, dates, non-decimal numbers) is read again by ruamel.yaml, the
 reader this project has always used, so that its values and every error message are exactly
 what they were.
+
+Rule files are first offered to `read_plain`: plain YAML parsed by yaml-rs into plain dicts and
+lists, with only the line of each rule, several times faster; the rule loader reads a file again
+with `read_yaml` when it has an error to locate, and `read_plain` refuses whatever it might read
+otherwise than the readers above.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+import yaml_rs
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -288,6 +294,111 @@ class _FastReader:
                 append(None)
 
 
+# The plain reader --------------------------------------------------------------------------------
+
+# Files up to this size may be parsed first into plain containers by yaml-rs (a parser in Rust, ten
+# times PyYAML's events from Python); a larger one is read item by item as above, never held whole.
+PLAIN_MAX_BYTES = 32 * 1024 * 1024
+
+# What the plain reader leaves to the readers above, so that the values are what they would give:
+# anchors, aliases, tags, merge keys, complex keys, directives and document markers, tabs, line
+# breaks other than "\n" (which libyaml counts as lines), a byte-order mark, and plain scalars that
+# ruamel.yaml's YAML 1.2 types otherwise than yaml-rs does (dates, "0X1F", "+0x1F", "0b1", "1_000",
+# ".5e3", "=").
+# Each pattern starts with a literal (a fast scan); those that cannot are tried only where their
+# character occurs at all. They may refuse a file needlessly (inside quotes): it is only read slower.
+_REFUSED_CHARS = "\t\r\x85\u2028\u2029\ufeff"
+_REFUSED_RE = re.compile(
+    r"\*(?<=[\s\[{,]\*)|<<|\n(?:---|\.\.\.|%)|-\d(?<=\d\d\d\d-\d)|_(?:\d|(?<=\d_))|0[xXoObB]|\.\d[\d_]*[eE]"
+)
+_REFUSED_IF_RE = {
+    "&": re.compile(r"(?:^|[\s\[{,])&", re.MULTILINE),
+    "!": re.compile(r"(?:^|[\s\[{,])!", re.MULTILINE),
+    "?": re.compile(r"(?:^|[\s\[{,])\?(?:\s|$)", re.MULTILINE),
+    "=": re.compile(r"(?:^|[\s\[{,])=(?:[\s,\]}]|$)", re.MULTILINE),
+}
+
+
+def _plain_refused(text: str) -> bool:
+    if text.startswith(("*", "---", "...", "%")) or any(char in text for char in _REFUSED_CHARS):
+        return True
+    if _REFUSED_RE.search(text):
+        return True
+    return any(char in text and pattern.search(text) for char, pattern in _REFUSED_IF_RE.items())
+
+
+_TOP_KEY_RE = re.compile(r"^(?!#)\S", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class PlainFile:
+    """A YAML file as plain dicts, lists and scalars (no lines), and `lines`: the line of each item of
+    its top-level sequence `key` (a mapping holding only that), else of the top-level mapping."""
+
+    data: Any
+    lines: list[int]
+
+
+def read_plain(path: Path, key: str) -> PlainFile | None:
+    """`path` parsed fast into plain containers, with the lines of its top-level items; None when the
+    file is anything but plain (see above), over PLAIN_MAX_BYTES, or not a mapping: `read_yaml` reads
+    it then, and reports its errors. A plain file gives the values `read_yaml` would."""
+    try:
+        if path.stat().st_size > PLAIN_MAX_BYTES:
+            return None
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if _plain_refused(text):
+        return None
+    try:
+        data = yaml_rs.loads(text, parse_datetime=False)
+    except Exception:  # whatever it refuses, read_yaml reads again and explains
+        return None
+    if type(data) is not dict or not data:
+        return None
+    items = data.get(key)
+    if len(data) == 1 and type(items) is list and items:
+        lines = _item_lines(text, key, items)
+    else:
+        first = _TOP_KEY_RE.search(text)
+        lines = (
+            [text.count("\n", 0, first.start()) + 1] if first and _starts_with_key(text, first.start(), data) else None
+        )
+    return PlainFile(data, lines) if lines is not None else None
+
+
+def _starts_with_key(text: str, at: int, mapping: dict[Any, Any]) -> bool:
+    """Does the mapping's first key, as a plain word, start `text` at `at` (its line, then)?"""
+    first = next(iter(mapping))
+    return type(first) is str and text.startswith(f"{first}:", at)
+
+
+def _item_lines(text: str, key: str, items: list[Any]) -> list[int] | None:
+    """The line of each item of the block sequence under the top-level `key:` line: the lines that
+    start with "- " and the item's first key, at the first item's indent (a line at that indent
+    can be nothing else in a block sequence; a count that differs means the layout is another)."""
+    head = re.search(rf"^{re.escape(key)}:[ ]*(?:#.*)?$", text, re.MULTILINE)
+    if head is None:
+        return None
+    first = re.compile(r"^( *)- ", re.MULTILINE).search(text, head.end())
+    if first is None:
+        return None
+    starts = [m.start() for m in re.compile(rf"^{first.group(1)}- ", re.MULTILINE).finditer(text, head.end())]
+    if len(starts) != len(items):
+        return None
+    lines: list[int] = []
+    line, at = 1, 0
+    width = len(first.group(1)) + 2
+    for start, item in zip(starts, items, strict=True):
+        if type(item) is not dict or not item or not _starts_with_key(text, start + width, item):
+            return None
+        line += text.count("\n", at, start)
+        at = start
+        lines.append(line)
+    return lines
+
+
 # The careful reader (ruamel.yaml) -----------------------------------------------------------------
 
 
@@ -391,7 +502,7 @@ def line_of(container: Any, key: Any = None) -> int:
     return 0
 
 
-def unknown_keys(mapping: YamlMap, allowed: set[str], what: str) -> Iterator[tuple[int, str]]:
+def unknown_keys(mapping: dict[Any, Any], allowed: set[str], what: str) -> Iterator[tuple[int, str]]:
     """(line, message) for every key of `mapping` not in `allowed`: a typo must not pass silently."""
     expected = ", ".join(sorted(allowed))
     for key in mapping:

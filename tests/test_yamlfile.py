@@ -142,3 +142,91 @@ def test_each_plain_scalar_is_what_ruamel_makes_of_it(tmp_path: Path, scalar: st
     fast, slow = read_yaml(path, ErrorList()), careful(path)
     assert lines(fast) == lines(slow)
     assert isinstance(fast["a"], str) == isinstance(slow["a"], str)  # a word stays a word, a number a number
+
+
+# The plain reader -----------------------------------------------------------------------------
+
+
+def typed(value: Any) -> Any:
+    """Values with their types, as plain data (True is not 1, nan is its repr; ruamel.yaml's
+    subclasses of str, int and float as those)."""
+    if isinstance(value, dict):
+        return {typed(k): typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [typed(v) for v in value]
+    kind = next((t for t in (bool, int, float, str) if isinstance(value, t)), type(value))
+    return (kind.__name__, repr(kind(value)) if kind is not type(value) else repr(value))
+
+
+def item_lines(data: Any) -> list[int]:
+    """The lines read_plain gives: of each item of a lone top-level `rules` list, else of the mapping."""
+    if isinstance(data, YamlMap) and list(data) == ["rules"] and isinstance(data["rules"], YamlList):
+        return list(data["rules"].lines)
+    return [line_of(data)]
+
+
+def assert_plain_as_careful(path: Path) -> bool:
+    """read_plain refuses the file (False), or reads the values ruamel.yaml does, with the lines of
+    its items that read_yaml gives (True)."""
+    plain = yamlfile.read_plain(path, "rules")
+    if plain is None:
+        return False
+    assert typed(plain.data) == typed(careful(path)) == typed(read_yaml(path, ErrorList()))
+    assert plain.lines == item_lines(read_yaml(path, ErrorList()))
+    return True
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[str(p.relative_to(ROOT)) for p in SHIPPED])
+def test_plain_reader_reads_every_shipped_file_as_ruamel_does(path: Path) -> None:
+    read = assert_plain_as_careful(path)
+    if path.parts[-2] == "rules":
+        assert read, "a shipped rule file is plain YAML: the fast way must take it"
+
+
+@pytest.mark.parametrize(
+    "scalar",
+    ["true", "True", "TRUE", "tRue", "false", "FALSE", "null", "Null", "NULL", "nULL", "~", "0", "-0", "+1", "007",
+     "1e3", "1.0", ".5", "-.inf", ".nan", "nan", "0o17", "0x1f", "1_000", "12:30", "2024-01-01", "1.2.3", "+",
+     "-a", "no", "off", "N", "y", "tag", ".5e3", "0b101", "=", "12h", "1h30m", "1.", "-1", "0X1F", "2_", "''",
+     "0O17", "+0x1F", "-0o7", "1E3", "+.5", "1e+3", "1.5E-3", "Infinity", ".Inf", "+.INF", "-.NaN", ".NAN", "0.",
+     "-0.0", "00", "1__0", "+12", "-", "- a", ":", "a:b", "@x", "`x", "%x", "#x"],
+)  # fmt: skip
+def test_plain_reader_types_each_plain_scalar_as_ruamel_does_or_refuses(tmp_path: Path, scalar: str) -> None:
+    assert_plain_as_careful(write(tmp_path, f"a: {scalar}\nb: [{scalar}]\nc:\n  - {scalar}\n"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "rules:\n  - id: a\n    title: 'x\n  - id: b'\n  - id: c\n",  # an item start inside a quoted title
+        "rules:\n- id: a\n  when: [x,\n- y]\n",
+        "rules:\n  -\n    id: a\n  - id: b\n",  # an item that starts on the line after its dash
+        "rules:\n  - id: a\n  - 'id': b\n",
+        "# c\n\nrules:  # the rules\n  # one\n  - id: a\n\n  - title: b\n    id: b\n",
+        "\n# c\nid: a\ntitle: A\n",
+        "{id: a, title: A}\n",
+        "rules: [{id: a}, {id: b}]\n",
+        "rules:\n  - id: a\nother: 1\n",
+        "a: &x [b]\nc: *x\n",
+        "a: |\n  one\n  two\nb: >\n  folded\n  text\n",
+        "a: b\na: c\n",
+        "a: b\n---\nc: d\n",
+        "a: 'it''s'\nb: \"tab\\tand \\u00e9\"\n",
+    ],
+)
+def test_plain_reader_lines_and_values_are_the_careful_ones_or_it_refuses(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+    try:
+        careful(path)
+    except AssertionError:  # not YAML ruamel.yaml reads: the plain reader must refuse it too
+        assert yamlfile.read_plain(path, "rules") is None
+        return
+    assert_plain_as_careful(path)
+
+
+def test_plain_reader_takes_a_file_of_rules_with_the_line_of_each(tmp_path: Path) -> None:
+    path = write(tmp_path, "# c\nrules:\n  - id: a\n    when: x\n\n  # b\n  - id: b\n    when: [y, z]\n")
+    plain = yamlfile.read_plain(path, "rules")
+    assert plain is not None
+    assert plain.lines == [3, 7]
+    assert plain.data == {"rules": [{"id": "a", "when": "x"}, {"id": "b", "when": ["y", "z"]}]}

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, assert_never
 
@@ -37,7 +37,18 @@ from monitor.rules.model import (
     bulk_build,
 )
 from monitor.rules.text import FORMS_LANGUAGES, LEAD_MAX_WORDS, words_of
-from monitor.yamlfile import MAX_YAML_BYTES, ErrorList, Stream, YamlList, YamlMap, line_of, read_yaml, unknown_keys
+from monitor.yamlfile import (
+    MAX_YAML_BYTES,
+    ErrorList,
+    PlainFile,
+    Stream,
+    YamlList,
+    YamlMap,
+    line_of,
+    read_plain,
+    read_yaml,
+    unknown_keys,
+)
 
 RULE_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 LIST_NAME_RE = re.compile(r"[A-Za-z0-9_-]+\Z")
@@ -202,7 +213,7 @@ class _RuleParser:
                 return self.terms.single(known)
             checked = self._literal(value, False, line, None)
             return self.terms.single(checked) if checked else None
-        if isinstance(value, YamlMap) and ("term" in value or "regex" in value):
+        if isinstance(value, dict) and ("term" in value or "regex" in value):
             return self._term_mapping(value)
         self.error(
             line,
@@ -210,7 +221,7 @@ class _RuleParser:
         )
         return None
 
-    def forms_value(self, container: YamlMap, key: str) -> Forms | None:
+    def forms_value(self, container: dict[Any, Any], key: str) -> Forms | None:
         """`forms: true`, `forms: false`, `forms: de` or `forms: [de, fr]`; None if invalid."""
         value = container[key]
         line = line_of(container, key)
@@ -232,7 +243,7 @@ class _RuleParser:
                 ok = False
         return (True, tuple(sorted({c.lower() for c in codes}))) if ok else None
 
-    def _term_mapping(self, value: YamlMap) -> tuple[Term, ...] | None:
+    def _term_mapping(self, value: dict[Any, Any]) -> tuple[Term, ...] | None:
         line = line_of(value)
         ok = True
         for key_line, message in unknown_keys(value, TERM_KEYS, "a term"):
@@ -289,7 +300,7 @@ class _RuleParser:
 
     def group(self, value: Any, line: int) -> tuple[Term, ...] | None:
         """A term, `$list` or a YAML list of them (used by near and count)."""
-        if isinstance(value, YamlList):
+        if isinstance(value, list):
             if not value:
                 self.error(line, "an empty list of terms")
                 return None
@@ -320,13 +331,13 @@ class _RuleParser:
             if value[:1] != "$":
                 self.terms.plain[(value, self.forms)] = node
             return node
-        if isinstance(value, YamlList):
+        if isinstance(value, list):
             children = self.children(value, line)
             return AnyNode(children) if children is not None else None
-        if not isinstance(value, YamlMap):
+        if not isinstance(value, dict):
             self.error(line, f"expected a condition (a term, a list or a mapping), got {_kind(value)}")
             return None
-        line = value.line
+        line = value.line if type(value) is YamlMap else line
         if len(value) == 1:
             key = next(iter(value))
             if key not in CONDITION_KEYS:
@@ -353,24 +364,25 @@ class _RuleParser:
             return self._unit(value, line)
         return self._combined(value, line)
 
-    def _term_node(self, value: YamlMap, line: int) -> Node | None:
+    def _term_node(self, value: dict[Any, Any], line: int) -> Node | None:
         terms = self._term_mapping(value)
         return self.terms.any_of(terms) if terms is not None else None
 
     def children(self, value: Any, line: int) -> tuple[Node, ...] | None:
-        if not isinstance(value, YamlList):
+        if not isinstance(value, list):
             self.error(line, f"expected a list of conditions, got {_kind(value)}")
             return None
         if not value:
             self.error(line, "an empty list of conditions")
             return None
-        nodes = [self.node(item, line) for item, line in zip(value, value.lines, strict=True)]
+        lines = value.lines if type(value) is YamlList else repeat(line)
+        nodes = [self.node(item, line) for item, line in zip(value, lines, strict=False)]
         for node in nodes:
             if node is None:
                 return None
         return tuple(nodes)  # type: ignore[arg-type]  # no None in it
 
-    def check_keys(self, value: YamlMap, allowed: set[str], what: str) -> bool:
+    def check_keys(self, value: dict[Any, Any], allowed: set[str], what: str) -> bool:
         if value.keys() <= allowed:
             return True  # the common case, without a look at each key
         ok = True
@@ -379,7 +391,7 @@ class _RuleParser:
             ok = False
         return ok
 
-    def _positive_int(self, value: YamlMap, key: str, minimum: int) -> int | None:
+    def _positive_int(self, value: dict[Any, Any], key: str, minimum: int) -> int | None:
         if key not in value:
             self.error(line_of(value), f"missing {key!r}")
             return None
@@ -389,7 +401,7 @@ class _RuleParser:
             return None
         return number
 
-    def _near(self, value: YamlMap, line: int) -> Node | None:
+    def _near(self, value: dict[Any, Any], line: int) -> Node | None:
         ok = self.check_keys(value, {"near", "within", "ordered"}, "a near condition")
         # 0 could never hold: the hits of different terms may not overlap.
         within = self._positive_int(value, "within", 1)
@@ -398,7 +410,7 @@ class _RuleParser:
             self.error(line_of(value, "ordered"), f"'ordered' must be true or false, got {ordered!r}")
             ok = False
         items = value["near"]
-        if not isinstance(items, YamlList) or len(items) < 2:
+        if not isinstance(items, list) or len(items) < 2:
             self.error(line_of(value, "near"), "'near' needs a list of at least two terms or term lists")
             return None
         groups = [self.group(item, line_of(items, i)) for i, item in enumerate(items)]
@@ -406,7 +418,7 @@ class _RuleParser:
             return None
         return NearNode(tuple(g for g in groups if g is not None), within, ordered)
 
-    def _count(self, value: YamlMap, line: int) -> Node | None:
+    def _count(self, value: dict[Any, Any], line: int) -> Node | None:
         ok = self.check_keys(value, {"count", "min"}, "a count condition")
         minimum = self._positive_int(value, "min", 1)
         terms = self.group(value["count"], line_of(value, "count"))
@@ -414,7 +426,7 @@ class _RuleParser:
             return None
         return CountNode(terms, minimum)
 
-    def _at_least(self, value: YamlMap, line: int) -> Node | None:
+    def _at_least(self, value: dict[Any, Any], line: int) -> Node | None:
         ok = self.check_keys(value, {"at_least", "of"}, "an at_least condition")
         count = self._positive_int(value, "at_least", 1)
         if "of" not in value:
@@ -431,7 +443,7 @@ class _RuleParser:
             return None
         return AtLeastNode(count, children)
 
-    def _field(self, value: YamlMap, line: int) -> Node | None:
+    def _field(self, value: dict[Any, Any], line: int) -> Node | None:
         if len(value) != 1:
             self.error(line, "a field condition ({title: ...}, {text: ...} or {lead: ...}) takes no other keys")
             return None
@@ -453,7 +465,7 @@ class _RuleParser:
                 "use a smaller 'within' or search the text",
             )
 
-    def _unit(self, value: YamlMap, line: int) -> Node | None:
+    def _unit(self, value: dict[Any, Any], line: int) -> Node | None:
         if len(value) != 1:
             self.error(line, "a sentence or paragraph condition takes no other keys: put it inside 'all'")
             return None
@@ -469,7 +481,7 @@ class _RuleParser:
             return None
         return UnitNode(name, child)
 
-    def _combined(self, value: YamlMap, line: int) -> Node | None:
+    def _combined(self, value: dict[Any, Any], line: int) -> Node | None:
         if not value:
             self.error(line, "an empty condition")
             return None
@@ -500,7 +512,7 @@ class _RuleParser:
 
 
 # The kind of a condition of one key, by its key (node() tests the keys in this order when there are more).
-_ONE_KEY: dict[Any, Callable[[_RuleParser, YamlMap, int], Node | None]] = {
+_ONE_KEY: dict[Any, Callable[[_RuleParser, dict[Any, Any], int], Node | None]] = {
     "term": _RuleParser._term_node,
     "regex": _RuleParser._term_node,
     "near": _RuleParser._near,
@@ -546,9 +558,9 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
-    if isinstance(value, YamlMap):
+    if isinstance(value, dict):
         return "a mapping"
-    if isinstance(value, YamlList):
+    if isinstance(value, list):
         return "a list"
     return f"{type(value).__name__} {value!r}"
 
@@ -582,7 +594,7 @@ def has_positive_term(node: Node) -> bool:
     return sum(not has_positive_term(c) for c in node.children) < node.count
 
 
-def _string_list(parser: _RuleParser, container: YamlMap, key: str) -> tuple[str, ...] | None:
+def _string_list(parser: _RuleParser, container: dict[Any, Any], key: str) -> tuple[str, ...] | None:
     value = container[key]
     if isinstance(value, str):
         value = [value]
@@ -599,7 +611,7 @@ def _parse_lists(parser: _RuleParser, value: Any, line: int) -> dict[str, tuple[
     uses do not each report "undefined list" on top of the real error.
     """
     lists: dict[str, tuple[Term, ...]] = {}
-    if not isinstance(value, YamlMap):
+    if not isinstance(value, dict):
         parser.error(line, f"lists must be a mapping of name: [terms], got {_kind(value)}")
         return lists
     rule_forms = parser.forms
@@ -611,14 +623,14 @@ def _parse_lists(parser: _RuleParser, value: Any, line: int) -> dict[str, tuple[
         terms: list[Term] = []
         lists[name] = ()
         parser.forms = NO_FORMS
-        if isinstance(items, YamlMap):
+        if isinstance(items, dict):
             # {forms: ..., terms: [...]}: a list whose terms match their word forms.
             if not parser.check_keys(items, {"terms", "forms"}, f"list {name!r}"):
                 continue
             if "forms" in items:
                 parser.forms = parser.forms_value(items, "forms") or NO_FORMS
             items = items.get("terms")
-        if not isinstance(items, YamlList) or not items:
+        if not isinstance(items, list) or not items:
             parser.error(name_line, f"list {name!r} must be a non-empty list of terms")
             continue
         for i, item in enumerate(items):
@@ -632,7 +644,7 @@ def _parse_lists(parser: _RuleParser, value: Any, line: int) -> dict[str, tuple[
 
 
 def _parse_filters(parser: _RuleParser, value: Any, line: int) -> Filters | None:
-    if not isinstance(value, YamlMap):
+    if not isinstance(value, dict):
         parser.error(line, f"'filters' must be a mapping, got {_kind(value)}")
         return None
     ok = parser.check_keys(value, FILTER_KEYS, "filters")
@@ -642,7 +654,7 @@ def _parse_filters(parser: _RuleParser, value: Any, line: int) -> Filters | None
     max_age = None
     if "sources" in value:
         sources = value["sources"]
-        if not isinstance(sources, YamlMap):
+        if not isinstance(sources, dict):
             parser.error(line_of(value, "sources"), "'sources' must be a mapping with include and/or exclude")
             ok = False
         else:
@@ -676,7 +688,7 @@ def _parse_filters(parser: _RuleParser, value: Any, line: int) -> Filters | None
 
 
 def _parse_alert(parser: _RuleParser, value: Any, line: int) -> AlertOptions | None:
-    if not isinstance(value, YamlMap):
+    if not isinstance(value, dict):
         parser.error(line, f"'alert' must be a mapping, got {_kind(value)}")
         return None
     ok = parser.check_keys(value, ALERT_KEYS, "alert")
@@ -701,10 +713,10 @@ def _parse_alert(parser: _RuleParser, value: Any, line: int) -> AlertOptions | N
 def _parse_rule(data: Any, parser: _RuleParser, line: int) -> Rule | None:
     """The rule (None when it has errors, each reported to the parser)."""
     errors, shared, path = parser.errors, parser.lists, parser.path
-    if not isinstance(data, YamlMap):
+    if not isinstance(data, dict):
         parser.error(line, f"a rule must be a mapping, got {_kind(data)}")
         return None
-    line = line_of(data)
+    line = line_of(data) or line  # a plain mapping (the fast reader's) has no line of its own
     before = len(errors.items)
     parser.check_keys(data, RULE_KEYS, "a rule")
     rule_id = data.get("id")
@@ -906,22 +918,39 @@ class _FileReader:
 
     def read(self, errors: ErrorList) -> list[_Entry]:
         """The file's entries in order; the file's own errors (syntax, layout) go to `errors`."""
+        plain = read_plain(self.path, "rules")
+        if plain is not None and self._read_plain(plain):
+            return self.entries
+        self.reset()
         before = len(errors.items)
         data = read_yaml(self.path, errors, Stream("rules", self.item, self.reset))
         if data is None:
             if len(errors.items) == before:
                 errors.add(self.path, 1, "file is empty: expected a rule or 'rules: [...]'")
             return []
-        if isinstance(data, YamlMap) and "rules" in data:
+        if isinstance(data, dict) and "rules" in data:
             for key_line, message in unknown_keys(data, {"rules"}, "a file of several rules"):
                 errors.add(self.path, key_line, message)
             items = data["rules"]
-            if not isinstance(items, YamlList) or not items:
+            if not isinstance(items, list) or not items:
                 errors.add(self.path, line_of(data, "rules"), "'rules' must be a non-empty list of rules")
                 return []
             return self.entries
         self.item(data, line_of(data) or 1)
         return self.entries
+
+    def _read_plain(self, plain: PlainFile) -> bool:
+        """The rules of a file read by the plain reader, if none has an error: an error needs its line,
+        which only the careful reading has (the file is read again then)."""
+        data = plain.data
+        items = [data] if "rules" not in data else data["rules"] if len(data) == 1 else None
+        if type(items) is not list or len(items) != len(plain.lines):
+            return False
+        for item, line in zip(items, plain.lines, strict=True):
+            self.item(item, line)
+            if self.entries[-1][1]:
+                return False
+        return True
 
 
 def _as_before(rule: Rule, before: Mapping[str, Rule]) -> Rule:
