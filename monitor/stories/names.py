@@ -150,7 +150,7 @@ def protagonists(title: str, text: str, named: frozenset[str] | None = None) -> 
         previous = found if capital else None
     headline = {name_key(t.group()) for t in _TOKEN.finditer(title) if t.group()[0].isupper()}
     named = prominent(title, text) if named is None else named
-    return frozenset(headline & (people - _first_names(full)) & named)
+    return frozenset(headline & (people - _first_names(full)) & named & full_names(title, text))
 
 
 def protagonists_conflict(
@@ -417,12 +417,15 @@ def full_names(title: str, text: str) -> frozenset[str]:
     run: list[str] = []
 
     def close() -> None:
-        after = next((i for i, key in enumerate(run) if key in first), len(run))
+        # After the run's last first name or title ("Russian Foreign Minister Sergey Lavrov": Lavrov).
+        after = max((i for i, key in enumerate(run) if key in first), default=len(run))
         found.update(key for key in run[after + 1 :] if key not in first)
 
     previous: re.Match[str] | None = None
     for token in _capitals(text):
-        if previous is not None and not _IN_A_NAME.fullmatch(text[previous.end() : token.start()]):
+        gap = text[previous.end() : token.start()] if previous is not None else ""
+        # Initials are capitals: a lowercase letter between two names is a word ("и", "y", "e": and).
+        if previous is not None and (not _IN_A_NAME.fullmatch(gap) or any(c.islower() for c in gap)):
             close()
             run = []
         run.append(name_key(token.group()))
@@ -440,7 +443,10 @@ def upfront(title: str, text: str) -> frozenset[str]:
     report puts first ("ukrainien", "российский" name a country there as much as "Ukraine" does)."""
     lede = f"{title}\n{first_sentence(text)}"
     return frozenset(
-        k for f in _TOKEN.finditer(lede) if len(f.group()) >= UPFRONT_MIN_LETTERS and (k := name_key(f.group()))
+        k
+        for f in _TOKEN.finditer(lede)
+        if (len(f.group()) >= UPFRONT_MIN_LETTERS or (f.group()[0].isupper() and len(f.group()) >= 3))
+        and (k := name_key(f.group()))
     )
 
 
