@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -103,3 +105,42 @@ def test_a_long_running_replicas_window_stays_bounded_and_scores_as_a_fresh_one(
         theirs.stories[i] for i in range(len(theirs.stories))
     ]
     assert np.allclose(ours.averages, theirs.averages)
+
+
+def _expected_averages(window: ReportWindow[Report], new: Report, slots: np.ndarray, weight: float) -> dict[str, float]:
+    """The scores of `ReportWindow.score`'s docstring, report by report: cosine + weight * the share of the
+    names in common, each name weighing log((reports + 2) / reports naming it, the new one counted)."""
+    reports = [r for s in slots if (r := window._reports[s]) is not None]
+    naming = Counter(n for r in [*reports, new] for n in r.names)
+    rarity = {n: math.log((len(reports) + 2) / count) for n, count in naming.items()}
+    own = sum(rarity[n] for n in new.names)
+    scores: dict[str, list[float]] = {}
+    for r in reports:
+        smaller = min(sum(rarity[n] for n in r.names), own)
+        overlap = sum(rarity[n] for n in r.names & new.names) / smaller if smaller > 0 else 0.0
+        scores.setdefault(r.story_id, []).append(float(r.vector @ new.vector) + weight * overlap)
+    return {story: sum(s) / len(s) for story, s in scores.items()}
+
+
+def test_a_windows_scores_are_those_of_its_reports_one_by_one_as_reports_come_and_go() -> None:
+    rng = random.Random(11)
+    # A small cap and a few names: slots are reused, the names' entries compacted, names shared by many.
+    kept: ReportWindow[Report] = ReportWindow(60, 400.0)
+    asked = 0
+    for i in range(1500):
+        report = _report(i, i + rng.uniform(-30, 30), rng)
+        kept.add(replace(report, names=report.names | {f"Rare{rng.randrange(400)}"}), float("inf"))
+        if rng.random() < 0.3:
+            # Windows that move on by a report or two (their counts updated), and far jumps (counted again).
+            at = i + (rng.uniform(-5, 5) if rng.random() < 0.8 else rng.uniform(-300, 0))
+            span = rng.choice([20.0, 80.0, 400.0])
+            slots = kept.window(at - span, at + span, 0)
+            new = replace(_report(10_000 + i, at, rng), names=frozenset({"Putin", "Kyiv", f"Rare{rng.randrange(400)}"}))
+            scores = kept.score(new.vector, new.names, slots, 0.75)
+            expected = _expected_averages(kept, new, slots, 0.75)
+            assert {scores.stories[s]: float(scores.averages[s]) for s in range(len(scores.stories))} == pytest.approx(
+                expected,
+                abs=1e-6,  # the cosines in 32 bits
+            )
+            asked += 1
+    assert asked > 300

@@ -3,7 +3,8 @@
 A new report is compared with every report of its window (up to `max_reports`, 5,000 by default):
 its embedding with theirs, its names with theirs. Done report by report in Python that is a quarter
 of a second; here each report has a slot, its embedding a row of one matrix, its names ids in one
-flat array (each with the slot it belongs to), so that scoring a window is a few NumPy operations
+run of a flat array, so that scoring a window is a few NumPy operations, and how many reports of the
+window name each name is carried over from one window to the next, which differs by a report or two
 (docs/benchmarks.md, "what the event layer costs").
 
 The replica keeps the reports the store keeps, not only those it was given: it reads the reports
@@ -25,8 +26,11 @@ from monitor.stories.blas import one_blas_thread
 # The flat names array is compacted (and the names' and stories' codes renumbered) when it holds
 # this many times the entries of the reports kept, so that a long-running replica stays bounded.
 COMPACT_AT = 2
-# A slot not in use; a name entry whose report was dropped belongs to it.
+# A slot not in use; a name entry whose report was dropped belongs to it, and names it (a weight of 0).
 FREE = -1
+# The names' counts over a window are updated from the last window's when at most this many reports
+# came in or went out (usually one or two: the report added since), else counted again.
+RECOUNT_AT = 256
 
 
 class Kept(Protocol):
@@ -104,12 +108,18 @@ class ReportWindow(Generic[R]):
         self._story = np.zeros(0, dtype=np.int64)
         self._story_code: dict[str, int] = {}
         self._story_ids: list[str] = []
-        self._name_entries = np.zeros(0, dtype=np.int64)  # slot -> how many name entries it owns
-        # 32 bits: the scan reads these arrays once or twice for each report it scores.
-        self._names = np.zeros(0, dtype=np.int32)
+        # A report's names are one run of entries of the flat arrays: slot -> where it starts, how long.
+        self._name_start = np.zeros(0, dtype=np.int64)
+        self._name_entries = np.zeros(0, dtype=np.int64)
+        # 32 bits: the scan reads these arrays once for each report it scores.
+        self._names = np.zeros(0, dtype=np.int32)  # name codes (FREE: dropped, and past the last entry)
         self._owner = np.zeros(0, dtype=np.int32)  # the slot of each name entry (FREE: dropped)
         self._names_used = 0
         self._vocabulary: dict[str, int] = {}
+        # How many reports of the last window scored name each name (None: count them again), and which
+        # slots that window held (the last entry: FREE's, never held).
+        self._counts: np.ndarray | None = None
+        self._counted = np.zeros(1, dtype=bool)
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -144,12 +154,13 @@ class ReportWindow(Generic[R]):
             self._story_ids.append(report.story_id)
         self._story[slot] = code
         ids = self.name_ids(report.names)
-        if self._names_used + len(ids) > len(self._names):
+        if self._names_used + len(ids) >= len(self._names):  # one FREE entry past the last, always
             size = max(1024, 2 * (self._names_used + len(ids)))
-            self._names = _resized(self._names, size)
+            self._names = _resized(self._names, size, FREE)
             self._owner = _resized(self._owner, size, FREE)
         self._names[self._names_used : self._names_used + len(ids)] = ids
         self._owner[self._names_used : self._names_used + len(ids)] = slot
+        self._name_start[slot] = self._names_used
         self._name_entries[slot] = len(ids)
         self._names_used += len(ids)
         if bound:
@@ -222,25 +233,54 @@ class ReportWindow(Generic[R]):
         (inverse document frequency, log((reports + 1) / reports naming it): a name in every one weighs least)."""
         if len(slots) == 0:
             return np.zeros(0)
+        frequency = self._window_counts(slots).copy()
+        frequency[own] += 1
+        weight = np.zeros(len(frequency) + 1)  # FREE (the last) weighs nothing
+        named = np.flatnonzero(frequency > 0)
+        weight[named] = np.log((len(slots) + 2) / frequency[named])
+        # Summed in one pass: each name's weight (the real part) and, if the new report names it, again
+        # (the imaginary part); a gather of pairs of floats from a 2-D table costs six times as much.
+        weights = weight.astype(np.complex128)
+        weights[own] += 1j * weight[own]
+        # Each report's names are one run of entries: the sums over the runs of the window's reports (the
+        # runs between them, of other reports, are summed too and left out).
+        counts = self._name_entries[slots]
+        named_slots = np.flatnonzero(counts > 0)
+        starts = self._name_start[slots[named_slots]]
+        order = np.argsort(starts)
+        bounds = np.empty(2 * len(order), dtype=np.int64)
+        bounds[0::2] = starts[order]
+        bounds[1::2] = starts[order] + counts[named_slots[order]]
+        if len(bounds) == 0:
+            return np.zeros(len(slots))
+        sums = np.add.reduceat(np.take(weights, self._names[: self._names_used + 1]), bounds)[0::2]
+        totals, shared = np.zeros(len(slots)), np.zeros(len(slots))
+        totals[named_slots[order]], shared[named_slots[order]] = sums.real, sums.imag
+        smaller = np.minimum(totals, weight[own].sum())
+        overlaps: np.ndarray = np.divide(shared, smaller, out=np.zeros(len(slots)), where=smaller > 0)
+        return overlaps
+
+    def _window_counts(self, slots: np.ndarray) -> np.ndarray:
+        """How many of the reports in `slots` name each name (by code): the last window's counts, with
+        the reports that came in or went out since added or taken away (exact: whole numbers)."""
         inside = np.zeros(len(self._reports) + 1, dtype=bool)  # + the slot of dropped entries (FREE, the last)
         inside[slots] = True
-        owners = self._owner[: self._names_used]
-        entries = inside[owners]
-        theirs, whose = self._names[: self._names_used][entries], owners[entries]
-        frequency = np.bincount(theirs, minlength=len(self._vocabulary))
-        frequency[own] += 1
-        weight = np.zeros(len(frequency))
-        named = frequency > 0
-        weight[named] = np.log((len(slots) + 2) / frequency[named])
-        mine = np.zeros(len(frequency), dtype=bool)
-        mine[own] = True
-        weights = weight[theirs]
-        totals = np.bincount(whose, weights=weights, minlength=len(self._reports))[slots]
-        shared_entries = mine[theirs]
-        shared = np.bincount(whose[shared_entries], weights=weights[shared_entries], minlength=len(self._reports))
-        smaller = np.minimum(totals, weight[own].sum())
-        overlaps: np.ndarray = np.divide(shared[slots], smaller, out=np.zeros(len(slots)), where=smaller > 0)
-        return overlaps
+        changed = np.flatnonzero(inside != self._counted) if len(self._counted) == len(inside) else None
+        counts = self._counts
+        if counts is None or changed is None or len(changed) > RECOUNT_AT:
+            entries = inside[self._owner[: self._names_used]]
+            counts = np.bincount(self._names[: self._names_used][entries], minlength=len(self._vocabulary))
+        else:
+            if len(counts) < len(self._vocabulary):
+                counts = _resized(counts, len(self._vocabulary))
+            for slot in changed:
+                counts[self._names_of(int(slot))] += 1 if inside[slot] else -1
+        self._counts, self._counted = counts, inside
+        return counts
+
+    def _names_of(self, slot: int) -> np.ndarray:
+        start = int(self._name_start[slot])
+        return self._names[start : start + int(self._name_entries[slot])]
 
     def _bound(self, added_at: float) -> None:
         """Drop what the store drops on adding a report timed `added_at`."""
@@ -258,10 +298,13 @@ class ReportWindow(Generic[R]):
         self._reports[slot] = None
         self._live[slot] = False
         self._free.append(slot)
-        dropped = int(self._name_entries[slot])
+        if self._counts is not None and self._counted[slot]:  # the last window's counts without it
+            self._counts[self._names_of(slot)] -= 1
+            self._counted[slot] = False
+        start, end = int(self._name_start[slot]), int(self._name_start[slot] + self._name_entries[slot])
+        self._names[start:end] = FREE
+        self._owner[start:end] = FREE
         self._name_entries[slot] = 0
-        if dropped:
-            self._owner[: self._names_used][self._owner[: self._names_used] == slot] = FREE
         if self._names_used > COMPACT_AT * int(self._name_entries.sum()) + 1024:
             self._compact()
 
@@ -275,8 +318,12 @@ class ReportWindow(Generic[R]):
         self._vocabulary = {spelled[int(code)]: i for i, code in enumerate(used)}
         self._names_used = len(names)
         self._names[: len(names)] = renumbered
+        self._names[len(names) :] = FREE
         self._owner[: len(names)] = owners
         self._owner[len(names) :] = FREE
+        named, starts = np.unique(owners, return_index=True)  # each report's run stays one run, in order
+        self._name_start[named] = starts
+        self._counts = None  # the names' codes changed
         live = np.flatnonzero(self._live)
         stories, codes = np.unique(self._story[live], return_inverse=True)
         self._story_ids = [self._story_ids[int(c)] for c in stories]
@@ -295,7 +342,9 @@ class ReportWindow(Generic[R]):
         self._timed = _resized(self._timed, size)
         self._language = _resized(self._language, size)
         self._story = _resized(self._story, size)
+        self._name_start = _resized(self._name_start, size)
         self._name_entries = _resized(self._name_entries, size)
+        self._counts = None  # counted again, over the slots there are now
         return slot
 
 
