@@ -194,13 +194,14 @@ def child(directory: Path, docs_path: Path, uniform: bool, profile: bool) -> dic
     reloads = []
     for round_ in range(3):
         edit_one_file(directory, round_)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), cpu()
         ruleset = load_rules(directory, previous=ruleset)
         updated = matcher.updated(ruleset.rules)
-        reloads.append((time.perf_counter() - start, ruleset.read))
+        reloads.append((time.perf_counter() - start, cpu() - start_cpu, ruleset.read))
         matcher = updated
     out["reload"] = statistics.median(r[0] for r in reloads)
-    out["reload_files_read"] = reloads[0][1]
+    out["reload_cpu"] = statistics.median(r[1] for r in reloads)
+    out["reload_files_read"] = reloads[0][2]
     path, old = break_one_file(directory)
     start = time.perf_counter()
     try:
@@ -343,8 +344,8 @@ class Report:
                 (f"{BIG:,} rules ({layout}): cold load and build under {TARGET_COLD:.0f} s",
                  f"{cold:.1f} s CPU ({o['load'] + o['build']:.1f} s wall)",
                  cold < TARGET_COLD),
-                (f"{BIG:,} rules ({layout}): one-file reload under {TARGET_RELOAD:.0f} s", f"{o['reload']:.2f} s",
-                 o["reload"] < TARGET_RELOAD),
+                (f"{BIG:,} rules ({layout}): one-file reload under {TARGET_RELOAD:.0f} s",
+                 f"{o['reload_cpu']:.2f} s CPU ({o['reload']:.2f} s wall)", o["reload_cpu"] < TARGET_RELOAD),
                 (f"{BIG:,} rules ({layout}): peak RSS under 3 GiB", f"{mib(o['peak_rss'])} MiB",
                  o["peak_rss"] < TARGET_RSS),
                 (f"{BIG:,} rules ({layout}): match p99 under 100 ms", f"{ms(o['match_p99'])} ms",
@@ -364,7 +365,7 @@ class Report:
 
     def table(self) -> list[str]:
         rows = [
-            "| rules | layout | cold load s (CPU) | build s (CPU) | one-file reload s (files read) "
+            "| rules | layout | cold load s (CPU) | build s (CPU) | one-file reload s (CPU; files read) "
             "| broken reload refused s | match mean ms | match p99 ms | bare pass ms | ours / bare "
             "| candidates/doc (one anchor; before #17) | matches/doc | kept bytes/rule | peak RSS MiB |",
             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -376,7 +377,7 @@ class Report:
             rows.append(
                 f"| {size_label(r.size)} | {r.layout} | {seconds(o['load'])} ({seconds(o['load_cpu'])})"
                 f" | {seconds(o['build'])} ({seconds(o['build_cpu'])}) "
-                f"| {o['reload']:.2f} ({o['reload_files_read']}) | {o['broken_refused']:.2f} "
+                f"| {o['reload']:.2f} ({o['reload_cpu']:.2f}; {o['reload_files_read']}) | {o['broken_refused']:.2f} "
                 f"| {ms(o['match_mean'])} | {ms(o['match_p99'])} | {ms(o['bare_mean'])} "
                 f"| {o['match_mean'] / o['bare_mean']:.1f}x | {o['candidates']:,.1f}{before} | {o['matches']:.1f} "
                 f"| {o['kept_bytes'] / r.size:,.0f} | {mib(o['peak_rss'])} |"
@@ -463,13 +464,15 @@ class Report:
             "",
             *self.table(),
             "",
-            "- **cold load**: `load_rules(directory)` in a fresh process (YAML parsed by libyaml, every rule",
-            "  validated); **build**: `Matcher(rules)` (terms compiled, one Aho-Corasick automaton, rules indexed",
-            "  by anchor term). Wall clock and, in brackets, the process's CPU time: what a machine of its own",
-            "  would take, near enough (the files are in the page cache); the targets are judged on it.",
+            "- **cold load**: `load_rules(directory)` in a fresh process (YAML parsed by yaml-rs, files over",
+            "  32 MiB by libyaml; every rule validated); **build**: `Matcher(rules)` (terms compiled, one",
+            "  Aho-Corasick automaton, rules indexed by anchor term). Wall clock and, in brackets, the process's",
+            "  CPU time: what a machine of its own would take, near enough (the files are in the page cache);",
+            "  the targets are judged on it.",
             "- **one-file reload**: the title of one rule edited in the middle file, then",
             "  `load_rules(directory, previous=ruleset)` and `matcher.updated(ruleset.rules)`: the median of three",
-            "  such edits. In the one-file layout the one file is every rule, so that reload reads them all.",
+            "  such edits, wall clock and (in brackets, as the target is judged) CPU time. In the one-file layout",
+            "  the one file is every rule, so that reload reads them all.",
             "- **broken reload**: two errors put in one file (an unknown key, a wrong severity); the load is",
             "  refused whole with both listed, and the matcher in force is kept (see below).",
             f"- **match**: `matcher.match(doc)` over {len(self.docs)} documents, {REPS} passes; mean and 99th",
