@@ -98,6 +98,11 @@ class TermFrequency:
         few times the word."""
         if term.regex:
             return UNKNOWN_SHAPE
+        text = term.text
+        if text.isascii() and text.replace(" ", "").isalnum():
+            # Plain ASCII words (most terms): their words are the lower-cased chunks (as words_of splits them).
+            rarest = min(map(self.word, text.lower().split()), default=1.0)
+            return min(1.0, 3 * rarest if term.forms else rarest)
         best = 1.0
         for chunk in term.text.split():
             core = chunk.strip("*")

@@ -16,7 +16,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any, TypeAlias, assert_never
+from typing import Any, NamedTuple, TypeAlias, assert_never
 from urllib.parse import urlsplit
 
 import ahocorasick
@@ -558,9 +558,9 @@ _CNode: TypeAlias = _CTerm | _CAll | _CAny | _CNot | _CAtLeast | _CCount | _CFie
 # Literal terms in the automaton -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _KeyTarget:
-    """What an automaton key stands for: a term, and the words to check after the key."""
+class _KeyTarget(NamedTuple):
+    """What an automaton key stands for: a term, and the words to check after the key. (A named
+    tuple: made and compared in C, for each of the keys of 350,000 rules' terms.)"""
 
     tid: int
     key_words: int
