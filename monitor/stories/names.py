@@ -29,7 +29,6 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
 
 from anyascii import anyascii
 
@@ -325,54 +324,13 @@ def without_dateline(text: str) -> str:
     return text[start:]
 
 
-# Weekdays (Monday first) as the languages write them; a German weekday starts a compound ("Freitagabend").
-_WEEKDAY_NAMES = (
-    "monday lundi montag понедельник lunes lunedì lunedi poniedziałek",
-    "tuesday mardi dienstag вторник martes martedì martedi wtorek",
-    "wednesday mercredi mittwoch среду miércoles miercoles mercoledì mercoledi środę środa",
-    "thursday jeudi donnerstag четверг jueves giovedì giovedi czwartek",
-    "friday vendredi freitag пятницу пятница пятницы viernes venerdì venerdi piątek",
-    "saturday samedi samstag sonnabend субботу суббота субботы sábado sabado sabato sobotę sobota",
-    "sunday dimanche sonntag воскресенье воскресенья domingo domenica niedzielę niedziela",
-)
-_WEEKDAY = {name: number for number, names in enumerate(_WEEKDAY_NAMES) for name in names.split()}
-_WEEKDAYS = re.compile(rf"\b({'|'.join(sorted(map(re.escape, _WEEKDAY), key=len, reverse=True))})(\w*)", re.IGNORECASE)
-_YESTERDAY = re.compile(r"\b(?:yesterday|gestern|вчера|ayer|ieri|wczoraj)\b", re.IGNORECASE)
-# A night named before its weekday is the night that ends on it ("в ночь на субботу", "Nacht zum Samstag",
-# "overnight into Saturday"); after it, the night that follows ("Friday night", "Freitagnacht").
-_NIGHT = re.compile(r"(?:night|nacht|ночь|nuit|noche|notte|noc)", re.IGNORECASE)
-NIGHT_BEFORE = 20
-# A weekday as far back as this before publication is the event's day; beyond, a week-old or coming one.
-WEEKDAY_DAYS_BACK = 2
-
-
-def lede_dates(title: str, text: str, published: datetime | None = None) -> frozenset[tuple[int, int]]:
+def lede_dates(title: str, text: str) -> frozenset[tuple[int, int]]:
     """The days (month, day) that the headline and the first sentence state ("23 June", "June 23", "23 июня",
-    "le 23 juin"; with the publication time, "on Thursday", "в четверг", "am Freitagabend", "yesterday"),
-    the dateline's aside: the day of the event, as its reports give it."""
+    "le 23 juin"), the dateline's aside: the day of the event, as its reports give it."""
     lede = f"{title}\n{first_sentence(without_dateline(text))}"
     found = {(_MONTH[m.lower()], int(d)) for d, m in _DAY_MONTH.findall(lede)}
     found |= {(_MONTH[m.lower()], int(d)) for m, d in _MONTH_DAY.findall(lede)}
-    days = {(month, day) for month, day in found if 1 <= day <= 31}
-    if published is not None:
-        days |= {(d.month, d.day) for d in _named_days(lede, published.date())}
-    return frozenset(days)
-
-
-def _named_days(lede: str, published: date) -> Iterator[date]:
-    """The days a lede names by their weekday or as yesterday, counted back from the day of publication."""
-    for found in _WEEKDAYS.finditer(lede):
-        back = (published.weekday() - _WEEKDAY[found.group(1).lower()]) % 7
-        if back > WEEKDAY_DAYS_BACK:
-            continue
-        day = published - timedelta(days=back)
-        yield day
-        if _NIGHT.search(lede[max(0, found.start() - NIGHT_BEFORE) : found.start()]):
-            yield day - timedelta(days=1)
-        if _NIGHT.match(found.group(2)) or _NIGHT.match(lede[found.end() : found.end() + 6].strip()):
-            yield day + timedelta(days=1)
-    if _YESTERDAY.search(lede):
-        yield published - timedelta(days=1)
+    return frozenset((month, day) for month, day in found if 1 <= day <= 31)
 
 
 def dates_conflict(own: frozenset[tuple[int, int]], theirs: frozenset[tuple[int, int]]) -> bool:
@@ -518,10 +476,6 @@ def _beyond_alike(some: frozenset[str], others: frozenset[str]) -> frozenset[str
 # Lead names ------------------------------------------------------------------------------------
 
 
-# Shorter keys are too many words' ("rd": Red, Rat, Rada).
-LEAD_MIN_CONSONANTS = 3
-
-
 def leads(title: str, text: str, named: frozenset[str] | None = None) -> frozenset[str]:
     """The names a report leads with: capitalised words of its headline and first sentence (its dateline aside)
     that it names more than once: the port struck, the capital visited, the company a court ruled on, however
@@ -529,10 +483,7 @@ def leads(title: str, text: str, named: frozenset[str] | None = None) -> frozens
     lede = f"{title}\n{first_sentence(without_dateline(text))}"
     named = prominent(title, text) if named is None else named
     titles = _first_names(f"{title}\n{text}")  # "Defence Minister", "President": no thing of the event's own
-    return (
-        frozenset(k for f in _capitals(lede) if len(k := name_key(f.group())) >= LEAD_MIN_CONSONANTS and k in named)
-        - titles
-    )
+    return frozenset(k for f in _capitals(lede) if (k := name_key(f.group())) in named) - titles
 
 
 def background(title: str, text: str, named: frozenset[str] | None = None) -> frozenset[str]:
