@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from operator import itemgetter
 from typing import Any, NamedTuple, TypeAlias, assert_never
 from urllib.parse import urlsplit
@@ -108,13 +109,55 @@ class Hit:
     text: str = ""
 
 
-@dataclass(frozen=True, slots=True)
 class Match:
-    """A rule that matched a document, with every hit that made it true."""
+    """A rule that matched a document, with every hit that made it true and a snippet of the text.
 
-    rule: Rule
-    hits: tuple[Hit, ...]
-    snippet: str
+    The matcher works out the hits and the snippet when they are first read: at scale a document
+    matches hundreds of rules, and only those that raise an alert need them.
+    """
+
+    __slots__ = ("_hits", "_report", "_snippet", "rule")
+
+    def __init__(self, rule: Rule, hits: tuple[Hit, ...], snippet: str) -> None:
+        self.rule = rule
+        self._hits = hits
+        self._snippet = snippet
+        self._report: Callable[[], tuple[tuple[Hit, ...], str]] | None = None
+
+    @classmethod
+    def reported_later(cls, rule: Rule, report: Callable[[], tuple[tuple[Hit, ...], str]]) -> Match:
+        """A match whose hits and snippet `report` gives when they are first read."""
+        match = cls(rule, (), "")
+        match._report = report
+        return match
+
+    def _reported(self) -> None:
+        report = self._report
+        if report is not None:
+            # Two threads reading at once both work them out, the same: no lock needed.
+            self._hits, self._snippet = report()
+            self._report = None
+
+    @property
+    def hits(self) -> tuple[Hit, ...]:
+        self._reported()
+        return self._hits
+
+    @property
+    def snippet(self) -> str:
+        self._reported()
+        return self._snippet
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Match):
+            return NotImplemented
+        return (self.rule, self.hits, self.snippet) == (other.rule, other.hits, other.snippet)
+
+    def __hash__(self) -> int:
+        return hash((self.rule, self.hits, self.snippet))
+
+    def __repr__(self) -> str:
+        return f"Match(rule={self.rule!r}, hits={self.hits!r}, snippet={self.snippet!r})"
 
 
 # Compiled nodes -------------------------------------------------------------------------------
@@ -1182,7 +1225,9 @@ class Matcher:
         with self._forms_lock:
             layers = self._forms_keys.get(language)
             if layers is None:
-                layers = self._forms_keys[language] = (self._forms_keys_of(self._forms_terms, language),)
+                # Built in bulk and left out of the collector's scans, as the rest of the matcher is.
+                with bulk_build():
+                    layers = self._forms_keys[language] = (self._forms_keys_of(self._forms_terms, language),)
         return layers
 
     def _forms_keys_of(self, tids: Iterable[int], language: str) -> _Keys:
@@ -1238,7 +1283,7 @@ class Matcher:
                 continue
             found = compiled.node.eval(hits, lim, ctx)
             if found is not None:
-                matches.append(self._report(compiled.rule, found, ctx.streams))
+                matches.append(Match.reported_later(compiled.rule, partial(self._report, found, ctx.streams)))
         return matches
 
     def candidates(self, doc: Document, anchors: int = 2) -> tuple[Rule, ...]:
@@ -1327,7 +1372,8 @@ class Matcher:
             hits.maybe |= maybe
             scan.forms.append((keys, entries))
 
-    def _report(self, rule: Rule, found: Found, streams: list[WordStream]) -> Match:
+    def _report(self, found: Found, streams: list[WordStream]) -> tuple[tuple[Hit, ...], str]:
+        """A match's hits (in text order) and snippet, from what its condition found."""
         # One hit per stretch of text: when several terms found the same words (a word and its
         # forms, two lists), the first the condition reported names it.
         spans: dict[tuple[int, int, int], str] = {}
@@ -1351,7 +1397,7 @@ class Matcher:
         # for `all: [near: ..., ...]` that is the near, the heart of the rule.
         # (A rule can hold through `not` alone, with no hit: then the text's start.)
         field, start, end = next((s for s in spans if s[0] == 1), next(iter(spans), (1, 0, 0)))
-        return Match(rule, hits, make_snippet(streams[field].text, start, end))
+        return hits, make_snippet(streams[field].text, start, end)
 
 
 def _cased_match(stream: WordStream, first: int, last: int, cased: tuple[TermWord, ...]) -> bool:
