@@ -1278,12 +1278,10 @@ class Matcher:
         for index in self._candidates(hits):
             compiled = self._compiled[index]
             lim = _EVERYWHERE if compiled.scope == _TITLE | _TEXT else ctx.limits(compiled.scope)
-            # A cheap yes/no first: most candidates fail, and only a match needs its hits.
-            if not compiled.node.holds(hits, lim, ctx) or not passes_filters(compiled.rule, doc, now, language):
-                continue
-            found = compiled.node.eval(hits, lim, ctx)
-            if found is not None:
-                matches.append(Match.reported_later(compiled.rule, partial(self._report, found, ctx.streams)))
+            # A yes/no only: most candidates fail, and a match's hits are gathered when they are read.
+            node = compiled.node
+            if node.holds(hits, lim, ctx) and passes_filters(compiled.rule, doc, now, language):
+                matches.append(Match.reported_later(compiled.rule, partial(self._report, node, hits, lim, ctx)))
         return matches
 
     def candidates(self, doc: Document, anchors: int = 2) -> tuple[Rule, ...]:
@@ -1372,8 +1370,12 @@ class Matcher:
             hits.maybe |= maybe
             scan.forms.append((keys, entries))
 
-    def _report(self, found: Found, streams: list[WordStream]) -> tuple[tuple[Hit, ...], str]:
-        """A match's hits (in text order) and snippet, from what its condition found."""
+    def _report(self, node: _CNode, hits: _DocHits, lim: Limits, ctx: _Context) -> tuple[tuple[Hit, ...], str]:
+        """The hits (in text order) and snippet of a condition that holds."""
+        found = node.eval(hits, lim, ctx)
+        if found is None:
+            raise AssertionError("a condition that holds reports no hits")  # holds() and eval() disagree
+        streams = ctx.streams
         # One hit per stretch of text: when several terms found the same words (a word and its
         # forms, two lists), the first the condition reported names it.
         spans: dict[tuple[int, int, int], str] = {}
@@ -1389,7 +1391,7 @@ class Matcher:
             if key not in spans:
                 spans[key] = terms[tid].text
         ordered = sorted(spans)
-        hits = tuple(
+        reported = tuple(
             Hit(spans[span], FIELDS[span[0]], span[1], span[2], streams[span[0]].text[span[1] : span[2]])
             for span in ordered
         )
@@ -1397,7 +1399,7 @@ class Matcher:
         # for `all: [near: ..., ...]` that is the near, the heart of the rule.
         # (A rule can hold through `not` alone, with no hit: then the text's start.)
         field, start, end = next((s for s in spans if s[0] == 1), next(iter(spans), (1, 0, 0)))
-        return hits, make_snippet(streams[field].text, start, end)
+        return reported, make_snippet(streams[field].text, start, end)
 
 
 def _cased_match(stream: WordStream, first: int, last: int, cased: tuple[TermWord, ...]) -> bool:

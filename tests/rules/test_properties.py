@@ -194,6 +194,17 @@ def test_version_2_conditions_never_raise_and_hits_point_into_the_field(
             assert hit.text == source[hit.start : hit.end]
 
 
+@given(st.lists(v2_texts, min_size=2, max_size=4))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+def test_hits_read_late_are_those_read_at_once(every_v2_matcher: Matcher, texts_: list[str]) -> None:
+    # A match's hits are worked out when first read: matching other documents in between changes nothing.
+    docs = [doc(text, language="de") for text in texts_]
+    later = [every_v2_matcher.match(d) for d in docs]
+    for d, matches in zip(docs, later, strict=True):
+        at_once = [(m.rule.id, m.hits, m.snippet) for m in every_v2_matcher.match(d)]
+        assert [(m.rule.id, m.hits, m.snippet) for m in matches] == at_once
+
+
 @given(v2_texts)
 def test_every_word_has_a_span_and_sentences_start_at_words(text: str) -> None:
     stream = WordStream.build(text, context=2)
