@@ -442,6 +442,23 @@ def test_documents_that_matched_no_rule_do_not_pay_for_the_model(embedder: Embed
     assert counting.texts == 1
 
 
+def test_a_copy_of_a_report_the_event_layer_embedded_takes_its_embedding_without_a_model_call(
+    embedder: Embedder,
+) -> None:
+    counting = CountingEmbedder(embedder)
+    grouper = EventGrouper(SQLiteStore(":memory:"), counting)
+    first, second = seed("000_0102f49cf8e594e8.txt"), seed("001_4ecc056e6f873ff1.txt")
+    assert grouper.assign(first, MATCHED).new and counting.texts == 1
+    copy = grouper.assign(syndicated(first, "example.net"), MATCHED)
+    assert (copy.story_id, copy.via, counting.texts) == (first.id, "copy", 1)
+    kept = grouper.window.get(f"{first.id}@example.net")
+    original = grouper.window.get(first.id)
+    assert kept is not None and original is not None and np.array_equal(kept.vector, original.vector)
+    # Another outlet's report of the press conference is embedded, and joins the story with its copy.
+    joined = grouper.assign(second, MATCHED)
+    assert (joined.story_id, joined.via, counting.texts) == (first.id, "event", 2)
+
+
 def test_a_retried_report_gets_the_story_and_alert_ids_of_its_first_try(embedder: Embedder) -> None:
     store = SQLiteStore(":memory:")
     pipeline = Pipeline(Matcher(load_rules(RULES).rules), store, EventGrouper(store, embedder))

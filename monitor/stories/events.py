@@ -293,6 +293,7 @@ class EventGrouper:
         doc = without_furniture(self.store, doc)
         copy = self.copies.group(doc)
         story = copy.story_id
+        original: Report | None = None
         if not copy.new:
             # A copy of a report the event layer put into another event's story belongs there too.
             original = self._record(copy.story_id)
@@ -300,7 +301,13 @@ class EventGrouper:
         if not matches or self.embedder is None or len(words_of(f"{doc.title} {doc.text}")) < MIN_STORY_WORDS:
             marked = None if story == doc.id else marked_update(doc.title, doc.text)
             return StoryAssignment(story, story == doc.id, copy.jaccard, copy.via, development=marked)
-        vector = self.embedder.embed([lede_of(doc, self.settings.lede_words)])[0]
+        # A copy takes its original's embedding (no model call): it joins the original's story whatever it
+        # would score, and its lede says what the original's does.
+        vector = (
+            original.vector
+            if original is not None
+            else self.embedder.embed([lede_of(doc, self.settings.lede_words)])[0]
+        )
         report = report_of(doc, story, vector, self.settings.lede_words)
         lease = self._lease()
         with lease as added:
