@@ -1450,12 +1450,17 @@ def _anchors(node: _CNode, likely: Sequence[float]) -> Anchors | None:
         case _CNot():
             return None
         case _CCount():
-            return _union([_single(t, likely) for t in node.tids])
+            return _of_terms(node.tids, likely)
         case _CNear():
-            return min((_union([_single(t, likely) for t in group]) for group in node.groups), key=_cost)
+            return min((_of_terms(group, likely) for group in node.groups), key=_cost)
         case _CAll():
             found = [a for a in (_anchors(c, likely) for c in node.children) if a is not None]
             return min(found, key=_cost) if found else None
+        case _CAny() if node.terms is not None:
+            # Terms only (a list): all of them; their likelihoods summed in the order _union would
+            # sum them sorted by cost (equal likelihoods are equal floats: the same sum).
+            tids = node.terms.tids
+            return set(tids), sum(sorted([likely[t] for t in tids]))
         case _CAny() | _CAtLeast():
             children = [_anchors(c, likely) for c in node.children]
             anchored = [a for a in children if a is not None]
@@ -1484,7 +1489,7 @@ def _requirements(node: _CNode, likely: Sequence[float]) -> list[Anchors]:
         case _CNot():
             return []
         case _CNear():
-            return [_union([_single(t, likely) for t in group]) for group in node.groups]
+            return [_of_terms(group, likely) for group in node.groups]
         case _CAll():
             return [need for child in node.children for need in _requirements(child, likely)]
         case _CCount() | _CAny() | _CAtLeast():
@@ -1535,8 +1540,9 @@ def _tids_of(node: _CNode) -> set[int]:
             assert_never(node)
 
 
-def _single(tid: int, likely: Sequence[float]) -> Anchors:
-    return {tid}, likely[tid]
+def _of_terms(tids: list[int], likely: Sequence[float]) -> Anchors:
+    """`_union` of the terms' own anchors, in their order (the same set and sum)."""
+    return set(tids), sum([likely[t] for t in tids])
 
 
 def _union(parts: list[Anchors]) -> Anchors:
