@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from common import git_state, machine, machine_line
@@ -368,7 +369,24 @@ def report(
     return "\n".join(lines) + "\n"
 
 
-def main_events(corpus: Path, quick: bool, sweep: bool, model_name: str = DEFAULT_MODEL) -> tuple[str, int]:
+def settings_overrides(assignments: Sequence[str]) -> dict[str, Any]:
+    """`--set NAME=VALUE` options as EventSettings fields (numbers; the window and the state are not swept)."""
+    numeric = {"lede_words", "names_weight", "across_languages", "threshold", "untimed_threshold"}
+    overrides: dict[str, Any] = {}
+    for assignment in assignments:
+        name, _, value = assignment.partition("=")
+        if name not in numeric:
+            raise ValueError(f"--set {assignment}: expected one of {', '.join(sorted(numeric))}=NUMBER")
+        try:
+            overrides[name] = int(value) if name == "lede_words" else float(value)
+        except ValueError:
+            raise ValueError(f"--set {assignment}: {value!r} is not a number") from None
+    return overrides
+
+
+def main_events(
+    corpus: Path, quick: bool, sweep: bool, model_name: str = DEFAULT_MODEL, overrides: dict[str, Any] | None = None
+) -> tuple[str, int]:
     def progress(message: str) -> None:
         print(message, file=sys.stderr)
 
@@ -377,7 +395,7 @@ def main_events(corpus: Path, quick: bool, sweep: bool, model_name: str = DEFAUL
     progress(f"model loaded in {time.perf_counter() - started:.1f}s")
     embedder = CachedEmbedder(model)
     reports = load_corpus(corpus)
-    settings = EventSettings()
+    settings = replace(EventSettings(), **(overrides or {}))
     started = time.perf_counter()
     current = with_halves(reports, embedder, settings)
     elapsed = (time.perf_counter() - started) / 2  # the corpus once whole, once in halves

@@ -56,7 +56,7 @@ from common import (
 )
 from event_cost import ROUNDS as COST_ROUNDS
 from event_cost import main_cost
-from events import CORPUS, main_events
+from events import CORPUS, main_events, settings_overrides
 
 import monitor.stories.copies as stories_mod
 from monitor.document import Document
@@ -784,6 +784,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="with --events: the embedding model, as `stories.model` names it (default: use-multilingual)",
     )
     parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="with --events: an event-layer constant for this run instead of its default (threshold=0.9, "
+        "across_languages=0.25, names_weight=1, lede_words=40, untimed_threshold=...); may be repeated",
+    )
+    parser.add_argument(
         "--cost", action="store_true", help="what the event layer costs in the pipeline instead (bench/event_cost.py)"
     )
     args = parser.parse_args(argv)
@@ -794,7 +802,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_section(args.output, "stories-cost", markdown)
         return status
     if args.events:
-        markdown, status = main_events(args.events_corpus, args.quick, not args.no_sweep, args.model)
+        try:
+            overrides = settings_overrides(args.set)
+        except ValueError as exc:
+            parser.error(str(exc))
+        markdown, status = main_events(args.events_corpus, args.quick, not args.no_sweep, args.model, overrides)
         print(markdown)
         if args.output:
             write_section(args.output, "stories-events", markdown)

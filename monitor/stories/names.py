@@ -43,6 +43,10 @@ _SPELLINGS = (
     ("h", "g"),
 )  # fmt: skip
 KEY_CONSONANTS = 4
+# Russian case endings that add a consonant to a name (the instrumental, "with Macron", Макроном; the dative and
+# locative plural): cut from a Cyrillic word of this many letters or more before it is keyed.
+_INSTRUMENTAL = re.compile(r"(?:ом|ем|ым|им|ами|ями|ам|ям|ах|ях)\Z")  # noqa: RUF001 (Cyrillic on purpose)
+INFLECTED_MIN_LETTERS = 6
 _VOWELS = "aeiouy"
 # A word, or a number with its separators (18,2  1 000  2.5).
 _TOKEN = re.compile(r"[^\W\d_][^\W_]*(?:['\u2019\-][^\W_]+)*|\d+(?:[.,\u202f\xa0 ]\d+)*")
@@ -59,6 +63,8 @@ def _latin(word: str) -> str:
 @functools.lru_cache(maxsize=1 << 16)  # the same names recur in report after report
 def name_key(word: str) -> str:
     """The key of one capitalised word ("" when too little of it is left to tell names apart)."""
+    if "CYRILLIC" in unicodedata.name(word[-1], "") and len(word) >= INFLECTED_MIN_LETTERS:
+        word = _INSTRUMENTAL.sub("", word)  # Путиным, Фиданом ("with Putin", "with Fidan"): Putin, Fidan
     latin = re.sub(r"[^a-z]", "", _latin(word))
     if latin[:1] == "u" and latin[1:2] in _VOWELS and "CYRILLIC" in unicodedata.name(word[0], ""):
         latin = "w" + latin[1:]  # Russian writes an English W as U and a vowel (Witkoff, William)
@@ -476,6 +482,10 @@ def _beyond_alike(some: frozenset[str], others: frozenset[str]) -> frozenset[str
 # Lead names ------------------------------------------------------------------------------------
 
 
+# Keys of fewer consonants are no name a report leads with (two: Riga "rg", three: "Bank" and "Banker" apart).
+LEAD_MIN_CONSONANTS = 2
+
+
 def leads(title: str, text: str, named: frozenset[str] | None = None) -> frozenset[str]:
     """The names a report leads with: capitalised words of its headline and first sentence (its dateline aside)
     that it names more than once: the port struck, the capital visited, the company a court ruled on, however
@@ -483,7 +493,10 @@ def leads(title: str, text: str, named: frozenset[str] | None = None) -> frozens
     lede = f"{title}\n{first_sentence(without_dateline(text))}"
     named = prominent(title, text) if named is None else named
     titles = _first_names(f"{title}\n{text}")  # "Defence Minister", "President": no thing of the event's own
-    return frozenset(k for f in _capitals(lede) if (k := name_key(f.group())) in named) - titles
+    return (
+        frozenset(k for f in _capitals(lede) if len(k := name_key(f.group())) >= LEAD_MIN_CONSONANTS and k in named)
+        - titles
+    )
 
 
 def background(title: str, text: str, named: frozenset[str] | None = None) -> frozenset[str]:
