@@ -93,6 +93,12 @@ class HitTable(dict[int, list[RawHit]]):
         """Terms that may be found (their keys occur, with more to check): found where they have hits."""
         return _NONE
 
+    def in_field(self, tids: list[int], field: int) -> tuple[Found, list[int]]:
+        """The hits of these terms in one field, sorted by their words (a tie in the terms' order),
+        and the first word of each (to find the hits in a window by bisection)."""
+        group = sorted(((t, h) for t in tids for h in self[t] if h[0] == field), key=_words_of_hit)
+        return group, [th[1][1] for th in group]
+
 
 _NONE: frozenset[int] = frozenset()
 
@@ -195,7 +201,7 @@ class _DocHits(HitTable):
     `maybe` found until it is asked for: checking every such key where it occurs would cost more
     than the few terms any candidate asks about."""
 
-    __slots__ = ("fields", "found", "maybe", "memo", "present")
+    __slots__ = ("fields", "found", "groups", "maybe", "memo", "present")
 
     def __init__(self) -> None:
         super().__init__()
@@ -204,6 +210,15 @@ class _DocHits(HitTable):
         self.maybe: set[int] = set()  # a slot here, a property in HitTable
         self.fields: list[_FieldScan] = []
         self.memo: dict[tuple[int, Limits], Found | None] = {}  # what each `near` chose, by scope
+        # `in_field` of each group of terms asked for: many `near`s share a word or a list.
+        self.groups: dict[tuple[tuple[int, ...], int], tuple[Found, list[int]]] = {}
+
+    def in_field(self, tids: list[int], field: int) -> tuple[Found, list[int]]:
+        key = (tuple(tids), field)
+        got = self.groups.get(key)
+        if got is None:
+            got = self.groups[key] = HitTable.in_field(self, tids, field)
+        return got
 
     @property
     def possible(self) -> set[int]:
@@ -517,15 +532,17 @@ class _CNear:
             if not limit:
                 continue
             lists: list[Found] = []
+            starts: list[list[int]] = []
             for tids in groups:
-                group = sorted(
-                    ((t, h) for t in tids for h in hits[t] if h[0] == field and h[1] < limit), key=_words_of_hit
-                )
+                group, group_starts = hits.in_field(tids, field)
+                if limit < _ALL_WORDS:
+                    cut = bisect_left(group_starts, limit)
+                    group, group_starts = group[:cut], group_starts[:cut]
                 if not group:
                     break
                 lists.append(group)
+                starts.append(group_starts)
             else:
-                starts = [[th[1][1] for th in group] for group in lists]
                 chosen = self._ordered(lists, starts) if self.ordered else self._unordered(lists, starts)
                 if chosen is not None:
                     return chosen
