@@ -713,7 +713,7 @@ def report(
             )
         lines.append("")
     lines += sweep_section(main, results)
-    lines += [f"Machine: {machine_line(machine('numpy'))}; {git_state('monitor/stories.py')}.", ""]
+    lines += [f"Machine: {machine_line(machine('datasketch', 'numpy'))}; {git_state('monitor/stories.py')}.", ""]
     return "\n".join(lines) + "\n"
 
 

@@ -26,15 +26,7 @@ from monitor.rules.matcher import Match, Matcher
 from monitor.store import RedisStore, SQLiteStore, Store, open_store
 from monitor.stories import StoriesConfig, build_grouper
 from monitor.stories.boilerplate import without_furniture
-from monitor.stories.copies import (
-    MIN_STORY_WORDS,
-    NUM_PERM,
-    CopyGrouper,
-    Signature,
-    item_keys,
-    shingles,
-    text_fingerprint,
-)
+from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper, Signature, item_keys, text_fingerprint
 from monitor.stories.developments import development
 from monitor.stories.embed import Embedder, load_embedder
 from monitor.stories.events import STATE_TTL, EventGrouper, EventSettings, lede_of
@@ -88,19 +80,6 @@ def test_signature_round_trips_through_bytes() -> None:
     signature = Signature.of((SEEDS / "000_0102f49cf8e594e8.txt").read_text(encoding="utf-8"))
     again = Signature.from_bytes(signature.to_bytes())
     assert again.size == signature.size and signature.similarity(again) == (1.0, 1.0)
-
-
-def test_signatures_are_datasketchs_minhash_of_the_shingles() -> None:
-    from datasketch import MinHash
-
-    texts = ["", "Word", *(f"{d.title}\n{d.text}" for d in corpus_docs("e001-macron-putin-call-march"))]
-    template = MinHash(num_perm=NUM_PERM, seed=1)  # what signatures stored by earlier versions were
-    for text in texts:
-        theirs = template.copy()
-        theirs.clear()
-        if parts := list(set(shingles(text))):
-            theirs.update_batch(parts)
-        assert np.array_equal(Signature.of(text).values, theirs.hashvalues.astype(np.uint32))
 
 
 def test_a_syndicated_copy_joins_the_story_of_the_first(store: Store) -> None:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from monitor.store.base import DEFAULT_SEEN_TTL, Store
 from monitor.stories.base import StoryAssignment
 from monitor.stories.boilerplate import without_furniture
 from monitor.stories.developments import marked_update
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128
@@ -54,37 +58,13 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 MIN_STORY_WORDS = 15
 
 
-# MurmurHash3's 32-bit finalizer, which mixes each shingle's hash before the permutations.
-_FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
-_EMPTY = np.uint32(0xFFFFFFFF)
-
-
 @functools.cache
-def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    """The NUM_PERM permutations h -> a * h + b (mod 2**32, `a` odd) every signature shares."""
-    generator = np.random.RandomState(1)
-    a = generator.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
-    b = generator.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
-    return a, b
+def _template() -> MinHash:
+    """The permutations every signature shares (datasketch is imported on first use: it loads scipy,
+    half a second that CLI commands which never build a signature should not pay)."""
+    from datasketch import MinHash
 
-
-def minhash(parts: Sequence[bytes]) -> np.ndarray:
-    """The MinHash of a set of byte strings, as datasketch's MinHash(num_perm=NUM_PERM, seed=1) makes it (its
-    default "affine32" scheme: the first 32 bits of each SHA-1, mixed, then each permutation's minimum), so
-    that signatures stored by earlier versions still compare; datasketch itself loads scipy (63 MiB and a
-    third of a second at start, for this)."""
-    if not parts:
-        return np.full(NUM_PERM, _EMPTY, dtype=np.uint32)
-    hashes = np.frombuffer(b"".join(hashlib.sha1(part).digest()[:4] for part in parts), dtype="<u4").astype(np.uint32)
-    shift_1, multiply_1, shift_2, multiply_2, shift_3 = _FMIX
-    hashes ^= hashes >> shift_1
-    hashes *= multiply_1
-    hashes ^= hashes >> shift_2
-    hashes *= multiply_2
-    hashes ^= hashes >> shift_3
-    a, b = _permutations()
-    values: np.ndarray = (hashes[:, None] * a + b).min(axis=0)
-    return values
+    return MinHash(num_perm=NUM_PERM, seed=1)
 
 
 def text_fingerprint(text: str) -> str:
@@ -140,9 +120,13 @@ class Signature:
     @classmethod
     def of(cls, text: str) -> Signature:
         parts = set(shingles(text))
+        minhash = _template().copy()
+        minhash.clear()
+        if parts:
+            minhash.update_batch(list(parts))
         sentences = sentence_hashes(text, KEPT_SENTENCES + 1)
         complete = len(sentences) <= KEPT_SENTENCES
-        return cls(minhash(list(parts)), len(parts), sentences[:KEPT_SENTENCES], complete)
+        return cls(minhash.hashvalues.astype(np.uint32), len(parts), sentences[:KEPT_SENTENCES], complete)
 
     def bands(self) -> list[str]:
         """LSH band keys: `index:digest` of each band of ROWS values."""
