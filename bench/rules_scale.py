@@ -637,7 +637,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     info = {
-        **machine("PyYAML", "pyahocorasick", "google-re2"),
+        **machine("PyYAML", "yaml-rs", "pyahocorasick", "google-re2"),
         "Code": code,
         "Load average (1 min)": load_span(load_at_start),
         "Run": f"{'quick' if args.quick else 'partial' if args.sizes else 'full'}: {REPS} timed passes;"
