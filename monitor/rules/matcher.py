@@ -191,6 +191,9 @@ class _FieldScan:
     field: int
     layers: list[_Placing]
     forms: list[_Placing]
+    # The title's terms found or maybe found, to place no term where it is not: nearly every term
+    # placed is in the text alone (the text's own set would cost more to keep than it saves).
+    terms: set[int] | None = None
 
 
 class _DocHits(HitTable):
@@ -234,6 +237,8 @@ class _DocHits(HitTable):
     def _place(self, tid: int) -> list[RawHit]:
         out: list[RawHit] = []
         for scan in self.fields:
+            if scan.terms is not None and tid not in scan.terms:
+                continue
             placed, keys_found = _gather(tid, scan.field, scan.layers)
             out += _unique(placed, keys_found > 1)
             if not scan.forms:
@@ -1360,6 +1365,8 @@ class Matcher:
                 hits.found |= found
                 hits.maybe |= maybe
                 scan.layers.append((keys, entries))
+                if field == 0:
+                    scan.terms = (scan.terms or set()).union(found, maybe)
         for regex_set, tids in self._regex_sets:
             for i in regex_set.Match(stream.text) or ():  # type: ignore[attr-defined]
                 tid = tids[i]
@@ -1386,6 +1393,8 @@ class Matcher:
             hits.found |= found
             hits.maybe |= maybe
             scan.forms.append((keys, entries))
+            if scan.terms is not None:
+                scan.terms |= found | maybe
 
     def _report(self, node: _CNode, hits: _DocHits, lim: Limits, ctx: _Context) -> tuple[tuple[Hit, ...], str]:
         """The hits (in text order) and snippet of a condition that holds."""
