@@ -595,10 +595,17 @@ def _ukrainian() -> object:
     return pymorphy3.MorphAnalyzer(lang="uk")
 
 
+def _lemma(analyzer: object, word: str) -> str:
+    try:
+        return analyzer.parse(word)[0].normal_form  # type: ignore[attr-defined,no-any-return]
+    except ValueError:  # pymorphy3 asks each letter's Unicode name: a letter without one ('𗀀') stays as written
+        return word
+
+
 def _raw_stems(words: list[str], language: str) -> list[str]:
     if language in LEMMATIZED:
         analyzer = _ukrainian()
-        return [analyzer.parse(w)[0].normal_form for w in words]  # type: ignore[attr-defined]
+        return [_lemma(analyzer, w) for w in words]
     stemmer = _stemmers.by_language.get(language)
     if stemmer is None:
         stemmer = _stemmers.by_language[language] = Stemmer.Stemmer(_SNOWBALL[language])

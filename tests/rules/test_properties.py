@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from monitor.errors import RuleLoadError
@@ -183,6 +183,7 @@ def every_v2_matcher(tmp_path_factory: pytest.TempPathFactory) -> Matcher:
 
 
 @given(v2_texts, v2_texts, languages)
+@example(title="", text="𗀀", language="uk")  # a letter without a Unicode name, lemmatised
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 def test_version_2_conditions_never_raise_and_hits_point_into_the_field(
     every_v2_matcher: Matcher, title: str, text: str, language: str | None
