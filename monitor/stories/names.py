@@ -195,7 +195,8 @@ def _beyond(some: frozenset[str], others: frozenset[str]) -> frozenset[str]:
     return frozenset(a for a in some if not any(same_name(a, b) for b in others))
 
 
-def _first_names(text: str) -> set[str]:
+@functools.lru_cache(maxsize=8)  # a report's checks ask about the same text again
+def _first_names(text: str) -> frozenset[str]:
     """Keys of words that only ever come right before another capitalised word (first names, titles)."""
     before: set[str] = set()
     alone: set[str] = set()
@@ -211,7 +212,7 @@ def _first_names(text: str) -> set[str]:
             and text[found.end() : following.start()] in (" ", "\xa0")
         )
         (before if paired else alone).add(name_key(token))
-    return before - alone
+    return frozenset(before - alone)
 
 
 _FIGURE_TOKEN = re.compile(r"[^\W\d_]+|\d+(?:[.,\u202f\xa0 ]\d+)*|[:/%]")
@@ -371,6 +372,7 @@ def _capitals(text: str) -> Iterator[re.Match[str]]:
 _IN_A_NAME = re.compile(r"[ \xa0](?:[^\W\d_]\.?[ \xa0])*")
 
 
+@functools.lru_cache(maxsize=8)  # a report's checks ask about the same text again
 def full_names(title: str, text: str) -> frozenset[str]:
     """Keys of the words a text writes as the name of someone: in a run of capitalised words, after a first
     name or a title (a word the headline and text only ever write right before another capitalised word:
