@@ -636,11 +636,14 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-def write_config(tmp: Path, name: str, redis_url: str, prefix: str, rules: Path, feeds: Path, port: int) -> Path:
+def write_config(
+    tmp: Path, name: str, redis_url: str, prefix: str, rules: Path, feeds: Path, port: int, grouper: str
+) -> Path:
     config = tmp / f"{name}.yaml"
     config.write_text(
         f"rules: {rules}\nfeeds: {feeds}\nstore: {redis_url}\nstore_prefix: '{prefix}'\n"
         "slack:\n  default_channel: '#news'\n  pace: 0\n  burst_size: 1000000\n"
+        f"stories:\n  grouper: {grouper}\n"
         f"metrics:\n  listen: 127.0.0.1:{port}\n"
         "http:\n  allow_networks: ['127.0.0.0/8']\nshutdown_grace: 15s\n",
         encoding="utf-8",
@@ -739,7 +742,9 @@ class Bench:
         print(f"--- {count} replica(s)", flush=True)
         ports = [free_port() for _ in range(count)]
         configs = [
-            write_config(self.tmp, f"r{count}-{i}", redis_url, self.prefix, corpus.rules_dir, feeds_file, port)
+            write_config(
+                self.tmp, f"r{count}-{i}", redis_url, self.prefix, corpus.rules_dir, feeds_file, port, self.args.grouper
+            )
             for i, port in enumerate(ports)
         ]
         started = time.monotonic()
@@ -983,7 +988,8 @@ def report(
         f"Articles: {corpus.docs} source texts, the seeds and the pages of {args.corpus.describe()} "
         f"({corpus.matching_docs} match at least one rule); the pool the feed "
         f"server publishes from has {sum(1 for a in corpus.pool if a['rules'])} / {len(corpus.pool)} matching "
-        f"entries (`--match-share {args.match_share}`). Feed server totals: {feed_stats}.",
+        f"entries (`--match-share {args.match_share}`). Stories grouper: `{args.grouper}`. "
+        f"Feed server totals: {feed_stats}.",
         "",
         f"Machine: {machine_line(info)}. Load average (1 min) {load_span(load_start)}.",
     ]
@@ -1005,6 +1011,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--low-rate", type=float, help="new entries per minute, latency stage")
     parser.add_argument("--burst", type=int, help="entries published at once, throughput stage")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--grouper", choices=["events", "copies"], default="events", help="the stories grouper (stories.grouper)"
+    )
     add_corpus_option(parser)
     add_output_option(parser)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, rules)")
