@@ -36,6 +36,8 @@ TABLE = Path(__file__).with_name("frequency.tsv")
 # A regex or a word-ending wildcard cannot be looked up: taken as this likely (common enough
 # that a rule is anchored on them only when it has nothing better).
 UNKNOWN_SHAPE = 0.25
+# A term with word forms is taken as this many times as likely as its word alone.
+FORMS_LIKELIER = 3
 
 
 class TermFrequency:
@@ -102,7 +104,7 @@ class TermFrequency:
         if text.isascii() and text.replace(" ", "").isalnum():
             # Plain ASCII words (most terms): their words are the lower-cased chunks (as words_of splits them).
             rarest = min(map(self.word, text.lower().split()), default=1.0)
-            return min(1.0, 3 * rarest if term.forms else rarest)
+            return min(1.0, FORMS_LIKELIER * rarest if term.forms else rarest)
         best = 1.0
         for chunk in term.text.split():
             core = chunk.strip("*")
@@ -114,7 +116,7 @@ class TermFrequency:
                 words = words_of(core)
                 likely = min((self.word(w) for w in words), default=1.0)
                 if term.forms:
-                    likely = min(1.0, 3 * likely)
+                    likely = min(1.0, FORMS_LIKELIER * likely)
             best = min(best, likely)
         return best
 

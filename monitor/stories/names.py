@@ -222,17 +222,25 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
-_MONTHS = frozenset(
-    _words(
-        """january february march april may june july august september october november december jan feb mar apr
-    jun jul aug sep sept oct nov dec janvier fevrier février mars avril mai juin juillet aout août septembre
-    octobre novembre decembre décembre januar jänner februar märz maerz oktober dezember января февраля марта
-    апреля мая июня июля августа сентября октября ноября декабря январь февраль март апрель май июнь июль
-    август сентябрь октябрь ноябрь декабрь янв фев мар апр июн июл авг сен окт ноя дек enero febrero marzo
-    abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre gennaio febbraio aprile
-    maggio giugno luglio settembre ottobre dicembre gen mag giu lug ago ott dic"""
-    )
+# Month names and their abbreviations, by month, in the languages of the press: a day's number beside one is
+# no figure, and with one it is a date.
+_MONTH_NAMES = (
+    "january jan janvier januar jänner января январь янв enero gennaio janv gen",
+    "february feb février fevrier februar февраля февраль фев febrero febbraio févr",
+    "march mar mars märz maerz марта март мар marzo",
+    "april apr avril апреля апрель апр abril aprile avr",
+    "may mai мая май mayo maggio mag",
+    "june jun juin juni июня июнь июн junio giugno giu",
+    "july jul juillet juli июля июль июл julio luglio juil lug",
+    "august aug août aout августа август авг agosto ago",
+    "september sep sept septembre сентября сентябрь сен septiembre setiembre settembre",
+    "october oct octobre oktober октября октябрь окт octubre ottobre okt ott",
+    "november nov novembre ноября ноябрь ноя noviembre",
+    "december dec décembre decembre dezember декабря декабрь дек diciembre dicembre dez dic",
 )
+_MONTH = {name: number for number, names in enumerate(_MONTH_NAMES, 1) for name in names.split()}
+_MONTHS = frozenset(_MONTH)
+
 _SCALES = {
     **dict.fromkeys(_words("thousand thousands mille milliers tausend тысяч тысячи тысяча тыс mila migliaia"), 1e3),
     **dict.fromkeys(
@@ -292,21 +300,6 @@ def figures_conflict(
 
 # Dates ------------------------------------------------------------------------------------------
 
-_MONTH_NAMES = (
-    "january jan janvier januar jänner января январь enero gennaio janv gen",
-    "february feb février fevrier februar февраля февраль febrero febbraio févr",
-    "march mar mars märz maerz марта март marzo",
-    "april apr avril апреля апрель abril aprile avr",
-    "may mai мая май mayo maggio mag",
-    "june jun juin juni июня июнь junio giugno giu",
-    "july jul juillet juli июля июль julio luglio juil lug",
-    "august aug août aout августа август agosto ago",
-    "september sep sept septembre сентября сентябрь septiembre setiembre settembre",
-    "october oct octobre oktober октября октябрь octubre ottobre okt ott",
-    "november nov novembre ноября ноябрь noviembre",
-    "december dec décembre decembre dezember декабря декабрь diciembre dicembre dez dic",
-)
-_MONTH = {name: number for number, names in enumerate(_MONTH_NAMES, 1) for name in names.split()}
 _MONTH_ALTERNATIVES = "|".join(sorted(map(re.escape, _MONTH), key=len, reverse=True))
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)?\.?\s+(?:de\s+)?({_MONTH_ALTERNATIVES})\b", re.IGNORECASE)
 _MONTH_DAY = re.compile(rf"\b({_MONTH_ALTERNATIVES})\.?\s+(\d{{1,2}})\b(?![.,]?\d)", re.IGNORECASE)
