@@ -267,6 +267,20 @@ class Store(EventState, EntryLeases, ParagraphMarks, FeedbackStore, Protocol):
         """Index these bands under the story; `signature` is kept when the story is new."""
         ...
 
+    def add_to_story_and_lease(
+        self,
+        story_id: str,
+        bands: Sequence[str],
+        signature: bytes | None,
+        ttl: timedelta,
+        holder: str,
+        lease_ttl: timedelta,
+        position: str | None,
+    ) -> EventReports | None:
+        """`add_to_story`, then `event_lease(holder, lease_ttl, position)`, in one round trip: the event layer
+        takes its lease with the copy layer's write (None when another holder has the lease)."""
+        ...
+
     # Alert marks -------------------------------------------------------------------------------
 
     def mark_alert(self, rule: str, story: str, alert_id: str, window: timedelta) -> str | None:

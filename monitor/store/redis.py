@@ -318,18 +318,43 @@ class RedisStore(RedisFeedback):
     def add_to_story(
         self, story_id: str, bands: Sequence[str], signature: bytes | None, ttl: timedelta = DEFAULT_SEEN_TTL
     ) -> None:
-        ms = _ms(ttl)
         try:
             pipe = self.client.pipeline(transaction=False)
-            for band in bands:
-                key = self.keys.band(band)
-                pipe.sadd(key, story_id)
-                pipe.pexpire(key, ms)
-            if signature is not None:
-                pipe.set(self.keys.signature(story_id), signature, nx=True, px=ms)
+            self._queue_add_to_story(pipe, story_id, bands, signature, ttl)
             pipe.execute()
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
+
+    def _queue_add_to_story(
+        self, pipe: Any, story_id: str, bands: Sequence[str], signature: bytes | None, ttl: timedelta
+    ) -> None:
+        ms = _ms(ttl)
+        for band in bands:
+            key = self.keys.band(band)
+            pipe.sadd(key, story_id)
+            pipe.pexpire(key, ms)
+        if signature is not None:
+            pipe.set(self.keys.signature(story_id), signature, nx=True, px=ms)
+
+    def add_to_story_and_lease(
+        self,
+        story_id: str,
+        bands: Sequence[str],
+        signature: bytes | None,
+        ttl: timedelta,
+        holder: str,
+        lease_ttl: timedelta,
+        position: str | None,
+    ) -> EventReports | None:
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            self._queue_add_to_story(pipe, story_id, bands, signature, ttl)
+            written = len(pipe)
+            self._queue_event_lease(pipe, holder, lease_ttl, position)
+            replies = pipe.execute()[written:]
+        except REDIS_ERRORS as exc:
+            raise self._fail(exc) from None
+        return self._leased(replies, holder, position)
 
     def event_report_ids(self, since: float, until: float, limit: int) -> list[str]:
         try:
@@ -351,16 +376,23 @@ class RedisStore(RedisFeedback):
         return self._logged_since(position, entries)
 
     def event_lease(self, holder: str, ttl: timedelta, position: str | None) -> EventReports | None:
-        key = self.keys.lease(EVENT_LEASE)
         try:
             pipe = self.client.pipeline(transaction=False)
-            pipe.set(key, holder, nx=True, px=_ms(ttl))
-            pipe.get(key)
-            if position is not None:  # read whether or not the lease is taken: one round trip when it is
-                pipe.xrange(self.keys.event_log, min=position, max="+")
+            self._queue_event_lease(pipe, holder, ttl, position)
             replies = pipe.execute()
         except REDIS_ERRORS as exc:
             raise self._fail(exc) from None
+        return self._leased(replies, holder, position)
+
+    def _queue_event_lease(self, pipe: Any, holder: str, ttl: timedelta, position: str | None) -> None:
+        key = self.keys.lease(EVENT_LEASE)
+        pipe.set(key, holder, nx=True, px=_ms(ttl))
+        pipe.get(key)
+        if position is not None:  # read whether or not the lease is taken: one round trip when it is
+            pipe.xrange(self.keys.event_log, min=position, max="+")
+
+    def _leased(self, replies: Sequence[Any], holder: str, position: str | None) -> EventReports | None:
+        """What `_queue_event_lease`'s commands replied: None when another holder has the lease."""
         if replies[1] is None or _text(replies[1]) != holder:
             return None
         return self._every_event_report() if position is None else self._logged_since(position, replies[2])

@@ -227,6 +227,20 @@ class SQLiteStore(SQLiteFeedback):
                     (story_id, signature, expires),
                 )
 
+    def add_to_story_and_lease(
+        self,
+        story_id: str,
+        bands: Sequence[str],
+        signature: bytes | None,
+        ttl: timedelta,
+        holder: str,
+        lease_ttl: timedelta,
+        position: str | None,
+    ) -> EventReports | None:
+        # No round trips to save in a file: the write, then the lease.
+        self.add_to_story(story_id, bands, signature, ttl)
+        return self.event_lease(holder, lease_ttl, position)
+
     def event_report_ids(self, since: float, until: float, limit: int) -> list[str]:
         rows = self._read(
             "SELECT report FROM event_report WHERE at >= ? AND at <= ? AND expires > ? ORDER BY at DESC LIMIT ?",

@@ -167,6 +167,16 @@ class Signature:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class CopyFound:
+    """The story the copy layer found for a text, and what the index keeps of it (`CopyGrouper.keep`):
+    its bands under the story, and its signature when it starts one."""
+
+    assignment: StoryAssignment
+    bands: list[str]
+    signature: bytes | None
+
+
 class CopyGrouper:
     """The "copies" grouper: Documents with near-duplicate texts share a story; the LSH index is in the store.
 
@@ -189,19 +199,30 @@ class CopyGrouper:
 
     def group(self, doc: Document) -> StoryAssignment:
         """The story of `doc` as it is (site furniture already taken out)."""
+        found = self.find(doc)
+        if found is None:
+            return StoryAssignment(doc.id, True)
+        self.keep(found)
+        return found.assignment
+
+    def find(self, doc: Document) -> CopyFound | None:
+        """The story of `doc` (site furniture already taken out), not yet written to the index (`keep`);
+        None for a text too short to be indexed (it starts a story of its own)."""
         text = doc.text or doc.title
         if len(words_of(text)) < MIN_STORY_WORDS:
-            return StoryAssignment(doc.id, True)
+            return None
         signature = Signature.of(text)
         bands = [*signature.bands(), opening_band(text)]
         candidates = self.store.story_candidates(bands)
         best = self._best(signature, candidates)
         if best is None:
-            self.store.add_to_story(doc.id, bands, signature.to_bytes(), self.ttl)
-            return StoryAssignment(doc.id, True)
+            return CopyFound(StoryAssignment(doc.id, True), bands, signature.to_bytes())
         story_id, jaccard = best
-        self.store.add_to_story(story_id, bands, None, self.ttl)
-        return StoryAssignment(story_id, False, jaccard, "copy")
+        return CopyFound(StoryAssignment(story_id, False, jaccard, "copy"), bands, None)
+
+    def keep(self, found: CopyFound) -> None:
+        """Index the text `find` found under its story."""
+        self.store.add_to_story(found.assignment.story_id, found.bands, found.signature, self.ttl)
 
     def _best(self, signature: Signature, candidates: dict[str, int]) -> tuple[str, float] | None:
         if not candidates:

@@ -56,7 +56,7 @@ from monitor.rules.text import words_of
 from monitor.store.base import EVENT_LEASE, EventReports, Store, StoreError
 from monitor.stories.base import StoryAssignment
 from monitor.stories.boilerplate import source_of, without_furniture
-from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper
+from monitor.stories.copies import MIN_STORY_WORDS, CopyFound, CopyGrouper
 from monitor.stories.developments import development, marked_update
 from monitor.stories.embed import Embedder
 from monitor.stories.names import (
@@ -292,7 +292,8 @@ class EventGrouper:
 
     def assign(self, doc: Document, matches: Sequence[Match]) -> StoryAssignment:
         doc = without_furniture(self.store, doc)
-        copy = self.copies.group(doc)
+        found = self.copies.find(doc)
+        copy = found.assignment if found is not None else StoryAssignment(doc.id, True)
         story = copy.story_id
         original: Report | None = None
         if not copy.new:
@@ -300,6 +301,8 @@ class EventGrouper:
             original = self._record(copy.story_id)
             story = original.story_id if original is not None else copy.story_id
         if not matches or self.embedder is None or len(words_of(f"{doc.title} {doc.text}")) < MIN_STORY_WORDS:
+            if found is not None:
+                self.copies.keep(found)
             marked = None if story == doc.id else marked_update(doc.title, doc.text)
             return StoryAssignment(story, story == doc.id, copy.jaccard, copy.via, development=marked)
         # A copy takes its original's embedding (no model call): it joins the original's story whatever it
@@ -310,7 +313,9 @@ class EventGrouper:
             else self.embedder.embed([lede_of(doc, self.settings.lede_words)])[0]
         )
         report = report_of(doc, story, vector, self.settings.lede_words)
-        lease = self._lease()
+        # The copy layer's write takes the lease too (one round trip less), once the model has run: the
+        # lease is held only while the story is decided.
+        lease = self._lease(found)
         with lease as added:
             slots = self._recent(report.at, added)
             own = self.window.get_in(doc.id, slots)
@@ -402,29 +407,44 @@ class EventGrouper:
         record = self.store.event_report(report_id)
         return Report.from_bytes(report_id, record) if record is not None else None
 
-    def _lease(self) -> _Lease:
-        return _Lease(self.store, self._read_to)
+    def _lease(self, found: CopyFound | None = None) -> _Lease:
+        return _Lease(self.store, self._read_to, found, self.copies.ttl)
 
 
 class _Lease:
     """The event layer's store lease, held while one report's story is decided and recorded; taking it
-    reads the reports added since `read_to` too (under the lease: every report decided before is in)."""
+    reads the reports added since `read_to` too (under the lease: every report decided before is in).
+    With `found`, the copy layer's write of the text goes in the same round trip as the first try."""
 
-    def __init__(self, store: Store, read_to: str | None) -> None:
+    def __init__(self, store: Store, read_to: str | None, found: CopyFound | None, copy_ttl: timedelta) -> None:
         self.store = store
         self.read_to = read_to
+        self.found = found
+        self.copy_ttl = copy_ttl
         self.holder = uuid.uuid4().hex
         self.released = False  # given back with the report's record
 
     def __enter__(self) -> EventReports:
         deadline = time.monotonic() + LEASE_WAIT.total_seconds()
         pause = 0.002
-        while (added := self.store.event_lease(self.holder, LEASE_TTL, self.read_to)) is None:
+        added = self._take()
+        while added is None:
             if time.monotonic() > deadline:
                 raise StoreError(f"{self.store.description}: the event layer's lease was not free for {LEASE_WAIT}")
             time.sleep(pause)
             pause = min(pause * 2, 0.05)
+            added = self.store.event_lease(self.holder, LEASE_TTL, self.read_to)
         return added
+
+    def _take(self) -> EventReports | None:
+        """The first try, with the copy layer's write when there is one (it is written whether or not the
+        lease is free)."""
+        if self.found is None:
+            return self.store.event_lease(self.holder, LEASE_TTL, self.read_to)
+        found = self.found
+        return self.store.add_to_story_and_lease(
+            found.assignment.story_id, found.bands, found.signature, self.copy_ttl, self.holder, LEASE_TTL, self.read_to
+        )
 
     def __exit__(self, *exc: object) -> None:
         if not self.released:

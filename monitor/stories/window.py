@@ -220,12 +220,17 @@ class ReportWindow(Generic[R]):
             unknown = self._language_code.get(None, -2)
             other = (self._language[slots] != own) & (self._language[slots] != unknown)
             scores = scores + across_languages * other
-        codes, first, inverse = np.unique(self._story[slots], return_index=True, return_inverse=True)
-        members = np.bincount(inverse, minlength=len(codes))
-        averages = np.bincount(inverse, weights=scores, minlength=len(codes)) / members
-        untimed = np.bincount(inverse, weights=(~self._timed[slots]).astype(float), minlength=len(codes)) > 0
-        order = np.argsort(first, kind="stable")  # stories in the order of their first (latest) report
-        return Scores(StoryIds(codes[order], self._story_ids), averages[order], untimed[order])
+        # Summed by story code (no sort of the window's codes): each story's sum adds its reports' scores in
+        # the window's order, as a sum over the stories found by a sort would.
+        story = self._story[slots]
+        known = len(self._story_ids)
+        members = np.bincount(story, minlength=known)
+        sums = np.bincount(story, weights=scores, minlength=known)
+        untimed = np.bincount(story, weights=(~self._timed[slots]).astype(float), minlength=known) > 0
+        first = np.full(known, len(slots))
+        np.minimum.at(first, story, np.arange(len(slots)))
+        codes = story[np.sort(first[members > 0])]  # stories in the order of their first (latest) report
+        return Scores(StoryIds(codes, self._story_ids), sums[codes] / members[codes], untimed[codes])
 
     def _name_overlaps(self, own: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """For each report in `slots`: the weight of the names it shares with `own`, over the weight of

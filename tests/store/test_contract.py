@@ -731,3 +731,21 @@ def test_the_event_lease_comes_with_the_reports_added_since_and_goes_with_a_reco
     store.release_lease(EVENT_LEASE, "b")
     again = store.event_lease("a", lease, taken.position)
     assert again is not None and [r.report_id for r in again.records] == ["r2"]
+
+
+def test_the_copy_layers_write_takes_the_event_lease_in_its_round_trip_and_is_written_when_it_is_busy(
+    store: Store,
+) -> None:
+    day, lease = timedelta(days=1), timedelta(seconds=10)
+    store.add_event_report("r0", 1000.0, b"record-0", day, cap=10)
+    first = store.add_to_story_and_lease("s1", ["0:aa", "1:bb"], b"signature-1", day, "a", lease, None)
+    assert first is not None and first.everything and [r.report_id for r in first.records] == ["r0"]
+    assert store.story_candidates(["0:aa", "1:bb"]) == {"s1": 2}
+    assert store.story_signatures(["s1"]) == {"s1": b"signature-1"}
+    # "a" holds the lease: the write goes in all the same, and the lease is not given.
+    assert store.add_to_story_and_lease("s1", ["2:cc"], None, day, "b", lease, first.position) is None
+    assert store.story_candidates(["2:cc"]) == {"s1": 1}
+    store.add_event_report("r1", 2000.0, b"record-1", day, cap=10, release="a")
+    taken = store.add_to_story_and_lease("s2", ["3:dd"], b"signature-2", day, "b", lease, first.position)
+    assert taken is not None and not taken.everything and [r.report_id for r in taken.records] == ["r1"]
+    assert store.event_lease("a", lease, taken.position) is None  # "b" holds it now
