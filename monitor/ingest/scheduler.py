@@ -294,6 +294,9 @@ class Ingestor:
             except StoreError as exc:  # the store is down: this round is skipped, the next tries again
                 log.error("feed.lease_failed", feed=feed.name, url=url, error=str(exc))
                 return
+            except asyncio.CancelledError:  # the service stopped while the store was asked: nothing polled
+                log.warning("feed.poll_interrupted", feed=feed.name, url=url, entries_held=0)
+                return
             if not leased:
                 log.debug("feed.leased_elsewhere", feed=feed.name, url=url)
                 return

@@ -264,6 +264,48 @@ def test_a_poll_lease_the_store_cannot_give_is_one_line_not_a_traceback(
     assert server.seen("/feed.xml") == []
 
 
+class _SlowLease(SQLiteStore):
+    """A store whose poll leases take until `answer` is set to be given (a store slow to answer)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.asked = threading.Event()
+        self.answer = threading.Event()
+
+    def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        self.asked.set()
+        self.answer.wait(10)
+        return super().acquire_lease(name, holder, ttl)
+
+
+def test_a_stop_while_a_poll_waits_for_its_lease_is_one_line_not_a_traceback(
+    server: HttpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = _SlowLease(":memory:")
+
+    async def run() -> None:
+        async with Ingestor(
+            [feed(server.url("/feed.xml"), "S", full_text=False)], store, settings(replica="r1"), collect([])
+        ) as ing:
+            ing.start()
+            for _ in range(300):
+                if store.asked.is_set():
+                    break
+                await asyncio.sleep(0.05)
+        # Leaving the loop now cancelled the poll still waiting for the store's answer (as a stop does).
+        store.answer.set()
+
+    try:
+        with capture_logs() as logs:
+            asyncio.run(run())
+    finally:
+        store.answer.set()
+    assert store.asked.is_set()
+    assert [e["feed"] for e in logs if e["event"] == "feed.poll_interrupted"] == ["S"]
+    assert not [r for r in caplog.records if r.name.startswith("apscheduler") and r.levelname == "ERROR"]
+    assert server.seen("/feed.xml") == []
+
+
 def test_a_poll_cut_short_by_the_stop_is_one_line_not_a_traceback(
     server: HttpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
