@@ -204,7 +204,7 @@ class _DocHits(HitTable):
     `maybe` found until it is asked for: checking every such key where it occurs would cost more
     than the few terms any candidate asks about."""
 
-    __slots__ = ("fields", "found", "groups", "maybe", "memo", "present")
+    __slots__ = ("fields", "found", "groups", "maybe", "memo", "near_masks", "present")
 
     def __init__(self) -> None:
         super().__init__()
@@ -215,12 +215,28 @@ class _DocHits(HitTable):
         self.memo: dict[tuple[int, Limits], Found | None] = {}  # what each `near` chose, by scope
         # `in_field` of each group of terms asked for: many `near`s share a word or a list.
         self.groups: dict[tuple[tuple[int, ...], int], tuple[Found, list[int]]] = {}
+        # The words where the hits of a group start, as bits, and spread `within` words either way.
+        self.near_masks: dict[tuple[tuple[int, ...], int, int], tuple[int, int]] = {}
 
     def in_field(self, tids: list[int], field: int) -> tuple[Found, list[int]]:
         key = (tuple(tids), field)
         got = self.groups.get(key)
         if got is None:
             got = self.groups[key] = HitTable.in_field(self, tids, field)
+        return got
+
+    def starts_mask(self, tids: list[int], field: int, within: int) -> tuple[int, int]:
+        """The first words of these terms' hits in one field as bits (bit i: a hit starts at word
+        i), and the same spread `within` words either way (to test two groups' nearness at once)."""
+        key = (tuple(tids), field, within)
+        got = self.near_masks.get(key)
+        if got is None:
+            mask = 0
+            for tid in tids:
+                for hit in self[tid]:
+                    if hit[0] == field:
+                        mask |= 1 << hit[1]
+            got = self.near_masks[key] = (mask, _spread(mask, within))
         return got
 
     @property
@@ -371,11 +387,14 @@ class _CNot:
 
 
 class _CAtLeast:
-    __slots__ = ("children", "count")
+    __slots__ = ("children", "count", "tids")
 
     def __init__(self, count: int, children: list[_CNode]) -> None:
         self.count = count
         self.children = children
+        # Terms only (most: `at_least: 2, of: [a, b, phrase, d*]`): counted without a call per child.
+        tids = [c.tid for c in children if isinstance(c, _CTerm)]
+        self.tids = tids if len(tids) == len(children) else None
 
     def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
         out: Found = []
@@ -388,6 +407,17 @@ class _CAtLeast:
         return out if held >= self.count else None
 
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
+        tids = self.tids
+        if tids is not None and lim is _EVERYWHERE:
+            # As each term child's holds: certainly found, or maybe found and placed with hits.
+            present = hits.present
+            held = sum([tid in present for tid in tids])
+            if held >= self.count:
+                return True
+            maybe = hits.maybe
+            if maybe:
+                held += sum([bool(hits[tid]) for tid in tids if tid not in present and tid in maybe])
+            return held >= self.count
         held = 0
         for child in self.children:
             if child.holds(hits, lim, ctx):
@@ -415,16 +445,30 @@ class _CCount:
 class _CField:
     """The child in one field, or in the lead, whatever the scope around it."""
 
-    __slots__ = ("child", "code")
+    __slots__ = ("child", "code", "title_anchors")
 
-    def __init__(self, code: int, child: _CNode) -> None:
+    def __init__(self, code: int, child: _CNode, title_anchors: frozenset[int] | None = None) -> None:
         self.code = code
         self.child = child
+        # In the title: terms of which one is found in the title whenever the child holds there
+        # (None: not known). Most terms found are in the text alone: their hits need not be placed.
+        self.title_anchors = title_anchors
+
+    def _ruled_out(self, hits: HitTable) -> bool:
+        anchors = self.title_anchors
+        if anchors is None or type(hits) is not _DocHits:
+            return False
+        title = hits.fields[0].terms
+        return title is not None and anchors.isdisjoint(title)
 
     def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
+        if self._ruled_out(hits):
+            return None
         return self.child.eval(hits, ctx.limits(self.code), ctx)
 
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
+        if self._ruled_out(hits):
+            return False
         return self.child.holds(hits, ctx.limits(self.code), ctx)
 
 
@@ -519,11 +563,13 @@ class _CNear:
     def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
         if type(hits) is _DocHits:
             # `match` asks whether it holds, then for its hits: what it chose is kept for the document.
+            # Most nears tried do not hold: a test on bit masks of the groups' hits rules out nearly
+            # all of them before their hits are walked one by one.
             key = (id(self), lim)
             memo = hits.memo
             if key in memo:
                 return memo[key]
-            got = memo[key] = self._eval(hits, lim)
+            got = memo[key] = self._eval(hits, lim) if self._may_hold(hits, lim) else None
             return got
         return self._eval(hits, lim)
 
@@ -555,6 +601,32 @@ class _CNear:
 
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
         return self.eval(hits, lim, ctx) is not None
+
+    def _may_hold(self, hits: _DocHits, lim: Limits) -> bool:
+        """Whether some field in scope has, for every two groups, hits starting at most `within`
+        words apart: a choice of one hit per group (ordered or not) starts within `within` words of
+        its first hit, so this holds whenever the near does (and seldom when it does not)."""
+        groups = [terms.found(hits) for terms in self.lists]
+        if not all(groups):
+            return False
+        within = self.within
+        for field in (0, 1):
+            limit = lim[field]
+            if not limit:
+                continue
+            masks: list[tuple[int, int]] = []
+            for tids in groups:
+                mask, spread = hits.starts_mask(tids, field, within)
+                if limit < _ALL_WORDS:
+                    mask &= (1 << limit) - 1
+                    spread = _spread(mask, within)
+                if not mask:
+                    break
+                masks.append((mask, spread))
+            else:
+                if all(masks[i][0] & masks[j][1] for i in range(len(masks) - 1) for j in range(i + 1, len(masks))):
+                    return True
+        return False
 
     def nearest(self, hits: HitTable, lim: Limits) -> int | None:
         """The smallest distance any choice of one hit per group reaches (ignoring order), for
@@ -602,6 +674,16 @@ class _CNear:
                 if chosen is not None:
                     return chosen
         return None
+
+
+def _spread(mask: int, within: int) -> int:
+    """`mask` with every bit copied up to `within` places either way (doubling the reach each step)."""
+    reach = 0
+    while reach < within:
+        step = min(reach + 1, within - reach)
+        mask |= (mask << step) | (mask >> step)
+        reach += step
+    return mask
 
 
 def _pick_disjoint(groups: list[Found], chosen: Found) -> Found | None:
@@ -975,6 +1057,9 @@ class _CompiledRule:
     anchors: tuple[int, ...] | None  # the rule is evaluated when one of these terms occurs (None: always)
     # ... and, when it has a second condition that needs a term of its own, one of these too.
     second: tuple[int, ...] | None = None
+    # The condition is its anchor sets and nothing more (`all: [t, any: [...]]` in the usual scope):
+    # it holds when a term of each is certainly found, with no evaluation.
+    exact: bool = False
 
 
 def scope_code(fields: Iterable[str]) -> int:
@@ -1150,7 +1235,7 @@ class Matcher:
             if done is None:
                 done = self._compile_rule(rule)
             elif done.rule is not rule:
-                done = _CompiledRule(rule, done.node, done.scope, done.anchors, done.second)
+                done = _CompiledRule(rule, done.node, done.scope, done.anchors, done.second, done.exact)
             if done.anchors is not None:
                 which = done.second is not None
                 index = self._by_first if which else self._by_anchor
@@ -1166,7 +1251,9 @@ class Matcher:
         needs = sorted(_requirements(node, self._likely), key=_cost)
         anchors = tuple(sorted(needs[0][0])) if needs else None
         second = tuple(sorted(needs[1][0])) if len(needs) > 1 else None
-        return _CompiledRule(rule, node, scope_code(rule.scope), anchors, second)
+        scope = scope_code(rule.scope)
+        exact = scope == _TITLE | _TEXT and len(needs) <= 2 and _of_anchor_sets(node)
+        return _CompiledRule(rule, node, scope, anchors, second, exact)
 
     # Compilation ------------------------------------------------------------------------------
 
@@ -1212,7 +1299,11 @@ class Matcher:
             case CountNode():
                 return _CCount([self._term_id(t) for t in node.terms], node.min)
             case FieldNode():
-                return _CField(_SCOPE_CODES[node.field], self._compile(node.child))
+                code = _SCOPE_CODES[node.field]
+                inner = self._compile(node.child)
+                # A field inside sets its own scope: the title's terms then say nothing.
+                title = _anchors(inner, self._likely) if code == _TITLE and not _has_field(inner) else None
+                return _CField(code, inner, frozenset(title[0]) if title is not None else None)
             case UnitNode():
                 child = self._compile(node.child)
                 tids = sorted(_tids_of(child))
@@ -1297,12 +1388,18 @@ class Matcher:
         language = self.language_of(doc)
         hits, ctx = self._found(doc, language)
         matches = []
+        certain = hits.found.isdisjoint
         for index in self._candidates(hits):
             compiled = self._compiled[index]
             lim = _EVERYWHERE if compiled.scope == _TITLE | _TEXT else ctx.limits(compiled.scope)
             # A yes/no only: most candidates fail, and a match's hits are gathered when they are read.
             node = compiled.node
-            if node.holds(hits, lim, ctx) and passes_filters(compiled.rule, doc, now, language):
+            exact = compiled.exact and not certain(compiled.anchors or ())
+            if exact and (compiled.second is None or not certain(compiled.second)):
+                held = True  # a term of each anchor set certainly found: what holds() would say
+            else:
+                held = node.holds(hits, lim, ctx)
+            if held and passes_filters(compiled.rule, doc, now, language):
                 matches.append(Match.reported_later(compiled.rule, partial(self._report, node, hits, lim, ctx)))
         return matches
 
@@ -1377,6 +1474,8 @@ class Matcher:
                     words = stream.word_range(start, end) or (0, 0)
                     hits.setdefault(tid, []).append((field, words[0], words[1], start, end))
                     hits.found.add(tid)
+                    if scan.terms is not None:
+                        scan.terms.add(tid)  # the title's terms (field 0's alone have a set)
 
     def _scan_forms(self, scan: _FieldScan, stream: WordStream, language: str, hits: _DocHits) -> None:
         layers = [keys for keys in self._forms_keys_for(language) if not keys.empty]
@@ -1543,6 +1642,36 @@ def _has_not(node: _CNode) -> bool:
             return any(_has_not(c) for c in node.children)
         case _CField() | _CUnit():
             return _has_not(node.child)
+        case _CTerm() | _CCount() | _CNear():
+            return False
+        case _:
+            assert_never(node)
+
+
+def _terms_only(node: _CNode) -> bool:
+    """The node is a term or an `any` of such: it holds when one of its terms is found (in scope)."""
+    if isinstance(node, _CTerm):
+        return True
+    return isinstance(node, _CAny) and all(map(_terms_only, node.children))
+
+
+def _of_anchor_sets(node: _CNode) -> bool:
+    """The condition is one term set, or an `all` of them: it holds exactly when a term of each of
+    its requirements is found (`_requirements` gives those sets)."""
+    if isinstance(node, _CAll):
+        return bool(node.children) and all(map(_terms_only, node.children))
+    return _terms_only(node)
+
+
+def _has_field(node: _CNode) -> bool:
+    """The condition has a field condition somewhere (which sets the scope of what is below it)."""
+    match node:
+        case _CField():
+            return True
+        case _CAll() | _CAny() | _CAtLeast():
+            return any(_has_field(c) for c in node.children)
+        case _CNot() | _CUnit():
+            return _has_field(node.child)
         case _CTerm() | _CCount() | _CNear():
             return False
         case _:

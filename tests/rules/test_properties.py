@@ -218,3 +218,51 @@ def test_every_word_has_a_span_and_sentences_start_at_words(text: str) -> None:
         assert starts[0] == 0 and starts == sorted(set(starts))
         assert all(0 <= s <= len(stream.words) for s in starts)
     assert 0 <= stream.lead_words() <= len(stream.words)
+
+
+# Rules of the shapes the matcher decides by shortcuts (a near's bit-mask test, a title field's
+# terms, at_least over terms, conditions that are their anchor sets), over a small vocabulary.
+SHORTCUT_RULES = """\
+rules:
+  - {id: near-unordered, title: t, when: {near: [[alpha, beta], "gam*"], within: 3}}
+  - {id: near-ordered, title: t, when: {near: [alpha, [delta, "eps*"]], within: 2, ordered: true}}
+  - {id: near-lead, title: t, scope: [lead], when: {near: [beta, delta], within: 1}}
+  - {id: paragraph-near, title: t, when: {paragraph: {near: [alpha, gamma], within: 4}}}
+  - {id: title-any, title: t, when: {all: [{title: [alpha, "bet*"]}, delta]}}
+  - {id: title-near, title: t, when: {title: {near: [alpha, beta], within: 2}}}
+  - {id: title-not, title: t, when: {title: {all: [gamma], not: beta}}}
+  - {id: title-in-text, title: t, when: {title: {any: [{text: alpha}, gamma]}}}
+  - {id: at-least, title: t, when: {at_least: 2, of: [alpha, beta, "alpha beta", "eps*"]}}
+  - {id: at-least-cased, title: t, when: {at_least: 2, of: [{term: ALPHA, case: true}, gamma, delta]}}
+  - {id: all-any, title: t, when: {all: [alpha, {any: [gamma, "delta epsilon", "bet*"]}]}}
+  - {id: all-any-text, title: t, scope: [text], when: {all: [alpha, {any: [gamma, delta]}]}}
+  - {id: one-list, title: t, when: {any: ["*silon", {term: Gamma, case: true}]}}
+"""
+shortcut_words = st.sampled_from(
+    ["alpha", "ALPHA", "beta", "betamax", "gamma", "Gamma", "gammas", "delta", "epsilon", "upsilon", "x", "y"]
+)
+shortcut_texts = st.lists(st.one_of(shortcut_words, st.sampled_from([" ", " ", ". ", "\n\n", "-"])), max_size=40).map(
+    " ".join
+)
+
+
+@pytest.fixture(scope="module")
+def shortcut_matcher(tmp_path_factory: pytest.TempPathFactory) -> Matcher:
+    directory = tmp_path_factory.mktemp("rules")
+    (directory / "r.yaml").write_text(SHORTCUT_RULES, encoding="utf-8")
+    return Matcher(load_rules(directory).rules)
+
+
+@given(shortcut_texts, shortcut_texts)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=300)
+def test_shortcuts_decide_as_the_conditions_over_every_hit(shortcut_matcher: Matcher, title: str, text: str) -> None:
+    # Every term's hits placed at once (analyse) and each condition asked over them, without the
+    # presearch or any shortcut: the rules that hold are the rules match() reports.
+    document = doc(text, title)
+    hits, ctx = shortcut_matcher.analyse(document, None)
+    expected = []
+    for rule in shortcut_matcher.rules:
+        _, node, scope = shortcut_matcher.compiled(rule.id)
+        if node.holds(hits, ctx.limits(scope), ctx):
+            expected.append(rule.id)
+    assert [m.rule.id for m in shortcut_matcher.match(document)] == expected
