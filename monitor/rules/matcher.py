@@ -943,10 +943,10 @@ class _Entries:
         "_last",
         "_repeated",
         "_sorted",
+        "_starts",
         "first_of",
         "last_of",
         "main",
-        "starts",
         "stream",
         "text",
         "words",
@@ -968,7 +968,7 @@ class _Entries:
         self.main = main  # entries from here on are compound segments
         self.text = text  # the field's words, for case checks (None: stemmed entries)
         self.stream = " " + " ".join(words) + " " if stream is None else stream
-        self.starts = stream_starts(words) if starts is None else starts  # where each entry starts
+        self._starts = starts  # where each entry starts (computed on first use: placing hits needs it)
         # The index: each word's first and last entry (two dicts built in C), and the entries of
         # words found more than once, listed when first asked for.
         self._first: dict[str, int] = {}
@@ -976,6 +976,13 @@ class _Entries:
         self._repeated: dict[str, list[int]] = {}
         self._sorted: list[str] | None = None
         self._asked = 0
+
+    @property
+    def starts(self) -> list[int]:
+        """Where each entry starts in the stream."""
+        if self._starts is None:
+            self._starts = stream_starts(self.words)
+        return self._starts
 
     def _at(self, word: str) -> list[int]:
         """The entries holding `word`, in stream order."""
@@ -1455,7 +1462,6 @@ class Matcher:
                 len(stream.words),
                 stream,
                 stream.stream,
-                stream.entry_starts,
             )
             for keys in self._layers:
                 found, maybe = keys.scan(stream.stream)

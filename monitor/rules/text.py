@@ -19,6 +19,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
 import Stemmer
 
 # Typographic marks that count as their ASCII forms; the soft hyphen is invisible.
@@ -36,6 +38,103 @@ WORD_RE = re.compile(r"([^\W_]+(?:'(?!s\b)[^\W_]+)*)(?:'s\b)?")
 # offsets come from the pieces' lengths, with no step in Python per word.
 _WORD_PIECES_RE = re.compile(r"([^\W_]+(?:'(?!s\b)[^\W_]+)*)((?:'s\b)?)")
 _WORD_HYPHEN_PIECES_RE = re.compile(r"([^\W_]+(?:'(?!s\b)[^\W_]+)*)((?:'s\b)?)((?:-(?=[^\W_]))?)")
+
+
+def _words(folded: str, hyphens: bool) -> tuple[list[str], list[bool], list[tuple[int, int]]]:
+    """The words of a folded text, whether each is joined by a hyphen to the next (when `hyphens`;
+    else an empty list), and each word's span: what `_WORD_HYPHEN_PIECES_RE` (or, without hyphens,
+    `_WORD_PIECES_RE`) splits it into. A long text is split with array operations (NumPy), a short
+    one with the regex (cheaper below a few hundred characters); both give the same."""
+    if len(folded) < _ARRAY_MIN_CHARS:
+        return _regex_words(folded, hyphens)
+    return _array_words(folded, hyphens)
+
+
+# Texts shorter than this are split by the regex (titles): NumPy's calls cost more than they save.
+_ARRAY_MIN_CHARS = 256
+
+
+def _regex_words(folded: str, hyphens: bool) -> tuple[list[str], list[bool], list[tuple[int, int]]]:
+    # Pieces: what lies before a word, the word, its possessive (and its joining hyphen), ...
+    if hyphens:
+        pieces, step = _WORD_HYPHEN_PIECES_RE.split(folded), 4
+        joined = list(map(bool, pieces[3::4]))
+    else:
+        pieces, step = _WORD_PIECES_RE.split(folded), 3
+        joined = []
+    offsets = list(itertools.accumulate(map(len, pieces), initial=0))
+    spans = list(zip(offsets[1::step], offsets[2::step], strict=False))  # a start more than ends
+    return pieces[1::step], joined, spans
+
+
+# Which ASCII characters are letters or digits (re's [^\W_], str.isalnum()); others, asked once.
+_ASCII_ALNUM = np.array([chr(c).isalnum() for c in range(128)] + [False] * 128, dtype=bool)
+_ALNUM: dict[int, bool] = {}
+_APOSTROPHE, _HYPHEN = ord("'"), ord("-")
+
+
+def _array_words(folded: str, hyphens: bool) -> tuple[list[str], list[bool], list[tuple[int, int]]]:
+    """`_regex_words` by array operations over the text's code points: its runs of letters and
+    digits are found at once; only the runs with one apostrophe between them (few) are looked at
+    one by one, as the regex reads them ("o'brien" one word, a possessive "'s" dropped)."""
+    n = len(folded)
+    top = ord(max(folded))
+    codes: npt.NDArray[np.unsignedinteger[typing.Any]]
+    if top < 256:
+        codes = np.frombuffer(folded.encode("latin-1"), dtype=np.uint8)
+    elif top < 0xD800:  # no surrogates: two bytes each
+        codes = np.frombuffer(folded.encode("utf-16-le"), dtype=np.uint16)
+    else:
+        codes = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    alnum = _ASCII_ALNUM[np.minimum(codes, 255)]
+    if top >= 128:
+        wide = np.unique(codes[codes >= 128]).tolist()
+        letters = [code for code in wide if _alnum(code)]
+        if letters:
+            alnum |= np.isin(codes, letters)
+    edges = np.diff(alnum.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    runs = len(starts)
+    if not runs:
+        return [], [], []
+    begins = np.ones(runs, dtype=bool)  # the run starts a word (else it continues the one before)
+    dropped = np.zeros(runs, dtype=bool)  # the run is the "s" of a possessive
+    joins = np.flatnonzero((starts[1:] - ends[:-1] == 1) & (codes[ends[:-1]] == _APOSTROPHE)).tolist()
+    if joins:
+        run_starts, run_ends = starts.tolist(), ends.tolist()
+        for gap in joins:  # in text order: whether a run is a possessive decides the next one
+            if dropped[gap]:
+                continue  # after a possessive, the next run starts a word of its own
+            after = gap + 1
+            begins[after] = False
+            end = run_ends[after]
+            # "'s" then a word boundary (\b: "_" is a word character there): a possessive.
+            if end - run_starts[after] == 1 and folded[end - 1] == "s" and (end >= n or folded[end] != "_"):
+                dropped[after] = True
+    kept = np.flatnonzero(~dropped)
+    first_runs = np.flatnonzero(begins & ~dropped)
+    # A word's last run: the last one kept before the next word's first run.
+    last_runs = kept[np.searchsorted(kept, np.append(first_runs[1:], runs)) - 1]
+    word_starts = starts[first_runs].tolist()
+    word_ends = ends[last_runs].tolist()
+    joined: list[bool] = []
+    if hyphens:
+        # A hyphen right after the word (or its possessive) and a letter or digit right after it.
+        possessive = np.append(dropped[1:], False)[last_runs]
+        after_run = np.where(possessive, last_runs + 1, last_runs)
+        at = ends[after_run]
+        next_starts = np.append(starts, n + 2)[after_run + 1]
+        joined = ((next_starts - at == 1) & (codes[np.minimum(at, n - 1)] == _HYPHEN)).tolist()
+    words = list(map(folded.__getitem__, map(slice, word_starts, word_ends)))
+    return words, joined, list(zip(word_starts, word_ends, strict=True))
+
+
+def _alnum(code: int) -> bool:
+    known = _ALNUM.get(code)
+    if known is None:
+        known = _ALNUM[code] = chr(code).isalnum()
+    return known
 
 
 # Elided articles, pronouns and conjunctions that are words of their own before an apostrophe:
@@ -146,13 +245,43 @@ def fold(text: str, casefold: bool = True) -> str:
     return fold_for_matching(text, casefold)[0]
 
 
+_NON_ASCII_CHAR = re.compile(r"[^\x00-\x7f]")
+
+
+def _fold_few(text: str, casefold: bool) -> tuple[str, bool] | None:
+    """`_fold_runs(text)` done by one `str.replace` per distinct character that folds to something
+    else (a text has a handful: "ü", "é", "…"), or None where that could differ: a fold
+    holding a character that another replacement changes."""
+    table = _TABLES[casefold]
+    replaced: list[tuple[str, str]] = []
+    for char in set(_NON_ASCII_CHAR.findall(text)):
+        code = ord(char)
+        folded = table.get(code)
+        if folded is None:
+            folded = table[code] = _fold_char(char, casefold)
+            if len(folded) != 1:
+                _RESIZED[casefold].add(code)  # _table_for trusts this set for characters in the table
+        if folded != char:
+            replaced.append((char, folded))
+    changed = {char for char, _ in replaced}
+    if any(not changed.isdisjoint(folded) for _, folded in replaced):
+        return None
+    moved = False
+    if any(len(folded) != 1 for _, folded in replaced):
+        # As _fold_runs says it: some run of non-ASCII characters folds to another length.
+        moved = any(len(run.translate(table)) != len(run) for run in _NON_ASCII_RUN.findall(text))
+    for char, folded in replaced:
+        text = text.replace(char, folded)
+    return (text.lower() if casefold else text), moved
+
+
 def fold_for_matching(text: str, casefold: bool = True) -> tuple[str, bool]:
     """`fold(text)`, and whether folded positions differ from the text's (see `fold_offsets`)."""
     if text.isascii():
         return (text.lower() if casefold else text), False
     # Bytes beyond one per character: a cheap count of how much of the text is non-ASCII.
     if len(text.encode("utf-8", "surrogatepass")) - len(text) < len(text) // 4:
-        return _fold_runs(text, casefold)
+        return _fold_few(text, casefold) or _fold_runs(text, casefold)
     table, moved = _table_for(text, casefold)
     translated = text.translate(table)
     # The same lower() as _fold_runs, so that both ways give the same result for every character.
@@ -177,6 +306,26 @@ def _fold_offsets(text: str) -> list[int]:
         position = index + 1
     offsets.extend(range(position, len(text)))
     return offsets
+
+
+# Texts with fewer words than this have their spans mapped back in lists (titles).
+_ARRAY_MIN_WORDS = 40
+
+
+def _mapped_spans(text: str, folded_spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`folded_spans` (spans in `fold(text)`, folded before) mapped back to `text`: what
+    `_fold_offsets` gives each word's first and last character, by array operations."""
+    lengths = np.ones(len(text), dtype=np.int64)  # how many characters each folds to
+    resized = [(m.start(), len(_fold_char(m.group(), True))) for m in _resized_re().finditer(text)]
+    if resized:
+        at, length = zip(*resized, strict=True)
+        lengths[list(at)] = length
+    offsets = np.repeat(np.arange(len(text)), lengths)
+    flat = np.fromiter(itertools.chain.from_iterable(folded_spans), dtype=np.int64, count=2 * len(folded_spans))
+    spans = flat.reshape(-1, 2)
+    starts = offsets[spans[:, 0]].tolist()
+    ends = (offsets[spans[:, 1] - 1] + 1).tolist()
+    return list(zip(starts, ends, strict=True))
 
 
 _resized_pattern: tuple[int, re.Pattern[str]] = (0, re.compile("(?!)"))
@@ -276,33 +425,31 @@ class WordStream:
     words: list[str]
     stream: str
     entry_words: list[str]
-    entry_starts: list[int]
     entry_first: list[int]
     entry_last: list[int]
     folded_spans: list[tuple[int, int]]  # each word's span in `folded`
     _spans: list[tuple[int, int]] | None = field(default=None)
     _units: dict[str, list[int]] = field(default_factory=dict)
+    _entry_starts: list[int] | None = field(default=None)
+
+    @property
+    def entry_starts(self) -> list[int]:
+        """Where each entry starts in `stream` (computed on first use: only placing hits needs it)."""
+        if self._entry_starts is None:
+            self._entry_starts = stream_starts(self.entry_words)
+        return self._entry_starts
 
     @classmethod
     def build(cls, text: str, context: int) -> WordStream:
         folded, moved = fold_for_matching(text)
         elided = has_elisions(folded)
-        # Pieces: what lies before a word, the word, its possessive (and its joining hyphen), ...
-        if "-" in folded:
-            pieces, step = _WORD_HYPHEN_PIECES_RE.split(folded), 4
-            words = pieces[1::4]
-            joined = list(map(bool, pieces[3::4]))
-            if elided:
-                words, joined = _split_joined(words, joined)
-        else:
-            pieces, step = _WORD_PIECES_RE.split(folded), 3
-            words = pieces[1::3]
-            if elided:
-                words = split_elisions(words)
-            joined = []
-        offsets = list(itertools.accumulate(map(len, pieces), initial=0))
-        spans = list(zip(offsets[1::step], offsets[2::step], strict=False))  # a start more than ends
+        hyphens = "-" in folded
+        words, joined, spans = _words(folded, hyphens)
         if elided:
+            if hyphens:
+                words, joined = _split_joined(words, joined)
+            else:
+                words = split_elisions(words)
             spans = _split_elided_spans(folded, spans)
         entry_words = list(words)
         entry_first = list(range(len(words)))
@@ -317,7 +464,6 @@ class WordStream:
             words=words,
             stream=stream,
             entry_words=entry_words,
-            entry_starts=stream_starts(entry_words),
             entry_first=entry_first,
             entry_last=entry_last,
             folded_spans=spans,
@@ -327,10 +473,13 @@ class WordStream:
     def word_spans(self) -> list[tuple[int, int]]:
         """Character span of every word in the original text (computed on first use)."""
         if self._spans is None:
-            offsets = _fold_offsets(self.text)  # folded in `build`
-            starts = map(offsets.__getitem__, map(_FIRST, self.folded_spans))
-            lasts = map(offsets.__getitem__, map(_MINUS_ONE, map(_SECOND, self.folded_spans)))
-            self._spans = list(zip(starts, map(_PLUS_ONE, lasts), strict=True))
+            if len(self.folded_spans) < _ARRAY_MIN_WORDS:
+                offsets = _fold_offsets(self.text)  # folded in `build`
+                starts = map(offsets.__getitem__, map(_FIRST, self.folded_spans))
+                lasts = map(offsets.__getitem__, map(_MINUS_ONE, map(_SECOND, self.folded_spans)))
+                self._spans = list(zip(starts, map(_PLUS_ONE, lasts), strict=True))
+            else:
+                self._spans = _mapped_spans(self.text, self.folded_spans)
         return self._spans
 
     def unit_starts(self, kind: str) -> list[int]:

@@ -16,7 +16,13 @@ from monitor.rules.text import (
     _ELIDED_RE,
     WORD_RE,
     WordStream,
+    _array_words,
     _elided,
+    _fold_few,
+    _fold_offsets,
+    _fold_runs,
+    _mapped_spans,
+    _regex_words,
     _split_elided_spans,
     fold,
     fold_for_matching,
@@ -266,3 +272,37 @@ def test_shortcuts_decide_as_the_conditions_over_every_hit(shortcut_matcher: Mat
         if node.holds(hits, ctx.limits(scope), ctx):
             expected.append(rule.id)
     assert [m.rule.id for m in shortcut_matcher.match(document)] == expected
+
+
+# The characters the word splitter treats apart: apostrophes (a possessive "'s", "o'brien"), hyphens,
+# "_" (a word character for \b but not a letter), letters folded to several or none, other scripts.
+tricky = st.text(st.sampled_from([*"as'-_ .1éßSʼ\u0301\u00ad…ﬁ日𝐀", "\ud800"]), max_size=60)
+
+
+@given(st.one_of(tricky, texts))
+@example("a's's-b o'brien's-x l'a_s's")
+@example("jones's_ a'b's'c -s's- x'-y z's'")
+@settings(max_examples=400)
+def test_long_and_short_texts_split_into_the_same_words(text: str) -> None:
+    # Long texts are split by array operations, short ones by the regex: the same words, joins and spans.
+    assume(text)
+    for hyphens in (False, True):
+        assert _array_words(text, hyphens) == _regex_words(text, hyphens)
+
+
+@given(st.one_of(tricky, texts), st.booleans())
+def test_folding_by_replacement_is_folding_by_runs(text: str, casefold: bool) -> None:
+    # Texts with few non-ASCII characters are folded one distinct character at a time.
+    assume(not text.isascii())
+    by_runs = _fold_runs(text, casefold)
+    by_replacement = _fold_few(text, casefold)
+    assert by_replacement is None or by_replacement == by_runs
+
+
+@given(st.lists(st.one_of(tricky, words), min_size=1, max_size=60))
+def test_spans_mapped_by_arrays_are_the_folded_offsets(parts: list[str]) -> None:
+    text = " ".join(parts)
+    stream = WordStream.build(text, 2)
+    offsets = _fold_offsets(text)
+    expected = [(offsets[start], offsets[end - 1] + 1) for start, end in stream.folded_spans]
+    assert _mapped_spans(text, stream.folded_spans) == expected
