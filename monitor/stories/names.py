@@ -55,6 +55,28 @@ _STARTS = re.compile(r"(?:\A|[.!?\n:;]\s*[«\"“„(\u2018']?\s*|[«\"“„(\u
 _THOUSANDS = re.compile(r"\d{1,3}(?:[.,\u202f\xa0 ]\d{3})+")
 
 
+# An apostrophe that joins a name to a word of another kind: French and Italian elision before a name
+# ("l'Ukraine", "d'Istanbul", "dell'Ucraina", "qu'Emmanuel"), an English possessive or a Turkish case ending
+# after one ("Ukraine's", "Türkiye'nin"). Read as a space (the text keeps its length), so that the name is
+# the name it is in every other language; an apostrophe inside a name ("O'Brien", Ukrainian "Мар'їна") stays.  # noqa: RUF003
+_ELISION = re.compile(
+    r"(?<![^\W\d_])(?:[ldjnsctm]|qu|lorsqu|jusqu|puisqu|dell|dall|nell|sull|all|coll|un|quest|nessun)['\u2019]"
+    r"(?=[^\W\d_])",
+    re.IGNORECASE,
+)
+_SUFFIX = re.compile(
+    r"(?<=[a-zà-ÿ])['\u2019](?:s|nin|nın|nun|nün|in|ın|un|ün|da|de|ta|te|dan|den|tan|ten|ya|ye|a|e|na|ne)(?![^\W\d_])",  # noqa: RUF001
+    re.IGNORECASE,
+)
+
+
+@functools.lru_cache(maxsize=64)  # a report's checks read the same headline and text again
+def unelided(text: str) -> str:
+    """The text with the apostrophes of elisions, possessives and case endings around a name read as spaces."""
+    text = _ELISION.sub(lambda m: m.group()[:-1] + " ", text)
+    return _SUFFIX.sub(lambda m: " " + m.group()[1:], text)
+
+
 def _latin(word: str) -> str:
     """The word in Latin letters, lower case, without accents (anyascii: every script, one spelling per letter)."""
     return anyascii(word).lower()
@@ -114,6 +136,7 @@ def starts_sentence(text: str, start: int) -> bool:
 
 
 def _keys(text: str) -> Iterator[tuple[str, str]]:
+    text = unelided(text)
     for found in _TOKEN.finditer(text):
         token = found.group()
         if token[0].isdigit():
@@ -130,7 +153,9 @@ def _keys(text: str) -> Iterator[tuple[str, str]]:
 
 def prominent(title: str, text: str) -> frozenset[str]:
     """The name keys a report names more than once (a name it gives once, it names in passing)."""
-    named = Counter(name_key(t.group()) for t in _TOKEN.finditer(f"{title}\n{text}") if t.group()[0].isupper())
+    named = Counter(
+        name_key(t.group()) for t in _TOKEN.finditer(unelided(f"{title}\n{text}")) if t.group()[0].isupper()
+    )
     return frozenset(k for k, count in named.items() if count >= 2 and k)
 
 
@@ -139,7 +164,7 @@ def protagonists(title: str, text: str, named: frozenset[str] | None = None) -> 
     least once as the last of two or more capitalised words in a row, and names more than once. (Not the
     first sentence too: there German nouns and Russian institutions, "Odesaer Hafen", "Банк России", pass
     for people; a headline names the one or two the report is about.)"""
-    full = f"{title}\n{text}"
+    full = unelided(f"{title}\n{text}")
     people: set[str] = set()
     previous: re.Match[str] | None = None
     for found in _TOKEN.finditer(full):
@@ -153,7 +178,7 @@ def protagonists(title: str, text: str, named: frozenset[str] | None = None) -> 
         ):
             people.add(name_key(token))
         previous = found if capital else None
-    headline = {name_key(t.group()) for t in _TOKEN.finditer(title) if t.group()[0].isupper()}
+    headline = {name_key(t.group()) for t in _TOKEN.finditer(unelided(title)) if t.group()[0].isupper()}
     named = prominent(title, text) if named is None else named
     return frozenset(headline & (people - _first_names(full)) & named & full_names(title, text))
 
@@ -198,6 +223,7 @@ def _beyond(some: frozenset[str], others: frozenset[str]) -> frozenset[str]:
 @functools.lru_cache(maxsize=8)  # a report's checks ask about the same text again
 def _first_names(text: str) -> frozenset[str]:
     """Keys of words that only ever come right before another capitalised word (first names, titles)."""
+    text = unelided(text)
     before: set[str] = set()
     alone: set[str] = set()
     tokens = list(_TOKEN.finditer(text))
@@ -358,6 +384,7 @@ def first_sentence(text: str) -> str:
 
 
 def _capitals(text: str) -> Iterator[re.Match[str]]:
+    text = unelided(text)
     return (f for f in _TOKEN.finditer(text) if f.group()[0].isupper() and len(f.group()) > 1)
 
 
@@ -371,6 +398,7 @@ def full_names(title: str, text: str) -> frozenset[str]:
     name or a title (a word the headline and text only ever write right before another capitalised word:
     "Sergei", "President", "Хаканом"), and not one itself. "Russian President Vladimir Putin", "Хаканом
     Фиданом", "President Prabowo Subianto", "Arktika Shipping"; not "Russia", "Euroclear Bank" or "Ukrainian"."""
+    text = unelided(text)
     first = _first_names(f"{title}\n{text}")
     found: set[str] = set()
     run: list[str] = []
@@ -400,7 +428,7 @@ UPFRONT_MIN_LETTERS = 4
 def upfront(title: str, text: str) -> frozenset[str]:
     """The keys of every word of the headline and the first sentence, capitalised or not: who and what the
     report puts first ("ukrainien", "российский" name a country there as much as "Ukraine" does)."""
-    lede = f"{title}\n{first_sentence(text)}"
+    lede = unelided(f"{title}\n{first_sentence(text)}")
     return frozenset(
         k
         for f in _TOKEN.finditer(lede)
