@@ -752,13 +752,18 @@ class _Keys:
     whose keys have more to check (words after a prefix, case, a key inside a word), checked when
     the term is placed. A term found is placed (its hits located) when a rule asks."""
 
-    __slots__ = ("automaton", "checked_of", "keys_of", "targets")
+    __slots__ = ("alone", "automaton", "checked_keys", "checked_of", "keys_of", "targets", "to_check")
 
     def __init__(self) -> None:
         self.targets: dict[str, list[_KeyTarget]] = {}
         self.keys_of: dict[int, list[str]] = {}  # per term: the keys that find it on their own
         self.checked_of: dict[int, list[str]] = {}  # per term: the keys with more to check
         self.automaton: Any = None
+        # Per key (the automaton's value is its number): the terms it finds alone, those it finds
+        # with more to check, and the numbers of the keys that have any of the latter.
+        self.alone: list[tuple[int, ...]] = []
+        self.to_check: list[tuple[int, ...]] = []
+        self.checked_keys: frozenset[int] = frozenset()
 
     def add(self, tid: int, variant: list[TermWord], cased: list[TermWord] | None) -> None:
         key, key_words, spaced = _key_of(variant)
@@ -779,12 +784,11 @@ class _Keys:
                 keys.append(key)
 
     def build(self) -> None:
-        values: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
-        for key, targets in self.targets.items():
-            simple = tuple(t.tid for t in targets if t.simple)
-            others = tuple(dict.fromkeys(t.tid for t in targets if not t.simple))
-            values[key] = (simple, others)
-        self.automaton = _automaton(values)
+        every = self.targets.values()
+        self.alone = [tuple(t.tid for t in targets if t.simple) for targets in every]
+        self.to_check = [tuple(dict.fromkeys(t.tid for t in targets if not t.simple)) for targets in every]
+        self.checked_keys = frozenset(i for i, others in enumerate(self.to_check) if others)
+        self.automaton = _automaton(self.targets)
 
     @property
     def empty(self) -> bool:
@@ -795,8 +799,11 @@ class _Keys:
         check occur there (checked when placed)."""
         if self.automaton is None:
             return set(), set()
-        values = list(map(_VALUE, self.automaton.iter(stream)))
-        return set().union(*map(_ALONE, values)), set().union(*map(_TO_CHECK, values))
+        # The keys found, each once (a text finds a common word's key many times), then their terms.
+        keys = set(map(_VALUE, self.automaton.iter(stream)))
+        checked = keys & self.checked_keys
+        maybe = set().union(*map(self.to_check.__getitem__, checked)) if checked else set()
+        return set().union(*map(self.alone.__getitem__, keys)), maybe
 
     def place(self, tid: int, field: int, entries: _Entries) -> list[_Placed]:
         """Where the keys that find `tid` on their own occur in the entries' stream."""
@@ -869,16 +876,15 @@ class _Keys:
 
 
 _VALUE = itemgetter(1)
-_ALONE = itemgetter(0)
-_TO_CHECK = itemgetter(1)
 
 
-def _automaton(values: dict[str, Any]) -> Any:
-    if not values:
+def _automaton(keys: Iterable[str]) -> Any:
+    """An automaton whose value for each key is the key's number, in order (None if no keys)."""
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+    for number, key in enumerate(keys):
+        automaton.add_word(key, number)
+    if not len(automaton):
         return None
-    automaton = ahocorasick.Automaton()
-    for key, value in values.items():
-        automaton.add_word(key, value)
     automaton.make_automaton()
     return automaton
 
