@@ -22,3 +22,12 @@ def test_an_elided_or_possessive_name_is_the_name() -> None:
 def test_an_apostrophe_inside_a_name_stays() -> None:
     assert unelided("O'Brien, Мар'їна, aujourd'hui") == "O'Brien, Мар'їна, aujourd'hui"
     assert len(unelided("l'Ukraine et Ukraine's")) == len("l'Ukraine et Ukraine's")
+
+
+def test_a_german_ch_is_the_kh_of_other_languages() -> None:
+    # German, Dutch, Polish and Czech write the Russian Kha as Ch: their report names Kharkiv as the others do.
+    for german, other in (("Charkiw", "Kharkiv"), ("Chamenei", "Khamenei"), ("Chodorkowski", "Ходорковский")):
+        assert names_of(f"x {other}") <= names_of(f"x {german}", language="de")
+        assert not names_of(f"x {other}") <= names_of(f"x {german}")  # as English would read it
+    assert names_of("x China") <= names_of("x China", language="de")  # the Ch spelling is kept too
+    assert names_of("x Tschernihiw", language="de") == names_of("x Chernihiv")  # a Tsch is no Kh

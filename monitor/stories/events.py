@@ -209,7 +209,7 @@ def report_of(doc: Document, story_id: str, vector: np.ndarray, lede_words: int)
         doc.id,
         story_id,
         report_time(doc),
-        names_of(doc.title, doc.text) - own_name(source),
+        names_of(doc.title, doc.text, language=doc.language) - own_name(source),
         vector,
         doc.published is not None,
         source,

@@ -105,11 +105,22 @@ def number_key(token: str) -> str:
     return "#" + re.sub(r"[\u202f\xa0 ]", "", token).replace(",", ".")
 
 
-def names_of(*texts: str) -> frozenset[str]:
-    """The name and number keys of the texts (a title, a lede, a body)."""
+# Languages that write the sound other languages write Kh (Russian Kha) as Ch: Charkiw, Chamenei, Chodorkowski
+# (German), Charkov (Dutch), Charków (Polish), Chersoň (Czech, Slovak). Their "ch" but in "sch" is keyed both ways.
+CH_AS_KH = frozenset({"de", "nl", "pl", "cs", "sk"})
+_CH = re.compile(r"(?<![sS])([Cc])h")
+
+
+def names_of(*texts: str, language: str | None = None) -> frozenset[str]:
+    """The name and number keys of the texts (a title, a lede, a body); in a language that writes Kh as Ch
+    (`CH_AS_KH`), a name with a Ch has the key of its Kh spelling too ("Charkiw": Kharkiv's)."""
     keys: set[str] = set()
+    as_kh = language is not None and language.split("-")[0].lower() in CH_AS_KH
     for text in texts:
-        keys.update(key for _, key in _keys(text))
+        for token, key in _keys(text):
+            keys.add(key)
+            if as_kh and not key.startswith("#") and _CH.search(token):
+                keys.add(name_key(_CH.sub(lambda m: "Kh" if m.group(1) == "C" else "kh", token)) or key)
     return frozenset(keys)
 
 
