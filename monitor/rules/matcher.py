@@ -16,11 +16,13 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from itertools import chain
 from operator import itemgetter
 from typing import Any, NamedTuple, TypeAlias, assert_never
 from urllib.parse import urlsplit
 
 import ahocorasick
+import numpy as np
 import re2
 
 from monitor.document import Document
@@ -1061,6 +1063,82 @@ class _Entries:
 
 # The matcher ----------------------------------------------------------------------------------
 
+# From this many rules on, the presearch picks candidates with NumPy arrays (below: with sets, whose
+# cost per article is smaller when there are few rules to pick from).
+BULK_PRESEARCH_RULES = 20_000
+
+
+class _Presearch:
+    """The rules' anchor sets as arrays, to pick the candidates for the terms found in bulk: for each
+    term, the rules (by position in rule order) whose first anchor set holds it, and those whose
+    second does. A rule is a candidate when a term of its first set is found and, if it has a
+    second, one of that too (what `Matcher._candidates` picks with sets)."""
+
+    __slots__ = ("always", "first", "has_second", "keys", "second")
+
+    def __init__(
+        self,
+        keys: np.ndarray,
+        always: np.ndarray,
+        has_second: np.ndarray,
+        first: tuple[np.ndarray, np.ndarray],
+        second: tuple[np.ndarray, np.ndarray],
+    ) -> None:
+        self.keys = keys  # each position's order key (increasing)
+        self.always = always  # positions of the rules always evaluated
+        self.has_second = has_second
+        self.first = first  # (per term: where its positions start, the positions)
+        self.second = second
+
+    @classmethod
+    def of(cls, matcher: Matcher) -> _Presearch:
+        compiled = list(matcher._in_order())
+        terms = len(matcher._terms)
+        keys = np.array(matcher._order, dtype=np.int64)
+        always = np.array([i for i, c in enumerate(compiled) if c.anchors is None], dtype=np.int64)
+        has_second = np.array([c.second is not None for c in compiled], dtype=bool)
+        first = _by_term([c.anchors or () for c in compiled], terms)
+        second = _by_term([c.second or () for c in compiled], terms)
+        return cls(keys, always, has_second, first, second)
+
+    def candidates(self, present: AbstractSet[int]) -> list[int]:
+        """The order keys of the candidates for the terms `present`, in rule order."""
+        found = np.fromiter(present, dtype=np.int64, count=len(present))
+        rules = len(self.keys)
+        picked = np.zeros(rules, dtype=bool)
+        picked[_gather_rows(self.first, found)] = True
+        if self.has_second.any():
+            second = np.zeros(rules, dtype=bool)
+            second[_gather_rows(self.second, found)] = True
+            picked &= second | ~self.has_second
+        picked[self.always] = True
+        return self.keys[np.flatnonzero(picked)].tolist()  # type: ignore[no-any-return]
+
+
+def _by_term(sets: list[tuple[int, ...]], terms: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each term id below `terms`: the positions of the sets that hold it, ascending (CSR)."""
+    lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+    tids = np.fromiter(chain.from_iterable(sets), dtype=np.int64, count=int(lengths.sum()))
+    positions = np.repeat(np.arange(len(sets), dtype=np.int64), lengths)
+    order = np.argsort(tids, kind="stable")  # stable: each term's positions stay ascending
+    starts = np.zeros(terms + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tids, minlength=terms), out=starts[1:])
+    return starts, positions[order]
+
+
+def _gather_rows(index: tuple[np.ndarray, np.ndarray], tids: np.ndarray) -> np.ndarray:
+    """Every position listed under these terms (CSR rows concatenated, in bulk)."""
+    starts, positions = index
+    tids = tids[tids < len(starts) - 1]
+    begin, end = starts[tids], starts[tids + 1]
+    lengths = end - begin
+    total = int(lengths.sum())
+    if not total:
+        return positions[:0]
+    # Each row's offsets: a running index shifted, row by row, to where the row starts.
+    shift = np.repeat(begin - (np.cumsum(lengths) - lengths), lengths)
+    return positions[shift + np.arange(total, dtype=np.int64)]
+
 
 @dataclass(frozen=True, slots=True)
 class _CompiledRule:
@@ -1120,6 +1198,7 @@ class Matcher:
             self._layers: tuple[_Keys, ...] = (self._building,)
             self._delta_tids: tuple[int, ...] = ()
             self._regex_sets = self._built_regex_sets()
+            self._presearch = _Presearch.of(self) if len(self.rules) >= BULK_PRESEARCH_RULES else None
 
     def updated(self, rules: Iterable[Rule]) -> Matcher:
         """A matcher for `rules` (this one is left as it is) that reuses what this one compiled.
@@ -1173,6 +1252,7 @@ class Matcher:
             else:
                 new._layers = self._layers
             new._regex_sets = new._built_regex_sets() if any(t in new._regexes for t in added) else self._regex_sets
+            new._presearch = _Presearch.of(new) if len(new.rules) >= BULK_PRESEARCH_RULES else None
             forms = [t for t in added if new._terms[t].forms]
             new._forms_keys = {
                 language: (*layers, new._forms_keys_of(forms, language)) if forms else layers
@@ -1435,6 +1515,8 @@ class Matcher:
         return [1.0 - math.prod(1.0 - likely[t] for t in c.anchors) if c.anchors else 1.0 for c in self._in_order()]
 
     def _candidates(self, hits: _DocHits) -> list[int]:
+        if self._presearch is not None:
+            return self._presearch.candidates(hits.possible)
         # Set operations over the terms found, in C: a long text at 350,000 rules finds thousands
         # of terms and picks tens of thousands of rules.
         present = hits.possible

@@ -306,3 +306,17 @@ def test_spans_mapped_by_arrays_are_the_folded_offsets(parts: list[str]) -> None
     offsets = _fold_offsets(text)
     expected = [(offsets[start], offsets[end - 1] + 1) for start, end in stream.folded_spans]
     assert _mapped_spans(text, stream.folded_spans) == expected
+
+
+@given(shortcut_texts, shortcut_texts)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=100)
+def test_the_presearch_in_arrays_picks_the_rules_the_sets_pick(
+    shortcut_matcher: Matcher, title: str, text: str
+) -> None:
+    # Large rule sets pick candidates with NumPy arrays (matcher.BULK_PRESEARCH_RULES); small ones with sets.
+    from monitor.rules import matcher as matcher_module
+
+    assert shortcut_matcher._presearch is None
+    bulk = matcher_module._Presearch.of(shortcut_matcher)
+    hits, _ = shortcut_matcher._found(doc(text, title), None)
+    assert bulk.candidates(hits.possible) == shortcut_matcher._candidates(hits)
