@@ -489,7 +489,7 @@ class _CUnit:
         self.anchor_set = frozenset(anchors)
         # Without `not`, a condition that holds in one unit holds in the whole text: where it does
         # not hold in the whole text (most candidates), no unit needs trying.
-        self.monotone = not _has_not(child)
+        self.monotone = not _contains(child, _CNot)
 
     def _tables(self, hits: HitTable, lim: Limits, ctx: _Context) -> list[HitTable]:
         """The hits of each unit that holds an anchor hit in scope, one table per unit, in text order
@@ -1395,7 +1395,7 @@ class Matcher:
                 code = _SCOPE_CODES[node.field]
                 inner = self._compile(node.child)
                 # A field inside sets its own scope: the title's terms then say nothing.
-                title = _anchors(inner, self._likely) if code == _TITLE and not _has_field(inner) else None
+                title = _anchors(inner, self._likely) if code == _TITLE and not _contains(inner, _CField) else None
                 return _CField(code, inner, frozenset(title[0]) if title is not None else None)
             case UnitNode():
                 child = self._compile(node.child)
@@ -1727,15 +1727,16 @@ def _index(index: dict[int, list[int]], tids: Iterable[int], rule: int) -> None:
             found.append(rule)
 
 
-def _has_not(node: _CNode) -> bool:
-    """The condition has a `not` somewhere (it may hold in part of a text and not in the whole)."""
+def _contains(node: _CNode, kind: type) -> bool:
+    """The condition has a node of this kind somewhere (`not`: it may hold in part of a text and not
+    in the whole; a field condition: it sets the scope of what is below it)."""
+    if isinstance(node, kind):
+        return True
     match node:
-        case _CNot():
-            return True
         case _CAll() | _CAny() | _CAtLeast():
-            return any(_has_not(c) for c in node.children)
-        case _CField() | _CUnit():
-            return _has_not(node.child)
+            return any(_contains(c, kind) for c in node.children)
+        case _CNot() | _CField() | _CUnit():
+            return _contains(node.child, kind)
         case _CTerm() | _CCount() | _CNear():
             return False
         case _:
@@ -1755,21 +1756,6 @@ def _of_anchor_sets(node: _CNode) -> bool:
     if isinstance(node, _CAll):
         return bool(node.children) and all(map(_terms_only, node.children))
     return _terms_only(node)
-
-
-def _has_field(node: _CNode) -> bool:
-    """The condition has a field condition somewhere (which sets the scope of what is below it)."""
-    match node:
-        case _CField():
-            return True
-        case _CAll() | _CAny() | _CAtLeast():
-            return any(_has_field(c) for c in node.children)
-        case _CNot() | _CUnit():
-            return _has_field(node.child)
-        case _CTerm() | _CCount() | _CNear():
-            return False
-        case _:
-            assert_never(node)
 
 
 def _tids_of(node: _CNode) -> set[int]:
