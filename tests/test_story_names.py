@@ -31,3 +31,28 @@ def test_a_german_ch_is_the_kh_of_other_languages() -> None:
         assert not names_of(f"x {other}") <= names_of(f"x {german}")  # as English would read it
     assert names_of("x China") <= names_of("x China", language="de")  # the Ch spelling is kept too
     assert names_of("x Tschernihiw", language="de") == names_of("x Chernihiv")  # a Tsch is no Kh
+
+
+def test_a_place_is_one_name_in_every_language() -> None:
+    # Countries and capitals translate rather than transliterate: each language's name (inflected, in a
+    # genitive) must give the key the English name gives, or two reports of one event lose its credit.
+    for english, others in (
+        ("Moscow", ("Moskau", "Moscou", "Москве", "Moskwie", "Mosca")),
+        ("Brussels", ("Bruxelles", "Brüssel", "Брюсселе", "Bruselas")),
+        ("France", ("Франции", "Frankreichs", "Francia")),
+        ("Germany", ("Deutschland", "Allemagne", "Германии", "Alemania", "Niemcy")),
+        ("Warsaw", ("Warschau", "Varsovie", "Варшаве")),
+    ):
+        for other in others:
+            assert names_of(f"x {other} y") == names_of(f"x {english} y"), other
+
+
+def test_an_organisation_is_one_name_in_every_language() -> None:
+    assert names_of("x NATO") == names_of("x OTAN") == names_of("x НАТО")
+    assert names_of("x EU") == names_of("x UE") == names_of("x ЕС") != frozenset()
+
+
+def test_a_place_key_leaves_other_names_alone() -> None:
+    # A person is no place: names the table does not hold key as before.
+    assert names_of("x Putin") == names_of("x Путина") != names_of("x Moscow")
+    assert names_of("x Merz") != names_of("x Berlin")

@@ -7,7 +7,10 @@ numbers. Each name becomes a key that survives the usual differences between lan
 transliterated (anyascii), accents and case are dropped, vowels (which transliterations disagree on: Poutine,
 Putin, Путин) are dropped, common spelling pairs are merged (sch/sh/ch, c/k, w/v, z/s), and inflection
 is cut by keeping the first consonants (Macrons, Макрона -> "mkrn"). Numbers keep their digits
-("18,2" and "18.2" -> "#18.2"; "1 000" and "1,000" -> "#1000").
+("18,2" and "18.2" -> "#18.2"; "1 000" and "1,000" -> "#1000"). What a report names for its score
+(`names_of`) keys a country, a city or an organisation translated into another language as its English
+name (`place_key`: Moskau, Moscou, Москве -> Moscow's "mskv"); the checks below compare a report's names
+as written.
 
 Protagonists (`protagonists`) are the people a report is about: the names of its headline that it
 writes, somewhere, as the last of two or more capitalised words ("Keir Starmer", "Benjamin Netanjahu",
@@ -28,11 +31,12 @@ import functools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from anyascii import anyascii
 
 from monitor.rules.text import sentence_starts
+from monitor.stories.exonyms import place_of
 
 # Spellings that transliterations of one name disagree on, longest first.
 _SPELLINGS = (
@@ -83,6 +87,18 @@ def _latin(word: str) -> str:
 
 
 @functools.lru_cache(maxsize=1 << 16)  # the same names recur in report after report
+def place_key(word: str) -> str:
+    """The key of one capitalised word (`name_key`), but a country's, a city's or an organisation's name in any
+    of the press's languages has the key of its English name (`exonyms`: Moskau, Москве, Moscow: "mskv")."""
+    if "CYRILLIC" in unicodedata.name(word[-1], "") and len(word) >= INFLECTED_MIN_LETTERS:
+        word = _INSTRUMENTAL.sub("", word)  # Берлином ("with Berlin"): Berlin
+    place = place_of(word)
+    if place is None:
+        return name_key(word)
+    return place if place.startswith("=") else name_key(place)
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def name_key(word: str) -> str:
     """The key of one capitalised word ("" when too little of it is left to tell names apart)."""
     if "CYRILLIC" in unicodedata.name(word[-1], "") and len(word) >= INFLECTED_MIN_LETTERS:
@@ -117,10 +133,10 @@ def names_of(*texts: str, language: str | None = None) -> frozenset[str]:
     keys: set[str] = set()
     as_kh = language is not None and language.split("-")[0].lower() in CH_AS_KH
     for text in texts:
-        for token, key in _keys(text):
+        for token, key in _keys(text, place_key):
             keys.add(key)
             if as_kh and not key.startswith("#") and _CH.search(token):
-                keys.add(name_key(_CH.sub(lambda m: "Kh" if m.group(1) == "C" else "kh", token)) or key)
+                keys.add(place_key(_CH.sub(lambda m: "Kh" if m.group(1) == "C" else "kh", token)) or key)
     return frozenset(keys)
 
 
@@ -135,7 +151,7 @@ def own_name(source: str | None) -> frozenset[str]:
 def name_words(text: str) -> dict[str, str]:
     """The names of a text (numbers aside): each key with the word it was first written as."""
     words: dict[str, str] = {}
-    for token, key in _keys(text):
+    for token, key in _keys(text, place_key):
         if not key.startswith("#"):
             words.setdefault(key, token)
     return words
@@ -146,7 +162,7 @@ def starts_sentence(text: str, start: int) -> bool:
     return _STARTS.search(text[max(0, start - 4) : start]) is not None
 
 
-def _keys(text: str) -> Iterator[tuple[str, str]]:
+def _keys(text: str, key_of: Callable[[str], str] = name_key) -> Iterator[tuple[str, str]]:
     text = unelided(text)
     for found in _TOKEN.finditer(text):
         token = found.group()
@@ -157,7 +173,7 @@ def _keys(text: str) -> Iterator[tuple[str, str]]:
             and len(token) > 1
             and not _STARTS.search(text[max(0, found.start() - 4) : found.start()])
         ):
-            key = name_key(token)
+            key = key_of(token)
             if key:
                 yield token, key
 
@@ -538,7 +554,8 @@ def background(title: str, text: str, named: frozenset[str] | None = None) -> fr
     ("the same night, drones also hit Tuapse"; "later in the day, the court annulled Baltneft's listing")."""
     first, _, rest = text.strip().partition("\n")
     named = prominent(title, text) if named is None else named
-    return frozenset(k for _, k in _keys(rest) if not k.startswith("#") and k not in named) - names_of(title, first)
+    lede = frozenset(k for _, k in _keys(f"{title}\n{first}"))
+    return frozenset(k for _, k in _keys(rest) if not k.startswith("#") and k not in named) - lede
 
 
 def leads_conflict(
