@@ -42,9 +42,12 @@ def test_a_place_is_one_name_in_every_language() -> None:
         ("France", ("Франции", "Frankreichs", "Francia")),
         ("Germany", ("Deutschland", "Allemagne", "Германии", "Alemania", "Niemcy")),
         ("Warsaw", ("Warschau", "Varsovie", "Варшаве")),
+        ("Latvia", ("Латвия", "Lettland", "Lettonie", "Łotwa")),
+        ("Lithuania", ("Литве", "Litauen", "Lituanie", "Litwie")),
     ):
         for other in others:
             assert names_of(f"x {other} y") == names_of(f"x {english} y"), other
+    assert names_of("x Латвия") != names_of("x Литве")  # two neighbours, one short key before
 
 
 def test_an_organisation_is_one_name_in_every_language() -> None:
