@@ -53,6 +53,8 @@ def test_a_place_is_one_name_in_every_language() -> None:
 def test_an_organisation_is_one_name_in_every_language() -> None:
     assert names_of("x NATO") == names_of("x OTAN") == names_of("x НАТО")
     assert names_of("x EU") == names_of("x UE") == names_of("x ЕС") != frozenset()
+    assert names_of("x USA") == names_of("x США") == names_of("x États-Unis") != frozenset()
+    assert names_of("x Britain") == names_of("x Великобритании") == names_of("x Royaume-Uni")
 
 
 def test_a_place_key_leaves_other_names_alone() -> None:

@@ -5,8 +5,8 @@ A name's key (`names.name_key`) survives transliteration and inflection, not tra
 "msk", Moscow as "mskv", Bruxelles as "brks", Brussels as "brsl", so two reports of one event in two
 languages lose the credit of the city they both name. The names of countries and of the cities of time
 zones in the languages of the press come from the Unicode CLDR, through Babel (its data ships in the
-wheel: nothing is fetched); each stands for its English name. Organisations' abbreviations (NATO and
-OTAN, in Cyrillic too) are in no such data: the few the press uses are listed here.
+wheel: nothing is fetched); each stands for its English name. Abbreviations (NATO and OTAN, in Cyrillic
+too; USA and US) are in no such data: the few the press uses are listed here.
 """
 
 from __future__ import annotations
@@ -22,11 +22,14 @@ from babel.core import get_global
 # The languages of the press whose names are capitalised (names of scripts without case are never read as
 # names): their CLDR names of countries and cities.
 LANGUAGES = ("en", "de", "fr", "ru", "uk", "es", "it", "pt", "pl", "cs", "nl", "tr")
-# Organisations by their abbreviations and one-word names, in those languages (none in CLDR).
-ORGANISATIONS = {
+# What the press writes for organisations and for the two countries of several English words it names
+# most, in those languages (CLDR has the organisations' full names only, and those countries' as phrases).
+ABBREVIATIONS = {
     "=eu": ("EU", "UE", "ЕС", "ЄС", "Евросоюз", "Євросоюз"),  # noqa: RUF001 (Cyrillic on purpose)
     "=nato": ("NATO", "OTAN", "НАТО"),  # noqa: RUF001
     "=un": ("UN", "ONU", "ООН", "UNO"),  # noqa: RUF001
+    "=us": ("US", "USA", "США"),
+    "=gb": ("UK", "Britain", "Großbritannien", "Grande-Bretagne"),
 }
 _VOWELS_AT_END = re.compile(r"[aeiouy]+\Z")
 # A stem shorter than this is no name: an abbreviation is looked up whole (EU, UE, ONU).
@@ -57,15 +60,15 @@ def form(word: str) -> str:
 @functools.cache
 def exonyms() -> dict[str, str]:
     """The forms (`form`) of the one-word names of countries and time-zone cities in LANGUAGES, and of
-    ORGANISATIONS, each with what `place_of` gives for it; a form of two places is left out."""
+    ABBREVIATIONS, each with what `place_of` gives for it; a form of two places is left out."""
     places: dict[str, set[str]] = {}
     for place, names in _places():
         for name in names:
             if " " not in name and (found := form(name)):
                 places.setdefault(found, set()).add(place)
-    for organisation, abbreviations in ORGANISATIONS.items():
+    for place, abbreviations in ABBREVIATIONS.items():
         for abbreviation in abbreviations:
-            places.setdefault(form(abbreviation), set()).add(organisation)
+            places.setdefault(form(abbreviation), set()).add(place)
     return {found: next(iter(named)) for found, named in places.items() if len(named) == 1}
 
 
