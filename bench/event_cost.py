@@ -240,8 +240,10 @@ def fill(store: RedisStore, grouper: EventGrouper, docs: Sequence[Document], cou
     settings = grouper.settings
     now = time.time()
     templates = [report_of(d, d.id, np.zeros(1, dtype=np.float32), settings.lede_words) for d in docs]
+    rows = settings.sentences if settings.sentence_weight else 0  # as many sentences as a report has at most
     for i in range(count):
         vector = rng.standard_normal(512).astype(np.float32)
+        sentences = rng.standard_normal((rows, 512)).astype(np.float32)
         template = templates[i % len(templates)]
         report = replace(
             template,
@@ -249,6 +251,7 @@ def fill(store: RedisStore, grouper: EventGrouper, docs: Sequence[Document], cou
             story_id=f"fill-{i // 3}",
             at=now - float(rng.uniform(0, settings.window.total_seconds() * 0.95)),
             vector=vector / np.linalg.norm(vector),
+            sentences=(sentences / np.linalg.norm(sentences, axis=1, keepdims=True)).astype(np.float16),
         )
         store.add_event_report(report.report_id, report.at, report.to_bytes(), settings.ttl, settings.cap)
     grouper._recent(now)  # a replica that has been running has read them: it reads only what is added next

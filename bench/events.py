@@ -203,13 +203,16 @@ def seeds_check(embedder: Embedder, settings: EventSettings) -> tuple[bool, list
 
 def sweep_grid(quick: bool) -> Iterator[EventSettings]:
     ledes = (60,) if quick else (40, 60, 100)
-    weights = (0.5, 0.75, 1.0)
-    across = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35)
-    thresholds = [round(t, 3) for t in np.arange(0.6, 1.101, 0.05 if quick else 0.025)]
+    sentence_weights = (0.0, 0.5) if quick else (0.0, 0.3, 0.5, 0.7)
+    weights = (0.75, 1.0) if quick else (0.5, 0.75, 1.0)
+    across = (0.2, 0.25, 0.3) if quick else (0.1, 0.15, 0.2, 0.25, 0.3, 0.35)
+    thresholds = [round(t, 3) for t in np.arange(0.7 if quick else 0.6, 1.101, 0.05 if quick else 0.025)]
     windows = (48,) if quick else (24, 48, 72)
-    for lede, weight, bonus, hours, threshold in itertools.product(ledes, weights, across, windows, thresholds):
+    grid = itertools.product(ledes, sentence_weights, weights, across, windows, thresholds)
+    for lede, sentence_weight, weight, bonus, hours, threshold in grid:
         yield EventSettings(
             lede_words=lede,
+            sentence_weight=sentence_weight,
             names_weight=weight,
             across_languages=bonus,
             threshold=threshold,
@@ -233,10 +236,16 @@ def run_sweep(
 
 def bands(sweep: Sequence[Outcome]) -> list[tuple[EventSettings, list[Outcome]]]:
     """For each setting of the other constants, the outcomes over THRESHOLD, in order of threshold."""
-    families: dict[tuple[int, float, float, timedelta], list[Outcome]] = {}
+    families: dict[tuple[int, float, float, float, timedelta], list[Outcome]] = {}
     for o in sweep:
         settings = o.settings
-        family = (settings.lede_words, settings.names_weight, settings.across_languages, settings.window)
+        family = (
+            settings.lede_words,
+            settings.sentence_weight,
+            settings.names_weight,
+            settings.across_languages,
+            settings.window,
+        )
         families.setdefault(family, []).append(o)
     return [
         (outcomes[0].settings, sorted(outcomes, key=lambda o: o.settings.threshold)) for outcomes in families.values()
@@ -250,7 +259,8 @@ def band_row(settings: EventSettings, outcomes: Sequence[Outcome]) -> str:
         f"{o.settings.threshold:.3f}:{o.worst_f1:.2f}/{o.most_merged}{'' if o.safe else '*'}" for o in outcomes
     )
     return (
-        f"| LEDE_WORDS={settings.lede_words} NAMES_WEIGHT={settings.names_weight} "
+        f"| LEDE_WORDS={settings.lede_words} SENTENCE_WEIGHT={settings.sentence_weight} "
+        f"NAMES_WEIGHT={settings.names_weight} "
         f"ACROSS_LANGUAGES={settings.across_languages} "
         f"WINDOW={int(settings.window.total_seconds() // 3600)}h | {band} | {curve} |"
     )
@@ -278,7 +288,8 @@ def middle_choice(sweep: Sequence[Outcome]) -> str:
 
 def describe(settings: EventSettings) -> str:
     return (
-        f"LEDE_WORDS={settings.lede_words} NAMES_WEIGHT={settings.names_weight} "
+        f"LEDE_WORDS={settings.lede_words} SENTENCE_WEIGHT={settings.sentence_weight} "
+        f"SENTENCES={settings.sentences} NAMES_WEIGHT={settings.names_weight} "
         f"ACROSS_LANGUAGES={settings.across_languages} THRESHOLD={settings.threshold} "
         f"WINDOW={int(settings.window.total_seconds() // 3600)}h"
     )
@@ -378,14 +389,17 @@ def report(
 
 def settings_overrides(assignments: Sequence[str]) -> dict[str, Any]:
     """`--set NAME=VALUE` options as EventSettings fields (numbers; the window and the state are not swept)."""
-    numeric = {"lede_words", "names_weight", "across_languages", "threshold", "untimed_threshold"}
+    numeric = {
+        "lede_words", "sentence_weight", "sentences", "names_weight", "across_languages", "threshold",
+        "untimed_threshold",
+    }  # fmt: skip
     overrides: dict[str, Any] = {}
     for assignment in assignments:
         name, _, value = assignment.partition("=")
         if name not in numeric:
             raise ValueError(f"--set {assignment}: expected one of {', '.join(sorted(numeric))}=NUMBER")
         try:
-            overrides[name] = int(value) if name == "lede_words" else float(value)
+            overrides[name] = int(value) if name in {"lede_words", "sentences"} else float(value)
         except ValueError:
             raise ValueError(f"--set {assignment}: {value!r} is not a number") from None
     return overrides
@@ -409,7 +423,8 @@ def main_events(
     cost = (
         f"Model: `{model.name}`. Cost: {len(reports)} reports grouped in {elapsed:.2f}s "
         f"({elapsed / len(reports) * 1e3:.1f} ms each, "
-        f"the model {embedder.seconds / max(1, embedder.calls) * 1e3:.1f} ms per lede, each embedded once)."
+        f"the model {embedder.seconds / len(reports) * 1e3:.1f} ms per report for its lede and sentences, "
+        f"{embedder.calls} texts, each embedded once)."
     )
     seeds = seeds_check(embedder, settings)
     without = without_counterparts(reports, embedder, settings)

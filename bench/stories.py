@@ -789,7 +789,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         metavar="NAME=VALUE",
         help="with --events: an event-layer constant for this run instead of its default (threshold=0.9, "
-        "across_languages=0.25, names_weight=1, lede_words=40, untimed_threshold=...); may be repeated",
+        "across_languages=0.25, names_weight=1, lede_words=40, sentence_weight=0, sentences=5, "
+        "untimed_threshold=...); may be repeated",
     )
     parser.add_argument(
         "--cost", action="store_true", help="what the event layer costs in the pipeline instead (bench/event_cost.py)"

@@ -41,8 +41,8 @@ METRICS_KEYS = {"listen"}
 HTTP_KEYS = {"timeout", "max_bytes", "max_redirects", "per_host", "queue_timeout", "user_agent", "allow_networks"}
 EXTRACT_KEYS = {"workers", "time_limit"}
 STORIES_KEYS = {
-    "grouper", "model", "lede_words", "names_weight", "across_languages", "threshold", "untimed_threshold", "window",
-    "state_ttl", "max_reports",
+    "grouper", "model", "lede_words", "sentence_weight", "sentences", "names_weight", "across_languages", "threshold",
+    "untimed_threshold", "window", "state_ttl", "max_reports",
 }  # fmt: skip
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _LISTEN_RE = re.compile(r"(?P<host>\[[0-9a-fA-F:]+\]|[^:\s]+):(?P<port>\d{1,5})\Z")
@@ -311,11 +311,17 @@ def _stories(reader: _Reader, section: YamlMap) -> StoriesConfig:
         reader.error(line_of(section, "grouper"), f"'grouper' must be one of {', '.join(GROUPERS)}, got {grouper!r}")
         grouper = default.grouper
     events = default.events
+    sentence_weight = reader.number(section, "sentence_weight", events.sentence_weight)
+    if sentence_weight > 1:
+        reader.error(line_of(section, "sentence_weight"), f"'sentence_weight' must be 0 to 1, got {sentence_weight}")
+        sentence_weight = events.sentence_weight
     return StoriesConfig(
         grouper=_grouper_name(grouper),
         model=reader.text(section, "model", default.model) or default.model,
         events=EventSettings(
             lede_words=reader.integer(section, "lede_words", events.lede_words),
+            sentence_weight=sentence_weight,
+            sentences=reader.integer(section, "sentences", events.sentences),
             names_weight=reader.number(section, "names_weight", events.names_weight),
             across_languages=reader.number(section, "across_languages", events.across_languages),
             threshold=reader.number(section, "threshold", events.threshold),

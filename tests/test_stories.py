@@ -6,6 +6,7 @@ import multiprocessing
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -29,7 +30,7 @@ from monitor.stories.boilerplate import without_furniture
 from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper, Signature, item_keys, text_fingerprint
 from monitor.stories.developments import development
 from monitor.stories.embed import Embedder, load_embedder
-from monitor.stories.events import STATE_TTL, EventGrouper, EventSettings, lede_of
+from monitor.stories.events import STATE_TTL, EventGrouper, EventSettings, Report, best_sentences, lede_of, sentences_of
 from monitor.stories.names import (
     background,
     counterparts_conflict,
@@ -402,6 +403,42 @@ def test_two_reports_that_lead_with_what_the_other_names_in_passing_are_two_even
     assert name_key("Pistorius") in minister and name_key("Minister") not in minister
 
 
+def test_the_sentences_embedded_are_the_texts_own_not_its_dateline_headline_or_fragments() -> None:
+    doc = Document(
+        id="a",
+        title="Sweden detains ship after Baltic cable damaged",
+        text="STOCKHOLM, Jan 29 (Reuters) - Sweden detains ship after Baltic cable damaged\n"
+        "Swedish police detained a bulk carrier on Thursday after a data cable was damaged. Read more.\n"
+        "The ship was taken to Karlskrona. Prosecutors suspect sabotage, a spokesman said.",
+    )
+    assert sentences_of(doc, 5) == [
+        "Swedish police detained a bulk carrier on Thursday after a data cable was damaged.",
+        "The ship was taken to Karlskrona.",
+        "Prosecutors suspect sabotage, a spokesman said.",
+    ]
+    assert sentences_of(doc, 1) == sentences_of(doc, 5)[:1]
+    assert sentences_of(replace(doc, text=""), 5) == []
+
+
+def test_a_reports_sentences_go_through_the_store_and_a_record_without_them_still_reads() -> None:
+    rng = np.random.default_rng(15)
+    rows = rng.normal(size=(4, 512)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    report = Report("a", "s", 1.0, frozenset({"kyiv"}), rows[0], sentences=rows[1:].astype(np.float16))
+    again = Report.from_bytes("a", report.to_bytes())
+    assert np.allclose(again.vector, rows[0], atol=1e-3) and again.sentences.shape == (3, 512)
+    assert np.array_equal(again.sentences, rows[1:].astype(np.float16))
+    # A record written before reports kept their sentences: its lede's embedding stands for them.
+    older = Report("b", "s", 1.0, frozenset(), rows[1])
+    record = older.to_bytes().replace(b', "sentences": 0', b"")
+    assert b"sentences" not in record
+    kept = Report.from_bytes("b", record)
+    assert kept.sentences.shape[0] == 0 and np.allclose(kept.vector, rows[1], atol=1e-3)
+    # The best pair of sentences: the report's second sentence is the older record's lede.
+    assert np.allclose(best_sentences(report, [kept, again]), [1.0, 1.0], atol=1e-2)
+    assert best_sentences(report, [Report("c", "t", 1.0, frozenset(), -rows[1], sentences=-rows[1:2])])[0] < 0.3
+
+
 def test_a_replicas_window_of_reports_stays_within_its_bound(embedder: Embedder) -> None:
     grouper = EventGrouper(SQLiteStore(":memory:"), embedder, EventSettings(cap=4))
     docs = corpus_docs("e001-macron-putin-call-march", "e002-eu-20th-sanctions-package", "d001-macron-putin-call-may")
@@ -440,9 +477,9 @@ def test_documents_that_matched_no_rule_do_not_pay_for_the_model(embedder: Embed
     reports = corpus_docs("e001-macron-putin-call-march")
     unmatched = [grouper.assign(doc, ()) for doc in reports]
     # The copy layer alone: the lede-only item joins its article (Le Monde), the other outlets do not.
-    assert counting.texts == 0 and len({a.story_id for a in unmatched}) == len(reports) - 1
+    assert counting.calls == 0 and len({a.story_id for a in unmatched}) == len(reports) - 1
     grouper.assign(corpus_docs("d001-macron-putin-call-may")[0], MATCHED)
-    assert counting.texts == 1
+    assert counting.calls == 1
 
 
 def test_a_copy_of_a_report_the_event_layer_embedded_takes_its_embedding_without_a_model_call(
@@ -451,15 +488,15 @@ def test_a_copy_of_a_report_the_event_layer_embedded_takes_its_embedding_without
     counting = CountingEmbedder(embedder)
     grouper = EventGrouper(SQLiteStore(":memory:"), counting)
     first, second = seed("000_0102f49cf8e594e8.txt"), seed("001_4ecc056e6f873ff1.txt")
-    assert grouper.assign(first, MATCHED).new and counting.texts == 1
+    assert grouper.assign(first, MATCHED).new and counting.calls == 1
     copy = grouper.assign(syndicated(first, "example.net"), MATCHED)
-    assert (copy.story_id, copy.via, counting.texts) == (first.id, "copy", 1)
+    assert (copy.story_id, copy.via, counting.calls) == (first.id, "copy", 1)
     kept = grouper.window.get(f"{first.id}@example.net")
     original = grouper.window.get(first.id)
     assert kept is not None and original is not None and np.array_equal(kept.vector, original.vector)
     # Another outlet's report of the press conference is embedded, and joins the story with its copy.
     joined = grouper.assign(second, MATCHED)
-    assert (joined.story_id, joined.via, counting.texts) == (first.id, "event", 2)
+    assert (joined.story_id, joined.via, counting.calls) == (first.id, "event", 2)
 
 
 def test_a_retried_report_gets_the_story_and_alert_ids_of_its_first_try(embedder: Embedder) -> None:
@@ -610,23 +647,29 @@ def test_text_in_any_script_or_of_any_length_never_raises(embedder: Embedder, te
 
 def test_the_stories_section_of_the_config(tmp_path: Path) -> None:
     path = tmp_path / "monitor.yaml"
-    path.write_text("feeds: []\nstories:\n  grouper: copies\n  threshold: 0.8\n  window: 12h\n", encoding="utf-8")
+    path.write_text(
+        "feeds: []\nstories:\n  grouper: copies\n  threshold: 0.8\n  window: 12h\n"
+        "  sentence_weight: 0\n  sentences: 3\n",
+        encoding="utf-8",
+    )
     config = load_config(path, env={})
     assert config.stories.grouper == "copies" and config.stories.events.threshold == 0.8
     assert config.stories.events.window == timedelta(hours=12)
-    path.write_text("feeds: []\nstories:\n  grouper: topics\n  treshold: 1\n", encoding="utf-8")
+    assert (config.stories.events.sentence_weight, config.stories.events.sentences) == (0.0, 3)
+    path.write_text("feeds: []\nstories:\n  grouper: topics\n  treshold: 1\n  sentence_weight: 1.5\n", encoding="utf-8")
     with pytest.raises(ConfigFileError) as failed:
         load_config(path, env={})
     assert any(":3:" in e and "grouper" in e for e in failed.value.errors)
     assert any(":4:" in e and "treshold" in e for e in failed.value.errors)
+    assert any(":5:" in e and "sentence_weight" in e for e in failed.value.errors)
 
 
 class CountingEmbedder:
     def __init__(self, model: Embedder) -> None:
         self.model = model
         self.name = model.name
-        self.texts = 0
+        self.calls = 0  # one per document embedded: its lede and its sentences go in one call
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.texts += len(texts)
+        self.calls += 1
         return self.model.embed(texts)

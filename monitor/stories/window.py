@@ -76,11 +76,13 @@ class Scores:
         stories: each story's id, in the order its first report comes in the window (the latest first).
         averages: each story's average score (cosine + names_weight * name overlap) over its reports.
         untimed: whether any of the story's reports has no publication time.
+        cosines: each story's average cosine (of the embeddings alone) over its reports.
     """
 
     stories: StoryIds
     averages: np.ndarray
     untimed: np.ndarray
+    cosines: np.ndarray
 
 
 class ReportWindow(Generic[R]):
@@ -226,11 +228,13 @@ class ReportWindow(Generic[R]):
         known = len(self._story_ids)
         members = np.bincount(story, minlength=known)
         sums = np.bincount(story, weights=scores, minlength=known)
+        cosine_sums = np.bincount(story, weights=cosines, minlength=known)
         untimed = np.bincount(story, weights=(~self._timed[slots]).astype(float), minlength=known) > 0
         first = np.full(known, len(slots))
         np.minimum.at(first, story, np.arange(len(slots)))
         codes = story[np.sort(first[members > 0])]  # stories in the order of their first (latest) report
-        return Scores(StoryIds(codes, self._story_ids), sums[codes] / members[codes], untimed[codes])
+        size = members[codes]
+        return Scores(StoryIds(codes, self._story_ids), sums[codes] / size, untimed[codes], cosine_sums[codes] / size)
 
     def _name_overlaps(self, own: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """For each report in `slots`: the weight of the names it shares with `own`, over the weight of
