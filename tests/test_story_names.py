@@ -61,3 +61,21 @@ def test_a_place_key_leaves_other_names_alone() -> None:
     # A person is no place: names the table does not hold key as before.
     assert names_of("x Putin") == names_of("x Путина") != names_of("x Moscow")
     assert names_of("x Merz") != names_of("x Berlin")
+
+
+def test_a_name_of_several_words_is_one_name_in_every_language() -> None:
+    # "The United States", "les États-Unis", "Соединенных Штатов" (inflected), "USA": one country, one key;
+    # so too the European Union and the United Nations, whatever the case of their other words.
+    us = names_of("x USA")
+    for written in (
+        "the United States",
+        "les États-Unis",
+        "die Vereinigten Staaten",
+        "Соединенных Штатов",
+        "Stati Uniti",
+    ):
+        assert names_of(f"x {written} y") == us, written
+    for written in ("the European Union", "l'Union européenne", "der Europäischen Union", "Европейский союз"):
+        assert names_of(f"x {written} y") == names_of("x EU"), written
+    assert names_of("x Vereinten Nationen") == names_of("x United Nations") == names_of("x ONU")
+    assert names_of("x United Airlines") == names_of("x United") | names_of("x Airlines")  # no country's name

@@ -49,6 +49,7 @@ def place_of(word: str) -> str | None:
     return place
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same words recur in report after report
 def form(word: str) -> str:
     """A name as the table looks it up: Latin letters, lower case, no accents, without its final vowels
     (Москва, Москве, Москву: "moskv"; Франция, Франции: "frants"; Rosja, Rosji: "rosj")."""
@@ -70,6 +71,46 @@ def exonyms() -> dict[str, str]:
         for abbreviation in abbreviations:
             places.setdefault(form(abbreviation), set()).add(place)
     return {found: next(iter(named)) for found, named in places.items() if len(named) == 1}
+
+
+# Words of a name of several words compared by this many letters of their forms at most (an inflected word
+# starts with its name's form: "Соединенных Штатов" with "soedinenn", "shtat"); shorter ones must be equal.
+PHRASE_PREFIX = 4
+
+
+@functools.cache
+def phrases() -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """The names of several words of countries and organisations in LANGUAGES ("United States", "Union
+    européenne", "Соединенные Штаты"), by the first PHRASE_PREFIX letters of their first word's form: the
+    forms of their words, longest name first, and what `place_of` gives for them."""
+    named: dict[tuple[str, ...], set[str]] = {}
+    for place, names in _places():
+        for name in names:
+            if " " in name:
+                named.setdefault(tuple(form(word) for word in name.split()), set()).add(place)
+    found: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for words, places in named.items():
+        if len(places) == 1:
+            found.setdefault(words[0][:PHRASE_PREFIX], []).append((words, next(iter(places))))
+    for entries in found.values():
+        entries.sort(key=lambda entry: -len(entry[0]))
+    return found
+
+
+def phrase_at(words: list[str]) -> tuple[int, str] | None:
+    """How many of these words (the first capitalised, the others after it with a space between each) name a
+    country or an organisation in a name of several words, and what `place_of` gives for it."""
+    candidates = phrases().get(form(words[0])[:PHRASE_PREFIX])
+    if not candidates:
+        return None
+    forms = [form(word) for word in words]
+    for names, place in candidates:
+        if len(names) <= len(forms) and all(
+            found.startswith(name) if len(name) >= PHRASE_PREFIX else found == name
+            for found, name in zip(forms, names, strict=False)
+        ):
+            return len(names), place
+    return None
 
 
 def _places() -> Iterator[tuple[str, list[str]]]:

@@ -28,6 +28,7 @@ share them), nor are small whole numbers without a unit ("two leaders", "Nord St
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -36,7 +37,7 @@ from collections.abc import Callable, Iterator
 from anyascii import anyascii
 
 from monitor.rules.text import sentence_starts
-from monitor.stories.exonyms import place_of
+from monitor.stories.exonyms import PHRASE_PREFIX, form, phrase_at, phrases, place_of
 
 # Spellings that transliterations of one name disagree on, longest first.
 _SPELLINGS = (
@@ -162,11 +163,24 @@ def starts_sentence(text: str, start: int) -> bool:
     return _STARTS.search(text[max(0, start - 4) : start]) is not None
 
 
+# The most words of a name of several words (`exonyms.phrase_at`: "Organisation der Vereinten Nationen").
+PHRASE_WORDS = 4
+
+
 def _keys(text: str, key_of: Callable[[str], str] = name_key) -> Iterator[tuple[str, str]]:
     text = unelided(text)
-    for found in _TOKEN.finditer(text):
+    tokens = list(_TOKEN.finditer(text))
+    skip = 0
+    for i, found in enumerate(tokens):
         token = found.group()
-        if token[0].isdigit():
+        if skip:
+            skip -= 1
+            continue
+        if key_of is place_key and token[0].isupper() and (phrase := _phrase(text, tokens[i : i + PHRASE_WORDS])):
+            words, place = phrase
+            skip = words - 1
+            yield text[found.start() : tokens[i + skip].end()], place
+        elif token[0].isdigit():
             yield token, number_key(token)
         elif (
             token[0].isupper()
@@ -176,6 +190,25 @@ def _keys(text: str, key_of: Callable[[str], str] = name_key) -> Iterator[tuple[
             key = key_of(token)
             if key:
                 yield token, key
+
+
+def _phrase(text: str, tokens: list[re.Match[str]]) -> tuple[int, str] | None:
+    """The number of tokens of a country's or an organisation's name of several words at the first of these
+    tokens (written with one space between each), and its key."""
+    words = [tokens[0].group()]
+    if form(words[0])[:PHRASE_PREFIX] not in phrases():
+        return None
+    for before, found in itertools.pairwise(tokens):
+        if text[before.end() : found.start()] not in (" ", "\xa0"):
+            break
+        words.append(found.group())
+    if len(words) < 2:
+        return None
+    found_phrase = phrase_at(words)
+    if found_phrase is None:
+        return None
+    count, place = found_phrase
+    return count, place if place.startswith("=") else name_key(place)
 
 
 def prominent(title: str, text: str) -> frozenset[str]:
