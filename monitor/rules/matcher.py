@@ -206,7 +206,7 @@ class _DocHits(HitTable):
     `maybe` found until it is asked for: checking every such key where it occurs would cost more
     than the few terms any candidate asks about."""
 
-    __slots__ = ("fields", "found", "groups", "maybe", "memo", "near_masks", "present")
+    __slots__ = ("fields", "found", "groups", "maybe", "memo", "present", "start_masks")
 
     def __init__(self) -> None:
         super().__init__()
@@ -217,28 +217,14 @@ class _DocHits(HitTable):
         self.memo: dict[tuple[int, Limits], Found | None] = {}  # what each `near` chose, by scope
         # `in_field` of each group of terms asked for: many `near`s share a word or a list.
         self.groups: dict[tuple[tuple[int, ...], int], tuple[Found, list[int]]] = {}
-        # The words where the hits of a group start, as bits, and spread `within` words either way.
-        self.near_masks: dict[tuple[tuple[int, ...], int, int], tuple[int, int]] = {}
+        # Per term: the words where its hits start, as bits, in the title and in the text.
+        self.start_masks = _StartMasks(self)
 
     def in_field(self, tids: list[int], field: int) -> tuple[Found, list[int]]:
         key = (tuple(tids), field)
         got = self.groups.get(key)
         if got is None:
             got = self.groups[key] = HitTable.in_field(self, tids, field)
-        return got
-
-    def starts_mask(self, tids: list[int], field: int, within: int) -> tuple[int, int]:
-        """The first words of these terms' hits in one field as bits (bit i: a hit starts at word
-        i), and the same spread `within` words either way (to test two groups' nearness at once)."""
-        key = (tuple(tids), field, within)
-        got = self.near_masks.get(key)
-        if got is None:
-            mask = 0
-            for tid in tids:
-                for hit in self[tid]:
-                    if hit[0] == field:
-                        mask |= 1 << hit[1]
-            got = self.near_masks[key] = (mask, _spread(mask, within))
         return got
 
     @property
@@ -266,6 +252,27 @@ class _DocHits(HitTable):
                 known = set(out)
                 out.extend(h for h in _unique(placed, keys_found > 1) if h not in known)
         return out
+
+
+class _StartMasks(dict[int, tuple[int, int]]):
+    """Per term, the words where its hits start as bits (bit i: a hit starts at word i), in the
+    title and in the text; worked out when first asked for (a `near`'s test before its hits are walked)."""
+
+    __slots__ = ("hits",)
+
+    def __init__(self, hits: HitTable) -> None:
+        super().__init__()
+        self.hits = hits
+
+    def __missing__(self, tid: int) -> tuple[int, int]:
+        title = text = 0
+        for hit in self.hits[tid]:
+            if hit[0]:
+                text |= 1 << hit[1]
+            else:
+                title |= 1 << hit[1]
+        got = self[tid] = (title, text)
+        return got
 
 
 class _Context:
@@ -607,27 +614,30 @@ class _CNear:
     def _may_hold(self, hits: _DocHits, lim: Limits) -> bool:
         """Whether some field in scope has, for every two groups, hits starting at most `within`
         words apart: a choice of one hit per group (ordered or not) starts within `within` words of
-        its first hit, so this holds whenever the near does (and seldom when it does not)."""
-        groups = [terms.found(hits) for terms in self.lists]
-        if not all(groups):
-            return False
-        within = self.within
-        for field in (0, 1):
+        its first hit, so this holds whenever the near does (and seldom when it does not). Each
+        group's bits are its terms' (found or maybe found), kept per term for the document."""
+        found, maybe, masks = hits.found, hits.maybe, hits.start_masks
+        titles: list[int] = []
+        texts: list[int] = []
+        for tids in self.groups:
+            title = text = 0
+            for tid in tids:
+                if tid in found or tid in maybe:
+                    in_title, in_text = masks[tid]
+                    title |= in_title
+                    text |= in_text
+            if not (title or text):
+                return False
+            titles.append(title)
+            texts.append(text)
+        for field, group_masks in ((0, titles), (1, texts)):
             limit = lim[field]
             if not limit:
                 continue
-            masks: list[tuple[int, int]] = []
-            for tids in groups:
-                mask, spread = hits.starts_mask(tids, field, within)
-                if limit < _ALL_WORDS:
-                    mask &= (1 << limit) - 1
-                    spread = _spread(mask, within)
-                if not mask:
-                    break
-                masks.append((mask, spread))
-            else:
-                if all(masks[i][0] & masks[j][1] for i in range(len(masks) - 1) for j in range(i + 1, len(masks))):
-                    return True
+            if limit < _ALL_WORDS:
+                group_masks = [mask & ((1 << limit) - 1) for mask in group_masks]
+            if all(group_masks) and _near_pairs(group_masks, self.within):
+                return True
         return False
 
     def nearest(self, hits: HitTable, lim: Limits) -> int | None:
@@ -676,6 +686,14 @@ class _CNear:
                 if chosen is not None:
                     return chosen
         return None
+
+
+def _near_pairs(masks: list[int], within: int) -> bool:
+    """Every two of these masks have bits at most `within` places apart."""
+    if len(masks) == 2:
+        return bool(masks[0] & _spread(masks[1], within))
+    spreads = [_spread(mask, within) for mask in masks]
+    return all(masks[i] & spreads[j] for i in range(len(masks) - 1) for j in range(i + 1, len(masks)))
 
 
 def _spread(mask: int, within: int) -> int:
