@@ -424,9 +424,17 @@ class _CAtLeast:
             if held >= self.count:
                 return True
             maybe = hits.maybe
-            if maybe:
-                held += sum([bool(hits[tid]) for tid in tids if tid not in present and tid in maybe])
-            return held >= self.count
+            if not maybe:
+                return False
+            unsure = [tid for tid in tids if tid not in present and tid in maybe]
+            if held + len(unsure) < self.count:
+                return False  # not enough even if every one has hits: none placed
+            for tid in unsure:
+                if hits[tid]:
+                    held += 1
+                    if held >= self.count:
+                        return True
+            return False
         held = 0
         for child in self.children:
             if child.holds(hits, lim, ctx):
@@ -1092,7 +1100,7 @@ class _Presearch:
     second does. A rule is a candidate when a term of its first set is found and, if it has a
     second, one of that too (what `Matcher._candidates` picks with sets)."""
 
-    __slots__ = ("always", "first", "has_second", "keys", "second")
+    __slots__ = ("always", "counted", "counted_need", "counted_rules", "first", "has_second", "keys", "second")
 
     def __init__(
         self,
@@ -1101,12 +1109,16 @@ class _Presearch:
         has_second: np.ndarray,
         first: tuple[np.ndarray, np.ndarray],
         second: tuple[np.ndarray, np.ndarray],
+        counted: tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]],
     ) -> None:
         self.keys = keys  # each position's order key (increasing)
         self.always = always  # positions of the rules always evaluated
         self.has_second = has_second
         self.first = first  # (per term: where its positions start, the positions)
         self.second = second
+        # The rules that need N of their terms found (positions), each N, and per term the
+        # indices into those of the rules that count it (as often as they list it).
+        self.counted_rules, self.counted_need, self.counted = counted
 
     @classmethod
     def of(cls, matcher: Matcher) -> _Presearch:
@@ -1117,7 +1129,11 @@ class _Presearch:
         has_second = np.array([c.second is not None for c in compiled], dtype=bool)
         first = _by_term([c.anchors or () for c in compiled], terms)
         second = _by_term([c.second or () for c in compiled], terms)
-        return cls(keys, always, has_second, first, second)
+        counted = [(i, c.counted) for i, c in enumerate(compiled) if c.counted is not None]
+        counted_rules = np.array([i for i, _ in counted], dtype=np.int64)
+        counted_need = np.array([need for _, (_, need) in counted], dtype=np.int64)
+        by_term = _by_term([tids for _, (tids, _) in counted], terms)
+        return cls(keys, always, has_second, first, second, (counted_rules, counted_need, by_term))
 
     def candidates(self, present: AbstractSet[int]) -> list[int]:
         """The order keys of the candidates for the terms `present`, in rule order."""
@@ -1130,6 +1146,9 @@ class _Presearch:
             second[_gather_rows(self.second, found)] = True
             picked &= second | ~self.has_second
         picked[self.always] = True
+        if len(self.counted_rules):
+            counts = np.bincount(_gather_rows(self.counted, found), minlength=len(self.counted_rules))
+            picked[self.counted_rules[counts < self.counted_need]] = False
         return self.keys[np.flatnonzero(picked)].tolist()  # type: ignore[no-any-return]
 
 
@@ -1169,6 +1188,9 @@ class _CompiledRule:
     # The condition is its anchor sets and nothing more (`all: [t, any: [...]]` in the usual scope):
     # it holds when a term of each is certainly found, with no evaluation.
     exact: bool = False
+    # The condition needs at least this many of these terms found (`at_least N` of terms, N >= 2;
+    # a term listed twice counts twice): a rule picked by its anchors is evaluated only then.
+    counted: tuple[tuple[int, ...], int] | None = None
 
 
 def scope_code(fields: Iterable[str]) -> int:
@@ -1288,6 +1310,7 @@ class Matcher:
         self._by_anchor: dict[int, list[int]] = {}
         self._by_first: dict[int, list[int]] = {}
         self._seconds: dict[int, tuple[int, ...] | None] = {}
+        self._counted: dict[int, tuple[tuple[int, ...], int]] = {}
         self._always: list[int] = []
         for key, rule in zip(self._order, rules, strict=True):
             self._add_rule(key, self._compile_rule(rule))
@@ -1299,6 +1322,8 @@ class Matcher:
     def _add_rule(self, key: int, each: _CompiledRule) -> None:
         self._compiled[key] = each
         self._seconds[key] = each.second
+        if each.counted is not None:
+            self._counted[key] = each.counted
         if each.anchors is None:
             self._always.append(key)
         elif each.second is None:
@@ -1323,6 +1348,7 @@ class Matcher:
         self._order = [*old._order[:first], *added, *old._order[len(old._order) - last :]]
         self._compiled = dict(old._compiled)
         self._seconds = dict(old._seconds)
+        self._counted = dict(old._counted)
         self._by_anchor = dict(old._by_anchor)
         self._by_first = dict(old._by_first)
         gone = set(removed)
@@ -1332,6 +1358,7 @@ class Matcher:
         for key in removed:
             each = self._compiled.pop(key)
             del self._seconds[key]
+            self._counted.pop(key, None)
             if each.anchors is not None:
                 fresh[each.second is not None].update(each.anchors)
         for index, tids in zip((self._by_anchor, self._by_first), fresh, strict=True):
@@ -1346,7 +1373,7 @@ class Matcher:
             if done is None:
                 done = self._compile_rule(rule)
             elif done.rule is not rule:
-                done = _CompiledRule(rule, done.node, done.scope, done.anchors, done.second, done.exact)
+                done = _CompiledRule(rule, done.node, done.scope, done.anchors, done.second, done.exact, done.counted)
             if done.anchors is not None:
                 which = done.second is not None
                 index = self._by_first if which else self._by_anchor
@@ -1364,7 +1391,7 @@ class Matcher:
         second = tuple(sorted(needs[1][0])) if len(needs) > 1 else None
         scope = scope_code(rule.scope)
         exact = scope == _TITLE | _TEXT and len(needs) <= 2 and _of_anchor_sets(node)
-        return _CompiledRule(rule, node, scope, anchors, second, exact)
+        return _CompiledRule(rule, node, scope, anchors, second, exact, _counted(node))
 
     # Compilation ------------------------------------------------------------------------------
 
@@ -1546,6 +1573,10 @@ class Matcher:
             first = set().union(*map(by_first.__getitem__, by_first.keys() & present))
             disjoint, seconds = present.isdisjoint, self._seconds
             candidates.update([i for i in first if not disjoint(seconds[i] or ())])
+        counted = self._counted
+        if counted:
+            # `at_least N` of terms: N of them (or N mentions of one listed twice) must be found.
+            return [i for i in sorted(candidates) if i not in counted or _count_found(counted[i], present)]
         return sorted(candidates)
 
     def compiled(self, rule_id: str) -> tuple[Rule, _CNode, int]:
@@ -1734,6 +1765,25 @@ def _requirements(node: _CNode, likely: Sequence[float]) -> list[Anchors]:
             return [anchors] if anchors is not None else []
         case _:
             assert_never(node)
+
+
+def _counted(node: _CNode) -> tuple[tuple[int, ...], int] | None:
+    """Terms of which `node` needs at least N found (N >= 2), and N: an `at_least` of terms, on its
+    own or within a field, a sentence or paragraph, or an `all` (None: no such need)."""
+    match node:
+        case _CAtLeast() if node.tids is not None and node.count >= 2:
+            return tuple(node.tids), node.count
+        case _CField() | _CUnit():
+            return _counted(node.child)
+        case _CAll():
+            return next(filter(None, map(_counted, node.children)), None)
+        case _:
+            return None
+
+
+def _count_found(counted: tuple[tuple[int, ...], int], present: AbstractSet[int]) -> bool:
+    tids, need = counted
+    return sum([tid in present for tid in tids]) >= need
 
 
 def _index(index: dict[int, list[int]], tids: Iterable[int], rule: int) -> None:
