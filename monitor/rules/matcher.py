@@ -208,7 +208,7 @@ class _DocHits(HitTable):
 
     __slots__ = ("fields", "found", "groups", "maybe", "memo", "present", "start_masks")
 
-    def __init__(self) -> None:
+    def __init__(self, title_words: int) -> None:
         super().__init__()
         self.found: set[int] = set()
         self.present: set[int] = self.found  # an attribute here (a property in HitTable): the hot path
@@ -218,7 +218,7 @@ class _DocHits(HitTable):
         # `in_field` of each group of terms asked for: many `near`s share a word or a list.
         self.groups: dict[tuple[tuple[int, ...], int], tuple[Found, list[int]]] = {}
         # Per term: the words where its hits start, as bits, in the title and in the text.
-        self.start_masks = _StartMasks(self)
+        self.start_masks = _StartMasks(self, title_words)
 
     def in_field(self, tids: list[int], field: int) -> tuple[Found, list[int]]:
         key = (tuple(tids), field)
@@ -254,25 +254,49 @@ class _DocHits(HitTable):
         return out
 
 
-class _StartMasks(dict[int, tuple[int, int]]):
-    """Per term, the words where its hits start as bits (bit i: a hit starts at word i), in the
-    title and in the text; worked out when first asked for (a `near`'s test before its hits are walked)."""
+# In a document's start masks the text's bits come this far after the title's last word: a near
+# within fewer words cannot find a title hit near a text hit by them (one within more may: its
+# test then lets it through to be walked hit by hit, which decides).
+_FIELD_GAP = 64
 
-    __slots__ = ("hits",)
 
-    def __init__(self, hits: HitTable) -> None:
+class _StartMasks(dict[int, int]):
+    """Per term, the words where its hits start as bits of one int (bit i: a hit starts at title
+    word i; bit `offset` + i: at text word i), worked out when first asked for; and those spread
+    `within` words either way. A `near`'s test before its hits are walked."""
+
+    __slots__ = ("hits", "offset", "spreads")
+
+    def __init__(self, hits: HitTable, title_words: int) -> None:
         super().__init__()
         self.hits = hits
+        self.offset = title_words + _FIELD_GAP
+        self.spreads: dict[tuple[int, int], int] = {}
 
-    def __missing__(self, tid: int) -> tuple[int, int]:
-        title = text = 0
+    def __missing__(self, tid: int) -> int:
+        offset, mask = self.offset, 0
         for hit in self.hits[tid]:
-            if hit[0]:
-                text |= 1 << hit[1]
-            else:
-                title |= 1 << hit[1]
-        got = self[tid] = (title, text)
+            mask |= 1 << (hit[1] + offset if hit[0] else hit[1])
+        self[tid] = mask
+        return mask
+
+    def spread(self, tid: int, within: int) -> int:
+        """The term's bits spread `within` places either way (many nears share a term and a within)."""
+        key = (tid, within)
+        got = self.spreads.get(key)
+        if got is None:
+            got = self.spreads[key] = _spread(self[tid], within)
         return got
+
+    def in_scope(self, lim: Limits) -> int:
+        """The bits of the words that count under `lim` (all of a field, none, or its first words)."""
+        title, text = lim
+        mask = (1 << min(title, self.offset)) - 1 if title else 0
+        if text >= _ALL_WORDS:
+            mask |= -1 << self.offset
+        elif text:
+            mask |= ((1 << text) - 1) << self.offset
+        return mask
 
 
 class _Context:
@@ -620,33 +644,40 @@ class _CNear:
         return self.eval(hits, lim, ctx) is not None
 
     def _may_hold(self, hits: _DocHits, lim: Limits) -> bool:
-        """Whether some field in scope has, for every two groups, hits starting at most `within`
-        words apart: a choice of one hit per group (ordered or not) starts within `within` words of
-        its first hit, so this holds whenever the near does (and seldom when it does not). Each
-        group's bits are its terms' (found or maybe found), kept per term for the document."""
+        """Whether, for every two groups, hits start at most `within` words apart in the words in
+        scope: a choice of one hit per group (ordered or not) starts within `within` words of its
+        first hit, so this holds whenever the near does (and seldom when it does not). A group's
+        bits are its terms' (found or maybe found); in the usual scope, its spread bits too."""
         found, maybe, masks = hits.found, hits.maybe, hits.start_masks
-        titles: list[int] = []
-        texts: list[int] = []
+        within = self.within
+        if lim is _EVERYWHERE:
+            earlier: list[int] = []
+            for tids in self.groups:
+                mask = spread = 0
+                for tid in tids:
+                    if tid in found or tid in maybe:
+                        mask |= masks[tid]
+                        if earlier:
+                            spread |= masks.spread(tid, within)
+                if not mask:
+                    return False
+                for other in earlier:
+                    if not other & spread:
+                        return False
+                earlier.append(mask)
+            return True
+        scope = masks.in_scope(lim)
+        group_masks: list[int] = []
         for tids in self.groups:
-            title = text = 0
+            mask = 0
             for tid in tids:
                 if tid in found or tid in maybe:
-                    in_title, in_text = masks[tid]
-                    title |= in_title
-                    text |= in_text
-            if not (title or text):
+                    mask |= masks[tid]
+            mask &= scope
+            if not mask:
                 return False
-            titles.append(title)
-            texts.append(text)
-        for field, group_masks in ((0, titles), (1, texts)):
-            limit = lim[field]
-            if not limit:
-                continue
-            if limit < _ALL_WORDS:
-                group_masks = [mask & ((1 << limit) - 1) for mask in group_masks]
-            if all(group_masks) and _near_pairs(group_masks, self.within):
-                return True
-        return False
+            group_masks.append(mask)
+        return _near_pairs(group_masks, within)
 
     def nearest(self, hits: HitTable, lim: Limits) -> int | None:
         """The smallest distance any choice of one hit per group reaches (ignoring order), for
@@ -1511,7 +1542,7 @@ class Matcher:
             WordStream.build(doc.title, self._max_words - 1),
             WordStream.build(doc.text, self._max_words - 1),
         ]
-        hits = _DocHits()
+        hits = _DocHits(len(streams[0].words))
         forms = forms_language(language) if self._forms_terms else None
         for field, stream in enumerate(streams):
             scan = _FieldScan(field, [], [])
