@@ -243,6 +243,10 @@ rules:
   - {id: all-any, title: t, when: {all: [alpha, {any: [gamma, "delta epsilon", "bet*"]}]}}
   - {id: all-any-text, title: t, scope: [text], when: {all: [alpha, {any: [gamma, delta]}]}}
   - {id: one-list, title: t, when: {any: ["*silon", {term: Gamma, case: true}]}}
+  - {id: near-wide, title: t, when: {near: [alpha, delta], within: 70}}
+  - {id: near-three, title: t, when: {near: [alpha, [beta, "eps*"], delta], within: 5}}
+  - {id: at-least-twice, title: t, when: {at_least: 2, of: [gamma, gamma, "*silon"]}}
+  - {id: at-least-sentence, title: t, when: {sentence: {at_least: 2, of: [alpha, delta, x]}}}
 """
 shortcut_words = st.sampled_from(
     ["alpha", "ALPHA", "beta", "betamax", "gamma", "Gamma", "gammas", "delta", "epsilon", "upsilon", "x", "y"]
