@@ -420,6 +420,20 @@ def test_the_sentences_embedded_are_the_texts_own_not_its_dateline_headline_or_f
     assert sentences_of(replace(doc, text=""), 5) == []
 
 
+def test_with_a_sentence_weight_a_reports_sentences_are_embedded_in_its_one_model_call_and_kept(
+    embedder: Embedder,
+) -> None:
+    doc = corpus_docs("e060-estonia-airspace-violation-vaindloo")[0]
+    for weight, rows in ((0.5, len(sentences_of(doc, 5))), (0.0, 0)):
+        counting = CountingEmbedder(embedder)
+        store = SQLiteStore(":memory:")
+        EventGrouper(store, counting, EventSettings(sentence_weight=weight)).assign(doc, MATCHED)
+        record = store.event_report(doc.id)
+        assert counting.calls == 1 and record is not None
+        assert Report.from_bytes(doc.id, record).sentences.shape[0] == rows
+    assert rows == 0 and len(sentences_of(doc, 5)) == 4
+
+
 def test_a_reports_sentences_go_through_the_store_and_a_record_without_them_still_reads() -> None:
     rng = np.random.default_rng(15)
     rows = rng.normal(size=(4, 512)).astype(np.float32)
