@@ -95,7 +95,7 @@ log = structlog.get_logger("monitor.stories.events")
 LEDE_WORDS = 60
 # The text's score: this share is the best cosine of a sentence of one report with one of the other (of their
 # first SENTENCES sentences), the rest the cosine of their ledes. Off by default: at 0.5 (with 5 sentences) it
-# raised F1 on dev (0.967 -> 0.973) and on a held-out set (0.925 -> 0.938), but the sentences' embeddings of a
+# raised F1 on dev (0.970 -> 0.973) and on a held-out set (0.925 -> 0.938), but the sentences' embeddings of a
 # full window (5,000 reports) take a replica past its memory bound (docs/benchmarks.md, "Sentence by sentence").
 SENTENCE_WEIGHT = 0.0
 SENTENCES = 5
