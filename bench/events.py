@@ -315,7 +315,7 @@ def report(
     seeds: tuple[bool, list[str]],
     sweep: Sequence[Outcome],
     cost: str,
-    without: Outcome | None = None,
+    people: Outcome | None = None,
 ) -> str:
     kinds = Counter(r.kind for r in reports)
     languages = Counter(r.doc.language or "?" for r in reports)
@@ -337,7 +337,7 @@ def report(
         *HEADER,
         row(current, "whole corpus"),
         *(row(o, f"half: {name} events") for name, o in current.split.items()),
-        *([row(without, "whole corpus, without the counterpart check")] if without is not None else []),
+        *([row(people, "whole corpus, with the people checks")] if people is not None else []),
         "",
         "Pairs of reports in one language and across languages (whole corpus): "
         + "; ".join(f"{k} P {p:.3f} R {r:.3f} F1 {f:.3f}" for k, (p, r, f) in current.languages.items())
@@ -349,12 +349,12 @@ def report(
         "",
         *(
             [
-                "Without the counterpart check (`events.COUNTERPARTS = False`), distinct events merged: "
-                + (", ".join(f"{a} + {b}" for a, b in without.merged) or "none")
+                "With the people checks (`events.PEOPLE = True`), distinct events merged: "
+                + (", ".join(f"{a} + {b}" for a, b in people.merged) or "none")
                 + ".",
                 "",
             ]
-            if without is not None
+            if people is not None
             else []
         ),
         f"Distinct events merged: {', '.join(f'{a} + {b}' for a, b in current.merged) or 'none'}. "
@@ -427,16 +427,16 @@ def main_events(
         f"{embedder.calls} texts, each embedded once)."
     )
     seeds = seeds_check(embedder, settings)
-    without = without_counterparts(reports, embedder, settings)
+    people = with_people_checks(reports, embedder, settings)
     outcomes = run_sweep(reports, embedder, quick, progress) if sweep else []
-    return report(reports, current, seeds, outcomes, cost, without), 0
+    return report(reports, current, seeds, outcomes, cost, people), 0
 
 
-def without_counterparts(reports: Sequence[Report], embedder: Embedder, settings: EventSettings) -> Outcome:
-    """The outcome with the counterpart check off: what it buys."""
-    saved = stories_events.COUNTERPARTS
-    stories_events.COUNTERPARTS = False
+def with_people_checks(reports: Sequence[Report], embedder: Embedder, settings: EventSettings) -> Outcome:
+    """The outcome with the people checks on (off by default): what they would buy or cost."""
+    saved = stories_events.PEOPLE
+    stories_events.PEOPLE = True
     try:
         return with_halves(reports, embedder, settings)
     finally:
-        stories_events.COUNTERPARTS = saved
+        stories_events.PEOPLE = saved
