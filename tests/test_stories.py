@@ -230,6 +230,16 @@ def test_reports_of_one_event_in_four_languages_join_while_the_next_call_in_may_
     assert assigned[0].story_id not in {a.story_id for a in may}
 
 
+def _assert_each_one_story_and_apart(embedder: Embedder, events: tuple[str, str]) -> None:
+    """The reports of each of the two corpus events make one story, and the two stories differ."""
+    grouper = EventGrouper(SQLiteStore(":memory:"), embedder)
+    docs = corpus_docs(*events)
+    stories = {doc.id: grouper.assign(doc, MATCHED).story_id for doc in docs}
+    by_event = {e: {stories[d.id] for d in docs if e in str(d.origin)} for e in events}
+    assert all(len(s) == 1 for s in by_event.values()), by_event
+    assert by_event[events[0]] != by_event[events[1]]
+
+
 @pytest.mark.parametrize(
     "events",
     [
@@ -253,12 +263,7 @@ def test_two_events_of_one_kind_on_one_day_stay_apart_while_each_joins_its_repor
     # Same city or country, same day, same vocabulary: the figures tell them apart (2 dead and 62 drones
     # against one dead and 140,000 homes; magnitude 6.0 against 5.4), the score, the day or the lead,
     # though each names the other event's in passing.
-    grouper = EventGrouper(SQLiteStore(":memory:"), embedder)
-    docs = corpus_docs(*events)
-    stories = {doc.id: grouper.assign(doc, MATCHED).story_id for doc in docs}
-    by_event = {e: {stories[d.id] for d in docs if e in str(d.origin)} for e in events}
-    assert all(len(s) == 1 for s in by_event.values()), by_event
-    assert by_event[events[0]] != by_event[events[1]]
+    _assert_each_one_story_and_apart(embedder, events)
 
 
 @pytest.mark.parametrize(
@@ -276,12 +281,7 @@ def test_with_the_people_checks_on_one_leaders_two_calls_of_one_day_stay_apart(
     # Off by default (they split reports of one event on held-out sets); on, the people the reports are about
     # tell these apart: Starmer and Netanyahu against Starmer and Pezeshkian.
     monkeypatch.setattr(events_module, "PEOPLE", True)
-    grouper = EventGrouper(SQLiteStore(":memory:"), embedder)
-    docs = corpus_docs(*events)
-    stories = {doc.id: grouper.assign(doc, MATCHED).story_id for doc in docs}
-    by_event = {e: {stories[d.id] for d in docs if e in str(d.origin)} for e in events}
-    assert all(len(s) == 1 for s in by_event.values()), by_event
-    assert by_event[events[0]] != by_event[events[1]]
+    _assert_each_one_story_and_apart(embedder, events)
 
 
 def test_a_report_far_closer_to_an_event_it_is_told_apart_from_joins_no_other(embedder: Embedder) -> None:
