@@ -16,8 +16,10 @@ a new report with the reports of the last days kept in the store:
   which the other report gives anywhere, report different events (two strikes on one city in one
   day: 2 dead and 62 drones, or 140,000 homes without power); and the day its lede gives the event
   (`names.lede_dates`, the dateline's aside): "on 23 June" and "on 24 June" are two events;
-- who it is about (`names.principals`): two reports that share a principal participant of their first
-  sentence but not the other (a host and two counterparts) report two meetings;
+- who it is about (`names.protagonists`, `names.principals`), only when PEOPLE is on (off by default: on
+  held-out sets it split reports of one event more than it kept events apart): two reports that share a
+  principal participant of their first sentence but not the other (a host and two counterparts) report two
+  meetings;
 - what it leads with (`names.leads`): two reports that each lead with a name the other gives only in its
   background ("the same night, drones also hit Tuapse") report two events, whatever the names are (a port,
   a company of one word, a capital);
