@@ -261,9 +261,11 @@ def sentences_of(doc: Document, count: int) -> list[str]:
 def report_of(
     doc: Document, story_id: str, vector: np.ndarray, lede_words: int, sentences: np.ndarray | None = None
 ) -> Report:
-    """What the event layer keeps of `doc` (its text without the site's furniture)."""
+    """What the event layer keeps of `doc` (its text without the site's furniture). Who it is about is read only
+    by the people checks: without them (PEOPLE off) it is not worked out."""
     named = prominent(doc.title, doc.text)
     source = source_of(doc)
+    none: frozenset[str] = frozenset()
     return Report(
         doc.id,
         story_id,
@@ -275,10 +277,10 @@ def report_of(
         doc.language,
         figures(lede_of(doc, lede_words)),
         figures(f"{doc.title}\n{doc.text}"),
-        protagonists(doc.title, doc.text, named),
+        protagonists(doc.title, doc.text, named) if PEOPLE else none,
         named,
-        principals(doc.title, doc.text),
-        upfront(doc.title, doc.text),
+        principals(doc.title, doc.text) if PEOPLE else none,
+        upfront(doc.title, doc.text) if PEOPLE else none,
         lede_dates(doc.title, doc.text),
         leads(doc.title, doc.text, named),
         background(doc.title, doc.text, named),
