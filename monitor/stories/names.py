@@ -126,18 +126,27 @@ def number_key(token: str) -> str:
 # (German), Charkov (Dutch), Charków (Polish), Chersoň (Czech, Slovak). Their "ch" but in "sch" is keyed both ways.
 CH_AS_KH = frozenset({"de", "nl", "pl", "cs", "sk"})
 _CH = re.compile(r"(?<![sS])([Cc])h")
+# Spanish writes it as J (Járkov, Jamenei, Jodorkovski, Jersón): its "j" is keyed both ways.
+J_AS_KH = frozenset({"es"})
+_J = re.compile(r"([Jj])")
+
+
+def _as_kh(found: re.Match[str]) -> str:
+    return "Kh" if found.group(1).isupper() else "kh"
 
 
 def names_of(*texts: str, language: str | None = None) -> frozenset[str]:
     """The name and number keys of the texts (a title, a lede, a body); in a language that writes Kh as Ch
-    (`CH_AS_KH`), a name with a Ch has the key of its Kh spelling too ("Charkiw": Kharkiv's)."""
+    (`CH_AS_KH`: "Charkiw") or J (`J_AS_KH`: "Járkov"), a name with one has the key of its Kh spelling too
+    (Kharkiv's)."""
     keys: set[str] = set()
-    as_kh = language is not None and language.split("-")[0].lower() in CH_AS_KH
+    code = language.split("-")[0].lower() if language is not None else None
+    kh = _CH if code in CH_AS_KH else _J if code in J_AS_KH else None
     for text in texts:
         for token, key in _keys(text, place_key):
             keys.add(key)
-            if as_kh and not key.startswith("#") and _CH.search(token):
-                keys.add(place_key(_CH.sub(lambda m: "Kh" if m.group(1) == "C" else "kh", token)) or key)
+            if kh is not None and not key.startswith("#") and kh.search(token):
+                keys.add(place_key(kh.sub(_as_kh, token)) or key)
     return frozenset(keys)
 
 
