@@ -69,6 +69,7 @@ from monitor.stories.boilerplate import source_of, without_furniture
 from monitor.stories.copies import MIN_STORY_WORDS, CopyFound, CopyGrouper
 from monitor.stories.developments import development, marked_update
 from monitor.stories.embed import Embedder
+from monitor.stories.exonyms import exonyms
 from monitor.stories.names import (
     background,
     counterparts_conflict,
@@ -371,6 +372,9 @@ class EventGrouper:
         # Records never change once written: each replica keeps what the store keeps, read once.
         self.window: ReportWindow[Report] = ReportWindow(self.settings.cap, self.settings.ttl.total_seconds())
         self._read_to: str | None = None  # where this replica's next read of the store's reports starts
+        if embedder is not None:
+            # The table of places' names is read now, not on the first matched report (whose story it would delay).
+            exonyms()
 
     def assign(self, doc: Document, matches: Sequence[Match]) -> StoryAssignment:
         doc = without_furniture(self.store, doc)
