@@ -36,12 +36,15 @@ from monitor.stories.names import (
     background,
     counterparts_conflict,
     dates_conflict,
+    exclusive_conflict,
     figures,
     figures_conflict,
     leads,
     leads_conflict,
     lede_dates,
+    mentioned,
     name_key,
+    named_leads,
     names_of,
     principals,
     prominent,
@@ -255,6 +258,9 @@ def _assert_each_one_story_and_apart(embedder: Embedder, events: tuple[str, str]
         ("e048-cjeu-transmorflot-appeal", "d037-cjeu-baltneft-annulment"),
         ("e049-kharkiv-glide-bombs", "d038-kharkiv-drones-next-day"),
         ("e053-macron-vilnius", "d042-macron-riga"),
+        # One prime minister's two calls of one day on one crisis: each leads with a counterpart the other
+        # does not name, or names only further down.
+        ("e037-starmer-netanyahu-call", "d026-starmer-pezeshkian-call"),
     ],
 )
 def test_two_events_of_one_kind_on_one_day_stay_apart_while_each_joins_its_reports(
@@ -422,6 +428,47 @@ def test_two_reports_that_lead_with_what_the_other_names_in_passing_are_two_even
         "Defence Minister Boris Pistorius met Defence Minister Antti Häkkänen.",
     )
     assert name_key("Pistorius") in minister and name_key("Minister") not in minister
+
+
+def test_two_reports_that_each_lead_with_what_the_other_does_not_report_are_two_events() -> None:
+    Facts = tuple[frozenset[str], frozenset[float], frozenset[str]]
+
+    def facts(title: str, text: str, language: str) -> tuple[Facts, frozenset[float], frozenset[str], frozenset[str]]:
+        lead = leads(title, text)
+        lede = figures(f"{title}\n{text.partition(chr(10))[0]}")
+        told = (named_leads(title, text, language), figures(f"{title}\n{text}"), mentioned(title, text))
+        return told, lede, lead, background(title, text)
+
+    def apart(report: tuple[Facts, frozenset[float], frozenset[str], frozenset[str]], *story: Facts) -> bool:
+        (named, stated, named_all), lede, lead, passing = report
+        return exclusive_conflict(named, (lede, stated), named_all, lead, passing, list(story))
+
+    netanyahu = facts(
+        "Starmer urges Netanyahu to show restraint",
+        "Prime Minister Keir Starmer urged Israeli Prime Minister Benjamin Netanyahu to show restraint in a call.\n\n"
+        "Starmer told Netanyahu that escalation was in no-one's interest.",
+        "en",
+    )
+    pezeshkian = facts(
+        "Starmer tells Iran's Pezeshkian to halt attacks",
+        "Keir Starmer spoke to the Iranian president, Masoud Pezeshkian, urging Tehran to halt its attacks.\n\n"
+        "Starmer told Pezeshkian that escalation was in no-one's interest. Earlier he had spoken to Benjamin "
+        "Netanyahu.",
+        "en",
+    )
+    # The same call told from the other side: it names the host it leads without, and is named by the first.
+    netanyahu_too = facts(
+        "Netanyahu and Starmer discuss Iran",
+        "Le premier ministre israélien Benjamin Netanyahou s'est entretenu avec Keir Starmer sur l'Iran.\n\n"
+        "Benjamin Netanyahou a remercié Keir Starmer.",
+        "fr",
+    )
+    # Pezeshkian, whom the reports of the first call never name, against Netanyahu, named once further down.
+    assert apart(pezeshkian, netanyahu[0])
+    assert not apart(netanyahu_too, netanyahu[0]) and not apart(netanyahu, netanyahu_too[0])
+    # A language that capitalises its nouns gives no named lead: "Gericht", "Bundeskabinett" are no names.
+    court = ("Das Gericht der EU", "Das Gericht der EU hob die Sanktionen auf, sagte Richter Marc van der Woude.")
+    assert named_leads(*court, "en") and not named_leads(*court, "de")
 
 
 def test_the_sentences_embedded_are_the_texts_own_not_its_dateline_headline_or_fragments() -> None:

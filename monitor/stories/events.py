@@ -23,6 +23,10 @@ a new report with the reports of the last days kept in the store:
 - what it leads with (`names.leads`): two reports that each lead with a name the other gives only in its
   background ("the same night, drones also hit Tuapse") report two events, whatever the names are (a port,
   a company of one word, a capital);
+- what it reports that the other does not (`names.exclusive_conflict`, EXCLUSIVE): a report whose headline and
+  lede lead with a name (a counterpart, a guest) that no report of the story names anywhere, while most of the
+  story's reports lead with a name it names at most in its background, reports another event (one prime
+  minister's two calls of one day); reports of one event name each other's counterpart somewhere;
 - when: reports of one event come within hours to a day or two (`window`).
 
 A report scores each recent report: its text's score + NAMES_WEIGHT * weighted overlap of the names,
@@ -74,11 +78,14 @@ from monitor.stories.names import (
     background,
     counterparts_conflict,
     dates_conflict,
+    exclusive_conflict,
     figures,
     figures_conflict,
     leads,
     leads_conflict,
     lede_dates,
+    mentioned,
+    named_leads,
     names_of,
     own_name,
     principals,
@@ -129,6 +136,9 @@ DATES = True
 # Whether two reports that lead with different names, each giving the other's in its background, are two
 # events (`names.leads_conflict`).
 LEADS = True
+# Whether two reports that each lead with a fact the other does not report (a name it never names, figures it
+# does not state) are two events (`names.exclusive_conflict`).
+EXCLUSIVE = True
 # A report that scores this much more with a story it is told apart from than with the best other joins none.
 VETO_MARGIN = 0.15
 # The state: how many reports the window may hold, and how long a report is kept.
@@ -176,6 +186,8 @@ class Report:
     days: frozenset[tuple[int, int]] = frozenset()
     leads: frozenset[str] = frozenset()
     background: frozenset[str] = frozenset()
+    named_leads: frozenset[str] = frozenset()
+    mentioned: frozenset[str] = frozenset()
     # The embeddings of its first sentences, a row each (16 bits, as stored; none: its lede's stands for them).
     sentences: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
 
@@ -196,6 +208,8 @@ class Report:
             "days": sorted(self.days),
             "leads": sorted(self.leads),
             "background": sorted(self.background),
+            "named_leads": sorted(self.named_leads),
+            "mentioned": sorted(self.mentioned),
             "sentences": len(self.sentences),
         }
         vectors = self.vector.astype(np.float16).tobytes() + self.sentences.astype(np.float16).tobytes()
@@ -226,6 +240,8 @@ class Report:
             frozenset((int(month), int(day)) for month, day in fields.get("days", ())),
             frozenset(fields.get("leads", ())),
             frozenset(fields.get("background", ())),
+            frozenset(fields.get("named_leads", ())),
+            frozenset(fields.get("mentioned", ())),
             values[width:].reshape(rows, width),
         )
 
@@ -285,6 +301,8 @@ def report_of(
         lede_dates(doc.title, doc.text),
         leads(doc.title, doc.text, named),
         background(doc.title, doc.text, named),
+        named_leads(doc.title, doc.text, doc.language, named) if EXCLUSIVE else none,
+        mentioned(doc.title, doc.text) if EXCLUSIVE else none,
         (sentences if sentences is not None else np.zeros((0, len(vector)))).astype(np.float16),
     )
 
@@ -311,6 +329,17 @@ def _other_lead(report: Report, story: Sequence[Report]) -> bool:
     their_leads = frozenset().union(*(r.leads | r.prominent for r in story))
     their_background = frozenset().union(*(r.background for r in story)) - their_leads
     return leads_conflict(report.leads, report.background, [r.leads for r in story], their_background)
+
+
+def _other_facts(report: Report, story: Sequence[Report]) -> bool:
+    """Whether the report and most of the story's reports each lead with a fact the other does not report
+    (`names.exclusive_conflict`): a name the other never names (or names only in its background), figures it
+    does not state."""
+    if not EXCLUSIVE:
+        return False
+    theirs = [(r.named_leads, r.figures, r.mentioned) for r in story]
+    own = (report.lede_figures, report.figures)
+    return exclusive_conflict(report.named_leads, own, report.mentioned, report.leads, report.background, theirs)
 
 
 def _other_people(report: Report, story: Sequence[Report]) -> bool:
@@ -474,6 +503,7 @@ class EventGrouper:
                 _other_figures(report, members)
                 or _other_day(report, members)
                 or _other_lead(report, members)
+                or _other_facts(report, members)
                 or _other_people(report, members)
             ):
                 vetoed = average if vetoed is None else vetoed

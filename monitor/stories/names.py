@@ -618,3 +618,91 @@ def leads_conflict(
     counts = Counter(k for t in theirs for k in t)
     core = frozenset(k for k, count in counts.items() if 2 * count >= len(theirs))
     return bool((core - own) & own_background)
+
+
+# What one report reports and the other does not ---------------------------------------------------
+
+# Languages that capitalise every noun: a capitalised word there, even after another one, is no sign of a name
+# ("Das Gericht der EU", "Bundeskabinett"), so their reports give no named lead (`named_leads`).
+NOUNS_CAPITALISED = frozenset({"de", "lb"})
+
+
+# Whether figures of the report's lede that no report of the story states count as what it reports and the story
+# does not (against a name the story's reports lead with).
+FIGURES_EXCLUSIVE = False
+
+
+def mentioned(title: str, text: str) -> frozenset[str]:
+    """The keys of every capitalised word of the headline and the text, those that start a sentence too, both as
+    written (`name_key`) and as a place (`place_key`): everything the report names, however it names it."""
+    found: set[str] = set()
+    for f in _capitals(f"{title}\n{text}"):
+        found.add(name_key(f.group()))
+        found.add(place_key(f.group()))
+    return frozenset(found - {""})
+
+
+def named_leads(title: str, text: str, language: str | None, named: frozenset[str] | None = None) -> frozenset[str]:
+    """The names the report leads with (as `leads` finds them, but in the first paragraph of LEDE_MIN_WORDS
+    words or more: not a kicker, a caption or an appeal, "Support The Moscow Times!"), that its headline names
+    and that it writes as the name of someone or something (`full_names`: after a first name or a title): the
+    counterpart of a call, the guest, the company ruled on; not the context of a first sentence ("as U.S.
+    President Donald Trump pushes for a deal") nor an adjective after a word of a title ("Senior Russian
+    negotiator"). None in a language that capitalises its nouns (`NOUNS_CAPITALISED`)."""
+    if language is not None and language.split("-")[0].lower() in NOUNS_CAPITALISED:
+        return frozenset()
+    body = without_dateline(text)
+    paragraph = next((p for p in body.split("\n") if len(p.split()) >= LEDE_MIN_WORDS), body)
+    headline = frozenset(name_key(f.group()) for f in _capitals(title))
+    found = leads(title, paragraph, prominent(title, text) if named is None else named) & full_names(title, text)
+    return found & headline
+
+
+def unnamed_by(key: str, named: frozenset[str]) -> bool:
+    """Whether no key of `named` may be `key` spelt another way: not alike (`_alike`, `same_name`), nor one of two
+    consonants or more the start of the other (Barrot "brt", Барро "br"). Lenient: a name counts as absent only
+    when nothing like it is there."""
+    return not any(
+        _alike(key, other)
+        or same_name(key, other)
+        or (min(len(key), len(other)) >= 2 and (key.startswith(other) or other.startswith(key)))
+        for other in named
+    )
+
+
+def exclusive_conflict(
+    own_named: frozenset[str],
+    own_figures: tuple[frozenset[float], frozenset[float]],
+    own_mentioned: frozenset[str],
+    own_leads: frozenset[str],
+    own_background: frozenset[str],
+    theirs: list[tuple[frozenset[str], frozenset[float], frozenset[str]]],
+) -> bool:
+    """Whether a report and a story each lead with something the other does not report: the report leads with
+    a name (`named_leads`) that none of the story's reports names anywhere, or its lede states figures none of
+    them states, and most of the story's reports lead with a name the report does not lead with and names at
+    most in its background. One prime minister's two calls of one day: Pezeshkian, whom the reports of the call
+    with Netanyahu never name, against Netanyahu, whom the report of the second call names once further down; a
+    forum's plenary (its GDP figures) against a bilateral meeting there (the guest, whom the plenary's reports
+    never name). Reports of one event name each other's counterpart somewhere, whoever they lead with. (The
+    story's side is a name its reports lead with, not figures: a name one report leads with may be the outlet's
+    own furniture, "Support The Moscow Times!", a name most of a story's reports lead with is the event's.)
+
+    `own_figures`: the report's lede's and whole text's; `theirs`: each of the story's reports' named leads,
+    figures stated and `mentioned` keys."""
+    if not theirs:
+        return False
+    lede, _ = own_figures
+    unnamed = any(all(unnamed_by(k, named) for _, _, named in theirs) for k in own_named)
+    unstated = FIGURES_EXCLUSIVE and bool(lede) and not any(_shares(lede, stated) for _, stated, _ in theirs)
+    if not unnamed and not unstated:
+        return False
+    apart = sum(
+        any(
+            not any(_alike(k, lead) for lead in own_leads)
+            and (unnamed_by(k, own_mentioned) or any(_alike(k, b) for b in own_background))
+            for k in named
+        )
+        for named, _, _ in theirs
+    )
+    return 2 * apart > len(theirs)
