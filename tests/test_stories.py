@@ -399,6 +399,11 @@ def test_the_day_a_lede_gives_its_event_is_not_the_datelines() -> None:
     assert not lede_dates("Обмен", "МОСКВА, 4 апреля. /ТАСС/. Из плена возвращены 246 военнослужащих, сообщило МО.")
     assert dates_conflict(first, second) and not dates_conflict(first, struck)
     assert not dates_conflict(first, lede_dates("Удар по Харькову", "Дроны атаковали Харьков вечером."))
+    # A holiday written with a hyphen ("le pont du 8-Mai") is a day too: a strike over the holiday of 8 May, told
+    # from the eve (7 May) by one outlet and by the holiday by another, is one event.
+    eve = lede_dates("Grève SNCF", "Un TGV sur deux supprimé le 7 mai pour le pont du 8-Mai, dit la SNCF ce jeudi.")
+    holiday = lede_dates("Bahnstreik in Frankreich", "Streik am langen Wochenende um den Feiertag am 8. Mai.")
+    assert eve == {(5, 7), (5, 8)} and not dates_conflict(eve, holiday)
 
 
 def test_two_reports_that_lead_with_what_the_other_names_in_passing_are_two_events() -> None:

@@ -396,7 +396,10 @@ def figures_conflict(
 # Dates ------------------------------------------------------------------------------------------
 
 _MONTH_ALTERNATIVES = "|".join(sorted(map(re.escape, _MONTH), key=len, reverse=True))
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)?\.?\s+(?:de\s+)?({_MONTH_ALTERNATIVES})\b", re.IGNORECASE)
+# "23 June", "le 1er juin", "23. Juni", "23 de junio", and a holiday's "8-Mai" (the French bridge of 8 May).
+_DAY_MONTH = re.compile(
+    rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)?\.?(?:\s+|-)(?:de\s+)?({_MONTH_ALTERNATIVES})\b", re.IGNORECASE
+)
 _MONTH_DAY = re.compile(rf"\b({_MONTH_ALTERNATIVES})\.?\s+(\d{{1,2}})\b(?![.,]?\d)", re.IGNORECASE)
 # A dateline: a place (and a date, an agency) before a dash, at the start of the text ("MOSCOW, June 23
 # (Reuters) - ", "ROMA, 28 APR - "). Its date is the day of publication, not of the event.
