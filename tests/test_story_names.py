@@ -60,6 +60,21 @@ def test_a_place_is_one_name_in_every_language() -> None:
     assert names_of("x Латвия") != names_of("x Литве")  # two neighbours, one short key before
 
 
+def test_a_city_of_no_time_zone_is_one_name_in_every_language() -> None:
+    # CLDR names the cities of time zones only: Munich, Milan or Beijing come from the table's own list.
+    for english, others in (
+        ("Munich", ("München", "Мюнхене", "Münchens", "Múnich")),
+        ("Milan", ("Mailand", "Милане", "Milano")),
+        ("Beijing", ("Peking", "Pékin", "Пекине")),
+        ("Geneva", ("Genf", "Genève", "Женеве")),
+    ):
+        for other in others:
+            assert names_of(f"x {other} y") == names_of(f"x {english} y"), other
+    # Frankfurt's consonants are France's: a report of the ECB in Frankfurt names no country.
+    assert names_of("x Frankfurt") == names_of("x Francfort") == names_of("x Франкфурте")
+    assert not names_of("x Frankfurt") & names_of("x France")
+
+
 def test_an_organisation_is_one_name_in_every_language() -> None:
     assert names_of("x NATO") == names_of("x OTAN") == names_of("x НАТО")
     assert names_of("x EU") == names_of("x UE") == names_of("x ЕС") != frozenset()

@@ -5,8 +5,8 @@ A name's key (`names.name_key`) survives transliteration and inflection, not tra
 "msk", Moscow as "mskv", Bruxelles as "brks", Brussels as "brsl", so two reports of one event in two
 languages lose the credit of the city they both name. The names of countries and of the cities of time
 zones in the languages of the press come from the Unicode CLDR; each stands for its English name.
-Abbreviations (NATO and OTAN, in Cyrillic too; USA and US) are in no such data: the few the press uses
-are listed in `exonyms_table`.
+Abbreviations (NATO and OTAN, in Cyrillic too; USA and US) are in no such data, nor other cities (München,
+Мюнхен, Munich; Mailand, Milan; Peking, Beijing): the few the press uses are listed in `exonyms_table`.
 
 The table ships beside this module (`exonyms.tsv`: loading CLDR's locales at run time would keep 16 MiB
 more in every replica for a table of 44 KB). It is made from Babel's copy of CLDR with
