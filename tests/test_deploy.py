@@ -23,6 +23,7 @@ from monitor.config import load_config, parse_listen
 from monitor.metrics import REGISTRY, StoreCollector
 from monitor.rules.loader import load_rules
 from monitor.store import open_store
+from monitor.stories.events import EventSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -79,6 +80,13 @@ def test_example_config_sets_every_key() -> None:
         if not isinstance(holder, dict) or name not in holder:
             missing.append(key)
     assert not missing, f"deploy/monitor.example.yaml lacks {missing}"
+
+
+def test_example_config_groups_stories_with_the_measured_constants() -> None:
+    # A deployment that copies the example must group reports as docs/benchmarks.md measured, not by the
+    # constants of an earlier release.
+    config = load_config(EXAMPLE, env={})
+    assert config.stories.events == EventSettings()
 
 
 def test_configuration_doc_names_every_key_and_env_override() -> None:
