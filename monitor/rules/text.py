@@ -70,64 +70,59 @@ def _regex_words(folded: str, hyphens: bool) -> tuple[list[str], list[bool], lis
 # Which ASCII characters are letters or digits (re's [^\W_], str.isalnum()); others, asked once.
 _ASCII_ALNUM = np.array([chr(c).isalnum() for c in range(128)] + [False] * 128, dtype=bool)
 _ALNUM: dict[int, bool] = {}
-_APOSTROPHE, _HYPHEN = ord("'"), ord("-")
+_APOSTROPHE, _HYPHEN, _SPACE = ord("'"), ord("-"), ord(" ")
 
 
 def _array_words(folded: str, hyphens: bool) -> tuple[list[str], list[bool], list[tuple[int, int]]]:
-    """`_regex_words` by array operations over the text's code points: its runs of letters and
-    digits are found at once; only the runs with one apostrophe between them (few) are looked at
-    one by one, as the regex reads them ("o'brien" one word, a possessive "'s" dropped)."""
+    """`_regex_words` by array operations over the text's code points: which characters belong to
+    a word is worked out at once (letters and digits; only apostrophes between two of them, few,
+    are looked at one by one, as the regex reads them: "o'brien" one word, a possessive "'s"
+    dropped); every other character is made a space, and the words are that text's `str.split()`
+    (in C, no step in Python per word), their spans where the runs of word characters start and end."""
     n = len(folded)
-    top = ord(max(folded))
     codes: npt.NDArray[np.unsignedinteger[typing.Any]]
-    if top < 256:
-        codes = np.frombuffer(folded.encode("latin-1"), dtype=np.uint8)
-    elif top < 0xD800:  # no surrogates: two bytes each
-        codes = np.frombuffer(folded.encode("utf-16-le"), dtype=np.uint16)
-    else:
-        codes = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    alnum = _ASCII_ALNUM[np.minimum(codes, 255)]
-    if top >= 128:
+    ascii = folded.isascii()  # (max() of a long text costs more than everything else here)
+    encoding, dtype = ("latin-1", np.uint8) if ascii else ("utf-32-le", np.uint32)
+    codes = np.frombuffer(folded.encode(encoding, "surrogatepass"), dtype=dtype)
+    kept = _ASCII_ALNUM[codes] if ascii else _ASCII_ALNUM[np.minimum(codes, 255)]
+    if not ascii:
         wide = np.unique(codes[codes >= 128]).tolist()
         letters = [code for code in wide if _alnum(code)]
         if letters:
-            alnum |= np.isin(codes, letters)
-    edges = np.diff(alnum.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+            kept |= np.isin(codes, letters)
+    alnum = kept.copy() if hyphens else kept
+    possessives: list[int] = []  # where a word followed by a possessive "'s" ends
+    apostrophes = np.flatnonzero(codes[1:-1] == _APOSTROPHE) + 1
+    if len(apostrophes):
+        # An apostrophe between two letters or digits: joins them, unless what follows is a lone "s"
+        # then a word boundary (\b: "_" is a word character there), a possessive, dropped. In text
+        # order: after a possessive, the next run starts a word of its own.
+        between = apostrophes[alnum[apostrophes - 1] & alnum[apostrophes + 1]].tolist()
+        for at in between:
+            if not kept[at - 1]:
+                continue  # the "s" of a possessive before it
+            after = at + 2
+            if folded[at + 1] == "s" and (after >= n or (not alnum[after] and folded[after] != "_")):
+                kept[at + 1] = False
+                possessives.append(at)
+            else:
+                kept[at] = True
+    edges = np.diff(kept.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    runs = len(starts)
-    if not runs:
+    if not len(starts):
         return [], [], []
-    begins = np.ones(runs, dtype=bool)  # the run starts a word (else it continues the one before)
-    dropped = np.zeros(runs, dtype=bool)  # the run is the "s" of a possessive
-    joins = np.flatnonzero((starts[1:] - ends[:-1] == 1) & (codes[ends[:-1]] == _APOSTROPHE)).tolist()
-    if joins:
-        run_starts, run_ends = starts.tolist(), ends.tolist()
-        for gap in joins:  # in text order: whether a run is a possessive decides the next one
-            if dropped[gap]:
-                continue  # after a possessive, the next run starts a word of its own
-            after = gap + 1
-            begins[after] = False
-            end = run_ends[after]
-            # "'s" then a word boundary (\b: "_" is a word character there): a possessive.
-            if end - run_starts[after] == 1 and folded[end - 1] == "s" and (end >= n or folded[end] != "_"):
-                dropped[after] = True
-    kept = np.flatnonzero(~dropped)
-    first_runs = np.flatnonzero(begins & ~dropped)
-    # A word's last run: the last one kept before the next word's first run.
-    last_runs = kept[np.searchsorted(kept, np.append(first_runs[1:], runs)) - 1]
-    word_starts = starts[first_runs].tolist()
-    word_ends = ends[last_runs].tolist()
+    ends = np.flatnonzero(edges == -1)
+    spaced = codes.copy()
+    spaced[~kept] = _SPACE
+    words = spaced.tobytes().decode(encoding).split()
     joined: list[bool] = []
     if hyphens:
         # A hyphen right after the word (or its possessive) and a letter or digit right after it.
-        possessive = np.append(dropped[1:], False)[last_runs]
-        after_run = np.where(possessive, last_runs + 1, last_runs)
-        at = ends[after_run]
-        next_starts = np.append(starts, n + 2)[after_run + 1]
-        joined = ((next_starts - at == 1) & (codes[np.minimum(at, n - 1)] == _HYPHEN)).tolist()
-    words = list(map(folded.__getitem__, map(slice, word_starts, word_ends)))
-    return words, joined, list(zip(word_starts, word_ends, strict=True))
+        joins = np.zeros(n + 3, dtype=bool)
+        joins[: n - 1] = (codes[:-1] == _HYPHEN) & alnum[1:]
+        after = ends + 2 * np.isin(ends, possessives) if possessives else ends
+        joined = joins[after].tolist()
+    return words, joined, list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
 def _alnum(code: int) -> bool:
