@@ -33,6 +33,8 @@ from monitor.stories.developments import development
 from monitor.stories.embed import Embedder, load_embedder
 from monitor.stories.events import STATE_TTL, EventGrouper, EventSettings, Report, best_sentences, lede_of, sentences_of
 from monitor.stories.names import (
+    actor,
+    actors_conflict,
     background,
     counterparts_conflict,
     dates_conflict,
@@ -261,6 +263,10 @@ def _assert_each_one_story_and_apart(embedder: Embedder, events: tuple[str, str]
         # One prime minister's two calls of one day on one crisis: each leads with a counterpart the other
         # does not name, or names only further down.
         ("e037-starmer-netanyahu-call", "d026-starmer-pezeshkian-call"),
+        # One measure taken by two governments a day apart: the EU's oil price cap and the UK's; Switzerland's and
+        # Norway's taking over of one sanctions package (who acts: the score's penalty).
+        ("e054-eu-lowers-oil-price-cap", "d043-uk-lowers-oil-price-cap"),
+        ("e055-switzerland-adopts-eu-package", "d044-norway-aligns-eu-package"),
     ],
 )
 def test_two_events_of_one_kind_on_one_day_stay_apart_while_each_joins_its_reports(
@@ -474,6 +480,18 @@ def test_two_reports_that_each_lead_with_what_the_other_does_not_report_are_two_
     # A language that capitalises its nouns gives no named lead: "Gericht", "Bundeskabinett" are no names.
     court = ("Das Gericht der EU", "Das Gericht der EU hob die Sanktionen auf, sagte Richter Marc van der Woude.")
     assert named_leads(*court, "en") and not named_leads(*court, "de")
+
+
+def test_who_acts_is_the_country_or_organisation_a_headline_opens_with() -> None:
+    uk = [actor("UK lowers Russian oil price cap in step with EU"), actor("Le Royaume-Uni abaisse à son tour")]
+    eu = [actor("EU lowers price cap on Russian crude"), actor("ЕС снизил потолок цен на российскую нефть")]
+    # One actor in every language; two measures of one kind taken by two governments are told apart.
+    assert uk[0] == uk[1] and eu[0] == eu[1] and uk[0] is not None and eu[0] is not None
+    assert actors_conflict(uk[0], eu) and not actors_conflict(uk[1], [uk[0], eu[0], uk[0]])
+    # A city, a person, a kicker or a court (in Russian, not Sudan) is no actor: no penalty.
+    for title in ("Brussels warns Tbilisi", "Macron calls", "Géorgie : le Parlement adopte", "Суд ЕС оставил"):
+        assert actor(title) is None, title
+    assert not actors_conflict(None, eu) and not actors_conflict(uk[0], [None, None, eu[0]])
 
 
 def test_the_sentences_embedded_are_the_texts_own_not_its_dateline_headline_or_fragments() -> None:

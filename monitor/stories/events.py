@@ -75,6 +75,8 @@ from monitor.stories.developments import development, marked_update
 from monitor.stories.embed import Embedder
 from monitor.stories.exonyms import exonyms
 from monitor.stories.names import (
+    actor,
+    actors_conflict,
     background,
     counterparts_conflict,
     dates_conflict,
@@ -142,6 +144,11 @@ LEADS = True
 # Whether two reports that each lead with a fact the other does not report (a name it never names, figures it
 # does not state) are two events (`names.exclusive_conflict`).
 EXCLUSIVE = True
+# Taken off a story's average when the report's headline opens with another country or organisation than most of
+# the story's do (`names.actors_conflict`): the UK's oil price cap and the EU's, Norway's and Switzerland's taking
+# over of one sanctions package. A penalty, not a veto: two sides of one exchange ("Russia returns bodies",
+# "Ukraine receives bodies") lead with different countries too, and score far above the threshold.
+ACTOR_PENALTY = 0.3
 # A report that scores this much more with a story it is told apart from than with the best other joins none.
 VETO_MARGIN = 0.15
 # The state: how many reports the window may hold, and how long a report is kept.
@@ -191,6 +198,7 @@ class Report:
     background: frozenset[str] = frozenset()
     named_leads: frozenset[str] = frozenset()
     mentioned: frozenset[str] = frozenset()
+    actor: str | None = None
     # The embeddings of its first sentences, a row each (16 bits, as stored; none: its lede's stands for them).
     sentences: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
 
@@ -213,6 +221,7 @@ class Report:
             "background": sorted(self.background),
             "named_leads": sorted(self.named_leads),
             "mentioned": sorted(self.mentioned),
+            "actor": self.actor,
             "sentences": len(self.sentences),
         }
         vectors = self.vector.astype(np.float16).tobytes() + self.sentences.astype(np.float16).tobytes()
@@ -245,6 +254,7 @@ class Report:
             frozenset(fields.get("background", ())),
             frozenset(fields.get("named_leads", ())),
             frozenset(fields.get("mentioned", ())),
+            fields.get("actor"),
             values[width:].reshape(rows, width),
         )
 
@@ -306,6 +316,7 @@ def report_of(
         background(doc.title, doc.text, named),
         named_leads(doc.title, doc.text, doc.language, named) if EXCLUSIVE else none,
         mentioned(doc.title, doc.text) if EXCLUSIVE else none,
+        actor(doc.title) if ACTOR_PENALTY else None,
         (sentences if sentences is not None else np.zeros((0, len(vector)))).astype(np.float16),
     )
 
@@ -493,6 +504,12 @@ class EventGrouper:
                 members = self.window.members(slots, scores.stories[story])
                 aligned = float(np.mean(best_sentences(report, members)))
                 averages[story] += settings.sentence_weight * (aligned - scores.cosines[story])
+        if ACTOR_PENALTY and report.actor is not None:
+            averages = averages.copy()
+            for story in np.flatnonzero(averages >= thresholds):
+                members = self.window.members(slots, scores.stories[story])
+                if actors_conflict(report.actor, [r.actor for r in members]):
+                    averages[story] -= ACTOR_PENALTY
         candidates = np.flatnonzero(averages >= thresholds)
         # Best average first (ties: the story whose latest report is latest), the first that no check tells apart;
         # but not one that scores VETO_MARGIN below a story told apart: a report far closer to another event

@@ -33,6 +33,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from anyascii import anyascii
 
@@ -709,3 +710,51 @@ def exclusive_conflict(
         for named, _, _ in theirs
     )
     return 2 * apart > len(theirs)
+
+
+# Who acts -------------------------------------------------------------------------------------------
+
+COUNTRIES_FILE = Path(__file__).with_name("countries.txt")
+# Articles a headline may open with before the name of who acts ("The European Union", "Le Royaume-Uni").
+_ARTICLES = frozenset(_words("the le la les l die der das el il lo"))
+
+
+@functools.cache
+def countries() -> frozenset[str]:
+    """The English names of the countries and territories of the table of places (`COUNTRIES_FILE`)."""
+    lines = COUNTRIES_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def actor(title: str) -> str | None:
+    """The key of the country or organisation a headline opens with (an article aside), the one that acts:
+    "UK lowers ...", "Le Royaume-Uni abaisse ...", "EU senkt ...", "Швейцария присоединилась ..."; None when it
+    opens with anything else: a person, a city ("Brussels warns", a capital for its government or not), a
+    kicker ("Géorgie : le Parlement ...")."""
+    text = unelided(title.strip())
+    tokens = list(_TOKEN.finditer(text))
+    start = 1 if tokens and tokens[0].group().lower() in _ARTICLES else 0
+    if start >= len(tokens) or not tokens[start].group()[0].isupper():
+        return None
+    phrase = _phrase(text, tokens[start : start + PHRASE_WORDS])
+    end = tokens[start + (phrase[0] if phrase else 1) - 1].end()
+    if text[end:].lstrip().startswith(":"):
+        return None
+    if phrase is not None:
+        return phrase[1] if phrase[1].startswith("=") else None
+    word = tokens[start].group()
+    place = place_of(word)
+    # A country's name has four letters or more in every language of the press (Iran, Irán, Иран); a shorter word
+    # is an abbreviation ("=" places: UK, the EU's in Russian) or a word that happens to be one's stem (the Russian
+    # for a court: Sudan's).
+    if place is None or not (place.startswith("=") or (place in countries() and len(word) >= 4)):
+        return None
+    return place_key(word)
+
+
+def actors_conflict(own: str | None, theirs: list[str | None]) -> bool:
+    """Whether a report's headline opens with another country or organisation than most of a story's do: the
+    UK's oil price cap against the EU's, Norway's taking over of a sanctions package against Switzerland's."""
+    if own is None or not theirs:
+        return False
+    return 2 * sum(1 for other in theirs if other is not None and other != own) > len(theirs)
