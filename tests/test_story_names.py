@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from monitor.stories.exonyms import TABLE
+from monitor.stories.exonyms import TABLE, exonyms
 from monitor.stories.exonyms_table import table_lines
-from monitor.stories.names import names_of, prominent, unelided
+from monitor.stories.names import countries, names_of, prominent, unelided
 
 
 def test_an_elided_or_possessive_name_is_the_name() -> None:
@@ -117,3 +117,18 @@ def test_the_shipped_table_of_places_is_cldrs() -> None:
         assert shipped == made, "regenerate: python -m monitor.stories.exonyms_table > monitor/stories/exonyms.tsv"
     else:
         assert len(set(shipped) & set(made)) > 0.9 * len(shipped), f"{shipped[0]} against babel {babel.__version__}"
+
+
+def test_the_shipped_countries_are_cldrs_of_the_table_of_places() -> None:
+    # monitor/stories/countries.txt: the one-word English names of CLDR's territories (two-letter codes) that the
+    # table of places gives as a place's name; what names.actor takes for a country rather than a city.
+    from babel import Locale
+
+    places = set(exonyms().values())
+    made = {
+        name
+        for code, name in Locale("en").territories.items()
+        if code.isalpha() and len(code) == 2 and " " not in name and "-" not in name and name in places
+    }
+    assert countries() == made
+    assert "Norway" in made and "Moscow" not in made
