@@ -206,10 +206,11 @@ class _DocHits(HitTable):
     `maybe` found until it is asked for: checking every such key where it occurs would cost more
     than the few terms any candidate asks about."""
 
-    __slots__ = ("fields", "found", "groups", "maybe", "memo", "present", "start_masks")
+    __slots__ = ("fields", "forms_terms", "found", "groups", "maybe", "memo", "present", "start_masks")
 
-    def __init__(self, title_words: int) -> None:
+    def __init__(self, title_words: int, forms_terms: AbstractSet[int] = frozenset()) -> None:
         super().__init__()
+        self.forms_terms = forms_terms  # terms that ask for word forms (placed in the stemmed words too)
         self.found: set[int] = set()
         self.present: set[int] = self.found  # an attribute here (a property in HitTable): the hot path
         self.maybe: set[int] = set()  # a slot here, a property in HitTable
@@ -239,6 +240,11 @@ class _DocHits(HitTable):
         return placed
 
     def _place(self, tid: int) -> list[RawHit]:
+        got = self._place_one_key(tid) if tid not in self.forms_terms else None
+        return got if got is not None else self._place_by_layers(tid)
+
+    def _place_by_layers(self, tid: int) -> list[RawHit]:
+        """The term's hits from every key of every layer, literal and stemmed (any term)."""
         out: list[RawHit] = []
         for scan in self.fields:
             if scan.terms is not None and tid not in scan.terms:
@@ -251,6 +257,31 @@ class _DocHits(HitTable):
             if placed:
                 known = set(out)
                 out.extend(h for h in _unique(placed, keys_found > 1) if h not in known)
+        return out
+
+    def _place_one_key(self, tid: int) -> list[RawHit] | None:
+        """The hits of a term found by one key alone, one word or a word's start (most terms a
+        near asks for), without the general path's sorting and merging; None for any other term,
+        or where the key occurs in a compound's segment (whose words may repeat another hit's)."""
+        out: list[RawHit] = []
+        for scan in self.fields:
+            if scan.terms is not None and tid not in scan.terms:
+                continue
+            for layer in scan.layers:
+                key = layer[0].one_key.get(tid)
+                if key is not None:
+                    break
+            else:
+                if scan.layers:
+                    return None  # a term of other keys (a term's keys are all in one layer)
+                continue  # an empty field
+            entries = layer[1]
+            found = entries.spaced(key)
+            if found and found[-1] >= entries.main:
+                return None
+            # An entry before the compounds' segments is the word of the same index.
+            field = scan.field
+            out += [(field, entry, entry, -1, -1) for entry in found]
         return out
 
 
@@ -811,7 +842,7 @@ class _Keys:
     whose keys have more to check (words after a prefix, case, a key inside a word), checked when
     the term is placed. A term found is placed (its hits located) when a rule asks."""
 
-    __slots__ = ("alone", "automaton", "checked_keys", "checked_of", "keys_of", "targets", "to_check")
+    __slots__ = ("alone", "automaton", "checked_keys", "checked_of", "keys_of", "one_key", "targets", "to_check")
 
     def __init__(self) -> None:
         self.targets: dict[str, list[_KeyTarget]] = {}
@@ -823,6 +854,8 @@ class _Keys:
         self.alone: list[tuple[int, ...]] = []
         self.to_check: list[tuple[int, ...]] = []
         self.checked_keys: frozenset[int] = frozenset()
+        # The terms found by one key alone, " word " or " prefix" (no other key, nothing to check).
+        self.one_key: dict[int, str] = {}
 
     def add(self, tid: int, variant: list[TermWord], cased: list[TermWord] | None) -> None:
         key, key_words, spaced = _key_of(variant)
@@ -847,6 +880,12 @@ class _Keys:
         self.alone = [tuple(t.tid for t in targets if t.simple) for targets in every]
         self.to_check = [tuple(dict.fromkeys(t.tid for t in targets if not t.simple)) for targets in every]
         self.checked_keys = frozenset(i for i, others in enumerate(self.to_check) if others)
+        checked = self.checked_of
+        self.one_key = {
+            tid: keys[0]
+            for tid, keys in self.keys_of.items()
+            if len(keys) == 1 and " " not in keys[0][1:-1] and tid not in checked
+        }
         self.automaton = _automaton(self.targets)
 
     @property
@@ -1222,6 +1261,8 @@ class _CompiledRule:
     # The condition needs at least this many of these terms found (`at_least N` of terms, N >= 2;
     # a term listed twice counts twice): a rule picked by its anchors is evaluated only then.
     counted: tuple[tuple[int, ...], int] | None = None
+    # The rule has source, language or age filters (most have none: no check per match).
+    filtered: bool = True
 
 
 def scope_code(fields: Iterable[str]) -> int:
@@ -1265,6 +1306,7 @@ class Matcher:
             self._forms_lock = threading.Lock()
             self._building = _Keys()
             self._install(tuple(r for r in rules if r.enabled))
+            self._forms_set = frozenset(self._forms_terms)
             self._building.build()
             self._layers: tuple[_Keys, ...] = (self._building,)
             self._delta_tids: tuple[int, ...] = ()
@@ -1325,6 +1367,7 @@ class Matcher:
             new._regex_sets = new._built_regex_sets() if any(t in new._regexes for t in added) else self._regex_sets
             new._presearch = _Presearch.of(new) if len(new.rules) >= BULK_PRESEARCH_RULES else None
             forms = [t for t in added if new._terms[t].forms]
+            new._forms_set = self._forms_set.union(forms)
             new._forms_keys = {
                 language: (*layers, new._forms_keys_of(forms, language)) if forms else layers
                 for language, layers in self._forms_keys.items()
@@ -1404,7 +1447,9 @@ class Matcher:
             if done is None:
                 done = self._compile_rule(rule)
             elif done.rule is not rule:
-                done = _CompiledRule(rule, done.node, done.scope, done.anchors, done.second, done.exact, done.counted)
+                done = _CompiledRule(
+                    rule, done.node, done.scope, done.anchors, done.second, done.exact, done.counted, _filtered(rule)
+                )
             if done.anchors is not None:
                 which = done.second is not None
                 index = self._by_first if which else self._by_anchor
@@ -1422,7 +1467,7 @@ class Matcher:
         second = tuple(sorted(needs[1][0])) if len(needs) > 1 else None
         scope = scope_code(rule.scope)
         exact = scope == _TITLE | _TEXT and len(needs) <= 2 and _of_anchor_sets(node)
-        return _CompiledRule(rule, node, scope, anchors, second, exact, _counted(node))
+        return _CompiledRule(rule, node, scope, anchors, second, exact, _counted(node), _filtered(rule))
 
     # Compilation ------------------------------------------------------------------------------
 
@@ -1542,8 +1587,9 @@ class Matcher:
             WordStream.build(doc.title, self._max_words - 1),
             WordStream.build(doc.text, self._max_words - 1),
         ]
-        hits = _DocHits(len(streams[0].words))
         forms = forms_language(language) if self._forms_terms else None
+        # Without a language's word forms, a word-form term is placed as any other.
+        hits = _DocHits(len(streams[0].words), self._forms_set if forms is not None else _NONE)
         for field, stream in enumerate(streams):
             scan = _FieldScan(field, [], [])
             self._scan(scan, stream, hits)
@@ -1568,7 +1614,7 @@ class Matcher:
                 held = True  # a term of each anchor set certainly found: what holds() would say
             else:
                 held = node.holds(hits, lim, ctx)
-            if held and passes_filters(compiled.rule, doc, now, language):
+            if held and (not compiled.filtered or passes_filters(compiled.rule, doc, now, language)):
                 matches.append(Match.reported_later(compiled.rule, partial(self._report, node, hits, lim, ctx)))
         return matches
 
@@ -1886,6 +1932,12 @@ def _union(parts: list[Anchors]) -> Anchors:
 
 def _cost(anchors: Anchors) -> tuple[float, int]:
     return anchors[1], len(anchors[0])
+
+
+def _filtered(rule: Rule) -> bool:
+    """The rule has a filter that `passes_filters` checks."""
+    filters = rule.filters
+    return bool(filters.sources_include or filters.sources_exclude or filters.languages or filters.max_age is not None)
 
 
 def passes_filters(rule: Rule, doc: Document, now: datetime | None = None, language: str | None = None) -> bool:

@@ -324,3 +324,71 @@ def test_the_presearch_in_arrays_picks_the_rules_the_sets_pick(
     bulk = matcher_module._Presearch.of(shortcut_matcher)
     hits, _ = shortcut_matcher._found(doc(text, title), None)
     assert bulk.candidates(hits.possible) == shortcut_matcher._candidates(hits)
+
+
+# Terms of one key and of several (a word, a word's start, a phrase, a hyphenated compound, an
+# elided article, word forms, case), placed by the one-key path where it applies and by every layer.
+PLACING_RULES = """\
+rules:
+  - id: words
+    title: t
+    forms: true
+    when:
+      any: [alpha, "bet*", "gamma delta", re-engage, reengage, "l'union", union, {term: Alpha, case: true},
+            "*silon", "*lph*", "engag*", alphas, x-y]
+"""
+placing_words = st.sampled_from(
+    [
+        "alpha",
+        "Alpha",
+        "alphas",
+        "beta",
+        "betamax",
+        "gamma",
+        "delta",
+        "re-engage",
+        "reengage",
+        "engaged",
+        "l'union",
+        "union",
+        "epsilon",
+        "x-y",
+        "x",
+        "y",
+        "xy",
+    ]
+)
+placing_texts = st.lists(st.one_of(placing_words, st.sampled_from([" ", ". ", "\n\n", "-"])), max_size=40).map(" ".join)
+
+
+@pytest.fixture(scope="module")
+def placing_matcher(tmp_path_factory: pytest.TempPathFactory) -> Matcher:
+    directory = tmp_path_factory.mktemp("rules")
+    (directory / "r.yaml").write_text(PLACING_RULES, encoding="utf-8")
+    return Matcher(load_rules(directory).rules)
+
+
+@given(placing_texts, placing_texts, st.sampled_from([None, "en", "fr"]))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=300)
+def test_a_term_of_one_key_is_placed_where_every_layer_places_it(
+    placing_matcher: Matcher, title: str, text: str, language: str | None
+) -> None:
+    hits, _ = placing_matcher._found(doc(text, title), language)
+    for tid in hits.found | hits.maybe:
+        # A word-form term in a language with forms is placed in the stemmed words too: every layer.
+        one_key = hits._place_one_key(tid) if tid not in hits.forms_terms else None
+        if one_key is not None:
+            assert one_key == hits._place_by_layers(tid), placing_matcher.term_text(tid)
+
+
+def test_the_one_key_path_places_words_and_word_starts(placing_matcher: Matcher) -> None:
+    hits, _ = placing_matcher._found(doc("alpha and beta, and so re-engage", title="a betamax alpha, alphas"), None)
+    placed = {placing_matcher.term_text(tid): hits._place_one_key(tid) for tid in hits.found | hits.maybe}
+    # (field, first word, last word, -1, -1): the title's words, then the text's.
+    assert placed["alpha"] == [(0, 2, 2, -1, -1), (1, 0, 0, -1, -1)]
+    assert placed["bet*"] == [(0, 1, 1, -1, -1), (1, 2, 2, -1, -1)]
+    assert placed["alphas"] == [(0, 3, 3, -1, -1)]
+    assert placed["re-engage"] is None  # two keys (re engage, reengage): every layer places it
+    assert placed["engag*"] == [(1, 6, 6, -1, -1)]  # "re-engage" is the words "re" and "engage"
+    assert placed["reengage"] is None  # found in the compound's segment "reengage", not a word
+    assert "gamma delta" not in placed
