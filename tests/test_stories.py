@@ -263,6 +263,8 @@ def _assert_each_one_story_and_apart(embedder: Embedder, events: tuple[str, str]
         # One prime minister's two calls of one day on one crisis: each leads with a counterpart the other
         # does not name, or names only further down.
         ("e037-starmer-netanyahu-call", "d026-starmer-pezeshkian-call"),
+        # A forum's plenary (its figures) and a bilateral meeting there (a guest the plenary's reports never name).
+        ("e045-spief-putin-plenary", "d034-putin-prabowo-spief"),
         # One measure taken by two governments a day apart: the EU's oil price cap and the UK's; Switzerland's and
         # Norway's taking over of one sanctions package (who acts: the score's penalty).
         ("e054-eu-lowers-oil-price-cap", "d043-uk-lowers-oil-price-cap"),
@@ -477,6 +479,28 @@ def test_two_reports_that_each_lead_with_what_the_other_does_not_report_are_two_
     # Pezeshkian, whom the reports of the first call never name, against Netanyahu, named once further down.
     assert apart(pezeshkian, netanyahu[0])
     assert not apart(netanyahu_too, netanyahu[0]) and not apart(netanyahu, netanyahu_too[0])
+    # A forum's plenary (its figures) against a bilateral meeting there (the guest the plenary never names).
+    prabowo = facts(
+        "Putin and Prabowo agree to boost wheat trade",
+        "President Vladimir Putin held talks with Indonesian President Prabowo Subianto at the forum.\n\n"
+        "Prabowo Subianto invited Putin to Jakarta.",
+        "en",
+    )
+    plenary = facts(
+        "Putin says Russia dodged recession",
+        "Vladimir Putin told the forum's plenary session GDP grew 1.4% and inflation eased to 5.8%.\n\n"
+        "Putin said the central bank had room to cut rates.",
+        "en",
+    )
+    plenary_too = facts(
+        "Путин: экономика избежала рецессии",
+        "Президент Владимир Путин заявил на пленарном заседании форума, что ВВП вырос на 1,4%, инфляция 5,8%.\n\n"
+        "Путин говорил о ставке.",
+        "ru",
+    )
+    assert apart(plenary, prabowo[0])
+    # Two reports of the plenary that give the same figures: nothing one reports that the other does not.
+    assert not apart(plenary_too, plenary[0]) and not apart(plenary, plenary_too[0])
     # A language that capitalises its nouns gives no named lead: "Gericht", "Bundeskabinett" are no names.
     court = ("Das Gericht der EU", "Das Gericht der EU hob die Sanktionen auf, sagte Richter Marc van der Woude.")
     assert named_leads(*court, "en") and not named_leads(*court, "de")

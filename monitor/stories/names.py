@@ -632,8 +632,9 @@ NOUNS_CAPITALISED = frozenset({"de", "lb"})
 
 
 # Whether figures of the report's lede that no report of the story states count as what it reports and the story
-# does not (against a name the story's reports lead with).
-FIGURES_EXCLUSIVE = False
+# does not (against a name the story's reports lead with): a forum's plenary (its GDP figures) against a
+# bilateral meeting there.
+FIGURES_EXCLUSIVE = True
 
 
 def mentioned(title: str, text: str) -> frozenset[str]:
