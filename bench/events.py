@@ -38,7 +38,16 @@ from monitor.ingest.files import read_documents
 from monitor.rules.matcher import Match
 from monitor.store import SQLiteStore
 from monitor.stories.embed import DEFAULT_MODEL, Embedder, load_embedder
-from monitor.stories.events import EventGrouper, EventSettings
+from monitor.stories.events import (
+    EventGrouper,
+    EventSettings,
+    _other_day,
+    _other_facts,
+    _other_figures,
+    _other_lead,
+    _other_people,
+)
+from monitor.stories.events import Report as Kept
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "events"
@@ -106,6 +115,94 @@ class CachedEmbedder:
             self.seconds += time.perf_counter() - started
             self.calls += len(missing)
         return np.stack([self.cache[t] for t in texts])
+
+
+# The checks that tell a report apart from a story that scores over the threshold, by name.
+CHECKS: tuple[tuple[str, Callable[[Kept, Sequence[Kept]], bool]], ...] = (
+    ("figures", _other_figures),
+    ("day", _other_day),
+    ("lead", _other_lead),
+    ("facts", _other_facts),
+    ("people", _other_people),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A story of a report's window as the report found it: its average score (without the sentences' term),
+    the checks that told the report apart from it, and its reports."""
+
+    story_id: str
+    average: float
+    checks: tuple[str, ...]
+    members: tuple[str, ...]
+
+
+class RecordingGrouper(EventGrouper):
+    """The event grouper, keeping for each report it decided every story of its window as a `Candidate`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.candidates: dict[str, list[Candidate]] = {}
+
+    def _best(self, report: Kept, slots: np.ndarray) -> tuple[str, float] | None:
+        found = super()._best(report, slots)
+        if len(slots):
+            settings = self.settings
+            scores = self.window.score(
+                report.vector, report.names, slots, settings.names_weight, report.language, settings.across_languages
+            )
+            kept = []
+            for i in range(len(scores.averages)):
+                members = self.window.members(slots, scores.stories[i])
+                told = tuple(name for name, check in CHECKS if check(report, members))
+                kept.append(
+                    Candidate(scores.stories[i], float(scores.averages[i]), told, tuple(m.report_id for m in members))
+                )
+            self.candidates[report.report_id] = kept
+        return found
+
+
+def misses(reports: Sequence[Report], embedder: Embedder, settings: EventSettings) -> str:
+    """Why reports missed their event: each report that joined no story holding an earlier report of its event,
+    with the best such story's score and the checks that told it apart (or the story it joined instead), and
+    the counts of those causes."""
+    grouper = RecordingGrouper(SQLiteStore(":memory:"), embedder, settings)
+    stories = {r.doc.id: grouper.assign(r.doc, matched()).story_id for r in reports}
+    of = {r.doc.id: r for r in reports}
+    causes: Counter[str] = Counter()
+    lines = []
+    for i, r in enumerate(reports):
+        earlier = [e for e in reports[:i] if e.event == r.event]
+        if not earlier or any(stories[e.doc.id] == stories[r.doc.id] for e in earlier):
+            continue
+        own = [c for c in grouper.candidates.get(r.doc.id, []) if any(of[m].event == r.event for m in c.members)]
+        if not own:
+            causes["its event's story out of the window"] += 1
+            continue
+        best = max(own, key=lambda c: c.average)
+        threshold = settings.threshold if r.doc.published is not None else settings.untimed_threshold
+        across = all(of[m].doc.language != r.doc.language for m in best.members)
+        if best.checks:
+            why = f"told apart by {'+'.join(best.checks)}"
+        elif best.average < threshold:
+            why = "below the threshold by " + ("0.1 or more" if best.average < threshold - 0.1 else "less than 0.1")
+        else:
+            why = "joined a story that scored higher"
+        causes[f"{why}, {'across languages' if across else 'in one language'}, a {r.kind}"] += 1
+        joined = "a story of its own" if stories[r.doc.id] == r.doc.id else f"{of[stories[r.doc.id]].event}'s story"
+        lines.append(
+            f"- {r.event} {_file(r)} ({r.kind}, {r.doc.language}): {best.average:.3f} with "
+            + ", ".join(f"{_file(of[m])}" for m in best.members)
+            + (f", told apart by {'+'.join(best.checks)}" if best.checks else "")
+            + f"; went to {joined}"
+        )
+    summary = [f"- {n} {cause}" for cause, n in causes.most_common()]
+    return "\n".join([f"{sum(causes.values())} reports missed their event's earlier story:", *summary, "", *lines, ""])
+
+
+def _file(report: Report) -> str:
+    return Path(str(report.doc.origin)).name
 
 
 def load_corpus(directory: Path) -> list[Report]:
@@ -403,6 +500,12 @@ def settings_overrides(assignments: Sequence[str]) -> dict[str, Any]:
         except ValueError:
             raise ValueError(f"--set {assignment}: {value!r} is not a number") from None
     return overrides
+
+
+def main_misses(corpus: Path, model_name: str = DEFAULT_MODEL, overrides: dict[str, Any] | None = None) -> str:
+    """`bench/stories.py --events --misses`: why reports of the corpus missed their event's story."""
+    embedder = CachedEmbedder(load_embedder(model_name))
+    return misses(load_corpus(corpus), embedder, replace(EventSettings(), **(overrides or {})))
 
 
 def main_events(

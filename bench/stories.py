@@ -56,7 +56,7 @@ from common import (
 )
 from event_cost import ROUNDS as COST_ROUNDS
 from event_cost import main_cost
-from events import CORPUS, main_events, settings_overrides
+from events import CORPUS, main_events, main_misses, settings_overrides
 
 import monitor.stories.copies as stories_mod
 from monitor.document import Document
@@ -788,9 +788,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="with --events: an event-layer constant for this run instead of its default (threshold=0.9, "
+        help="with --events: an event-layer constant for this run instead of its default (threshold=0.875, "
         "across_languages=0.25, names_weight=1, lede_words=40, sentence_weight=0, sentences=5, "
         "untimed_threshold=...); may be repeated",
+    )
+    parser.add_argument(
+        "--misses",
+        action="store_true",
+        help="with --events: each report that missed its event's earlier story, with that story's score and the "
+        "checks that told it apart, and the counts of those causes (instead of the figures)",
     )
     parser.add_argument(
         "--cost", action="store_true", help="what the event layer costs in the pipeline instead (bench/event_cost.py)"
@@ -807,6 +813,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides = settings_overrides(args.set)
         except ValueError as exc:
             parser.error(str(exc))
+        if args.misses:
+            print(main_misses(args.events_corpus, args.model, overrides))
+            return 0
         markdown, status = main_events(args.events_corpus, args.quick, not args.no_sweep, args.model, overrides)
         print(markdown)
         if args.output:
