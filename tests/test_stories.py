@@ -27,6 +27,7 @@ from monitor.rules.matcher import Match, Matcher
 from monitor.store import RedisStore, SQLiteStore, Store, open_store
 from monitor.stories import StoriesConfig, build_grouper
 from monitor.stories import events as events_module
+from monitor.stories.base import StoryAssignment
 from monitor.stories.boilerplate import without_furniture
 from monitor.stories.copies import MIN_STORY_WORDS, CopyGrouper, Signature, item_keys, text_fingerprint
 from monitor.stories.developments import development
@@ -547,6 +548,20 @@ def test_with_a_sentence_weight_a_reports_sentences_are_embedded_in_its_one_mode
         assert counting.calls == 1 and record is not None
         assert Report.from_bytes(doc.id, record).sentences.shape[0] == rows
     assert rows == 0 and len(sentences_of(doc, 5)) == 4
+
+
+def test_the_sentences_term_adds_what_a_sentence_says_more_and_takes_nothing_away(embedder: Embedder) -> None:
+    def second(event: str, weight: float) -> StoryAssignment:
+        first, then = corpus_docs(event)[:2]
+        grouper = EventGrouper(SQLiteStore(":memory:"), embedder, EventSettings(sentence_weight=weight))
+        grouper.assign(first, MATCHED)
+        return grouper.assign(then, MATCHED)
+
+    # Two wires of one cable's damage in two languages, told in another order: a sentence of each says the same.
+    assert second("d020-gotland-cable-damage", 0.0).new and not second("d020-gotland-cable-damage", 0.5).new
+    # Two reports of one rate cut whose ledes say more alike than any of their sentences: the ledes' score stands.
+    without, with_sentences = (second("d014-bank-of-england-cut-march", w) for w in (0.0, 0.5))
+    assert not without.new and with_sentences.score == pytest.approx(without.score)
 
 
 def test_a_reports_sentences_go_through_the_store_and_a_record_without_them_still_reads() -> None:
