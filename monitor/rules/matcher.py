@@ -206,7 +206,7 @@ class _DocHits(HitTable):
     `maybe` found until it is asked for: checking every such key where it occurs would cost more
     than the few terms any candidate asks about."""
 
-    __slots__ = ("fields", "forms_terms", "found", "groups", "maybe", "memo", "present", "start_masks")
+    __slots__ = ("_possible", "fields", "forms_terms", "found", "groups", "maybe", "memo", "present", "start_masks")
 
     def __init__(self, title_words: int, forms_terms: AbstractSet[int] = frozenset()) -> None:
         super().__init__()
@@ -214,6 +214,7 @@ class _DocHits(HitTable):
         self.found: set[int] = set()
         self.present: set[int] = self.found  # an attribute here (a property in HitTable): the hot path
         self.maybe: set[int] = set()  # a slot here, a property in HitTable
+        self._possible: set[int] | None = None
         self.fields: list[_FieldScan] = []
         self.memo: dict[tuple[int, Limits], Found | None] = {}  # what each `near` chose, by scope
         # `in_field` of each group of terms asked for: many `near`s share a word or a list.
@@ -230,8 +231,12 @@ class _DocHits(HitTable):
 
     @property
     def possible(self) -> set[int]:
-        """The terms found or maybe found (what the presearch picks candidates by)."""
-        return self.found | self.maybe if self.maybe else self.found
+        """The terms found or maybe found (what the presearch picks candidates by; kept once asked
+        for, which is after the fields were scanned)."""
+        got = self._possible
+        if got is None:
+            got = self._possible = self.found | self.maybe if self.maybe else self.found
+        return got
 
     def __missing__(self, tid: int) -> list[RawHit]:
         if tid not in self.found and tid not in self.maybe:
@@ -548,7 +553,7 @@ class _CUnit:
     """The child within one sentence or paragraph: tried on each unit where an anchor term occurs,
     with only the hits of that unit."""
 
-    __slots__ = ("anchor_set", "anchors", "child", "monotone", "tid_set", "tids", "unit")
+    __slots__ = ("anchor_set", "anchors", "child", "monotone", "near", "tid_set", "tids", "unit")
 
     def __init__(self, unit: str, child: _CNode, tids: list[int], anchors: list[int]) -> None:
         self.unit = unit
@@ -560,6 +565,9 @@ class _CUnit:
         # Without `not`, a condition that holds in one unit holds in the whole text: where it does
         # not hold in the whole text (most candidates), no unit needs trying.
         self.monotone = not _contains(child, _CNot)
+        # A near alone (most unit conditions at scale): tried in each unit on the slices of its groups'
+        # hits sorted for the whole document, without a table per unit.
+        self.near = child if isinstance(child, _CNear) else None
 
     def _tables(self, hits: HitTable, lim: Limits, ctx: _Context) -> list[HitTable]:
         """The hits of each unit that holds an anchor hit in scope, one table per unit, in text order
@@ -581,6 +589,8 @@ class _CUnit:
     def eval(self, hits: HitTable, lim: Limits, ctx: _Context) -> Found | None:
         if self.monotone and not self.child.holds(hits, lim, ctx):
             return None
+        if self.near is not None and type(hits) is _DocHits:
+            return self.near.in_units(hits, lim, ctx.streams, self.unit)
         for table in self._tables(hits, lim, ctx):
             got = self.child.eval(table, lim, ctx)
             if got is not None:
@@ -590,6 +600,8 @@ class _CUnit:
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
         if self.monotone and not self.child.holds(hits, lim, ctx):
             return False
+        if self.near is not None and type(hits) is _DocHits:
+            return self.near.in_units(hits, lim, ctx.streams, self.unit) is not None
         return any(self.child.holds(table, lim, ctx) for table in self._tables(hits, lim, ctx))
 
 
@@ -674,22 +686,75 @@ class _CNear:
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
         return self.eval(hits, lim, ctx) is not None
 
+    def in_units(self, hits: HitTable, lim: Limits, streams: list[WordStream], unit: str) -> Found | None:
+        """What the near chooses within one sentence or paragraph (`unit`), in the first unit in text
+        order where it holds: what `_eval` chooses on that unit's hits alone. Every choice holds a
+        hit of the first group, so only the units of its hits are tried; a unit's hits are a slice
+        of each group's (sorted by their first words, which say the unit a hit is in)."""
+        groups = [terms.found(hits) for terms in self.lists]
+        if not all(groups):
+            return None
+        for field in (0, 1):
+            limit = lim[field]
+            if not limit:
+                continue
+            lists: list[Found] = []
+            starts: list[list[int]] = []
+            for tids in groups:
+                group, group_starts = hits.in_field(tids, field)
+                if limit < _ALL_WORDS:
+                    cut = bisect_left(group_starts, limit)
+                    group, group_starts = group[:cut], group_starts[:cut]
+                if not group:
+                    break
+                lists.append(group)
+                starts.append(group_starts)
+            else:
+                unit_starts = streams[field].unit_starts(unit)
+                tried = 0  # units are numbered from 1 (bisect_right of a word in their starts)
+                for first in starts[0]:
+                    number = bisect_right(unit_starts, first)
+                    if number == tried:
+                        continue
+                    tried = number
+                    low = unit_starts[number - 1]
+                    high = unit_starts[number] if number < len(unit_starts) else _ALL_WORDS
+                    unit_lists: list[Found] = []
+                    unit_starts_of: list[list[int]] = []
+                    for group, group_starts in zip(lists, starts, strict=True):
+                        begin, end = bisect_left(group_starts, low), bisect_left(group_starts, high)
+                        if begin == end:
+                            break
+                        unit_lists.append(group[begin:end])
+                        unit_starts_of.append(group_starts[begin:end])
+                    else:
+                        chosen = (
+                            self._ordered(unit_lists, unit_starts_of)
+                            if self.ordered
+                            else self._unordered(unit_lists, unit_starts_of)
+                        )
+                        if chosen is not None:
+                            return chosen
+        return None
+
     def _may_hold(self, hits: _DocHits, lim: Limits) -> bool:
         """Whether, for every two groups, hits start at most `within` words apart in the words in
         scope: a choice of one hit per group (ordered or not) starts within `within` words of its
         first hit, so this holds whenever the near does (and seldom when it does not). A group's
         bits are its terms' (found or maybe found); in the usual scope, its spread bits too."""
-        found, maybe, masks = hits.found, hits.maybe, hits.start_masks
+        possible, masks = hits.possible, hits.start_masks
         within = self.within
         if lim is _EVERYWHERE:
+            spreads = masks.spreads
             earlier: list[int] = []
             for tids in self.groups:
                 mask = spread = 0
                 for tid in tids:
-                    if tid in found or tid in maybe:
+                    if tid in possible:
                         mask |= masks[tid]
                         if earlier:
-                            spread |= masks.spread(tid, within)
+                            got = spreads.get((tid, within))
+                            spread |= masks.spread(tid, within) if got is None else got
                 if not mask:
                     return False
                 for other in earlier:
@@ -702,7 +767,7 @@ class _CNear:
         for tids in self.groups:
             mask = 0
             for tid in tids:
-                if tid in found or tid in maybe:
+                if tid in possible:
                     mask |= masks[tid]
             mask &= scope
             if not mask:
@@ -1715,7 +1780,7 @@ class Matcher:
             if scan.terms is not None:
                 scan.terms |= found | maybe
 
-    def _report(self, node: _CNode, hits: _DocHits, lim: Limits, ctx: _Context) -> tuple[tuple[Hit, ...], str]:
+    def _report(self, node: _CNode, hits: HitTable, lim: Limits, ctx: _Context) -> tuple[tuple[Hit, ...], str]:
         """The hits (in text order) and snippet of a condition that holds."""
         found = node.eval(hits, lim, ctx)
         if found is None:

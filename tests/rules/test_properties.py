@@ -234,6 +234,8 @@ rules:
   - {id: near-ordered, title: t, when: {near: [alpha, [delta, "eps*"]], within: 2, ordered: true}}
   - {id: near-lead, title: t, scope: [lead], when: {near: [beta, delta], within: 1}}
   - {id: paragraph-near, title: t, when: {paragraph: {near: [alpha, gamma], within: 4}}}
+  - {id: sent-near, title: t, when: {sentence: {near: [[gamma, "eps*"], [alpha, delta]], within: 3, ordered: true}}}
+  - {id: paragraph-near-lead, title: t, scope: [lead], when: {paragraph: {near: [[beta, delta], alpha], within: 2}}}
   - {id: title-any, title: t, when: {all: [{title: [alpha, "bet*"]}, delta]}}
   - {id: title-near, title: t, when: {title: {near: [alpha, beta], within: 2}}}
   - {id: title-not, title: t, when: {title: {all: [gamma], not: beta}}}
@@ -268,14 +270,15 @@ def shortcut_matcher(tmp_path_factory: pytest.TempPathFactory) -> Matcher:
 def test_shortcuts_decide_as_the_conditions_over_every_hit(shortcut_matcher: Matcher, title: str, text: str) -> None:
     # Every term's hits placed at once (analyse) and each condition asked over them, without the
     # presearch or any shortcut: the rules that hold are the rules match() reports.
+    # The hits and snippets too: those the conditions report over every hit.
     document = doc(text, title)
     hits, ctx = shortcut_matcher.analyse(document, None)
     expected = []
     for rule in shortcut_matcher.rules:
         _, node, scope = shortcut_matcher.compiled(rule.id)
         if node.holds(hits, ctx.limits(scope), ctx):
-            expected.append(rule.id)
-    assert [m.rule.id for m in shortcut_matcher.match(document)] == expected
+            expected.append((rule.id, *shortcut_matcher._report(node, hits, ctx.limits(scope), ctx)))
+    assert [(m.rule.id, m.hits, m.snippet) for m in shortcut_matcher.match(document)] == expected
 
 
 # The characters the word splitter treats apart: apostrophes (a possessive "'s", "o'brien"), hyphens,
