@@ -58,7 +58,6 @@ from monitor.rules.text import (
     term_stems,
     term_variants,
     word_matches,
-    words_at,
 )
 
 SNIPPET_CHARS = 160
@@ -1768,7 +1767,7 @@ class Matcher:
             return
         # Stemmers see the words as written (with their accents); an ASCII word's stem is its lower
         # case's, which is the word the stream holds.
-        written = stream.words if stream.text.isascii() else words_at(stream.text, stream.word_spans())
+        written = stream.words if stream.text.isascii() else stream.written_words()
         stemmed = stems(written, language)
         index = list(range(len(stemmed)))
         entries = _Entries(stemmed, index, index, len(stemmed), None)

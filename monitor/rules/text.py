@@ -40,14 +40,23 @@ _WORD_PIECES_RE = re.compile(r"([^\W_]+(?:'(?!s\b)[^\W_]+)*)((?:'s\b)?)")
 _WORD_HYPHEN_PIECES_RE = re.compile(r"([^\W_]+(?:'(?!s\b)[^\W_]+)*)((?:'s\b)?)((?:-(?=[^\W_]))?)")
 
 
-def _words(folded: str, hyphens: bool) -> tuple[list[str], list[bool], list[tuple[int, int]]]:
+# Where each word starts and ends, as arrays (a long text's, split by `_array_bounds`).
+Bounds = tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
+
+
+def _words(folded: str, hyphens: bool) -> tuple[list[str], list[bool], list[tuple[int, int]] | Bounds]:
     """The words of a folded text, whether each is joined by a hyphen to the next (when `hyphens`;
     else an empty list), and each word's span: what `_WORD_HYPHEN_PIECES_RE` (or, without hyphens,
-    `_WORD_PIECES_RE`) splits it into. A long text is split with array operations (NumPy), a short
-    one with the regex (cheaper below a few hundred characters); both give the same."""
+    `_WORD_PIECES_RE`) splits it into. A long text is split with array operations (NumPy), its
+    spans given as arrays (a tuple per word is built only if asked for); a short one with the regex
+    (cheaper below a few hundred characters), its spans a list; both give the same."""
     if len(folded) < _ARRAY_MIN_CHARS:
         return _regex_words(folded, hyphens)
-    return _array_words(folded, hyphens)
+    return _array_bounds(folded, hyphens)
+
+
+def _spans_of(bounds: Bounds) -> list[tuple[int, int]]:
+    return list(zip(bounds[0].tolist(), bounds[1].tolist(), strict=True))
 
 
 # Texts shorter than this are split by the regex (titles): NumPy's calls cost more than they save.
@@ -74,6 +83,15 @@ _APOSTROPHE, _HYPHEN, _SPACE = ord("'"), ord("-"), ord(" ")
 
 
 def _array_words(folded: str, hyphens: bool) -> tuple[list[str], list[bool], list[tuple[int, int]]]:
+    """`_regex_words` by array operations (`_array_bounds`)."""
+    words, joined, bounds = _array_bounds(folded, hyphens)
+    return words, joined, _spans_of(bounds)
+
+
+_NO_BOUNDS: Bounds = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
+
+
+def _array_bounds(folded: str, hyphens: bool) -> tuple[list[str], list[bool], Bounds]:
     """`_regex_words` by array operations over the text's code points: which characters belong to
     a word is worked out at once (letters and digits; only apostrophes between two of them, few,
     are looked at one by one, as the regex reads them: "o'brien" one word, a possessive "'s"
@@ -110,7 +128,7 @@ def _array_words(folded: str, hyphens: bool) -> tuple[list[str], list[bool], lis
     edges = np.diff(kept.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts = np.flatnonzero(edges == 1)
     if not len(starts):
-        return [], [], []
+        return [], [], _NO_BOUNDS
     ends = np.flatnonzero(edges == -1)
     spaced = codes.copy()
     spaced[~kept] = _SPACE
@@ -122,7 +140,7 @@ def _array_words(folded: str, hyphens: bool) -> tuple[list[str], list[bool], lis
         joins[: n - 1] = (codes[:-1] == _HYPHEN) & alnum[1:]
         after = ends + 2 * np.isin(ends, possessives) if possessives else ends
         joined = joins[after].tolist()
-    return words, joined, list(zip(starts.tolist(), ends.tolist(), strict=True))
+    return words, joined, (starts, ends)
 
 
 def _alnum(code: int) -> bool:
@@ -310,17 +328,19 @@ _ARRAY_MIN_WORDS = 40
 def _mapped_spans(text: str, folded_spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """`folded_spans` (spans in `fold(text)`, folded before) mapped back to `text`: what
     `_fold_offsets` gives each word's first and last character, by array operations."""
-    lengths = np.ones(len(text), dtype=np.int64)  # how many characters each folds to
+    flat = np.fromiter(itertools.chain.from_iterable(folded_spans), dtype=np.intp, count=2 * len(folded_spans))
+    return _spans_of(_mapped_bounds(text, (flat[0::2], flat[1::2])))
+
+
+def _mapped_bounds(text: str, bounds: Bounds) -> Bounds:
+    """Word bounds in `fold(text)` (folded before) mapped back to `text` (see `_mapped_spans`)."""
+    lengths = np.ones(len(text), dtype=np.intp)  # how many characters each folds to
     resized = [(m.start(), len(_fold_char(m.group(), True))) for m in _resized_re().finditer(text)]
     if resized:
         at, length = zip(*resized, strict=True)
         lengths[list(at)] = length
     offsets = np.repeat(np.arange(len(text)), lengths)
-    flat = np.fromiter(itertools.chain.from_iterable(folded_spans), dtype=np.int64, count=2 * len(folded_spans))
-    spans = flat.reshape(-1, 2)
-    starts = offsets[spans[:, 0]].tolist()
-    ends = (offsets[spans[:, 1] - 1] + 1).tolist()
-    return list(zip(starts, ends, strict=True))
+    return offsets[bounds[0]], offsets[bounds[1] - 1] + 1
 
 
 _resized_pattern: tuple[int, re.Pattern[str]] = (0, re.compile("(?!)"))
@@ -422,10 +442,39 @@ class WordStream:
     entry_words: list[str]
     entry_first: list[int]
     entry_last: list[int]
-    folded_spans: list[tuple[int, int]]  # each word's span in `folded`
+    _folded_spans: list[tuple[int, int]] | None  # each word's span in `folded` (None: `_bounds` has them)
     _spans: list[tuple[int, int]] | None = field(default=None)
     _units: dict[str, list[int]] = field(default_factory=dict)
     _entry_starts: list[int] | None = field(default=None)
+    _bounds: Bounds | None = field(default=None)  # `folded_spans` as arrays (a long text's)
+    _text_bounds: Bounds | None = field(default=None)  # ... mapped back to `text` (computed on first use)
+
+    @property
+    def folded_spans(self) -> list[tuple[int, int]]:
+        """Each word's span in `folded`."""
+        if self._folded_spans is None:
+            self._folded_spans = _spans_of(self._bounds) if self._bounds is not None else []
+        return self._folded_spans
+
+    def _bounds_in_text(self) -> Bounds | None:
+        """Where each word starts and ends in `text`, as arrays (a long text's; else None)."""
+        if self._bounds is None or not self.moved:
+            return self._bounds
+        if self._text_bounds is None:
+            self._text_bounds = _mapped_bounds(self.text, self._bounds)  # folded in `build`
+        return self._text_bounds
+
+    def word_starts(self) -> list[int]:
+        """Where each word starts in `text` (without a span per word, where it has none yet)."""
+        bounds = self._bounds_in_text() if self._spans is None else None
+        return bounds[0].tolist() if bounds is not None else list(map(_FIRST, self.word_spans()))
+
+    def written_words(self) -> list[str]:
+        """Each word as the text writes it (its case and accents)."""
+        bounds = self._bounds_in_text() if self._spans is None else None
+        if bounds is None:
+            return words_at(self.text, self.word_spans())
+        return list(map(self.text.__getitem__, map(slice, bounds[0].tolist(), bounds[1].tolist())))
 
     @property
     def entry_starts(self) -> list[int]:
@@ -439,13 +488,16 @@ class WordStream:
         folded, moved = fold_for_matching(text)
         elided = has_elisions(folded)
         hyphens = "-" in folded
-        words, joined, spans = _words(folded, hyphens)
+        words, joined, split = _words(folded, hyphens)
+        spans, bounds = (split, None) if isinstance(split, list) else (None, split)
         if elided:
+            if bounds is not None:  # the spans split below: as a list
+                spans, bounds = _spans_of(bounds), None
             if hyphens:
                 words, joined = _split_joined(words, joined)
             else:
                 words = split_elisions(words)
-            spans = _split_elided_spans(folded, spans)
+            spans = _split_elided_spans(folded, spans or [])
         entry_words = list(words)
         entry_first = list(range(len(words)))
         entry_last = list(entry_first)
@@ -461,14 +513,18 @@ class WordStream:
             entry_words=entry_words,
             entry_first=entry_first,
             entry_last=entry_last,
-            folded_spans=spans,
+            _folded_spans=spans,
             _spans=None if moved else spans,
+            _bounds=bounds,
         )
 
     def word_spans(self) -> list[tuple[int, int]]:
         """Character span of every word in the original text (computed on first use)."""
         if self._spans is None:
-            if len(self.folded_spans) < _ARRAY_MIN_WORDS:
+            bounds = self._bounds_in_text()
+            if bounds is not None:
+                self._spans = _spans_of(bounds)
+            elif len(self.folded_spans) < _ARRAY_MIN_WORDS:
                 offsets = _fold_offsets(self.text)  # folded in `build`
                 starts = map(offsets.__getitem__, map(_FIRST, self.folded_spans))
                 lasts = map(offsets.__getitem__, map(_MINUS_ONE, map(_SECOND, self.folded_spans)))
@@ -482,7 +538,7 @@ class WordStream:
         starts = self._units.get(kind)
         if starts is None:
             chars = sentence_starts(self.text) if kind == "sentence" else paragraph_starts(self.text)
-            word_starts = list(map(_FIRST, self.word_spans()))
+            word_starts = self.word_starts()
             starts = sorted({bisect_left(word_starts, c) for c in chars} | {0})
             self._units[kind] = starts
         return starts
@@ -801,8 +857,10 @@ def term_stems(text: str, language: str) -> list[list[TermWord]]:
 # A blank line between paragraphs (when the text has any), else a line break.
 _BLANK_LINE_RE = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _LINE_BREAK_RE = re.compile(r"\n\s*")
-# A sentence ends at . ! ? or … (and any closing quotes or brackets) before white space.
-_SENTENCE_END_RE = re.compile(r"[.!?…]+[\"'»”’)\]]*(?=\s)")
+# A sentence's end: . ! ? or … (and any closing quotes or brackets), with the white space after it
+# (group 1), the character after that (2) and the two after that (3): what decides whether a
+# sentence starts there, in one regex step per sentence end.
+_SENTENCE_BREAK_RE = re.compile(r"[.!?…]+[\"'»”’)\]]*(\s+)(?=(.?)(.{0,2}))", re.DOTALL)
 _OPENERS = "\"'«“„‘([-–—¿¡"
 # Abbreviations after which a full stop does not end a sentence (folded; single letters, such
 # as initials, "M." for Monsieur, "z. B." or "т. е.", never end one either).
@@ -837,20 +895,16 @@ def sentence_starts(text: str) -> list[int]:
     exclamation mark followed by a capital (not after an abbreviation or initial), and at every
     line break."""
     starts = [0, *(m.end() for m in _LINE_BREAK_RE.finditer(text))]
-    for m in _SENTENCE_END_RE.finditer(text):
-        after = m.end()
-        while after < len(text) and text[after].isspace():
-            after += 1
-        if after >= len(text) or "\n" in text[m.end() : after]:
-            continue  # the line break starts one already
-        following = text[after]
+    for m in _SENTENCE_BREAK_RE.finditer(text):
+        space, following, rest = m.groups()
+        if not following or "\n" in space:
+            continue  # the text's end, or a line break (which starts one already)
         if following in _OPENERS:
-            rest = text[after + 1 : after + 3].lstrip(" -–—")
-            following = rest[:1]
+            following = rest.lstrip(" -–—")[:1]
         if not following.isupper():
             continue
-        if text[m.start()] == "." and m.group().startswith(".") and not m.group().startswith(".."):
-            before = m.start()
+        before = m.start()
+        if text[before] == "." and not text.startswith("..", before):
             word_start = before
             while word_start > 0 and (text[word_start - 1].isalnum()):
                 word_start -= 1
@@ -860,5 +914,5 @@ def sentence_starts(text: str) -> list[int]:
             # "am 24. Februar": a day's number before a month, not the end of a sentence.
             if token.isdigit() and len(token) <= 2:
                 continue
-        starts.append(after)
+        starts.append(m.end())
     return sorted(set(starts))

@@ -395,3 +395,17 @@ def test_the_one_key_path_places_words_and_word_starts(placing_matcher: Matcher)
     assert placed["engag*"] == [(1, 6, 6, -1, -1)]  # "re-engage" is the words "re" and "engage"
     assert placed["reengage"] is None  # found in the compound's segment "reengage", not a word
     assert "gamma delta" not in placed
+
+
+@given(st.lists(st.one_of(tricky, words), min_size=1, max_size=60), st.integers(1, 12))
+def test_words_and_starts_from_arrays_are_those_of_the_spans(parts: list[str], times: int) -> None:
+    # Long texts (split by arrays) give their words as written and their starts without a span per
+    # word: the same as read off the spans.
+    text = " ".join(parts * times)
+    stream = WordStream.build(text, 2)
+    written, starts = stream.written_words(), stream.word_starts()
+    offsets = _fold_offsets(text)
+    spans = [(offsets[start], offsets[end - 1] + 1) for start, end in stream.folded_spans]
+    assert written == [text[start:end] for start, end in spans]
+    assert starts == [start for start, _ in spans]
+    assert stream.word_spans() == spans

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from monitor.rules.matcher import Match
 from monitor.rules.text import LEAD_WORDS, WordStream, sentence_starts
@@ -122,3 +125,42 @@ def test_a_long_article_in_many_scripts_is_matched_sentence_by_sentence(matches:
     found = matches("sentence: {all: [Macron, {term: Poutine, forms: true}]}", text, language="fr")
     assert found is not None
     assert [h.text for h in found.hits] == ["Macron", "Poutine"]
+
+
+def sentence_starts_char_by_char(text: str) -> list[int]:
+    """sentence_starts as it was written before one regex read the space and characters after each
+    sentence end: the reference the property below holds it to."""
+    from monitor.rules.text import _LINE_BREAK_RE, _OPENERS, ABBREVIATIONS, fold
+
+    starts = [0, *(m.end() for m in _LINE_BREAK_RE.finditer(text))]
+    for m in re.finditer(r"[.!?…]+[\"'»”’)\]]*(?=\s)", text):
+        after = m.end()
+        while after < len(text) and text[after].isspace():
+            after += 1
+        if after >= len(text) or "\n" in text[m.end() : after]:
+            continue
+        following = text[after]
+        if following in _OPENERS:
+            following = text[after + 1 : after + 3].lstrip(" -–—")[:1]
+        if not following.isupper():
+            continue
+        if text[m.start()] == "." and m.group().startswith(".") and not m.group().startswith(".."):
+            word_start = m.start()
+            while word_start > 0 and text[word_start - 1].isalnum():
+                word_start -= 1
+            token = text[word_start : m.start()]
+            if len(token) == 1 or fold(token) in ABBREVIATIONS or (token.isdigit() and len(token) <= 2):
+                continue
+        starts.append(after)
+    return sorted(set(starts))
+
+
+sentence_texts = st.lists(
+    st.sampled_from([*"aZ1.!?…\"'»)( \n\t\u00a0-–«¿É\u2028", "Mr", "z", "24", "Dr"]), max_size=40
+).map("".join)
+
+
+@given(st.one_of(sentence_texts, st.text(max_size=80)))
+@example("Dr. Smith. «— Non», dit-il.. Oui!\n Ja. Am 24. Mai.\u00a0B")
+def test_sentence_starts_are_those_read_char_by_char(text: str) -> None:
+    assert sentence_starts(text) == sentence_starts_char_by_char(text)
