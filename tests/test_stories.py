@@ -817,3 +817,16 @@ class CountingEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         self.calls += 1
         return self.model.embed(texts)
+
+
+def test_a_report_scoring_far_above_the_threshold_joins_its_event_whatever_the_checks_say(
+    embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two ports struck the same night. TASS's English wire on Tuapse gives figures in its lede that RBC's report of
+    # it does not give (the figures check), but text and names agree as only reports of one event do
+    # (VETO_CEILING): it joins Tuapse's story, and Primorsk's stays apart.
+    events = ("e051-primorsk-port-drone-strike", "d040-tuapse-port-drone-strike")
+    _assert_each_one_story_and_apart(embedder, events)
+    monkeypatch.setattr(events_module, "VETO_CEILING", float("inf"))
+    with pytest.raises(AssertionError):
+        _assert_each_one_story_and_apart(embedder, events)
