@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -657,10 +657,19 @@ class _CNear:
         return self._eval(hits, lim)
 
     def _eval(self, hits: HitTable, lim: Limits) -> Found | None:
+        for _, lists, starts in self._in_scope(hits, lim):
+            chosen = self._choose(lists, starts)
+            if chosen is not None:
+                return chosen
+        return None
+
+    def _in_scope(self, hits: HitTable, lim: Limits) -> Iterator[tuple[int, list[Found], list[list[int]]]]:
+        """For each field in scope (title, then text) where every group has hits: the field, each group's
+        hits there and their first words (in the words in scope)."""
         # A term maybe found but without hits adds none below: the near cannot hold by it.
         groups = [terms.found(hits) for terms in self.lists]
         if not all(groups):
-            return None
+            return
         for field in (0, 1):
             limit = lim[field]
             if not limit:
@@ -677,10 +686,10 @@ class _CNear:
                 lists.append(group)
                 starts.append(group_starts)
             else:
-                chosen = self._ordered(lists, starts) if self.ordered else self._unordered(lists, starts)
-                if chosen is not None:
-                    return chosen
-        return None
+                yield field, lists, starts
+
+    def _choose(self, lists: list[Found], starts: list[list[int]]) -> Found | None:
+        return self._ordered(lists, starts) if self.ordered else self._unordered(lists, starts)
 
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
         return self.eval(hits, lim, ctx) is not None
@@ -690,50 +699,28 @@ class _CNear:
         order where it holds: what `_eval` chooses on that unit's hits alone. Every choice holds a
         hit of the first group, so only the units of its hits are tried; a unit's hits are a slice
         of each group's (sorted by their first words, which say the unit a hit is in)."""
-        groups = [terms.found(hits) for terms in self.lists]
-        if not all(groups):
-            return None
-        for field in (0, 1):
-            limit = lim[field]
-            if not limit:
-                continue
-            lists: list[Found] = []
-            starts: list[list[int]] = []
-            for tids in groups:
-                group, group_starts = hits.in_field(tids, field)
-                if limit < _ALL_WORDS:
-                    cut = bisect_left(group_starts, limit)
-                    group, group_starts = group[:cut], group_starts[:cut]
-                if not group:
-                    break
-                lists.append(group)
-                starts.append(group_starts)
-            else:
-                unit_starts = streams[field].unit_starts(unit)
-                tried = 0  # units are numbered from 1 (bisect_right of a word in their starts)
-                for first in starts[0]:
-                    number = bisect_right(unit_starts, first)
-                    if number == tried:
-                        continue
-                    tried = number
-                    low = unit_starts[number - 1]
-                    high = unit_starts[number] if number < len(unit_starts) else _ALL_WORDS
-                    unit_lists: list[Found] = []
-                    unit_starts_of: list[list[int]] = []
-                    for group, group_starts in zip(lists, starts, strict=True):
-                        begin, end = bisect_left(group_starts, low), bisect_left(group_starts, high)
-                        if begin == end:
-                            break
-                        unit_lists.append(group[begin:end])
-                        unit_starts_of.append(group_starts[begin:end])
-                    else:
-                        chosen = (
-                            self._ordered(unit_lists, unit_starts_of)
-                            if self.ordered
-                            else self._unordered(unit_lists, unit_starts_of)
-                        )
-                        if chosen is not None:
-                            return chosen
+        for field, lists, starts in self._in_scope(hits, lim):
+            unit_starts = streams[field].unit_starts(unit)
+            tried = 0  # units are numbered from 1 (bisect_right of a word in their starts)
+            for first in starts[0]:
+                number = bisect_right(unit_starts, first)
+                if number == tried:
+                    continue
+                tried = number
+                low = unit_starts[number - 1]
+                high = unit_starts[number] if number < len(unit_starts) else _ALL_WORDS
+                unit_lists: list[Found] = []
+                unit_starts_of: list[list[int]] = []
+                for group, group_starts in zip(lists, starts, strict=True):
+                    begin, end = bisect_left(group_starts, low), bisect_left(group_starts, high)
+                    if begin == end:
+                        break
+                    unit_lists.append(group[begin:end])
+                    unit_starts_of.append(group_starts[begin:end])
+                else:
+                    chosen = self._choose(unit_lists, unit_starts_of)
+                    if chosen is not None:
+                        return chosen
         return None
 
     def _may_hold(self, hits: _DocHits, lim: Limits) -> bool:
