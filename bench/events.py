@@ -46,6 +46,7 @@ from monitor.stories.events import (
     _other_figures,
     _other_lead,
     _other_people,
+    _other_recalled,
 )
 from monitor.stories.events import Report as Kept
 
@@ -124,6 +125,7 @@ CHECKS: tuple[tuple[str, Callable[[Kept, Sequence[Kept]], bool]], ...] = (
     ("lead", _other_lead),
     ("facts", _other_facts),
     ("people", _other_people),
+    ("recalls", _other_recalled),
 )
 
 

@@ -53,6 +53,8 @@ from monitor.stories.names import (
     prominent,
     protagonists,
     protagonists_conflict,
+    recalled,
+    recalls_conflict,
     upfront,
 )
 from tests.conftest import DATA, RULES, SEEDS
@@ -270,6 +272,11 @@ def _assert_each_one_story_and_apart(embedder: Embedder, events: tuple[str, str]
         # Norway's taking over of one sanctions package (who acts: the score's penalty).
         ("e054-eu-lowers-oil-price-cap", "d043-uk-lowers-oil-price-cap"),
         ("e055-switzerland-adopts-eu-package", "d044-norway-aligns-eu-package"),
+        # One president's two calls of one afternoon and one court's two rulings of one day, scoring over
+        # VETO_CEILING together: the second event's reports tell the first in a sentence that recalls it
+        # ("his earlier call with Putin", "that afternoon the same court ordered RBI to pay 2.1 billion euros").
+        ("e043-erdogan-putin-call", "d032-erdogan-zelensky-call"),
+        ("e062-moscow-court-rbi-damages", "d049-moscow-court-rbi-sale-ban"),
     ],
 )
 def test_two_events_of_one_kind_on_one_day_stay_apart_while_each_joins_its_reports(
@@ -507,6 +514,78 @@ def test_two_reports_that_each_lead_with_what_the_other_does_not_report_are_two_
     assert named_leads(*court, "en") and not named_leads(*court, "de")
 
 
+def test_a_report_that_gives_what_a_story_leads_with_only_in_a_sentence_recalling_another_event_is_another_event() -> (
+    None
+):
+    def told(title: str, text: str) -> tuple[frozenset[str], frozenset[float], frozenset[str], frozenset[float]]:
+        return (*recalled(title, text), figures(f"{title}\n{text.partition(chr(10))[0]}"))
+
+    def story(*reports: tuple[str, str, str]) -> list[tuple[frozenset[str], frozenset[float]]]:
+        return [(named_leads(title, text, language), figures(title)) for title, text, language in reports]
+
+    putin_call = story(
+        (
+            "Erdogan tells Putin Turkey is ready to host talks",
+            "President Recep Tayyip Erdogan told Russian President Vladimir Putin in a phone call that Istanbul was "
+            "ready to host talks.\n\nErdogan and Putin also discussed the gas hub.",
+            "en",
+        ),
+        (
+            "Путин и Эрдоган обсудили переговоры в Стамбуле",
+            "Президент России Владимир Путин провел телефонный разговор с президентом Турции Реджепом Эрдоганом. "
+            "Путин поблагодарил Эрдогана.",
+            "ru",
+        ),
+    )
+    zelensky_call = told(
+        "Erdogan, Zelenskyy discuss prisoner swaps",
+        "Turkish President Recep Tayyip Erdogan and Ukrainian President Volodymyr Zelenskyy discussed prisoner "
+        "swaps in a phone call.\n\nErdogan briefed Zelenskyy on his earlier call with Russian President Vladimir "
+        "Putin.",
+    )
+    names, _, lede, _ = zelensky_call
+    assert name_key("Putin") in names and name_key("Putin") not in lede and name_key("Zelenskyy") in lede
+    assert recalls_conflict(*zelensky_call, putin_call)
+    # A report of the call with Putin that says the call with Zelensky comes later leads with Putin: one event.
+    putin_too = told(
+        "Erdogan and Putin discuss Istanbul talks by phone",
+        "Recep Tayyip Erdogan spoke with Vladimir Putin by phone on Tuesday.\n\nErdogan was expected to speak "
+        "with Volodymyr Zelenskyy later in the day.",
+    )
+    assert not recalls_conflict(*putin_too, putin_call)
+    # A headline that names both calls, the first in a sentence that recalls it: its lede is the second call.
+    _, _, both, _ = told(
+        "Erdogan telefoniert nach Putin auch mit Selenskyj",
+        "Der türkische Präsident Recep Tayyip Erdogan hat mit Wolodymyr Selenskyj telefoniert. Selenskyj dankte der "
+        "Türkei. Wenige Stunden zuvor hatte Erdogan mit Kremlchef Wladimir Putin gesprochen.",
+    )
+    assert name_key("Selenskyj") in both and name_key("Putin") not in both
+    # One court's two rulings: the damages' reports give the sum in their headlines, the ban's report only in a
+    # sentence that recalls them.
+    damages = story(
+        ("Moscow court orders Raiffeisen to pay 2.1 billion euros", "A Moscow court ordered RBI to pay.", "en"),
+        ("Moskauer Gericht verurteilt RBI zu 2,1 Milliarden Euro", "Ein Gericht in Moskau hat RBI verurteilt.", "de"),
+    )
+    ban = told(
+        "Court bars Raiffeisen from selling its Russian bank",
+        "A Moscow court barred Raiffeisen Bank International from selling its Russian unit on Tuesday, pending "
+        "its dispute with Rasperia.\n\nHours earlier the same court ordered RBI to pay 2.1 billion euros.",
+    )
+    assert recalls_conflict(*ban, damages)
+    damages_too = told(
+        "Raiffeisen to appeal Moscow ruling",
+        "Raiffeisen Bank International will appeal a Moscow court's order to pay 2.1 billion euros in damages, "
+        "it said.\n\nThe same court heard another claim of Rasperia's earlier.",
+    )
+    assert not recalls_conflict(*damages_too, damages)
+    # A report that recalls nothing is told apart by nothing here.
+    assert recalled("Erdogan calls Putin", "Erdogan called Putin on Tuesday. They discussed talks.") == (
+        frozenset(),
+        frozenset(),
+        frozenset(),
+    )
+
+
 def test_who_acts_is_the_country_or_organisation_a_headline_opens_with() -> None:
     uk = [actor("UK lowers Russian oil price cap in step with EU"), actor("Le Royaume-Uni abaisse à son tour")]
     eu = [actor("EU lowers price cap on Russian crude"), actor("ЕС снизил потолок цен на российскую нефть")]
@@ -578,6 +657,13 @@ def test_a_reports_sentences_go_through_the_store_and_a_record_without_them_stil
     assert b"sentences" not in record
     kept = Report.from_bytes("b", record)
     assert kept.sentences.shape[0] == 0 and np.allclose(kept.vector, rows[1], atol=1e-3)
+    # What a report recalls of another event goes through the store too.
+    recalling = replace(
+        older, recalled=frozenset({"ptn"}), recalled_figures=frozenset({2.1e9}), lede_names=frozenset({"slns"})
+    )
+    read = Report.from_bytes("b", replace(recalling, head_figures=frozenset({2.1e9})).to_bytes())
+    assert read.recalled == {"ptn"} and read.recalled_figures == {2.1e9} and read.lede_names == {"slns"}
+    assert read.head_figures == {2.1e9}
     # The best pair of sentences: the report's second sentence is the older record's lede.
     assert np.allclose(best_sentences(report, [kept, again]), [1.0, 1.0], atol=1e-2)
     assert best_sentences(report, [Report("c", "t", 1.0, frozenset(), -rows[1], sentences=-rows[1:2])])[0] < 0.3

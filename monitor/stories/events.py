@@ -27,6 +27,11 @@ a new report with the reports of the last days kept in the store:
   lede lead with a name (a counterpart, a guest) that no report of the story names anywhere, while most of the
   story's reports lead with a name it names at most in its background, reports another event (one prime
   minister's two calls of one day); reports of one event name each other's counterpart somewhere;
+- what it recalls (`names.recalled`, `names.recalls_conflict`, RECALLS): a report that gives what most of the
+  story's reports lead with (a counterpart they name in full, a figure of their headline) only in a sentence
+  that tells another event ("he briefed Zelenskyy on his earlier call with Putin", "that afternoon the same
+  court ordered RBI to pay 2.1 billion euros"), not in its own lede, reports another event; whatever the score
+  (the report says so itself);
 - when: reports of one event come within hours to a day or two (`window`).
 
 A report scores each recent report: its text's score + NAMES_WEIGHT * weighted overlap of the names,
@@ -39,7 +44,8 @@ embeds no sentence).
 It joins the open story whose reports of the window score best on average, when that average reaches
 THRESHOLD (UNTIMED_THRESHOLD when a report has no publication time: time cannot tell two events
 apart then, so the rest must say more), and no check above tells it apart from that story (the checks but the people
-checks, which are opt-in, are not asked when the average reaches VETO_CEILING, far above the threshold); a report that
+checks, which are opt-in, and the recall check are not asked when the average reaches VETO_CEILING, far above the
+threshold); a report that
 scores VETO_MARGIN more with a story it is told apart from joins no other (it is closer to that event than
 to any other: its own story was told apart by mistake, or it is of a third). The
 average, not the best single report, keeps a chain of near neighbours from joining two events.
@@ -97,6 +103,8 @@ from monitor.stories.names import (
     prominent,
     protagonists,
     protagonists_conflict,
+    recalled,
+    recalls_conflict,
     upfront,
     without_dateline,
 )
@@ -147,6 +155,11 @@ LEADS = True
 # Whether two reports that each lead with a fact the other does not report (a name it never names, figures it
 # does not state) are two events (`names.exclusive_conflict`).
 EXCLUSIVE = True
+# Whether a report that gives what most of a story's reports lead with only in a sentence recalling another event
+# ("earlier", "the same court") reports another event (`names.recalls_conflict`), whatever it scores: on dev it
+# kept apart the two pairs of one day's two calls and two rulings that scored over VETO_CEILING (docs/benchmarks.md,
+# "What a report recalls").
+RECALLS = True
 # Taken off a story's average when the report's headline opens with another country or organisation than most of
 # the story's do (`names.actors_conflict`): the UK's oil price cap and the EU's, Norway's and Switzerland's taking
 # over of one sanctions package. A penalty, not a veto: two sides of one exchange ("Russia returns bodies",
@@ -208,6 +221,10 @@ class Report:
     named_leads: frozenset[str] = frozenset()
     mentioned: frozenset[str] = frozenset()
     actor: str | None = None
+    recalled: frozenset[str] = frozenset()
+    recalled_figures: frozenset[float] = frozenset()
+    lede_names: frozenset[str] = frozenset()
+    head_figures: frozenset[float] = frozenset()
     # The embeddings of its first sentences, a row each (16 bits, as stored; none: its lede's stands for them).
     sentences: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
 
@@ -231,6 +248,10 @@ class Report:
             "named_leads": sorted(self.named_leads),
             "mentioned": sorted(self.mentioned),
             "actor": self.actor,
+            "recalled": sorted(self.recalled),
+            "recalled_figures": sorted(self.recalled_figures),
+            "lede_names": sorted(self.lede_names),
+            "head_figures": sorted(self.head_figures),
             "sentences": len(self.sentences),
         }
         vectors = self.vector.astype(np.float16).tobytes() + self.sentences.astype(np.float16).tobytes()
@@ -264,6 +285,10 @@ class Report:
             frozenset(fields.get("named_leads", ())),
             frozenset(fields.get("mentioned", ())),
             fields.get("actor"),
+            frozenset(fields.get("recalled", ())),
+            frozenset(fields.get("recalled_figures", ())),
+            frozenset(fields.get("lede_names", ())),
+            frozenset(fields.get("head_figures", ())),
             values[width:].reshape(rows, width),
         )
 
@@ -305,6 +330,7 @@ def report_of(
     named = prominent(doc.title, doc.text)
     source = source_of(doc)
     none: frozenset[str] = frozenset()
+    told, told_figures, lede_names = recalled(doc.title, doc.text) if RECALLS else (none, frozenset(), none)
     return Report(
         doc.id,
         story_id,
@@ -323,9 +349,13 @@ def report_of(
         lede_dates(doc.title, doc.text),
         leads(doc.title, doc.text, named),
         background(doc.title, doc.text, named),
-        named_leads(doc.title, doc.text, doc.language, named) if EXCLUSIVE else none,
+        named_leads(doc.title, doc.text, doc.language, named) if EXCLUSIVE or RECALLS else none,
         mentioned(doc.title, doc.text) if EXCLUSIVE else none,
         actor(doc.title) if ACTOR_PENALTY else None,
+        told,
+        told_figures,
+        lede_names,
+        figures(doc.title) if RECALLS else frozenset(),
         (sentences if sentences is not None else np.zeros((0, len(vector)))).astype(np.float16),
     )
 
@@ -363,6 +393,15 @@ def _other_facts(report: Report, story: Sequence[Report]) -> bool:
     theirs = [(r.named_leads, r.figures, r.mentioned) for r in story]
     own = (report.lede_figures, report.figures)
     return exclusive_conflict(report.named_leads, own, report.mentioned, report.leads, report.background, theirs)
+
+
+def _other_recalled(report: Report, story: Sequence[Report]) -> bool:
+    """Whether the report gives what most of the story's reports lead with only in a sentence that recalls another
+    event (`names.recalls_conflict`)."""
+    if not RECALLS:
+        return False
+    theirs = [(r.named_leads, r.head_figures) for r in story]
+    return recalls_conflict(report.recalled, report.recalled_figures, report.lede_names, report.lede_figures, theirs)
 
 
 def _other_people(report: Report, story: Sequence[Report]) -> bool:
@@ -531,14 +570,18 @@ class EventGrouper:
             members = self.window.members(slots, story_id)
             average = float(averages[story])
             if (
-                average < VETO_CEILING
-                and (
-                    _other_figures(report, members)
-                    or _other_day(report, members)
-                    or _other_lead(report, members)
-                    or _other_facts(report, members)
+                (
+                    average < VETO_CEILING
+                    and (
+                        _other_figures(report, members)
+                        or _other_day(report, members)
+                        or _other_lead(report, members)
+                        or _other_facts(report, members)
+                    )
                 )
-            ) or _other_people(report, members):
+                or _other_people(report, members)
+                or _other_recalled(report, members)
+            ):
                 vetoed = average if vetoed is None else vetoed
                 continue
             if vetoed is not None and vetoed - average > VETO_MARGIN:

@@ -713,6 +713,100 @@ def exclusive_conflict(
     return 2 * apart > len(theirs)
 
 
+# What a report recalls ----------------------------------------------------------------------------
+
+# Words that mark a sentence as one about another event than the report's own, earlier or later, in the
+# languages of the press: when it happened ("earlier in the day", "hours before", "la veille", "накануне"),
+# or who did it again ("the same court", "dasselbe Gericht", "тот же суд"). Reports of one day's two calls or
+# rulings tell the other one in such a sentence ("Erdogan briefed Zelenskyy on his earlier call with Putin").
+_RECALL_MARKERS = (
+    # English
+    r"earlier", r"previously", r"hours (?:before|earlier|later)", r"a day (?:earlier|later|before)",
+    r"the (?:day|night|evening|morning|week) before", r"the previous (?:day|night|evening|week)",
+    r"later (?:in|that|on)", r"the same", r"last (?:week|month)", r"before that",
+    # French
+    r"plus tôt", r"auparavant", r"précédemment", r"la veille", r"plus tard",
+    r"(?:heures|jours) (?:avant|après)", r"(?:le|la|les) mêmes?", r"la semaine (?:dernière|passée)", r"le mois dernier",
+    # German
+    r"zuvor", r"vorher", r"davor", r"später", r"am vortag", r"(?:vergangene|letzte)n? (?:woche|monat)",
+    r"(?:der|die|das|den|dem|des)selben?", r"am (?:selben|gleichen) (?:tag|abend|morgen)",
+    r"vor (?:wenigen|einigen) (?:stunden|tagen)",
+    # Russian
+    r"ранее", r"накануне", r"в тот же день", r"позже", r"позднее", r"на прошлой неделе", r"в прошлом месяце",
+    r"до этого", r"перед этим", r"(?:тот|та|ту|то|те|того|той|тем|тех|тому) же",
+    # Spanish
+    r"horas (?:antes|después)", r"más temprano", r"más tarde", r"previamente", r"anteriormente", r"la víspera",
+    r"(?:el|la|los|las) mism[oa]s?", r"la semana pasada", r"el mes pasado",
+    # Italian
+    r"in precedenza", r"precedentemente", r"ore prima", r"poco prima", r"più tardi", r"(?:lo|la|gli|le) stess[oaie]",
+    r"la settimana scorsa", r"il mese scorso",
+)  # fmt: skip
+_RECALL = re.compile(r"(?<!\w)(?:" + "|".join(_RECALL_MARKERS) + r")(?!\w)", re.IGNORECASE)
+
+
+def _text_keys(text: str) -> set[str]:
+    """The keys of every capitalised word of a text, as written (`name_key`) and as a place (`place_key`)."""
+    found: set[str] = set()
+    for f in _capitals(text):
+        found.add(name_key(f.group()))
+        found.add(place_key(f.group()))
+    return found - {""}
+
+
+@functools.lru_cache(maxsize=8)  # a report's record reads them three times
+def _sentences_after_the_first(text: str) -> tuple[tuple[str, bool], ...]:
+    """The sentences of the text after its first (its dateline aside), each with whether it recalls another
+    event (`_RECALL`)."""
+    body = without_dateline(text)
+    first = first_sentence(body)
+    end = body.find(first) + len(first) if first else 0
+    bounds = [*(s for s in sentence_starts(body) if s >= end), len(body)]
+    return tuple((body[a:b], _RECALL.search(body[a:b]) is not None) for a, b in itertools.pairwise(bounds))
+
+
+def recalled(title: str, text: str) -> tuple[frozenset[str], frozenset[float], frozenset[str]]:
+    """What the report tells of another event, and what it leads with outside that: the keys of the names
+    (`_text_keys`) and the figures of its sentences that recall another event (`_RECALL`: "Earlier in the day
+    the same court ordered RBI to pay 2.1 billion euros"), and the keys of its own lede: its first sentence's,
+    and those of its headline that it names in a sentence that recalls nothing ("Erdoğan telefoniert nach Putin
+    auch mit Selenskyj", Putin named again only in "Wenige Stunden zuvor hatte Erdoğan mit Putin gesprochen")."""
+    sentences = _sentences_after_the_first(text)
+    recalling = " ".join(s for s, recalls in sentences if recalls)
+    if not recalling:
+        return frozenset(), frozenset(), frozenset()
+    own = " ".join(s for s, recalls in sentences if not recalls)
+    lede = _text_keys(first_sentence(without_dateline(text))) | (_text_keys(title) & _text_keys(own))
+    return frozenset(_text_keys(recalling)), figures(recalling), frozenset(lede)
+
+
+def recalls_conflict(
+    own_recalled: frozenset[str],
+    own_recalled_figures: frozenset[float],
+    own_lede: frozenset[str],
+    own_lede_figures: frozenset[float],
+    theirs: list[tuple[frozenset[str], frozenset[float]]],
+) -> bool:
+    """Whether the report tells the story's event as another one: most of the story's reports lead with a name
+    (`named_leads`) or a figure of their headline that the report gives only in a sentence recalling another
+    event, not in its own lede (`recalled`). One president's call with Zelensky whose report says "he briefed
+    Zelenskyy on his earlier call with Putin" against the reports of the call with Putin; one court's ban whose
+    report ends "that afternoon the same court ordered RBI to pay 2.1 billion euros" against the reports of the
+    damages (their headlines' 2.1 billion). `theirs`: each of the story's reports' named leads and headline
+    figures."""
+    if not theirs or not (own_recalled or own_recalled_figures):
+        return False
+
+    def recalled_only(figure: float) -> bool:
+        return _shares(frozenset({figure}), own_recalled_figures) and not _shares(frozenset({figure}), own_lede_figures)
+
+    told = sum(
+        any(k in own_recalled and not _meets_alike(frozenset({k}), own_lede) for k in named)
+        or any(recalled_only(f) for f in head)
+        for named, head in theirs
+    )
+    return 2 * told > len(theirs)
+
+
 # Who acts -------------------------------------------------------------------------------------------
 
 COUNTRIES_FILE = Path(__file__).with_name("countries.txt")
