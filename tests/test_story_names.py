@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from monitor.stories.exonyms import TABLE, exonyms
-from monitor.stories.exonyms_table import table_lines
+from pathlib import Path
+
+from monitor.stories.exonyms import TABLE, exonyms, key, place_of
+from monitor.stories.exonyms_table import (
+    ABBREVIATIONS,
+    LANGUAGES,
+    WORDS,
+    _cities,
+    _is_abbreviation,
+    _language_of,
+    _places,
+    inflected,
+    table_lines,
+)
 from monitor.stories.names import countries, names_of, prominent, unelided
 
 
@@ -132,3 +144,89 @@ def test_the_shipped_countries_are_cldrs_of_the_table_of_places() -> None:
     }
     assert countries() == made
     assert "Norway" in made and "Moscow" not in made
+
+
+def _names_and_cases() -> list[tuple[str, str, set[str]]]:
+    """Each name of one word of the table's data (CLDR's in LANGUAGES, CITIES', ABBREVIATIONS' names): what
+    `place_of` should give for it, the name, and its cases (`inflected`)."""
+    found = [
+        (place, name, inflected(name, language))
+        for place, names in _places()
+        for language, name in zip(LANGUAGES, names, strict=True)
+        if " " not in name
+    ]
+    found += [
+        (place, name, {name} if _is_abbreviation(name) else inflected(name, _language_of(name)))
+        for place, names in ABBREVIATIONS.items()
+        for name in names
+    ]
+    for city, place, others in _cities({place for place, _ in _places()}):
+        found += [
+            (place, name, inflected(name, "en" if name == city else _language_of(name))) for name in (city, *others)
+        ]
+    return found
+
+
+def test_a_short_word_is_a_place_only_as_a_whole_name() -> None:
+    # A word that merely shares a name's first letters names no place (the Russian and French for a court
+    # against Sudan, Судан; "Sir" against Сирия; "But" against Butão); a short name in its cases does.
+    for word in ("Суд", "Суде", "Судья", "Sud", "But", "Far", "Sir", "Mas", "Газ", "Franco", "Roman", "Es", "Un"):
+        assert place_of(word) is None, word
+    for word, place in (
+        ("Mali", "Mali"),
+        ("Cuba", "Cuba"),
+        ("Кубе", "Cuba"),
+        ("Kubie", "Cuba"),
+        ("Irans", "Iran"),
+        ("Ирана", "Iran"),
+        ("Sudan", "Sudan"),
+        ("Судана", "Sudan"),
+        ("Soudan", "Sudan"),
+        ("Києві", "Kyiv"),
+        ("Египте", "Egypt"),
+        ("Nato", "=nato"),
+        ("ООН", "=un"),
+    ):
+        assert place_of(word) == place, word
+
+
+def test_every_place_of_the_table_is_its_names_in_each_of_their_cases() -> None:
+    # Each country's and city's name, in each language of the table and each of its cases there, gives that place;
+    # but where two places share a name (Cuba: Cuba in five languages, Juba in Turkish) the one more languages
+    # give it keeps it, and a case that is another word (WORDS) is none.
+    names = _names_and_cases()
+    owners: dict[str, set[str]] = {}
+    for place, _, forms in names:
+        for case in forms:
+            owners.setdefault(key(case), set()).add(place)
+    missed = [
+        (place, case)
+        for place, _, forms in names
+        for case in forms
+        if place_of(case) != place and len(owners[key(case)]) == 1
+    ]
+    assert not missed, missed[:20]
+    shared = sum(1 for place, _, forms in names for case in forms if place_of(case) != place)
+    # A country and its capital of one name in some languages (Tunisia, Tunis: Tunus, Тунис) are neither there.
+    assert shared < 0.015 * sum(len(forms) for _, _, forms in names)
+    assert len(names) > 2000 and all(place_of(word.capitalize()) is None for word in WORDS)
+
+
+def test_a_common_word_names_no_place() -> None:
+    # The 10,000 most common words of en fr de ru es it (wordfreq), capitalised as a headline's first word: none
+    # gives a place unless it is that place's name in one of its cases (China, Москве, Italiens).
+    names: dict[str, set[str]] = {}
+    for place, _, forms in _names_and_cases():
+        names.setdefault(place, set()).update(key(case) for case in forms)
+    common = Path(__file__).parent / "data" / "common-words.tsv"
+    words = [line.split("\t")[1] for line in common.read_text(encoding="utf-8").splitlines()[1:]]
+    assert len(words) == 60_000
+    wrong = []
+    for word in words:
+        capitalised = word[:1].upper() + word[1:]
+        named = place_of(capitalised)
+        if named is not None and key(capitalised) not in names[named]:
+            wrong.append((capitalised, named))
+    assert not wrong, wrong[:20]
+    for word in ("Islands", "Lime", "Reunions", "Cité", "City", "Seule", "Afin", "Gente", "Rima"):
+        assert place_of(word) is None, word

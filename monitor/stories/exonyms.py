@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002 (names of places in Cyrillic, on purpose)
 """Names that mean one place or body whatever the language: Moskau, Moscou, Москва and Moscow; Bruxelles and
 Brussels; Франция and France; les États-Unis and the United States.
 
@@ -13,8 +14,14 @@ more in every replica for a table of 44 KB). It is made from Babel's copy of CLD
 
     python -m monitor.stories.exonyms_table > monitor/stories/exonyms.tsv
 
-after a header line naming Babel's version, one line per name, `forms<TAB>place`: the forms (`form`) of
-its words, separated by spaces, and what `place_of` gives for it.
+after a header line naming Babel's version, one line per name, `forms<TAB>place`: a name of one word in one
+of its cases by its key (`key`: Kubą as "kuba", Москве as "москве"), an abbreviation as written ("EU",
+"ООН"), or the forms (`form`) of the words of a name of several words, separated by spaces; and what
+`place_of` gives for it.
+
+A name of one word is looked up whole, in one of the cases its language gives it (`exonyms_table.inflected`:
+Москва, Москвы, Москве...; Russlands): not by a stem, which other words share (Суд, a court, with Судан; Sir
+with Сирия; Franco with France).
 """
 
 from __future__ import annotations
@@ -26,11 +33,10 @@ from pathlib import Path
 from anyascii import anyascii
 
 TABLE = Path(__file__).with_name("exonyms.tsv")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _VOWELS_AT_END = re.compile(r"[aeiouy]+\Z")
 # A stem shorter than this is no name: an abbreviation is looked up whole (EU, UE, ONU).
 MIN_STEM = 3
-# A place's name of this many letters or more with an s added is its genitive (German, Dutch: Russlands).
-GENITIVE_MIN_LETTERS = 6
 # Words of a name of several words compared by this many letters of their forms at most (an inflected word
 # starts with its name's form: "Соединенных Штатов" with "soedinenn", "shtat"); shorter ones must be equal.
 PHRASE_PREFIX = 4
@@ -38,19 +44,28 @@ PHRASE_PREFIX = 4
 
 def place_of(word: str) -> str | None:
     """The English name of the country, time-zone city or organisation a capitalised word names in one of
-    LANGUAGES ("Moskau", "Москве", "Russlands": Moscow, Moscow, Russia), "=" and a code for those of
-    several English words ("Royaume-Uni", "Великобритания": "=gb"; "OTAN": "=nato"); None for any other word."""
+    LANGUAGES, in any of its cases there ("Moskau", "Москве", "Russlands": Moscow, Moscow, Russia), "=" and a
+    code for those of several English words ("Royaume-Uni", "Великобритания": "=gb"; "OTAN": "=nato"); None for
+    any other word, however near a name's letters ("Суд", a court, is not Судан; "Franco" is not France)."""
     places = exonyms()
-    place = places.get(form(word))
-    if place is None and len(word) >= GENITIVE_MIN_LETTERS and word[-1] == "s":
-        place = places.get(form(word[:-1]))
-    return place
+    return places.get(word) or places.get(key(word))
 
 
 @functools.lru_cache(maxsize=1 << 16)  # the same words recur in report after report
+def key(word: str) -> str:
+    """A word of one word's name as the table looks it up, whole, in its own script: lower case, a Latin one in
+    Latin letters without accents (Kubą: "kuba"; Zürich: "zurich"), a Cyrillic one in Cyrillic letters, ё as е
+    (Москве: "москве"), so that a case of a name in one script is no word of another (Рима, Rome's, and rima)."""
+    lower = word.lower()
+    if _CYRILLIC.search(lower):
+        return re.sub(r"[^\u0430-\u045f\u0491\-]", "", lower.replace("ё", "е"))
+    return re.sub(r"[^a-z\-]", "", anyascii(lower))
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def form(word: str) -> str:
-    """A name as the table looks it up: Latin letters, lower case, no accents, without its final vowels
-    (Москва, Москве, Москву: "moskv"; Франция, Франции: "frants"; Rosja, Rosji: "rosj")."""
+    """A word of a name of several words as the table compares it (`phrase_at`): Latin letters, lower case, no
+    accents, without its final vowels (Штаты, Штатов: "shtat"; Unione, Union: "union")."""
     latin = re.sub(r"[^a-z\-]", "", anyascii(word).lower())
     stem = _VOWELS_AT_END.sub("", latin)
     return stem if len(stem) >= MIN_STEM else latin
@@ -58,8 +73,8 @@ def form(word: str) -> str:
 
 @functools.cache
 def _table() -> tuple[dict[str, str], dict[str, list[tuple[tuple[str, ...], str]]]]:
-    """The shipped table: names of one word by their form, and names of several words by the first
-    PHRASE_PREFIX letters of their first word's form (longest name first)."""
+    """The shipped table: names of one word by their key (abbreviations as written), and names of several
+    words by the first PHRASE_PREFIX letters of their first word's form (longest name first)."""
     words: dict[str, str] = {}
     phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     for line in TABLE.read_text(encoding="utf-8").splitlines():
@@ -77,8 +92,8 @@ def _table() -> tuple[dict[str, str], dict[str, list[tuple[tuple[str, ...], str]
 
 
 def exonyms() -> dict[str, str]:
-    """The forms (`form`) of the one-word names of countries, time-zone cities and abbreviations, each with
-    what `place_of` gives for it."""
+    """The keys (`key`) of the one-word names of countries and time-zone cities in each of their cases, and the
+    abbreviations as written, each with what `place_of` gives for it."""
     return _table()[0]
 
 
