@@ -8,6 +8,7 @@ from monitor.stories.exonyms import TABLE, exonyms, key, place_of
 from monitor.stories.exonyms_table import (
     ABBREVIATIONS,
     LANGUAGES,
+    OTHER_NAMES,
     WORDS,
     _cities,
     _is_abbreviation,
@@ -160,6 +161,9 @@ def _names_and_cases() -> list[tuple[str, str, set[str]]]:
         for place, names in ABBREVIATIONS.items()
         for name in names
     ]
+    found += [
+        (place, name, inflected(name, _language_of(name))) for place, names in OTHER_NAMES.items() for name in names
+    ]
     for city, place, others in _cities({place for place, _ in _places()}):
         found += [
             (place, name, inflected(name, "en" if name == city else _language_of(name))) for name in (city, *others)
@@ -185,6 +189,8 @@ def test_a_short_word_is_a_place_only_as_a_whole_name() -> None:
         ("Києві", "Kyiv"),
         ("Египте", "Egypt"),
         ("Nato", "=nato"),
+        ("Turkey", "Türkiye"),
+        ("Молдавии", "Moldova"),
         ("ООН", "=un"),
     ):
         assert place_of(word) == place, word

@@ -109,6 +109,9 @@ ABBREVIATIONS = {
     "=us": ("US", "USA", "США", "Usa"),
     "=gb": ("UK", "Britain", "Großbritannien", "Grande-Bretagne"),
 }
+# Names of countries and cities the press writes that CLDR no longer gives (Turkey, the English name of Türkiye
+# until 2022 and still most papers'; Молдавия; Таллинн, the older Russian spelling), with the place of each.
+OTHER_NAMES: dict[str, tuple[str, ...]] = {"Türkiye": ("Turkey",), "Moldova": ("Молдавия",), "Tallinn": ("Таллинн",)}
 # Cities of no time zone (CLDR names none of them) whose names in the languages of the press key apart (München
 # "mnsn", Мюнхен "mngn", Munich "mns"; Mailand and Milan; Peking and Beijing), or whose English name keys as a
 # place of CLDR does (Frankfurt as France, "frnk"): each English name with the others, by their last word when
@@ -167,6 +170,10 @@ def table_lines() -> list[str]:
             else:
                 for written in inflected(abbreviation, _language_of(abbreviation)):
                     languages.setdefault(key(written), {}).setdefault(place, set()).add(abbreviation)
+    for place, others in OTHER_NAMES.items():
+        for name in others:
+            for written in inflected(name, _language_of(name)):
+                languages.setdefault(key(written), {}).setdefault(place, set()).add(name)
     for found, places in languages.items():
         counts = sorted(((len(named_so), place) for place, named_so in places.items()), reverse=True)
         if found and 2 * counts[0][0] > sum(count for count, _ in counts):
