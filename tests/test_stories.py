@@ -596,6 +596,9 @@ def test_who_acts_is_the_country_or_organisation_a_headline_opens_with() -> None
     for title in ("Brussels warns Tbilisi", "Macron calls", "Géorgie : le Parlement adopte", "Суд ЕС оставил"):
         assert actor(title) is None, title
     assert not actors_conflict(None, eu) and not actors_conflict(uk[0], [None, None, eu[0]])
+    # Most of the story's headlines open with no actor ("Pétrole russe : ...", "Потолок опускается"); the two that
+    # open with one open with the EU: the UK's measure is another.
+    assert actors_conflict(uk[0], [eu[0], eu[0], None, None, None])
 
 
 def test_the_sentences_embedded_are_the_texts_own_not_its_dateline_headline_or_fragments() -> None:

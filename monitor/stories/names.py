@@ -848,8 +848,12 @@ def actor(title: str) -> str | None:
 
 
 def actors_conflict(own: str | None, theirs: list[str | None]) -> bool:
-    """Whether a report's headline opens with another country or organisation than most of a story's do: the
-    UK's oil price cap against the EU's, Norway's taking over of a sanctions package against Switzerland's."""
+    """Whether a report's headline opens with another country or organisation than most of a story's that open
+    with one do (those that open with a person, a city or a kicker say nothing of who acts), two of them at least
+    when the story has several reports (one headline of several is one outlet's angle): the UK's oil price cap
+    against the EU's, Norway's taking over of a sanctions package against Switzerland's."""
     if own is None or not theirs:
         return False
-    return 2 * sum(1 for other in theirs if other is not None and other != own) > len(theirs)
+    acting = [other for other in theirs if other is not None]
+    others = sum(1 for other in acting if other != own)
+    return 2 * others > len(acting) and (others >= 2 or len(theirs) == 1)
