@@ -20,7 +20,7 @@ from monitor.ingest.pages import DEFAULT_TIME_LIMIT
 from monitor.rules.loader import parse_duration
 from monitor.store import redact_url, url_problem
 from monitor.store.base import DEFAULT_SEEN_TTL
-from monitor.stories import DEFAULT_REALERT, GROUPERS, GrouperName, StoriesConfig
+from monitor.stories import DEFAULT_REALERT, GROUPERS, StoriesConfig
 from monitor.stories.events import EventSettings
 from monitor.yamlfile import ErrorList, YamlList, YamlMap, line_of, read_yaml, unknown_keys
 
@@ -316,7 +316,7 @@ def _stories(reader: _Reader, section: YamlMap) -> StoriesConfig:
         reader.error(line_of(section, "sentence_weight"), f"'sentence_weight' must be 0 to 1, got {sentence_weight}")
         sentence_weight = events.sentence_weight
     return StoriesConfig(
-        grouper=_grouper_name(grouper),
+        grouper=grouper,
         model=reader.text(section, "model", default.model) or default.model,
         events=EventSettings(
             lede_words=reader.integer(section, "lede_words", events.lede_words),
@@ -331,10 +331,6 @@ def _stories(reader: _Reader, section: YamlMap) -> StoriesConfig:
             cap=reader.integer(section, "max_reports", events.cap),
         ),
     )
-
-
-def _grouper_name(name: str) -> GrouperName:
-    return "copies" if name == "copies" else "events"
 
 
 def _line_number(error: str) -> int:

@@ -5,14 +5,15 @@ Each new Document joins a story, chosen by the story grouper the Pipeline is giv
 of the same real-world event (`events.py`). For each (rule, story) the first match raises an alert and
 later ones inside the rule's `realert` window become its follow-ups (`decisions.py`).
 
-A new grouper is one module with a class that has `name` and `assign`, and one case in `build_grouper`.
+A new grouper is one module with a class that has `name` and `assign`, and one entry in GROUPERS (or a call of
+`register_grouper`): its name is then what `stories.grouper` accepts, and `build_grouper` makes it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal, assert_never
 
 import structlog
 
@@ -26,8 +27,8 @@ from monitor.stories.events import EventGrouper, EventSettings
 
 log = structlog.get_logger("monitor.stories")
 
-GrouperName = Literal["copies", "events"]
-GROUPERS: tuple[GrouperName, ...] = ("copies", "events")
+# The name of a grouper: a key of GROUPERS ("copies", "events").
+GrouperName = str
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,24 +40,44 @@ class StoriesConfig:
     events: EventSettings = field(default_factory=EventSettings)
 
 
+# What makes a grouper from the `stories:` section, the store and how long a copy's story is kept.
+GrouperFactory = Callable[[StoriesConfig, Store, timedelta], StoryGrouper]
+
+
+def _copies(config: StoriesConfig, store: Store, copy_ttl: timedelta) -> StoryGrouper:
+    return CopyGrouper(store, copy_ttl)
+
+
+def _events(config: StoriesConfig, store: Store, copy_ttl: timedelta) -> StoryGrouper:
+    """The event grouper with the model the config names; without it (logged as one line naming the package,
+    `monitor_story_model_loaded` 0) the copy layer alone."""
+    try:
+        embedder = load_embedder(config.model)
+    except ModelLoadError as exc:
+        log.error("stories.model_failed", error=str(exc), note="stories join copies only until restarted")
+        STORY_MODEL.set(0)
+        return EventGrouper(store, None, config.events, copy_ttl)
+    STORY_MODEL.set(1)
+    log.info("stories.model_loaded", model=embedder.name)
+    return EventGrouper(store, embedder, config.events, copy_ttl)
+
+
+# The groupers `stories.grouper` may name, each with what makes it: the config accepts these names and no other.
+GROUPERS: dict[GrouperName, GrouperFactory] = {"copies": _copies, "events": _events}
+
+
+def register_grouper(name: GrouperName, factory: GrouperFactory) -> None:
+    """Make a grouper selectable as `stories.grouper: NAME` (a grouper of another package registers itself
+    when it is imported)."""
+    GROUPERS[name] = factory
+
+
 def build_grouper(config: StoriesConfig, store: Store, copy_ttl: timedelta = DEFAULT_SEEN_TTL) -> StoryGrouper:
-    """The grouper the config names. A model that fails to load is logged (one line naming the package)
-    and the event grouper runs on with the copy layer alone; `monitor_story_model_loaded` says which."""
-    match config.grouper:
-        case "copies":
-            return CopyGrouper(store, copy_ttl)
-        case "events":
-            try:
-                embedder = load_embedder(config.model)
-            except ModelLoadError as exc:
-                log.error("stories.model_failed", error=str(exc), note="stories join copies only until restarted")
-                STORY_MODEL.set(0)
-                return EventGrouper(store, None, config.events, copy_ttl)
-            STORY_MODEL.set(1)
-            log.info("stories.model_loaded", model=embedder.name)
-            return EventGrouper(store, embedder, config.events, copy_ttl)
-        case unknown:
-            assert_never(unknown)
+    """The grouper the config names (the config accepts only the names of GROUPERS)."""
+    factory = GROUPERS.get(config.grouper)
+    if factory is None:
+        raise ValueError(f"unknown stories.grouper {config.grouper!r}: one of {', '.join(GROUPERS)}")
+    return factory(config, store, copy_ttl)
 
 
 __all__ = [
@@ -67,6 +88,7 @@ __all__ = [
     "Decision",
     "EventGrouper",
     "EventSettings",
+    "GrouperFactory",
     "GrouperName",
     "StoriesConfig",
     "StoryAssignment",
@@ -75,5 +97,6 @@ __all__ = [
     "build_grouper",
     "decide",
     "item_keys",
+    "register_grouper",
     "text_fingerprint",
 ]
