@@ -7,20 +7,25 @@ duplicate key, anchors, tags, dates, non-decimal numbers) is read again by ruame
 reader this project has always used, so that its values and every error message are exactly
 what they were.
 
-Rule files are first offered to `read_plain`: plain YAML parsed by yaml-rs into plain dicts and
-lists, with only the line of each rule, several times faster; the rule loader reads a file again
-with `read_yaml` when it has an error to locate, and `read_plain` refuses whatever it might read
-otherwise than the readers above.
+Rule files are first offered to `plain_items` (a file that is one `rules:` block sequence, cut
+into the texts of its items, which yaml-rs parses a few hundred at a time, and on a reload only
+those whose text changed) or `read_plain` (any other file): plain YAML parsed by yaml-rs into plain
+dicts and lists, with only the line of each rule, several times faster; the rule loader reads a
+file again with `read_yaml` when it has an error to locate, and both refuse whatever they might
+read otherwise than the readers above.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
 import io
+import itertools
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -397,6 +402,119 @@ def _item_lines(text: str, key: str, items: list[Any]) -> list[int] | None:
         at = start
         lines.append(line)
     return lines
+
+
+# The item reader ---------------------------------------------------------------------------------
+
+# A file that is only `KEY:` and a block sequence under it: comment or blank lines, the key's line,
+# comment or blank lines, then the first item's "- " (the group: the sequence's indent).
+_SKIPPED_LINES = rb"(?:[ ]*(?:#[^\n]*)?\n)*"
+# Items are parsed this many at a time: a big file is never held whole as nodes.
+ITEMS_PER_PARSE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class PlainItems:
+    """A file of plain YAML that is one top-level key and a block sequence under it, cut into the
+    texts of its items: each item starts at a line "- " at the sequence's indent and runs to the next
+    (a line at that indent can be nothing else in a block sequence). Its items are parsed by yaml-rs
+    a few hundred at a time, and only those asked for (`parse`): a reload parses only the items whose
+    text changed (`digests`). An item is parsed standalone as it would be in the file; whatever the
+    plain reader refuses, or any line at or left of the dashes that is neither an item's start nor a
+    comment, and the items are not taken (`parse` gives None: read the file another way)."""
+
+    raw: bytes
+    starts: list[int]  # where each item's text starts, then where the last one ends
+    lines: list[int]  # the line of each item
+    width: int  # of each item's "- " with the indent before it
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def text(self, index: int) -> bytes:
+        return self.raw[self.starts[index] : self.starts[index + 1]]
+
+    def digests(self) -> list[bytes]:
+        """A digest of each item's text (the same text parses to the same item)."""
+        view, starts, blake2b = memoryview(self.raw), self.starts, hashlib.blake2b
+        return [blake2b(view[a:b], digest_size=16).digest() for a, b in itertools.pairwise(starts)]
+
+    def parse(self, indices: Sequence[int]) -> list[Any] | None:
+        """The items at `indices` (ascending), parsed; None when any of them is not taken."""
+        raw, starts = self.raw, self.starts
+        if indices[-1] - indices[0] == len(indices) - 1:  # a run of items: one slice
+            chunk = raw[starts[indices[0]] : starts[indices[-1] + 1]]
+        else:
+            chunk = b"".join([raw[starts[i] : starts[i + 1]] for i in indices])
+        if _outdented_line(self.width - 2).search(chunk):
+            return None
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if _plain_refused(text):
+            return None
+        # The items are followed by another, as in the file: what ends an item's block scalar there (at
+        # the end of a text, yaml-rs reads an empty block scalar as a line break, ruamel.yaml as empty).
+        ended = text.endswith("\n")
+        if ended:
+            text += " " * (self.width - 2) + "- _\n"
+        try:
+            items: Any = yaml_rs.loads(text, parse_datetime=False)
+        except Exception:  # whatever it refuses, read_yaml reads again and explains
+            return None
+        if type(items) is not list or len(items) != len(indices) + ended or (ended and items.pop() != "_"):
+            return None
+        for i, item in zip(indices, items, strict=True):
+            # Its first key right after its dash: the item starts where it was cut.
+            if type(item) is not dict or not item or type(first := next(iter(item))) is not str:
+                return None
+            if not raw.startswith(f"{first}:".encode(), starts[i] + self.width):
+                return None
+        return items
+
+
+@functools.cache
+def _outdented_line(indent: int) -> re.Pattern[bytes]:
+    """A line at or left of a sequence's dashes (at `indent`) that is neither a dash and a space there,
+    a comment nor blank: where the sequence would end, or an item would not be where it is cut."""
+    if indent == 0:
+        return re.compile(rb"\n(?:[^ \n#-]|-[^ ])")
+    return re.compile(rb"\n(?: {0,%d}[^ \n#]| {%d}(?:[^ \n#-]|-[^ ]))" % (indent - 1, indent))
+
+
+def plain_items(path: Path, key: str) -> PlainItems | None:
+    """`path` cut into the items of its top-level block sequence `key`, when that is all the file is
+    (see PlainItems); None otherwise, or when it cannot be read (`read_yaml` reports that)."""
+    try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            return None
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    head = re.compile(
+        rb"%s%s:(?:[ ]+#[^\n]*)?[ ]*\n%s( *)- " % (_SKIPPED_LINES, re.escape(key.encode()), _SKIPPED_LINES)
+    )
+    found = head.match(raw)
+    if found is None:
+        return None
+    dash = found.group(1) + b"- "
+    first = found.end() - len(dash)
+    try:
+        if _plain_refused(raw[:first].decode("utf-8")):
+            return None
+    except UnicodeDecodeError:
+        return None
+    starts = [first, *(m.start() + 1 for m in re.compile(re.escape(b"\n" + dash)).finditer(raw, first))]
+    lines: list[int] = []
+    line, at = 1, 0
+    count = raw.count
+    for start in starts:
+        line += count(b"\n", at, start)
+        at = start
+        lines.append(line)
+    starts.append(len(raw))
+    return PlainItems(raw, starts, lines, len(dash))
 
 
 # The careful reader (ruamel.yaml) -----------------------------------------------------------------

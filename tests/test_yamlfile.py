@@ -230,3 +230,96 @@ def test_plain_reader_takes_a_file_of_rules_with_the_line_of_each(tmp_path: Path
     assert plain is not None
     assert plain.lines == [3, 7]
     assert plain.data == {"rules": [{"id": "a", "when": "x"}, {"id": "b", "when": ["y", "z"]}]}
+
+
+# The item reader ------------------------------------------------------------------------------
+
+
+def assert_items_as_careful(path: Path) -> bool:
+    """plain_items does not take the file (False), or cuts it into items that parse, each alone, as
+    ruamel.yaml reads the items of its `rules` list, at their lines (True)."""
+    items = yamlfile.plain_items(path, "rules")
+    if items is None:
+        return False
+    parsed = items.parse(range(len(items)))
+    if parsed is None:
+        return False
+    whole = careful(path)
+    assert list(whole) == ["rules"]
+    assert typed(parsed) == typed(whole["rules"])
+    assert items.lines == list(whole["rules"].lines)
+    # Each item alone, and any few of them together, parse as they do in the file.
+    for i in range(len(items)):
+        assert typed(items.parse([i])) == typed([whole["rules"][i]])
+    if len(items) >= 3:
+        assert typed(items.parse([0, len(items) - 1])) == typed([whole["rules"][0], whole["rules"][-1]])
+    return True
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[str(p.relative_to(ROOT)) for p in SHIPPED])
+def test_item_reader_reads_every_shipped_file_as_ruamel_does(path: Path) -> None:
+    assert_items_as_careful(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "rules:\n  - id: a\n    title: 'x\n  - id: b'\n  - id: c\n",  # an item start inside a quoted title
+        'rules:\n  - id: a\n    title: "x\n  - id: b"\n',
+        "rules:\n- id: a\n  when: [x,\n- y]\n",
+        "rules:\n  - id: a\n    when: {all: [x,\n  - y]}\n",
+        "rules:\n  -\n    id: a\n  - id: b\n",  # an item that starts on the line after its dash
+        "rules:\n  - \n    id: a\n  - id: b\n",
+        "rules:\n  - id: a\n  - 'id': b\n",
+        "# c\n\nrules:  # the rules\n  # one\n  - id: a\n\n  - title: b\n    id: b\n# end\n",
+        "rules:#x\n  - id: a\n",
+        "rules:\n  - id: a\nother: 1\n",
+        "other: 1\nrules:\n  - id: a\n",
+        "rules:\n  - id: a\n rules: 1\n",
+        "rules:\n  - id: a\n - id: b\n",
+        "rules:\n  - id: a\n    - b\n",
+        "rules:\n  - id: a\n    when: |\n      - one\n     two\n  - id: b\n",
+        "rules:\n  - id: a\n    text: |\n  - id: b\n",
+        "rules:\n  - id: a\n    text: |\n",  # an empty block scalar at the end of the file
+        "rules:\n  - id: a\n    text: |+\n      x\n\n\n  # c\n  - id: b\n    text: >-\n      y\n\n",
+        "rules:\n  - id: a\n  - id: b",  # no line break at the end
+        "rules:\n  - id: a\n    title: one\n      two\n  - id: b\n",
+        "rules:\n  - id: a\n    tags: [x, y]\n  - id: b\n    when: &w x\n  - id: c\n    when: *w\n",
+        "rules:\n  - id: a\n---\nrules:\n  - id: b\n",
+        "rules:\n  - id: a\n  - id: a\n",
+        "rules:\n  - id: a\n    id: b\n",
+        "rules:\n  - id: a\n    when: 2024-01-01\n",
+        "rules:\n  - id: a\n    when: 'it''s'\n  - id: \"b\\u00e9\"\n    when: é\n",
+        "rules:\n  - id: a\n    when:\n      - x\n      -  y\n  - {id: b}\n",
+    ],
+)
+def test_item_reader_reads_items_as_careful_or_does_not_take_them(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+    try:
+        careful(path)
+    except AssertionError:  # not YAML ruamel.yaml reads: the item reader must not take it either
+        items = yamlfile.plain_items(path, "rules")
+        assert items is None or items.parse(range(len(items))) is None
+        return
+    assert_items_as_careful(path)
+
+
+def test_item_reader_cuts_a_file_at_its_items_with_the_line_of_each(tmp_path: Path) -> None:
+    path = write(tmp_path, "# c\nrules:\n  - id: a\n    when: x\n\n  # b\n  - id: b\n    when: [y, z]\n  - id: c\n")
+    items = yamlfile.plain_items(path, "rules")
+    assert items is not None
+    assert items.lines == [3, 7, 9]
+    assert [items.text(i) for i in range(3)] == [
+        b"  - id: a\n    when: x\n\n  # b\n",
+        b"  - id: b\n    when: [y, z]\n",
+        b"  - id: c\n",
+    ]
+    assert items.parse([0, 2]) == [{"id": "a", "when": "x"}, {"id": "c"}]
+    # The digest of an item follows its text alone.
+    before = items.digests()
+    path.write_text("# c\nrules:\n  - id: a\n    when: x\n\n  # b\n  - id: b\n    when: [y, w]\n  - id: c\n")
+    after = yamlfile.plain_items(path, "rules")
+    assert after is not None
+    digests = after.digests()
+    assert digests[0] == before[0] and digests[2] == before[2] and digests[1] != before[1]
+    assert len(set(before)) == 3

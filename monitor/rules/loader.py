@@ -6,6 +6,7 @@ import difflib
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from itertools import chain, repeat
@@ -38,13 +39,16 @@ from monitor.rules.model import (
 )
 from monitor.rules.text import FORMS_LANGUAGES, LEAD_MAX_WORDS, words_of
 from monitor.yamlfile import (
+    ITEMS_PER_PARSE,
     MAX_YAML_BYTES,
     ErrorList,
     PlainFile,
+    PlainItems,
     Stream,
     YamlList,
     YamlMap,
     line_of,
+    plain_items,
     read_plain,
     read_yaml,
     unknown_keys,
@@ -860,6 +864,14 @@ class RuleFile:
     digest: bytes | None  # of the file's bytes: a file rewritten as it was (a ConfigMap update) is not read again
     rules: tuple[Rule, ...]
     lists: frozenset[str]  # names of the lists they use ($name): a change to one reloads the file
+    # A file of `rules: [...]` read item by item: each item's rule and the lists it uses, by the digest
+    # of the item's text (an item whose text did not change is not parsed again).
+    items: Mapping[bytes, _Item] = field(default_factory=dict)
+
+
+# An item of a file of rules as loaded: its rule, and the names of the lists it uses.
+_Item = tuple[Rule, frozenset[str]]
+_NO_LISTS: frozenset[str] = frozenset()
 
 
 def load_shared_lists(directory: Path, errors: ErrorList, terms: _Terms | None = None) -> SharedLists:
@@ -892,35 +904,69 @@ class _FileReader:
     """Reads one rule file, rule by rule as the YAML parser hands them over."""
 
     def __init__(
-        self, path: Path, shared: Mapping[str, tuple[Term, ...]], terms: _Terms, before: Iterable[Rule] = ()
+        self,
+        path: Path,
+        shared: Mapping[str, tuple[Term, ...]],
+        terms: _Terms,
+        known: RuleFile | None = None,
+        changed_lists: AbstractSet[str] = frozenset(),
     ) -> None:
         self.path = path
         self.shared = dict(shared)
         self.terms = terms
-        # The file's rules as loaded before: a rule that is as it was is kept as it was (and the
-        # copy just read is dropped at once, so a big file read again is not held twice).
-        self.before = {rule.id: rule for rule in before}
+        # The file as loaded before: a rule that is as it was is kept as it was (and the copy just
+        # read is dropped at once, so a big file read again is not held twice); an item whose text
+        # is as it was is not parsed again, unless it uses a shared list that changed.
+        self.known = known
+        self.changed_lists = changed_lists
+        self._before: dict[str, Rule] | None = None
         self.entries: list[_Entry] = []
         self.used: set[str] = set()
+        self.items: dict[bytes, _Item] = {}
+        self.parsed_items = 0  # items validated (the others were as they were)
 
-    def item(self, data: Any, line: int) -> None:
+    def _was(self, rule_id: str, index: int) -> Rule | None:
+        """The rule loaded before with this id: most often the one at the same place in the file (an
+        edit in place), which spares a table of the ids of a big file's rules."""
+        assert self.known is not None
+        rules = self.known.rules
+        if index < len(rules) and rules[index].id == rule_id:
+            return rules[index]
+        if self._before is None:
+            self._before = {rule.id: rule for rule in rules}
+        return self._before.get(rule_id)
+
+    def parsed(self, data: Any, line: int, index: int) -> tuple[_Entry, frozenset[str]]:
+        """The entry of the file's item `index`, and the lists it uses."""
         errors = ErrorList()
         parser = _RuleParser(self.path, errors, self.shared, self.terms)
+        self.parsed_items += 1
         rule = _parse_rule(data, parser, line)
-        if rule is not None and self.before:
-            rule = _as_before(rule, self.before)
-        self.used |= parser.used
-        self.entries.append((rule, errors.items))
+        if rule is not None and self.known is not None:
+            rule = _as_before(rule, self._was(rule.id, index))
+        return (rule, errors.items), frozenset(parser.used) if parser.used else _NO_LISTS
+
+    def item(self, data: Any, line: int) -> None:
+        entry, used = self.parsed(data, line, len(self.entries))
+        self.used |= used
+        self.entries.append(entry)
 
     def reset(self) -> None:
         self.entries.clear()
         self.used.clear()
+        self.items.clear()
+        self.parsed_items = 0
 
     def read(self, errors: ErrorList) -> list[_Entry]:
         """The file's entries in order; the file's own errors (syntax, layout) go to `errors`."""
-        plain = read_plain(self.path, "rules")
-        if plain is not None and self._read_plain(plain):
-            return self.entries
+        items = plain_items(self.path, "rules")
+        if items is not None:
+            if self._read_items(items):
+                return self.entries
+        else:
+            plain = read_plain(self.path, "rules")
+            if plain is not None and self._read_plain(plain):
+                return self.entries
         self.reset()
         before = len(errors.items)
         data = read_yaml(self.path, errors, Stream("rules", self.item, self.reset))
@@ -931,13 +977,49 @@ class _FileReader:
         if isinstance(data, dict) and "rules" in data:
             for key_line, message in unknown_keys(data, {"rules"}, "a file of several rules"):
                 errors.add(self.path, key_line, message)
-            items = data["rules"]
-            if not isinstance(items, list) or not items:
+            items_read = data["rules"]
+            if not isinstance(items_read, list) or not items_read:
                 errors.add(self.path, line_of(data, "rules"), "'rules' must be a non-empty list of rules")
                 return []
             return self.entries
         self.item(data, line_of(data) or 1)
         return self.entries
+
+    def _read_items(self, items: PlainItems) -> bool:
+        """The rules of a file cut into items (see PlainItems), if none has an error (an error needs
+        its line, which only the careful reading has: the file is read again then). The items whose
+        text is as it was are the rules they were (moved to their new line if they moved)."""
+        digests = items.digests()
+        known = self.known.items if self.known is not None else {}
+        changed = self.changed_lists
+        rules: list[Rule | None] = [None] * len(items)
+        fresh: list[int] = []
+        lines = items.lines
+        for i, digest in enumerate(digests):
+            was = known.get(digest)
+            if was is None or (changed and not changed.isdisjoint(was[1])):
+                fresh.append(i)
+                continue
+            kept, used = was
+            if kept.line != lines[i]:
+                kept = replace(kept, line=lines[i])
+            rules[i] = kept
+            self.items[digest] = (kept, used)
+            self.used |= used
+        for at in range(0, len(fresh), ITEMS_PER_PARSE):
+            batch = fresh[at : at + ITEMS_PER_PARSE]
+            parsed = items.parse(batch)
+            if parsed is None:
+                return False
+            for i, data in zip(batch, parsed, strict=True):
+                (rule, problems), used = self.parsed(data, lines[i], i)
+                if problems or rule is None:
+                    return False
+                rules[i] = rule
+                self.items[digests[i]] = (rule, used)
+                self.used |= used
+        self.entries = [(rule, ()) for rule in rules]
+        return True
 
     def _read_plain(self, plain: PlainFile) -> bool:
         """The rules of a file read by the plain reader, if none has an error: an error needs its line,
@@ -953,11 +1035,10 @@ class _FileReader:
         return True
 
 
-def _as_before(rule: Rule, before: Mapping[str, Rule]) -> Rule:
-    """`rule` read again: the rule loaded before if it is as it was (same id, same content), else
-    with the condition loaded before if that is as it was, so that the matcher keeps what it
-    compiled. (One rule edited in a file of thousands.)"""
-    was = before.get(rule.id)
+def _as_before(rule: Rule, was: Rule | None) -> Rule:
+    """`rule` read again: the rule loaded before with its id (`was`) if it is as it was (same
+    content), else with the condition loaded before if that is as it was, so that the matcher keeps
+    what it compiled. (One rule edited in a file of thousands.)"""
     if was is None:
         return rule
     if rule == was:
@@ -974,6 +1055,7 @@ class RuleSet:
     files: Mapping[Path, RuleFile] = field(default_factory=dict)
     shared: SharedLists = SharedLists({}, ())
     read: int = 0  # rule files parsed to build this set (the others were unchanged since `previous`)
+    parsed: int = 0  # rules parsed and validated (the others' YAML text was as it was: their rules were kept)
 
     @property
     def enabled(self) -> tuple[Rule, ...]:
@@ -1009,26 +1091,26 @@ def _load(directory: Path, previous: RuleSet | None) -> RuleSet:
             changed_lists = {n for n in old.keys() | shared.lists.keys() if old.get(n) != shared.lists.get(n)}
     files: dict[Path, RuleFile] = {}
     loaded: list[_Loaded] = []
-    read = 0
+    read = parsed = 0
     paths = rule_files(directory)
     if not paths:
         errors.add(directory, 0, "no rule files (*.yaml, *.yml) in this directory")
     for path in paths:
         signature = _signature(path)
         known = previous.files.get(path) if previous is not None else None
-        if known is not None and known.lists & changed_lists:
-            known = replace(known, signature=None, digest=None)  # its rules must be built again
-        digest = known.digest if known is not None and known.signature == signature else _digest(path)
-        if known is not None and digest is not None and digest == known.digest:
+        stale = known is not None and not known.lists.isdisjoint(changed_lists)  # its rules must be built again
+        digest = known.digest if known is not None and known.signature == signature and not stale else _digest(path)
+        if known is not None and not stale and digest is not None and digest == known.digest:
             files[path] = known if known.signature == signature else replace(known, signature=signature)
             loaded.append((path, files[path], [], []))
         else:
-            reader = _FileReader(path, shared.lists, terms, known.rules if known is not None else ())
+            reader = _FileReader(path, shared.lists, terms, known, changed_lists)
             file_errors = ErrorList()
             entries = reader.read(file_errors)
             loaded.append((path, None, entries, file_errors.items))
-            files[path] = RuleFile(signature, digest, (), frozenset(reader.used))
+            files[path] = RuleFile(signature, digest, (), frozenset(reader.used), reader.items)
             read += 1
+            parsed += reader.parsed_items
     kept = _unique_ids(loaded, previous) if previous is not None and not errors.items else None
     if kept is None:
         kept = _checked_ids(loaded, errors)
@@ -1037,7 +1119,7 @@ def _load(directory: Path, previous: RuleSet | None) -> RuleSet:
             files[path] = replace(files[path], rules=rules)
     if errors.items:
         raise RuleLoadError(errors.items)
-    return RuleSet(tuple(chain.from_iterable(kept)), directory, files, shared, read)
+    return RuleSet(tuple(chain.from_iterable(kept)), directory, files, shared, read, parsed)
 
 
 # One file as `_load` found it: its path, its rules kept from before (None when read), the

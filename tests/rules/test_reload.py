@@ -206,6 +206,76 @@ def test_a_rule_edited_in_a_big_file_keeps_the_others_as_they_were(loaded: tuple
     assert matched(matcher) == matched(Matcher(again.rules))
 
 
+def many(count: int, edited: dict[int, str] | None = None) -> str:
+    """A file of `count` rules; rule i's lines replaced by `edited[i]` where given."""
+    items = [f"  - id: r{i}\n    title: R{i}\n    when: [Putin, w{i}]\n" for i in range(count)]
+    for i, text in (edited or {}).items():
+        items[i] = text
+    return "# many rules\nrules:\n" + "".join(items)
+
+
+def test_one_rule_edited_in_a_file_of_many_is_the_only_one_parsed(write_rules: WriteRules) -> None:
+    directory = write_rules({"many.yaml": many(50), "lists/l.yaml": "places: [Rome]\n"})
+    first = load_rules(directory)
+    assert first.parsed == 50
+    # Rule 20's title edited: only its item is parsed; the others are the same objects.
+    edit(directory / "many.yaml", many(50, {20: "  - id: r20\n    title: R20 edited\n    when: [Putin, w20]\n"}))
+    again = load_rules(directory, previous=first)
+    assert again.read == 1 and again.parsed == 1
+    assert all(x is y for i, (x, y) in enumerate(zip(again.rules, first.rules, strict=True)) if i != 20)
+    assert again.rules[20].title == "R20 edited" and again.rules[20].when is first.rules[20].when
+    assert again.rules == load_rules(directory).rules
+    # A line added to rule 10: the rules after it are where they now are, each condition as it was.
+    longer = {10: "  - id: r10\n    title: R10\n    severity: high\n    when: [Putin, w10]\n"}
+    edit(directory / "many.yaml", many(50, longer))
+    third = load_rules(directory, previous=again)
+    assert third.parsed == 2  # rule 10, and rule 20 back as it was at first (not as it was just before)
+    assert third.rules == load_rules(directory).rules
+    assert [r.line for r in third.rules[11:]] == [r.line + 1 for r in first.rules[11:]]
+    assert all(x.when is y.when for x, y in zip(third.rules, first.rules, strict=True))
+    assert matched(Matcher(first.rules).updated(third.rules)) == matched(Matcher(third.rules))
+
+
+def test_a_changed_shared_list_parses_again_only_the_rules_that_use_it(write_rules: WriteRules) -> None:
+    uses = {7: "  - id: r7\n    title: R7\n    when: {all: [Meloni, $places]}\n"}
+    directory = write_rules({"many.yaml": many(30, uses), "lists/l.yaml": "places: [Rome]\n"})
+    first = load_rules(directory)
+    edit(directory / "lists" / "l.yaml", "places: [Rome, Milan]\n")
+    again = load_rules(directory, previous=first)
+    assert again.read == 1 and again.parsed == 1
+    assert all(x is y for i, (x, y) in enumerate(zip(again.rules, first.rules, strict=True)) if i != 7)
+    assert [m.rule.id for m in Matcher(again.rules).match(Document(id="d", title="Meloni in Milan", text=""))] == ["r7"]
+    edit(directory / "lists" / "l.yaml", "other: [Rome]\n")
+    with pytest.raises(RuleLoadError) as caught:
+        load_rules(directory, previous=again)
+    assert caught.value.errors == [f"{directory / 'many.yaml'}:26: undefined list '$places'"]
+
+
+def test_a_rule_copied_in_a_file_of_many_is_refused_as_a_cold_load_refuses_it(write_rules: WriteRules) -> None:
+    directory = write_rules({"many.yaml": many(30)})
+    first = load_rules(directory)
+    copied = "  - id: r3\n    title: R3\n    when: [Putin, w3]\n"
+    edit(directory / "many.yaml", many(30, {25: copied}))
+    with pytest.raises(RuleLoadError) as reloaded:
+        load_rules(directory, previous=first)
+    with pytest.raises(RuleLoadError) as cold:
+        load_rules(directory)
+    assert (
+        reloaded.value.errors
+        == cold.value.errors
+        == [f"{directory / 'many.yaml'}:78: duplicate rule id 'r3' (first defined at {directory / 'many.yaml'}:12)"]
+    )
+    # And an error in one rule of many: listed as a cold load lists it, the set in force untouched.
+    edit(directory / "many.yaml", many(30, {4: "  - id: r4\n    title: R4\n    severity: urgent\n    when: x\n"}))
+    with pytest.raises(RuleLoadError) as broken:
+        load_rules(directory, previous=first)
+    assert broken.value.errors == [
+        f"{directory / 'many.yaml'}:17: severity must be one of info, low, medium, high, critical, got 'urgent'"
+    ]
+    edit(directory / "many.yaml", many(30))
+    assert load_rules(directory, previous=first).read == 0
+
+
 def test_a_rule_file_over_the_size_limit_is_refused_with_its_size(write_rules: WriteRules) -> None:
     directory = write_rules({"ok.yaml": "id: ok\ntitle: OK\nwhen: Putin\n"})
     huge = directory / "huge.yaml"
