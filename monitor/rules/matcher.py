@@ -1256,6 +1256,46 @@ class _Presearch:
         by_term = _by_term([tids for _, (tids, _) in counted], terms)
         return cls(keys, always, has_second, first, second, (counted_rules, counted_need, by_term))
 
+    def patched(self, matcher: Matcher, first: int, removed: int, added: int) -> _Presearch:
+        """These arrays for `matcher`, whose rules are this one's with the `removed` rules from position
+        `first` on replaced by `added` others (an updated matcher): the arrays as `of` builds them,
+        patched in bulk (the rules before and after keep their entries, shifted) rather than built from
+        every rule again."""
+        compiled = [matcher._compiled[key] for key in matcher._order[first : first + added]]
+        terms = len(matcher._terms)
+        end = first + removed  # the first position after the rules removed, before
+        shift = added - removed
+        keys = np.array(matcher._order, dtype=np.int64)
+        always = self.always
+        always = np.concatenate(
+            (
+                always[always < first],
+                np.array([first + i for i, c in enumerate(compiled) if c.anchors is None], dtype=np.int64),
+                always[always >= end] + shift,
+            )
+        )
+        has_second = np.concatenate(
+            (
+                self.has_second[:first],
+                np.array([c.second is not None for c in compiled], dtype=bool),
+                self.has_second[end:],
+            )
+        )
+        firsts = _patched_rows(self.first, terms, first, end, [c.anchors or () for c in compiled])
+        seconds = _patched_rows(self.second, terms, first, end, [c.second or () for c in compiled])
+        # The rules counted are indexed by their place among the counted rules, not by position.
+        counted_rules, counted_need = self.counted_rules, self.counted_need
+        low, high = np.searchsorted(counted_rules, (first, end))
+        counted = [(first + i, c.counted) for i, c in enumerate(compiled) if c.counted is not None]
+        by_term = _patched_rows(self.counted, terms, int(low), int(high), [tids for _, (tids, _) in counted])
+        counted_rules = np.concatenate(
+            (counted_rules[:low], np.array([i for i, _ in counted], dtype=np.int64), counted_rules[high:] + shift)
+        )
+        counted_need = np.concatenate(
+            (counted_need[:low], np.array([need for _, (_, need) in counted], dtype=np.int64), counted_need[high:])
+        )
+        return _Presearch(keys, always, has_second, firsts, seconds, (counted_rules, counted_need, by_term))
+
     def candidates(self, present: AbstractSet[int]) -> list[int]:
         """The order keys of the candidates for the terms `present`, in rule order."""
         found = np.fromiter(present, dtype=np.int64, count=len(present))
@@ -1282,6 +1322,33 @@ def _by_term(sets: list[tuple[int, ...]], terms: int) -> tuple[np.ndarray, np.nd
     starts = np.zeros(terms + 1, dtype=np.int64)
     np.cumsum(np.bincount(tids, minlength=terms), out=starts[1:])
     return starts, positions[order]
+
+
+def _patched_rows(
+    index: tuple[np.ndarray, np.ndarray], terms: int, low: int, high: int, sets: list[tuple[int, ...]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """`_by_term` of sets from which those at positions `low` to `high` (excluded) were replaced by
+    `sets`, from `index` (`_by_term` of the sets before) and those alone: the other entries are kept
+    in their order, those after the change moved by the difference, and the new ones put in place."""
+    starts, positions = index
+    rows = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(starts))
+    kept = (positions < low) | (positions >= high)
+    rows, positions = rows[kept], positions[kept]
+    positions = np.where(positions >= high, positions + (len(sets) - (high - low)), positions)
+    lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+    new_rows = np.fromiter(chain.from_iterable(sets), dtype=np.int64, count=int(lengths.sum()))
+    new_positions = np.repeat(np.arange(low, low + len(sets), dtype=np.int64), lengths)
+    if len(new_rows):
+        # Entries are ordered by term, then by position: the new ones go where that order puts them.
+        width = max(int(positions.max(initial=0)), int(new_positions.max())) + 1
+        order = np.lexsort((new_positions, new_rows))
+        new_rows, new_positions = new_rows[order], new_positions[order]
+        at = np.searchsorted(rows * width + positions, new_rows * width + new_positions)
+        rows = np.insert(rows, at, new_rows)
+        positions = np.insert(positions, at, new_positions)
+    starts = np.zeros(terms + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=terms), out=starts[1:])
+    return starts, positions
 
 
 def _gather_rows(index: tuple[np.ndarray, np.ndarray], tids: np.ndarray) -> np.ndarray:
@@ -1416,7 +1483,12 @@ class Matcher:
             else:
                 new._layers = self._layers
             new._regex_sets = new._built_regex_sets() if any(t in new._regexes for t in added) else self._regex_sets
-            new._presearch = _Presearch.of(new) if len(new.rules) >= BULK_PRESEARCH_RULES else None
+            if len(new.rules) < BULK_PRESEARCH_RULES:
+                new._presearch = None
+            elif self._presearch is not None:
+                new._presearch = self._presearch.patched(new, first, len(removed), count)
+            else:
+                new._presearch = _Presearch.of(new)
             forms = [t for t in added if new._terms[t].forms]
             new._forms_set = self._forms_set.union(forms)
             new._forms_keys = {

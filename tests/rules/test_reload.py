@@ -14,7 +14,7 @@ from monitor.errors import RuleLoadError
 from monitor.rules.frequency import TermFrequency
 from monitor.rules.loader import RuleSet, load_rules
 from monitor.rules.matcher import Matcher
-from monitor.rules.model import AllNode, AnyNode, Rule, Term, TermNode
+from monitor.rules.model import AllNode, AnyNode, AtLeastNode, Node, NotNode, Rule, Term, TermNode
 from monitor.yamlfile import MAX_YAML_BYTES
 
 WriteRules = Callable[[dict[str, str]], Path]
@@ -326,3 +326,60 @@ def test_an_updated_matcher_after_many_edits_matches_and_picks_as_one_built_afre
         ]
         assert [r.id for r in matcher.rules] == [r.id for r in rules]
     assert matched(Matcher([made(n, 0) for n in range(40)])) == first_matched
+
+
+def presearch_arrays(matcher: Matcher) -> list[list[int]]:
+    from monitor.rules.matcher import _Presearch
+
+    pre = matcher._presearch
+    assert pre is not None
+    fresh = _Presearch.of(matcher)
+    got = [pre.keys, pre.always, pre.has_second, *pre.first, *pre.second, pre.counted_rules, pre.counted_need]
+    want = [fresh.keys, fresh.always, fresh.has_second, *fresh.first, *fresh.second]
+    want += [fresh.counted_rules, fresh.counted_need]
+    assert [a.tolist() for a in (*pre.counted, *got)] == [a.tolist() for a in (*fresh.counted, *want)]
+    return [a.tolist() for a in got]
+
+
+def test_an_updated_matchers_presearch_arrays_are_those_built_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The arrays of a large rule set (matcher.BULK_PRESEARCH_RULES, made small here) are patched by
+    # an update, not built again: they must be what a build from scratch gives.
+    from monitor.rules import matcher as matcher_module
+
+    monkeypatch.setattr(matcher_module, "BULK_PRESEARCH_RULES", 1)
+    seen: set[int] = set()  # the arrays that held something: every kind of rule was there
+    rng = random.Random(11)
+    rules = [counted(n, 0) for n in range(40)]
+    matcher = Matcher(rules)
+    serial = 40
+    for step in range(40):
+        at = rng.choice([0, len(rules), rng.randrange(len(rules) + 1)])
+        cut = rng.randint(0, 3)
+        added = [counted(serial + i, step) for i in range(rng.randint(0, 3))]
+        serial += len(added)
+        rules = rules[:at] + added + rules[at + cut :]
+        matcher = matcher.updated(rules)
+        arrays = presearch_arrays(matcher)
+        seen.update(i for i, array in enumerate(arrays) if any(array))
+        assert [[r.id for r in matcher.candidates(doc)] for doc in DOCS] == [
+            [r.id for r in Matcher(rules).candidates(doc)] for doc in DOCS
+        ]
+    assert seen == set(range(9))
+
+
+def counted(n: int, seed: int) -> Rule:
+    """`made`'s rules, and some that need two of their terms (one listed twice), or have a `not`."""
+    rng = random.Random(seed * 100_019 + n)
+    kind = rng.random()
+    if kind < 0.6:
+        return made(n, seed)
+    words = rng.sample(WORDS, 3)
+    if kind < 0.8:
+        when: Node = AtLeastNode(2, tuple(TermNode(Term(w)) for w in [*words, words[0]]))
+    elif kind < 0.9:
+        when = AllNode((TermNode(Term(words[0])), AnyNode((TermNode(Term(words[1])), TermNode(Term(words[2]))))))
+    elif kind < 0.95:
+        when = AllNode((TermNode(Term(words[0])), NotNode(TermNode(Term(words[1])))))
+    else:  # no term it needs: evaluated on every document
+        when = AnyNode((TermNode(Term(words[0])), NotNode(TermNode(Term(words[1])))))
+    return Rule(id=f"r{n}", title=f"R{n}", when=when)
