@@ -315,11 +315,11 @@ def test_item_reader_cuts_a_file_at_its_items_with_the_line_of_each(tmp_path: Pa
         b"  - id: c\n",
     ]
     assert items.parse([0, 2]) == [{"id": "a", "when": "x"}, {"id": "c"}]
-    # The digest of an item follows its text alone.
-    before = items.digests()
+    # The key of an item follows its text alone.
+    before = items.keys()
     path.write_text("# c\nrules:\n  - id: a\n    when: x\n\n  # b\n  - id: b\n    when: [y, w]\n  - id: c\n")
     after = yamlfile.plain_items(path, "rules")
     assert after is not None
-    digests = after.digests()
-    assert digests[0] == before[0] and digests[2] == before[2] and digests[1] != before[1]
+    keys = after.keys()
+    assert keys[0] == before[0] and keys[2] == before[2] and keys[1] != before[1]
     assert len(set(before)) == 3

@@ -124,6 +124,15 @@ class Rule:
     def location(self) -> str:
         return f"{self.path}:{self.line}"
 
+    def at_line(self, line: int) -> Rule:
+        """This rule found at another line of its file (a line added above it): `replace(rule,
+        line=line)` without its look-ups by name, for the 175,000 rules after a line added in the
+        middle of a file of 350,000."""
+        return Rule(
+            self.id, self.title, self.when, self.severity, self.description, self.tags, self.enabled,
+            self.scope, self.filters, self.alert, self.path, line,
+        )  # fmt: skip
+
 
 @contextlib.contextmanager
 def bulk_build() -> Iterator[None]:

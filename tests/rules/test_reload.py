@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,18 @@ from monitor.errors import RuleLoadError
 from monitor.rules.frequency import TermFrequency
 from monitor.rules.loader import RuleSet, load_rules
 from monitor.rules.matcher import Matcher
-from monitor.rules.model import AllNode, AnyNode, AtLeastNode, Node, NotNode, Rule, Term, TermNode
+from monitor.rules.model import (
+    AlertOptions,
+    AllNode,
+    AnyNode,
+    AtLeastNode,
+    Filters,
+    Node,
+    NotNode,
+    Rule,
+    Term,
+    TermNode,
+)
 from monitor.yamlfile import MAX_YAML_BYTES
 
 WriteRules = Callable[[dict[str, str]], Path]
@@ -358,7 +370,12 @@ def test_an_updated_matchers_presearch_arrays_are_those_built_afresh(monkeypatch
         added = [counted(serial + i, step) for i in range(rng.randint(0, 3))]
         serial += len(added)
         rules = rules[:at] + added + rules[at + cut :]
+        if step % 3 == 0:  # the rules after a place moved a line down (a line added above them)
+            moved = rng.randrange(len(rules) + 1)
+            rules = rules[:moved] + [replace(rule, line=rule.line + 1) for rule in rules[moved:]]
         matcher = matcher.updated(rules)
+        assert [c.rule for c in matcher._in_order()] == rules
+        assert all(c.rule is rule for c, rule in zip(matcher._in_order(), rules, strict=True))
         arrays = presearch_arrays(matcher)
         seen.update(i for i, array in enumerate(arrays) if any(array))
         assert [[r.id for r in matcher.candidates(doc)] for doc in DOCS] == [
@@ -383,3 +400,12 @@ def counted(n: int, seed: int) -> Rule:
     else:  # no term it needs: evaluated on every document
         when = AnyNode((TermNode(Term(words[0])), NotNode(TermNode(Term(words[1])))))
     return Rule(id=f"r{n}", title=f"R{n}", when=when)
+
+
+def test_a_rule_at_another_line_is_the_rule_with_only_its_line_changed() -> None:
+    rule = Rule(
+        id="r", title="R", when=TermNode(Term("x")), severity="high", description="d", tags=("t",), enabled=False,
+        scope=("lead",), filters=Filters(languages=("de",)), alert=AlertOptions(channels=("#c",)), path="p", line=3,
+    )  # fmt: skip
+    assert rule.at_line(9) == replace(rule, line=9)
+    assert rule.at_line(9).when is rule.when
