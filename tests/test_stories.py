@@ -357,8 +357,41 @@ def test_names_in_any_script_make_one_key() -> None:
         # Russian's instrumental adds a consonant (Путиным: with Putin).
         ["Putin", "Путин", "Путиным"],
         ["Fidan", "Фиданом"],
+        # A name of one consonant keeps its vowels: Korea's foreign minister Cho (Чо).
+        ["Cho", "Чо"],
     ):
         assert len({name_key(s) for s in spellings}) == 1, spellings
+    # Such a short key is for the checks, not the score's overlap; an abbreviation (the UN's in Russian) gets none.
+    assert name_key("Cho") and not name_key("ООН") and names_of("A talk with Cho Hyun") == {name_key("Hyun")}
+
+
+def test_one_ministers_two_counterparts_of_one_day_are_two_events_even_when_one_has_a_short_name() -> None:
+    def told(title: str, text: str) -> tuple[frozenset[str], tuple[frozenset[float], frozenset[float]], frozenset[str]]:
+        return named_leads(title, text, "en"), (frozenset(), figures(text)), mentioned(title, text)
+
+    def apart(report: tuple[str, str], story: tuple[str, str]) -> bool:
+        (named, own_figures, named_all), theirs = told(*report), told(*story)
+        lead, passing = leads(*report), background(*report)
+        return exclusive_conflict(named, own_figures, named_all, lead, passing, [(theirs[0], theirs[1][1], theirs[2])])
+
+    japan = (
+        "Motegi, Wang hold first talks since Taiwan row",
+        "Japanese Foreign Minister Toshimitsu Motegi and his Chinese counterpart Wang Yi agreed on Friday to keep "
+        "talking.\n\nMotegi told Wang that Tokyo wanted stable ties.",
+    )
+    korea = (
+        "FM Cho, China's Wang agree to launch maritime talks",
+        "Foreign Minister Cho Hyun and his Chinese counterpart Wang Yi agreed on Friday to launch talks on the Yellow "
+        "Sea.\n\nCho and Wang also discussed a summit.",
+    )
+    japan_too = (
+        "Japan, China foreign ministers meet in Manila",
+        "Foreign Minister Toshimitsu Motegi met Wang Yi in Manila on Friday.\n\nMotegi and Wang agreed to keep "
+        "talking.",
+    )
+    # Cho, whom the report of the meeting with Motegi never names, against Motegi, whom Cho's never names.
+    assert name_key("Cho") in told(*korea)[0] and apart(korea, japan)
+    assert not apart(japan_too, japan) and not apart(japan, japan_too)
 
 
 def test_the_principal_participants_are_those_of_the_first_sentence_not_of_a_background_one() -> None:
