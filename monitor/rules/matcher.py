@@ -732,6 +732,22 @@ class _CNear:
         within = self.within
         if lim is _EVERYWHERE:
             spreads = masks.spreads
+            if len(self.groups) == 2:
+                # Two groups (most nears): the first's bits against each spread term of the second,
+                # the first that meets them enough.
+                first, second = self.groups
+                mask = 0
+                for tid in first:
+                    if tid in possible:
+                        mask |= masks[tid]
+                if not mask:
+                    return False
+                for tid in second:
+                    if tid in possible:
+                        got = spreads.get((tid, within))
+                        if mask & (masks.spread(tid, within) if got is None else got):
+                            return True
+                return False
             earlier: list[int] = []
             for tids in self.groups:
                 mask = spread = 0
@@ -893,7 +909,17 @@ class _Keys:
     whose keys have more to check (words after a prefix, case, a key inside a word), checked when
     the term is placed. A term found is placed (its hits located) when a rule asks."""
 
-    __slots__ = ("alone", "automaton", "checked_keys", "checked_of", "keys_of", "one_key", "targets", "to_check")
+    __slots__ = (
+        "_inside",
+        "alone",
+        "automaton",
+        "checked_keys",
+        "checked_of",
+        "keys_of",
+        "one_key",
+        "targets",
+        "to_check",
+    )
 
     def __init__(self) -> None:
         self.targets: dict[str, list[_KeyTarget]] = {}
@@ -907,6 +933,7 @@ class _Keys:
         self.checked_keys: frozenset[int] = frozenset()
         # The terms found by one key alone, " word " or " prefix" (no other key, nothing to check).
         self.one_key: dict[int, str] = {}
+        self._inside: Any = None  # see inside()
 
     def add(self, tid: int, variant: list[TermWord], cased: list[TermWord] | None) -> None:
         key, key_words, spaced = _key_of(variant)
@@ -943,6 +970,23 @@ class _Keys:
     def empty(self) -> bool:
         return self.automaton is None
 
+    def inside(self) -> Any:
+        """An automaton of the keys with more to check that start inside a word (a suffix or infix
+        wildcard's), each its own value; False if there are none. Built when first asked for (by the
+        matching side: the keys are fixed once built): where those keys occur in a stream is found
+        in one pass over it, not a `str.find` per key."""
+        got = self._inside
+        if got is None:
+            inside = {key for keys in self.checked_of.values() for key in keys if not key.startswith(" ")}
+            got = False
+            if inside:
+                got = ahocorasick.Automaton(ahocorasick.STORE_ANY)
+                for key in inside:
+                    got.add_word(key, key)
+                got.make_automaton()
+            self._inside = got
+        return got
+
     def scan(self, stream: str) -> tuple[set[int], set[int]]:
         """The terms that keys alone find somewhere in `stream`, and those whose keys with more to
         check occur there (checked when placed)."""
@@ -973,15 +1017,21 @@ class _Keys:
         keys = self.checked_of.get(tid)
         if not keys:
             return []
-        stream = entries.stream
         occurs: list[tuple[int, int, str]] = []  # (where the key ends, minus its length, the key)
+        inside: dict[str, list[int]] | None = None  # the ends of keys inside a word, once many are asked for
         for key in keys:
             if key.startswith(" "):
                 occurs += [(entries.starts[e] + len(key) - 2, -len(key), key) for e in entries.spaced(key)]
                 continue
+            if inside is None:
+                inside = entries.inside_ends(self)
+            if inside is not None:
+                occurs += [(end, -len(key), key) for end in inside.get(key, ())]
+                continue
+            stream, width = entries.stream, len(key) - 1
             at = stream.find(key)
             while at != -1:
-                occurs.append((at + len(key) - 1, -len(key), key))
+                occurs.append((at + width, -len(key), key))
                 at = stream.find(key, at + 1)
         if len(keys) > 1:
             occurs.sort()  # an automaton reports the keys ending at one place longest first
@@ -1087,6 +1137,11 @@ _HIT = itemgetter(2)
 _FINDS_BEFORE_INDEX = 16
 
 
+# Repeated words whose entries are listed one by one (a scan of the stream each) before every
+# word's are listed in one pass.
+_REPEATS_BEFORE_INDEX = 24
+
+
 class _Entries:
     """A stream of entries (" e0 e1 e2 ... ", see `text.WordStream`) to place hits in, and where
     its entries are found by their words (an index built on first use: a `str.find` of a key
@@ -1095,6 +1150,8 @@ class _Entries:
     __slots__ = (
         "_asked",
         "_first",
+        "_inside",
+        "_inside_asked",
         "_last",
         "_repeated",
         "_sorted",
@@ -1131,6 +1188,8 @@ class _Entries:
         self._repeated: dict[str, list[int]] = {}
         self._sorted: list[str] | None = None
         self._asked = 0
+        self._inside: dict[int, dict[str, list[int]]] = {}  # per layer of keys (by id): see inside_ends()
+        self._inside_asked = 0
 
     @property
     def starts(self) -> list[int]:
@@ -1138,6 +1197,27 @@ class _Entries:
         if self._starts is None:
             self._starts = stream_starts(self.words)
         return self._starts
+
+    def inside_ends(self, keys: _Keys) -> dict[str, list[int]] | None:
+        """Where each of the keys that start inside a word (`keys.inside()`) ends in the stream, in
+        stream order (overlaps too: what a `str.find` from each place found would find), in one pass
+        over it; None for the first keys asked for (found with `str.find`: a pass over the stream
+        finds every such key of every rule, costing as much as tens of finds)."""
+        got = self._inside.get(id(keys))
+        if got is None:
+            if self._inside_asked < _FINDS_BEFORE_INDEX:
+                self._inside_asked += 1
+                return None
+            got = self._inside[id(keys)] = {}
+            automaton = keys.inside()
+            if automaton:
+                for end, key in automaton.iter(self.stream):
+                    ends = got.get(key)
+                    if ends is None:
+                        got[key] = [end]
+                    else:
+                        ends.append(end)
+        return got
 
     def _at(self, word: str) -> list[int]:
         """The entries holding `word`, in stream order."""
@@ -1151,9 +1231,22 @@ class _Entries:
         last = self._last[word]
         if first == last:
             return [first]
-        found = self._repeated.get(word)
+        repeated = self._repeated
+        found = repeated.get(word)
         if found is None:
-            found = self._repeated[word] = [first]
+            if len(repeated) == _REPEATS_BEFORE_INDEX:
+                # A document that asks for many repeated words (a long text, many candidates): every
+                # word's entries listed in one pass, rather than a scan of the stream per word.
+                every: dict[str, list[int]] = {}
+                for entry, each in enumerate(self.words):
+                    got = every.get(each)
+                    if got is None:
+                        every[each] = [entry]
+                    else:
+                        got.append(entry)
+                repeated.update(every)
+                return every[word]
+            found = repeated[word] = [first]
             at, index = first, self.words.index
             while at != last:
                 at = index(word, at + 1)
@@ -1727,6 +1820,9 @@ class Matcher:
         hits, ctx = self._found(doc, language)
         matches = []
         certain = hits.found.isdisjoint
+        # A filter's verdict depends on the document and the filter's values alone: rules of the same
+        # filters (a language, an age) are checked once per document.
+        verdicts: dict[tuple[object, ...], bool] = {}
         for index in self._candidates(hits):
             compiled = self._compiled[index]
             lim = _EVERYWHERE if compiled.scope == _TITLE | _TEXT else ctx.limits(compiled.scope)
@@ -1737,7 +1833,14 @@ class Matcher:
                 held = True  # a term of each anchor set certainly found: what holds() would say
             else:
                 held = node.holds(hits, lim, ctx)
-            if held and (not compiled.filtered or passes_filters(compiled.rule, doc, now, language)):
+            if held and compiled.filtered:
+                filters = compiled.rule.filters
+                key = (filters.sources_include, filters.sources_exclude, filters.languages, filters.max_age)
+                verdict = verdicts.get(key)
+                if verdict is None:
+                    verdict = verdicts[key] = passes_filters(compiled.rule, doc, now, language)
+                held = verdict
+            if held:
                 matches.append(Match.reported_later(compiled.rule, partial(self._report, node, hits, lim, ctx)))
         return matches
 
