@@ -1528,8 +1528,9 @@ class Matcher:
         """A matcher for `rules` (this one is left as it is) that reuses what this one compiled.
 
         The rules before and after the ones that changed (the same objects, as the loader hands
-        back for the files that did not change) keep their places, compiled conditions and index
-        entries: only the changed stretch is compiled and indexed. A changed rule whose condition
+        back for the files that did not change, or the same conditions and scopes) keep their
+        places, compiled conditions and index entries: only the changed stretch is compiled and
+        indexed. A changed rule whose condition
         is the same object as before keeps its compiled condition too, and the automaton keeps its
         keys; only new terms are compiled, into a second automaton that holds every term added
         since the first was built. This is what makes a reload after editing one file of 350,000
@@ -1540,9 +1541,26 @@ class Matcher:
             return Matcher(enabled, self._frequency)
         old = self.rules
         same = min(len(old), len(enabled))
-        first = next((i for i in range(same) if old[i] is not enabled[i]), same)
-        last = 0  # rules the same at the end, after the first change
-        while last < same - first and old[-1 - last] is enabled[-1 - last]:
+        # The rules the same at the start and at the end; a rule that changed but not its condition
+        # or scope (most often: moved to another line, when a line was added above it in its file)
+        # stays where it was with its compiled condition and index entries (`moved`: its place
+        # before, and the rule now).
+        moved: list[tuple[int, Rule]] = []
+        first = 0
+        while first < same:
+            was, now = old[first], enabled[first]
+            if was is not now:
+                if was.when is not now.when or was.scope != now.scope:
+                    break
+                moved.append((first, now))
+            first += 1
+        last = 0
+        while last < same - first:
+            was, now = old[-1 - last], enabled[-1 - last]
+            if was is not now:
+                if was.when is not now.when or was.scope != now.scope:
+                    break
+                moved.append((len(old) - 1 - last, now))
             last += 1
         # The changed stretch gets order keys between those of the rules around it.
         count = len(enabled) - first - last
@@ -1566,6 +1584,12 @@ class Matcher:
             reuse = {(id(c.rule.when), c.scope): c for c in map(self._compiled.__getitem__, removed)}
             added_keys = [low + step * (i + 1) for i in range(count)]
             new._patch(self, enabled, removed, added_keys, first, last, reuse)
+            for place, rule in moved:
+                key = self._order[place]
+                c = new._compiled[key]
+                new._compiled[key] = _CompiledRule(
+                    rule, c.node, c.scope, c.anchors, c.second, c.exact, c.counted, _filtered(rule)
+                )
             added = range(first_new, len(new._terms))
             new._delta_tids = (*self._delta_tids, *added)
             if added:
