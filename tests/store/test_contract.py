@@ -494,7 +494,7 @@ def test_an_expired_lease_is_taken_over_by_the_next_claim(store: Store) -> None:
     entry = _entry(1)
     assert store.claim_entries([entry], "dead", LEASE)[0].status == "new"
     time.sleep(0.6)
-    claim = store.claim_entries([entry], "alive", LEASE)[0]
+    claim = store.claim_entries([entry], "alive", timedelta(minutes=1))[0]
     assert (claim.status, claim.takeovers, claim.previous, claim.held) == ("retaken", 1, "dead", True)
     assert store.claim_entries([entry], "third", LEASE)[0].status == "busy"
 
