@@ -45,6 +45,7 @@ from monitor.stories.events import (
     _other_facts,
     _other_figures,
     _other_lead,
+    _other_marked,
     _other_people,
     _other_recalled,
 )
@@ -126,6 +127,7 @@ CHECKS: tuple[tuple[str, Callable[[Kept, Sequence[Kept]], bool]], ...] = (
     ("facts", _other_facts),
     ("people", _other_people),
     ("recalls", _other_recalled),
+    ("marks", _other_marked),
 )
 
 

@@ -83,6 +83,7 @@ from monitor.stories.copies import MIN_STORY_WORDS, CopyFound, CopyGrouper
 from monitor.stories.developments import development, marked_update
 from monitor.stories.embed import Embedder
 from monitor.stories.exonyms import exonyms
+from monitor.stories.marks import marked_past, marks_conflict
 from monitor.stories.names import (
     actor,
     actors_conflict,
@@ -160,6 +161,10 @@ EXCLUSIVE = True
 # kept apart the two pairs of one day's two calls and two rulings that scored over VETO_CEILING (docs/benchmarks.md,
 # "What a report recalls").
 RECALLS = True
+# Whether a report whose headline or first sentence names what most of a story's reports lead with only as an event
+# a short while before its own ("North Korea fires cruise missiles, hours after ICBM launch"), or the other way
+# round, reports another event (`marks.marks_conflict`), whatever it scores: the report says so itself.
+MARKS = True
 # Taken off a story's average when the report's headline opens with another country or organisation than most of
 # the story's do (`names.actors_conflict`): the UK's oil price cap and the EU's, Norway's and Switzerland's taking
 # over of one sanctions package. A penalty, not a veto: two sides of one exchange ("Russia returns bodies",
@@ -225,6 +230,8 @@ class Report:
     recalled_figures: frozenset[float] = frozenset()
     lede_names: frozenset[str] = frozenset()
     head_figures: frozenset[float] = frozenset()
+    marked: frozenset[str] = frozenset()
+    lede_keys: frozenset[str] = frozenset()
     # The embeddings of its first sentences, a row each (16 bits, as stored; none: its lede's stands for them).
     sentences: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
 
@@ -252,6 +259,8 @@ class Report:
             "recalled_figures": sorted(self.recalled_figures),
             "lede_names": sorted(self.lede_names),
             "head_figures": sorted(self.head_figures),
+            "marked": sorted(self.marked),
+            "lede_keys": sorted(self.lede_keys),
             "sentences": len(self.sentences),
         }
         vectors = self.vector.astype(np.float16).tobytes() + self.sentences.astype(np.float16).tobytes()
@@ -289,6 +298,8 @@ class Report:
             frozenset(fields.get("recalled_figures", ())),
             frozenset(fields.get("lede_names", ())),
             frozenset(fields.get("head_figures", ())),
+            frozenset(fields.get("marked", ())),
+            frozenset(fields.get("lede_keys", ())),
             values[width:].reshape(rows, width),
         )
 
@@ -331,6 +342,7 @@ def report_of(
     source = source_of(doc)
     none: frozenset[str] = frozenset()
     told, told_figures, lede_names = recalled(doc.title, doc.text) if RECALLS else (none, frozenset(), none)
+    marked, lede_keys = marked_past(doc.title, doc.text) if MARKS else (none, none)
     return Report(
         doc.id,
         story_id,
@@ -356,6 +368,8 @@ def report_of(
         told_figures,
         lede_names,
         figures(doc.title) if RECALLS else frozenset(),
+        marked,
+        lede_keys,
         (sentences if sentences is not None else np.zeros((0, len(vector)))).astype(np.float16),
     )
 
@@ -402,6 +416,14 @@ def _other_recalled(report: Report, story: Sequence[Report]) -> bool:
         return False
     theirs = [(r.named_leads, r.head_figures) for r in story]
     return recalls_conflict(report.recalled, report.recalled_figures, report.lede_names, report.lede_figures, theirs)
+
+
+def _other_marked(report: Report, story: Sequence[Report]) -> bool:
+    """Whether the report or most of the story's reports name what the other leads with only as an event a short
+    while before their own (`marks.marks_conflict`)."""
+    if not MARKS:
+        return False
+    return marks_conflict(report.marked, report.lede_keys, [(r.marked, r.lede_keys) for r in story])
 
 
 def _other_people(report: Report, story: Sequence[Report]) -> bool:
@@ -581,6 +603,7 @@ class EventGrouper:
                 )
                 or _other_people(report, members)
                 or _other_recalled(report, members)
+                or _other_marked(report, members)
             ):
                 vetoed = average if vetoed is None else vetoed
                 continue

@@ -1,0 +1,64 @@
+"""What a report marks as another, earlier event of a short while before (`marks`)."""
+
+from __future__ import annotations
+
+from monitor.stories.marks import marked_past, marks_conflict
+from monitor.stories.names import name_key
+
+
+def _story(*reports: tuple[str, str]) -> list[tuple[frozenset[str], frozenset[str]]]:
+    return [marked_past(title, text) for title, text in reports]
+
+
+ICBM = _story(
+    (
+        "North Korea fires ICBM into sea off Japan",
+        "SEOUL, March 3 (Reuters) - North Korea fired an ICBM into the sea off Japan's west coast on Tuesday, "
+        "South Korea's military said.",
+    ),
+    (
+        "Северная Корея запустила МБР",
+        "Северная Корея во вторник запустила межконтинентальную баллистическую ракету ICBM, сообщили в Сеуле.",
+    ),
+)
+
+
+def test_a_report_that_names_what_a_story_leads_with_as_hours_before_its_own_event_is_another_event() -> None:
+    cruise = marked_past(
+        "La Corée du Nord tire des missiles de croisière, quelques heures après l'ICBM",
+        "SÉOUL - La Corée du Nord a tiré mardi soir plusieurs missiles de croisière en mer Jaune.",
+    )
+    marked, lede = cruise
+    assert name_key("ICBM") in marked and name_key("ICBM") not in lede
+    assert marks_conflict(*cruise, ICBM)
+    # And the other way round: a late report of the ICBM launch against the story of the cruise missiles.
+    late = marked_past("North Korea's ICBM flew 1,000 km", "North Korea's ICBM flew 1,000 km, Japan said.")
+    assert marks_conflict(*late, [cruise])
+
+
+def test_a_report_of_the_same_event_that_names_the_topics_earlier_events_is_not_told_apart() -> None:
+    # A repetition ("again", "erneut", "un nouvel appel") or a bare "after" is what the reports of one event say
+    # of the topic's earlier events, weeks before: no mark of a short while before.
+    for title, text in (
+        ("North Korea fires ICBM again", "North Korea fired an ICBM on Tuesday, after talks with Seoul collapsed."),
+        ("Nordkorea feuert erneut eine ICBM ab", "Nordkorea hat erneut eine Interkontinentalrakete ICBM abgefeuert."),
+        ("La Corée du Nord tire un nouvel ICBM", "Deux mois après son dernier ICBM, Pyongyang a récidivé mardi."),
+    ):
+        assert not marks_conflict(*marked_past(title, text), ICBM)
+
+
+def test_a_mark_that_names_the_same_thing_the_report_leads_with_or_only_a_country_tells_nothing_apart() -> None:
+    # What the report names up front outside the clause is its own ("ICBM" in both): not marked.
+    follow_up = marked_past(
+        "North Korea's ICBM: Japan protests", "Japan protested the ICBM launch, hours after the ICBM landed."
+    )
+    assert not follow_up[0] and not marks_conflict(*follow_up, ICBM)
+    # Where the earlier event took place is context both events share ("hours after a deadly quake in western
+    # Türkiye"): a country's name is not marked.
+    van = marked_past(
+        "5.4 magnitude quake strikes eastern Van province",
+        "A magnitude 5.4 earthquake struck eastern Van province on Monday evening, hours after a deadly quake in "
+        "western Türkiye.",
+    )
+    assert not van[0]
+    assert not marks_conflict(*marked_past("Землетрясение в Турции", "В турецкой провинции Ван, Турции."), [van])
