@@ -303,7 +303,8 @@ def _beyond(some: frozenset[str], others: frozenset[str]) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=8)  # a report's checks ask about the same text again
 def _first_names(text: str) -> frozenset[str]:
-    """Keys of words that only ever come right before another capitalised word (first names, titles)."""
+    """Keys of words that only ever come right before another capitalised word (first names, titles); not before
+    the noun that ends a place's name (`PLACE_HEADS`: "Scarborough" of "Scarborough Shoal")."""
     text = unelided(text)
     before: set[str] = set()
     alone: set[str] = set()
@@ -317,6 +318,7 @@ def _first_names(text: str) -> frozenset[str]:
             following is not None
             and following.group()[0].isupper()
             and text[found.end() : following.start()] in (" ", "\xa0")
+            and not _place_head(following.group())
         )
         (before if paired else alone).add(name_key(token))
     return frozenset(before - alone)
@@ -327,6 +329,21 @@ _FIGURE_TOKEN = re.compile(r"[^\W\d_]+|\d+(?:[.,\u202f\xa0 ]\d+)*|[:/%]")
 
 def _words(text: str) -> list[str]:
     return text.split()
+
+
+# The common nouns that end an English place's name of several words ("Scarborough Shoal", "Second Thomas Shoal",
+# "Gaza City", "Black Sea"): the place is the words before them (which are no first names nor titles), not the noun
+# that places of one kind share.
+PLACE_HEADS = frozenset(
+    _words(
+        "shoal shoals reef reefs island islands isle atoll strait straits sea bay gulf lake river city province "
+        "region district county strip valley peninsula canal oblast mountains"
+    )
+)
+
+
+def _place_head(word: str) -> bool:
+    return word.lower() in PLACE_HEADS
 
 
 # Month names and their abbreviations, by month, in the languages of the press: a day's number beside one is
@@ -481,7 +498,9 @@ def full_names(title: str, text: str) -> frozenset[str]:
     """Keys of the words a text writes as the name of someone: in a run of capitalised words, after a first
     name or a title (a word the headline and text only ever write right before another capitalised word:
     "Sergei", "President", "Хаканом"), and not one itself. "Russian President Vladimir Putin", "Хаканом
-    Фиданом", "President Prabowo Subianto", "Arktika Shipping"; not "Russia", "Euroclear Bank" or "Ukrainian"."""
+    Фиданом", "President Prabowo Subianto", "Arktika Shipping"; not "Russia", "Euroclear Bank" or "Ukrainian". The
+    words before the noun that ends a place's name are its name ("Second Thomas" of "Second Thomas Shoal": Thomas;
+    `PLACE_HEADS`), not the noun."""
     text = unelided(text)
     first = _first_names(f"{title}\n{text}")
     found: set[str] = set()
@@ -499,6 +518,11 @@ def full_names(title: str, text: str) -> frozenset[str]:
         if previous is not None and (not _IN_A_NAME.fullmatch(gap) or any(c.islower() for c in gap)):
             close()
             run = []
+        if run and _place_head(token.group()):
+            found.add(run[-1])
+            close()
+            run, previous = [], None
+            continue
         run.append(name_key(token.group()))
         previous = token
     close()

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from monitor.stories.marks import marked_past, marks_conflict
-from monitor.stories.names import name_key
+from monitor.stories.names import (
+    _first_names,
+    background,
+    exclusive_conflict,
+    figures,
+    leads,
+    mentioned,
+    name_key,
+    named_leads,
+)
 
 
 def _story(*reports: tuple[str, str]) -> list[tuple[frozenset[str], frozenset[str]]]:
@@ -62,3 +71,25 @@ def test_a_mark_that_names_the_same_thing_the_report_leads_with_or_only_a_countr
     )
     assert not van[0]
     assert not marks_conflict(*marked_past("Землетрясение в Турции", "В турецкой провинции Ван, Турции."), [van])
+
+
+def test_two_shoals_are_two_places_not_one_shoal() -> None:
+    # The noun that ends an English place's name ("Shoal", "City", "Sea") is what places of one kind share: the
+    # place a report leads with is the words before it, so two incidents at two shoals lead with two names.
+    scarborough = (
+        "China coast guard fires water cannon at Philippine boat near Scarborough Shoal",
+        "MANILA - China's coast guard fired water cannon at a Philippine fisheries vessel near Scarborough Shoal on "
+        "Tuesday, the Philippine Coast Guard said.\n\nThe Scarborough Shoal lies 220 km off Luzon.",
+    )
+    second_thomas = (
+        "Chinese vessels block Philippine resupply mission at Second Thomas Shoal",
+        "MANILA - Chinese coast guard ships blocked a Philippine resupply mission to Second Thomas Shoal on "
+        "Tuesday, the Philippine military said.\n\nManila keeps a handful of marines at Second Thomas Shoal.",
+    )
+    own, theirs = named_leads(*scarborough, "en"), named_leads(*second_thomas, "en")
+    assert name_key("Scarborough") in own and name_key("Thomas") in theirs and not own & theirs
+    assert name_key("Shoal") not in own | theirs
+    assert name_key("Scarborough") not in _first_names("\n".join(scarborough))
+    report = (own, (figures(scarborough[1]), figures(scarborough[1])), mentioned(*scarborough))
+    story = [(theirs, figures(second_thomas[1]), mentioned(*second_thomas))]
+    assert exclusive_conflict(*report, leads(*scarborough), background(*scarborough), story)
