@@ -83,7 +83,7 @@ from monitor.stories.copies import MIN_STORY_WORDS, CopyFound, CopyGrouper
 from monitor.stories.developments import development, marked_update
 from monitor.stories.embed import Embedder
 from monitor.stories.exonyms import exonyms
-from monitor.stories.marks import marked_past, marks_conflict
+from monitor.stories.marks import marked_names, marked_past, marks_conflict
 from monitor.stories.names import (
     actor,
     actors_conflict,
@@ -161,6 +161,9 @@ EXCLUSIVE = True
 # kept apart the two pairs of one day's two calls and two rulings that scored over VETO_CEILING (docs/benchmarks.md,
 # "What a report recalls").
 RECALLS = True
+# Whether the names a report gives only in a sentence recalling another event count as its background in the lead
+# check (`_own_background`).
+RECALLED_BACKGROUND = True
 # Whether a report whose headline or first sentence names what most of a story's reports lead with only as an event
 # a short while before its own ("North Korea fires cruise missiles, hours after ICBM launch"), or the other way
 # round, reports another event (`marks.marks_conflict`), whatever it scores: the report says so itself.
@@ -343,6 +346,7 @@ def report_of(
     none: frozenset[str] = frozenset()
     told, told_figures, lede_names = recalled(doc.title, doc.text) if RECALLS else (none, frozenset(), none)
     marked, lede_keys = marked_past(doc.title, doc.text) if MARKS else (none, none)
+    past = marked_names(doc.title, doc.text) if MARKS else none  # what its lede names as an earlier event
     return Report(
         doc.id,
         story_id,
@@ -359,9 +363,9 @@ def report_of(
         principals(doc.title, doc.text) if PEOPLE else none,
         upfront(doc.title, doc.text) if PEOPLE else none,
         lede_dates(doc.title, doc.text),
-        leads(doc.title, doc.text, named),
+        leads(doc.title, doc.text, named) - past,
         background(doc.title, doc.text, named),
-        named_leads(doc.title, doc.text, doc.language, named) if EXCLUSIVE or RECALLS else none,
+        named_leads(doc.title, doc.text, doc.language, named) - past if EXCLUSIVE or RECALLS else none,
         mentioned(doc.title, doc.text) if EXCLUSIVE else none,
         actor(doc.title) if ACTOR_PENALTY else None,
         told,
@@ -395,7 +399,17 @@ def _other_lead(report: Report, story: Sequence[Report]) -> bool:
         return False
     their_leads = frozenset().union(*(r.leads | r.prominent for r in story))
     their_background = frozenset().union(*(r.background for r in story)) - their_leads
-    return leads_conflict(report.leads, report.background, [r.leads for r in story], their_background)
+    return leads_conflict(report.leads, _own_background(report), [r.leads for r in story], their_background)
+
+
+def _own_background(report: Report) -> frozenset[str]:
+    """The names the report gives only in its background, and (RECALLED_BACKGROUND) those it gives only in a sentence
+    that recalls another event (`names.recalled`): a wire of one paragraph has no background paragraph, but "Am
+    Vormittag hatte bereits Volkswagen das Aus in Osnabrück bestätigt" at the end of a brief on Bosch's job cuts
+    is one. Only the report's own: a story's reports' recalled names are no background of theirs."""
+    if not RECALLED_BACKGROUND:
+        return report.background
+    return report.background | (report.recalled - report.lede_names - report.leads)
 
 
 def _other_facts(report: Report, story: Sequence[Report]) -> bool:

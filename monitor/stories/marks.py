@@ -93,19 +93,38 @@ def _split(text: str) -> tuple[str, str]:
 
 
 @functools.lru_cache(maxsize=8)
-def marked_past(title: str, text: str) -> tuple[frozenset[str], frozenset[str]]:
-    """What the report's headline and first sentence (its dateline aside) name as an event a short while before
-    its own ("hours after the ICBM launch": ICBM), that they do not name outside such a clause; and the names of
-    its headline and first sentence outside those clauses (what it leads with)."""
+def _lede_parts(title: str, text: str) -> tuple[str, str]:
+    """The report's headline and first sentence (its dateline aside) without the clauses that a marker of a short
+    while before opens, and those clauses."""
     own_parts: list[str] = []
     marked_parts: list[str] = []
     for part in (title, first_sentence(without_dateline(text))):
         own, marked = _split(part)
         own_parts.append(own)
         marked_parts.append(marked)
-    own_keys = _keys("\n".join(own_parts))
-    marked_keys = _keys("\n".join(marked_parts), countries_too=False) if any(marked_parts) else frozenset()
-    return frozenset(k for k in marked_keys if not any(_alike(k, o) for o in own_keys)), own_keys
+    return "\n".join(own_parts), " ".join(p for p in marked_parts if p.strip())
+
+
+def _only_marked(marked: frozenset[str], own: frozenset[str]) -> frozenset[str]:
+    return frozenset(k for k in marked if not any(_alike(k, o) for o in own))
+
+
+def marked_past(title: str, text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """What the report's headline and first sentence (its dateline aside) name as an event a short while before
+    its own ("hours after the ICBM launch": ICBM), that they do not name outside such a clause, but a country
+    (where both took place); and the names of its headline and first sentence outside those clauses (what it
+    leads with)."""
+    own, marked = _lede_parts(title, text)
+    own_keys = _keys(own)
+    return (_only_marked(_keys(marked, countries_too=False), own_keys) if marked else frozenset()), own_keys
+
+
+def marked_names(title: str, text: str) -> frozenset[str]:
+    """Every name the report's headline and first sentence give only in a clause of a short while before, countries
+    too ("Norway aligns with EU's 20th sanctions package, a day after Switzerland": Switzerland): none of them is
+    what the report leads with."""
+    own, marked = _lede_parts(title, text)
+    return _only_marked(_keys(marked), _keys(own)) if marked else frozenset()
 
 
 def marks_conflict(

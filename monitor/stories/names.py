@@ -762,23 +762,24 @@ _RECALL_MARKERS = (
     # English
     r"earlier", r"previously", r"hours (?:before|earlier|later)", r"a day (?:earlier|later|before)",
     r"the (?:day|night|evening|morning|week) before", r"the previous (?:day|night|evening|week)",
-    r"later (?:in|that|on)", r"the same", r"last (?:week|month)", r"before that",
+    r"later (?:in|that|on)", r"the same", r"last (?:week|month)", r"before that", r"had already",
     # French
     r"plus tôt", r"auparavant", r"précédemment", r"la veille", r"plus tard",
     r"(?:heures|jours) (?:avant|après)", r"(?:le|la|les) mêmes?", r"la semaine (?:dernière|passée)", r"le mois dernier",
+    r"(?:avait|avaient) déjà",
     # German
     r"zuvor", r"vorher", r"davor", r"später", r"am vortag", r"(?:vergangene|letzte)n? (?:woche|monat)",
     r"(?:der|die|das|den|dem|des)selben?", r"am (?:selben|gleichen) (?:tag|abend|morgen)",
-    r"vor (?:wenigen|einigen) (?:stunden|tagen)",
+    r"vor (?:wenigen|einigen) (?:stunden|tagen)", r"(?:hatte|hatten|war|waren) (?:\w+ )?bereits",
     # Russian
     r"ранее", r"накануне", r"в тот же день", r"позже", r"позднее", r"на прошлой неделе", r"в прошлом месяце",
     r"до этого", r"перед этим", r"(?:тот|та|ту|то|те|того|той|тем|тех|тому) же",
     # Spanish
     r"horas (?:antes|después)", r"más temprano", r"más tarde", r"previamente", r"anteriormente", r"la víspera",
-    r"(?:el|la|los|las) mism[oa]s?", r"la semana pasada", r"el mes pasado",
+    r"(?:el|la|los|las) mism[oa]s?", r"la semana pasada", r"el mes pasado", r"(?:ya había|había ya)",
     # Italian
     r"in precedenza", r"precedentemente", r"ore prima", r"poco prima", r"più tardi", r"(?:lo|la|gli|le) stess[oaie]",
-    r"la settimana scorsa", r"il mese scorso",
+    r"la settimana scorsa", r"il mese scorso", r"aveva già",
 )  # fmt: skip
 _RECALL = re.compile(r"(?<!\w)(?:" + "|".join(_RECALL_MARKERS) + r")(?!\w)", re.IGNORECASE)
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from monitor.document import Document
+from monitor.stories.events import Report, _other_lead, report_of
 from monitor.stories.marks import marked_past, marks_conflict
 from monitor.stories.names import (
     _first_names,
@@ -12,7 +16,12 @@ from monitor.stories.names import (
     mentioned,
     name_key,
     named_leads,
+    recalled,
 )
+
+
+def _report(title: str, text: str) -> Report:
+    return report_of(Document(id=title, title=title, text=text), title, np.zeros(512, dtype=np.float32), 60)
 
 
 def _story(*reports: tuple[str, str]) -> list[tuple[frozenset[str], frozenset[str]]]:
@@ -93,3 +102,35 @@ def test_two_shoals_are_two_places_not_one_shoal() -> None:
     report = (own, (figures(scarborough[1]), figures(scarborough[1])), mentioned(*scarborough))
     story = [(theirs, figures(second_thomas[1]), mentioned(*second_thomas))]
     assert exclusive_conflict(*report, leads(*scarborough), background(*scarborough), story)
+
+
+def test_a_wire_of_one_paragraph_that_recalls_the_storys_event_in_its_last_sentence_is_another_event() -> None:
+    # A brief on Bosch's job cuts ends on the day's other news: Volkswagen had already announced the end of
+    # Osnabrück's car production that morning. It has no background paragraph; what it names only in a sentence
+    # that recalls another event ("hatte bereits", a pluperfect) is its background all the same.
+    title = "Bosch streicht weitere 3500 Stellen in Deutschland"
+    text = (
+        "Der Autozulieferer Bosch baut erneut Arbeitsplätze ab. Bis Ende 2028 sollen an den Standorten Feuerbach "
+        "und Bühl rund 3500 Stellen wegfallen, teilte Bosch am Dienstag mit. Am Vormittag hatte bereits "
+        "Volkswagen das Aus für die Fahrzeugfertigung in Osnabrück bestätigt."
+    )
+    told, _, lede = recalled(title, text)
+    assert {name_key("Volkswagen"), name_key("Osnabrück")} <= told - lede
+    assert name_key("Bosch") in lede
+    vw = [
+        _report(
+            "Volkswagen to end car production at Osnabrueck plant",
+            "Volkswagen will end car production at its Osnabrueck plant by 2027, the carmaker said.\n\n"
+            "Volkswagen employs 2,300 people in Osnabrueck. Later on Tuesday, supplier Bosch announced job cuts.",
+        ),
+        _report(
+            "Volkswagen va cesser de produire des voitures à Osnabrück",
+            "Volkswagen arrêtera l'assemblage de véhicules à Osnabrück d'ici à fin 2027, a annoncé Volkswagen.\n\n"
+            "Le même jour, l'équipementier Bosch a annoncé des suppressions de postes.",
+        ),
+    ]
+    bosch = _report(title, text)
+    assert not bosch.background & {name_key("Volkswagen"), name_key("Osnabrück")}
+    assert _other_lead(bosch, vw)
+    # "already" in the present tense is no recall: the reports of one event say it of their own.
+    assert not recalled("VW stoppt Produktion", "VW stoppt die Produktion. Die IG Metall ist bereits alarmiert.")[0]
