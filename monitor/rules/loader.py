@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -800,6 +801,297 @@ def _parse_rule(data: Any, parser: _RuleParser, line: int) -> Rule | None:
     )
 
 
+# The quick reading of plain rules ---------------------------------------------------------------
+
+
+class _Unsure(Exception):
+    """The quick reading leaves this rule to `_parse_rule` (an error, or something it does not read)."""
+
+
+_NO_FILTERS = Filters()
+_NO_ALERT = AlertOptions()
+_NEAR_KEYS = frozenset({"near", "within", "ordered"})
+_COUNT_KEYS = frozenset({"count", "min"})
+_AT_LEAST_KEYS = frozenset({"at_least", "of"})
+_PLAIN_TERM_KEYS = frozenset({"term", "case"})
+_RULE_KEYS = frozenset(RULE_KEYS)
+_FILTER_KEYS = frozenset({"languages", "max_age"})
+_ALERT_KEYS = frozenset(ALERT_KEYS)
+
+
+class _QuickReader:
+    """Reads a rule of plain dicts and lists (the plain readers' items) the short way: the common
+    shapes of the rule language, without lines (a rule read this way has no error, and the plain
+    readers' items have no lines below the rule's), an error list or a parser per rule. Whatever has
+    an error, or is not common (a regex, word forms on a term, sources filters, lists with word
+    forms), raises _Unsure: `_parse_rule` reads the rule then, as it reads every rule, and reports
+    what is wrong. A rule read here is the one `_parse_rule` gives, field by field, sharing the same
+    terms and nodes (`_Terms`), and uses the same lists."""
+
+    __slots__ = ("forms", "lists", "path", "shared", "terms", "used")
+
+    def __init__(self, path: Path, shared: dict[str, tuple[Term, ...]], terms: _Terms) -> None:
+        self.path = str(path)
+        self.shared = shared
+        self.lists = shared
+        self.terms = terms
+        self.forms: Forms = NO_FORMS
+        self.used: set[str] = set()
+
+    def rule(self, data: dict[Any, Any], line: int) -> Rule | None:
+        """The rule, or None when `_parse_rule` must read it; `used` is then the lists it uses."""
+        self.forms, self.lists, self.used = NO_FORMS, self.shared, set()
+        try:
+            return self._rule(data, line)
+        except _Unsure:
+            return None
+
+    def _rule(self, data: dict[Any, Any], line: int) -> Rule:
+        if not data.keys() <= _RULE_KEYS or "when" not in data:
+            raise _Unsure
+        rule_id = data.get("id")
+        if type(rule_id) is not str or not RULE_ID_RE.match(rule_id):
+            raise _Unsure
+        title = data.get("title")
+        if type(title) is not str or not (title := title.strip()):
+            raise _Unsure
+        severity = data.get("severity", "medium")
+        description = data.get("description", "")
+        enabled = data.get("enabled", True)
+        if type(severity) is not str or severity not in SEVERITIES or type(description) is not str:
+            raise _Unsure
+        if type(enabled) is not bool:
+            raise _Unsure
+        tags = _strings(data["tags"]) if "tags" in data else ()
+        scope: tuple[str, ...] = ("title", "text")
+        if "scope" in data:
+            got = _strings(data["scope"])
+            if not got or not all(f in SCOPES for f in got):
+                raise _Unsure
+            scope = tuple(f for f in SCOPES if f in got)
+        if "forms" in data:
+            self.forms = _forms(data["forms"])
+        if "lists" in data:
+            self.lists = {**self.shared, **self._lists(data["lists"])}
+        when = self.node(data["when"])
+        if scope == ("lead",) and _widest_near(when) > LEAD_MAX_WORDS:
+            raise _Unsure
+        if not has_positive_term(when):
+            raise _Unsure
+        filters = self._filters(data["filters"]) if "filters" in data else _NO_FILTERS
+        alert = self._alert(data["alert"]) if "alert" in data else _NO_ALERT
+        return Rule(rule_id, title, when, severity, description, tags, enabled, scope, filters, alert, self.path, line)
+
+    def _lists(self, value: Any) -> dict[str, tuple[Term, ...]]:
+        if type(value) is not dict:
+            raise _Unsure
+        lists: dict[str, tuple[Term, ...]] = {}
+        for name, items in value.items():
+            if type(name) is not str or not LIST_NAME_RE.match(name) or type(items) is not list or not items:
+                raise _Unsure
+            found: list[Term] = []
+            for item in items:
+                if type(item) is str:
+                    if item.startswith("$"):
+                        raise _Unsure
+                    found.append(self._literal(item, False, NO_FORMS))
+                elif type(item) is dict:
+                    found.append(self._term_mapping(item, NO_FORMS))
+                else:
+                    raise _Unsure
+            lists[name] = tuple(found)
+        return lists
+
+    def _literal(self, text: str, case: bool, forms: Forms) -> Term:
+        terms = self.terms
+        known = terms.known(text, case, forms)
+        if known is not None:
+            return known
+        if not text or terms.problem(text) is not None:
+            raise _Unsure
+        return terms.literal(text, case, forms)
+
+    def _term_mapping(self, value: dict[Any, Any], forms: Forms) -> Term:
+        if not value.keys() <= _PLAIN_TERM_KEYS or "term" not in value:
+            raise _Unsure
+        case = value.get("case", False)
+        text = value["term"]
+        if type(case) is not bool or type(text) is not str or not text:
+            raise _Unsure
+        return self._literal(text, case, forms)
+
+    def term(self, value: Any) -> tuple[Term, ...]:
+        """A term, a `$list` or a term mapping -> the terms it stands for."""
+        if type(value) is str:
+            if value.startswith("$"):
+                name = value[1:]
+                self.used.add(name)
+                found = self.lists.get(name)
+                if found is None:
+                    raise _Unsure
+                return self.terms.expanded(found, self.forms)
+            return self.terms.single(self._literal(value, False, self.forms))
+        if type(value) is dict:
+            return self.terms.single(self._term_mapping(value, self.forms))
+        raise _Unsure
+
+    def group(self, value: Any) -> tuple[Term, ...]:
+        if type(value) is list:
+            if not value:
+                raise _Unsure
+            return tuple(t for item in value for t in self.term(item))
+        return self.term(value)
+
+    def children(self, value: Any) -> tuple[Node, ...]:
+        if type(value) is not list or not value:
+            raise _Unsure
+        return tuple([self.node(item) for item in value])
+
+    def node(self, value: Any) -> Node:
+        if type(value) is str:
+            key = (value, self.forms)
+            plain = value[:1] != "$"
+            if plain:
+                node = self.terms.plain.get(key)
+                if node is not None:
+                    return node
+            node = self.terms.any_of(self.term(value))
+            if plain:
+                self.terms.plain[key] = node
+            return node
+        if type(value) is list:
+            return AnyNode(self.children(value))
+        if type(value) is not dict or not value:
+            raise _Unsure
+        if len(value) == 1:
+            key = next(iter(value))
+            if key in _SCOPE_KEYS:
+                child = self.node(value[key])
+                if key == "lead" and _widest_near(child) > LEAD_MAX_WORDS:
+                    raise _Unsure
+                return FieldNode(key, child)
+            if key in _UNIT_KEYS:
+                child = self.node(value[key])
+                if not has_positive_term(child):
+                    raise _Unsure
+                return UnitNode(key, child)
+        if "term" in value or "regex" in value:
+            return self.terms.any_of(self.terms.single(self._term_mapping(value, self.forms)))
+        if "near" in value:
+            return self._near(value)
+        if "count" in value:
+            if not value.keys() <= _COUNT_KEYS:
+                raise _Unsure
+            return CountNode(self.group(value["count"]), _positive(value.get("min")))
+        if "at_least" in value:
+            if not value.keys() <= _AT_LEAST_KEYS or "of" not in value:
+                raise _Unsure
+            count = _positive(value["at_least"])
+            children = self.children(value["of"])
+            if count > len(children):
+                raise _Unsure
+            return AtLeastNode(count, children)
+        return self._combined(value)
+
+    def _near(self, value: dict[Any, Any]) -> Node:
+        if not value.keys() <= _NEAR_KEYS:
+            raise _Unsure
+        within = _positive(value.get("within"))
+        ordered = value.get("ordered", False)
+        items = value["near"]
+        if type(ordered) is not bool or type(items) is not list or len(items) < 2:
+            raise _Unsure
+        return NearNode(tuple([self.group(item) for item in items]), within, ordered)
+
+    def _combined(self, value: dict[Any, Any]) -> Node:
+        if not value.keys() <= COMBINING_KEYS:
+            raise _Unsure  # a field or unit among other keys, or a key that is none
+        parts: list[Node] = []
+        if "all" in value:
+            parts.extend(self.children(value["all"]))
+        if "any" in value:
+            parts.append(AnyNode(self.children(value["any"])))
+        if "none" in value:
+            parts.append(NotNode(AnyNode(self.children(value["none"]))))
+        if "not" in value:
+            parts.append(NotNode(self.node(value["not"])))
+        return parts[0] if len(parts) == 1 else AllNode(tuple(parts))
+
+    def _filters(self, value: Any) -> Filters:
+        if type(value) is not dict or not value.keys() <= _FILTER_KEYS:
+            raise _Unsure  # sources: read by _parse_filters
+        languages: tuple[str, ...] = ()
+        if "languages" in value:
+            got = _strings(value["languages"])
+            if any(language_code_error(lang) is not None for lang in got):
+                raise _Unsure
+            languages = tuple(lang.lower() for lang in got)
+        max_age = None
+        if "max_age" in value:
+            max_age = parse_duration(value["max_age"])
+            if max_age is None or max_age <= timedelta(0):
+                raise _Unsure
+        return Filters((), (), languages, max_age)
+
+    def _alert(self, value: Any) -> AlertOptions:
+        if type(value) is not dict or not value.keys() <= _ALERT_KEYS:
+            raise _Unsure
+        channels = _strings(value["channels"]) if "channels" in value else ()
+        realert = _duration(value["realert"]) if "realert" in value else None
+        digest = _duration(value["digest"]) if "digest" in value else None
+        return AlertOptions(channels, realert, digest)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A string or a list of non-empty strings, as `_string_list` takes them."""
+    if type(value) is str:
+        value = [value]
+    if type(value) is not list or not all(type(v) is str and v for v in value):
+        raise _Unsure
+    return tuple(value)
+
+
+def _positive(value: Any) -> int:
+    """An integer >= 1 (`_positive_int`'s check, for the minimums that are 1)."""
+    if type(value) is not int or value < 1:
+        raise _Unsure
+    return value
+
+
+def _duration(value: Any) -> timedelta:
+    found = parse_duration(value)
+    if not found:
+        raise _Unsure
+    return found
+
+
+@functools.cache
+def _forms_of(value: str | bool | tuple[str, ...]) -> Forms | None:
+    """`forms_value`'s reading of a rule's `forms` that has no error (None: it has one)."""
+    if type(value) is bool:
+        return (value, ())
+    codes = (value,) if type(value) is str else value
+    if not codes or not all(type(c) is str for c in codes):
+        return None
+    if any(language_code_error(c) is not None or c.lower() not in FORMS_LANGUAGES for c in codes):
+        return None
+    return (True, tuple(sorted({c.lower() for c in codes})))
+
+
+def _forms(value: Any) -> Forms:
+    if type(value) is list:
+        value = tuple(value)
+    if type(value) not in (str, bool, tuple):
+        raise _Unsure
+    try:
+        found = _forms_of(value)
+    except TypeError:  # an unhashable item
+        raise _Unsure from None
+    if found is None:
+        raise _Unsure
+    return found
+
+
 # Files and directories ------------------------------------------------------------------------------
 
 # What tells that a file changed: (modification time in ns, size, inode). A Kubernetes ConfigMap
@@ -936,6 +1228,7 @@ class _FileReader:
         self.path = path
         self.shared = dict(shared)
         self.terms = terms
+        self.quick = _QuickReader(path, self.shared, terms)
         # The file as loaded before: a rule that is as it was is kept as it was (and the copy just
         # read is dropped at once, so a big file read again is not held twice); an item whose text
         # is as it was is not parsed again, unless it uses a shared list that changed.
@@ -960,13 +1253,19 @@ class _FileReader:
 
     def parsed(self, data: Any, line: int, index: int) -> tuple[_Entry, frozenset[str]]:
         """The entry of the file's item `index`, and the lists it uses."""
-        errors = ErrorList()
-        parser = _RuleParser(self.path, errors, self.shared, self.terms)
         self.parsed_items += 1
-        rule = _parse_rule(data, parser, line)
+        # A plain item (the plain readers') read the short way first; the others, and any it leaves.
+        rule = self.quick.rule(data, line) if type(data) is dict else None
+        problems: Sequence[str] = ()
+        used = self.quick.used
+        if rule is None:
+            errors = ErrorList()
+            parser = _RuleParser(self.path, errors, self.shared, self.terms)
+            rule = _parse_rule(data, parser, line)
+            problems, used = errors.items, parser.used
         if rule is not None and self.known is not None:
             rule = _as_before(rule, self._was(rule.id, index))
-        return (rule, errors.items), frozenset(parser.used) if parser.used else _NO_LISTS
+        return (rule, problems), frozenset(used) if used else _NO_LISTS
 
     def item(self, data: Any, line: int) -> None:
         entry, used = self.parsed(data, line, len(self.entries))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -217,3 +218,94 @@ def test_hidden_files_and_directories_are_not_read(write_rules: WriteRules) -> N
     # A ConfigMap mounted by Kubernetes keeps a second copy of every file under ..data.
     directory = write_rules({"r.yaml": GOOD, "..2026_11_23/r.yaml": GOOD, ".r.yaml.swp.yaml": "broken: ["})
     assert [r.id for r in load_rules(directory).rules] == ["good"]
+
+
+# Every shape of the rule language, as rules of one `rules:` file (each item read by the plain
+# readers, most of them the short way), with a shared list of word forms.
+EVERY_SHAPE = """\
+rules:
+  - id: words
+    title: "  Words  "
+    description: Putin and Macron
+    severity: high
+    tags: energy
+    enabled: false
+    when: [Putin, "Emmanuel Macron", "sanction*", "*krieg", "l'Élysée", re-engage, $leaders]
+  - id: combined
+    title: Combined
+    tags: [a, b]
+    when:
+      all:
+        - any: [Putin, {term: US, case: true}]
+        - none: [Trump, $leaders]
+        - not: {term: Biden}
+      any: [Kyiv, Kiev]
+      not: Moscow
+  - id: near
+    title: Near
+    scope: [title, lead]
+    when:
+      near: [[Putin, Poutine], $leaders, "*grad*"]
+      within: 8
+      ordered: true
+  - id: units
+    title: Units
+    when:
+      all:
+        - sentence: {all: [Putin, {not: Trump}]}
+        - paragraph: {near: [talks, Macron], within: 5}
+        - title: {any: [Kyiv, $leaders]}
+        - lead: "envoy*"
+        - text: {count: [sanction, Sanktion], min: 2}
+  - id: at-least
+    title: At least
+    scope: lead
+    when:
+      at_least: 2
+      of: [gas, oil, {term: LNG, case: true}, "pipe*"]
+  - id: forms
+    title: Forms
+    forms: [de, EN]
+    lists:
+      local: [Gespräch, "Treffen*", {term: G7, case: true}]
+      other: [Krieg]
+    when:
+      all: [verhandeln, $local, $other, $leaders, {term: Frieden}]
+    filters:
+      languages: [de, en]
+      max_age: 1h30m
+    alert:
+      channels: ["#alerts"]
+      realert: 12h
+      digest: 1h
+  - id: forms-everywhere
+    title: Forms everywhere
+    forms: true
+    when: {any: [run, $leaders]}
+    filters: {}
+  - id: left-to-the-parser
+    title: Left to the parser
+    forms: false
+    when:
+      all:
+        - {regex: "Put[iy]n", case: true}
+        - {term: talks, forms: fr}
+        - $listed
+    filters:
+      sources: {include: [Example.com], exclude: [.bad.example]}
+"""
+SHARED_LISTS = "leaders: [Putin, Macron]\nlisted:\n  forms: true\n  terms: [meeting, summit]\n"
+
+
+def test_rules_read_the_same_by_the_plain_and_the_careful_readers(write_rules: WriteRules) -> None:
+    # The plain readers read most items the short way; a file they refuse (a '!' in a comment) is
+    # read by the careful reader, with lines for every node. Both must give the same rules.
+    quick = write_rules({"r.yaml": EVERY_SHAPE, "lists/shared.yaml": SHARED_LISTS})
+    loaded = load_rules(quick)
+    (quick / "r.yaml").write_text("# ! (a tag) sends it to the careful reader\n" + EVERY_SHAPE, encoding="utf-8")
+    careful = load_rules(quick)
+    assert len(loaded.rules) == 8
+    assert [replace(r, line=r.line + 1) for r in loaded.rules] == list(careful.rules)
+    assert {p: f.lists for p, f in loaded.files.items()} == {p: f.lists for p, f in careful.files.items()}
+    forms = loaded.rules[5]
+    assert forms.filters.languages == ("de", "en") and forms.alert.realert == timedelta(hours=12)
