@@ -387,10 +387,18 @@ FIGURE_TOLERANCE = 0.05
 FIGURE_MIN = 10
 
 
+# An ordinal written in digits ("the 12th time", "21st package", "la 12e fois", "12-й раз", "il 3º"): it counts events
+# of a kind, it is no fact of this one's size, and other outlets write it in words ("douzième", "zum zwölften Mal").
+_ORDINAL = re.compile(
+    r"(?<![\d.,])\d+(?:st|nd|rd|th|e|er|re|ème|eme|ᵉ|º|ª|-?(?:й|я|е|го|му|м|х))(?![^\W\d_])",  # noqa: RUF001
+    re.IGNORECASE,
+)
+
+
 def figures(text: str) -> frozenset[float]:
-    """The figures a text states: numbers that are not dates, times or years, scaled by the word after
+    """The figures a text states: numbers that are not dates, times, years or ordinals, scaled by the word after
     them ("140 тысяч" -> 140000), and either a decimal, a percentage or at least FIGURE_MIN."""
-    tokens = [found.group().lower() for found in _FIGURE_TOKEN.finditer(text)]
+    tokens = [found.group().lower() for found in _FIGURE_TOKEN.finditer(_ORDINAL.sub(" ", text))]
     found: set[float] = set()
     for i, token in enumerate(tokens):
         if not token[0].isdigit():
