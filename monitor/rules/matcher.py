@@ -9,7 +9,6 @@ it out, for `any` every child's terms are needed (the presearch of Lucene Monito
 from __future__ import annotations
 
 import math
-import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -46,6 +45,7 @@ from monitor.rules.model import (
 )
 from monitor.rules.text import (
     EXACT,
+    FORMS_LANGUAGES,
     INFIX,
     PREFIX,
     SUFFIX,
@@ -933,7 +933,7 @@ class _Keys:
         self.checked_keys: frozenset[int] = frozenset()
         # The terms found by one key alone, " word " or " prefix" (no other key, nothing to check).
         self.one_key: dict[int, str] = {}
-        self._inside: Any = None  # see inside()
+        self._inside: Any = False  # see inside()
 
     def add(self, tid: int, variant: list[TermWord], cased: list[TermWord] | None) -> None:
         key, key_words, spaced = _key_of(variant)
@@ -965,6 +965,7 @@ class _Keys:
             if len(keys) == 1 and " " not in keys[0][1:-1] and tid not in checked
         }
         self.automaton = _automaton(self.targets)
+        self._inside = self._inside_automaton()
 
     @property
     def empty(self) -> bool:
@@ -972,20 +973,20 @@ class _Keys:
 
     def inside(self) -> Any:
         """An automaton of the keys with more to check that start inside a word (a suffix or infix
-        wildcard's), each its own value; False if there are none. Built when first asked for (by the
-        matching side: the keys are fixed once built): where those keys occur in a stream is found
-        in one pass over it, not a `str.find` per key."""
-        got = self._inside
-        if got is None:
-            inside = {key for keys in self.checked_of.values() for key in keys if not key.startswith(" ")}
-            got = False
-            if inside:
-                got = ahocorasick.Automaton(ahocorasick.STORE_ANY)
-                for key in inside:
-                    got.add_word(key, key)
-                got.make_automaton()
-            self._inside = got
-        return got
+        wildcard's), each its own value; False if there are none: where those keys occur in a
+        stream is found in one pass over it, not a `str.find` per key."""
+        return self._inside
+
+    def _inside_automaton(self) -> Any:
+        # Built with the keys (7 ms at 100,000 rules), not by a document's match.
+        inside = {key for keys in self.checked_of.values() for key in keys if not key.startswith(" ")}
+        if not inside:
+            return False
+        automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
+        for key in inside:
+            automaton.add_word(key, key)
+        automaton.make_automaton()
+        return automaton
 
     def scan(self, stream: str) -> tuple[set[int], set[int]]:
         """The terms that keys alone find somewhere in `stream`, and those whose keys with more to
@@ -1511,13 +1512,12 @@ class Matcher:
             self._likely: list[float] = []  # per term id: the share of articles it occurs in
             self._regexes: dict[int, object] = {}
             self._max_words = 1
-            # Terms that ask for word forms, and their stemmed keys per language (built on first use).
+            # Terms that ask for word forms, and their stemmed keys per language.
             self._forms_terms: list[int] = []
-            self._forms_keys: dict[str, tuple[_Keys, ...]] = {}
-            self._forms_lock = threading.Lock()
             self._building = _Keys()
             self._install(tuple(r for r in rules if r.enabled))
             self._forms_set = frozenset(self._forms_terms)
+            self._forms_keys = self._every_forms_keys({}, self._forms_terms)
             self._building.build()
             self._layers: tuple[_Keys, ...] = (self._building,)
             self._delta_tids: tuple[int, ...] = ()
@@ -1577,7 +1577,6 @@ class Matcher:
             new._regexes = dict(self._regexes)
             new._max_words = self._max_words
             new._forms_terms = list(self._forms_terms)
-            new._forms_lock = threading.Lock()
             new._building = _Keys()
             first_new = len(new._terms)
             removed = self._order[first : len(old) - last]
@@ -1608,10 +1607,7 @@ class Matcher:
                 new._presearch = _Presearch.of(new)
             forms = [t for t in added if new._terms[t].forms]
             new._forms_set = self._forms_set.union(forms)
-            new._forms_keys = {
-                language: (*layers, new._forms_keys_of(forms, language)) if forms else layers
-                for language, layers in self._forms_keys.items()
-            }
+            new._forms_keys = new._every_forms_keys(self._forms_keys, forms) if forms else self._forms_keys
         return new
 
     def _install(self, rules: tuple[Rule, ...]) -> None:
@@ -1784,26 +1780,35 @@ class Matcher:
             sets.append((regex_set, tids))
         return sets
 
-    def _forms_keys_for(self, language: str) -> tuple[_Keys, ...]:
-        """The stemmed keys of the word-form terms that apply to `language` (built once)."""
-        layers = self._forms_keys.get(language)
-        if layers is not None:
-            return layers
-        with self._forms_lock:
-            layers = self._forms_keys.get(language)
-            if layers is None:
-                # Built in bulk and left out of the collector's scans, as the rest of the matcher is.
-                with bulk_build():
-                    layers = self._forms_keys[language] = (self._forms_keys_of(self._forms_terms, language),)
-        return layers
+    def _every_forms_keys(self, before: dict[str, tuple[_Keys, ...]], tids: list[int]) -> dict[str, tuple[_Keys, ...]]:
+        """The stemmed keys of every language word forms apply to: `before`'s layers and one of the
+        word-form terms `tids` (all of them for a language `before` has none of). Built with the
+        rules, not on a language's first document: that match would wait for them (0.2 s at
+        100,000 rules for a language many terms ask for), after each start and reload."""
+        if not tids:
+            return dict(before)
+        new, every = self._by_forms_language(tids), self._by_forms_language(self._forms_terms)
+        return {
+            language: (*before[language], self._forms_keys_of(new[language], language))
+            if language in before
+            else (self._forms_keys_of(every[language], language),)
+            for language in sorted(FORMS_LANGUAGES)
+        }
 
-    def _forms_keys_of(self, tids: Iterable[int], language: str) -> _Keys:
-        keys = _Keys()
+    def _by_forms_language(self, tids: Iterable[int]) -> dict[str, list[int]]:
+        """Per language word forms apply to, the terms of `tids` that ask for its forms, in order."""
+        by: dict[str, list[int]] = {language: [] for language in FORMS_LANGUAGES}
         for tid in tids:
-            term = self._terms[tid]
-            if term.forms_languages and language not in term.forms_languages:
-                continue
-            for variant in term_stems(term.text, language):
+            for language in self._terms[tid].forms_languages or FORMS_LANGUAGES:
+                if language in by:
+                    by[language].append(tid)
+        return by
+
+    def _forms_keys_of(self, tids: list[int], language: str) -> _Keys:
+        keys = _Keys()
+        terms = self._terms
+        for tid in tids:
+            for variant in term_stems(terms[tid].text, language):
                 keys.add(tid, variant, None)
         keys.build()
         return keys
@@ -1948,7 +1953,7 @@ class Matcher:
                         scan.terms.add(tid)  # the title's terms (field 0's alone have a set)
 
     def _scan_forms(self, scan: _FieldScan, stream: WordStream, language: str, hits: _DocHits) -> None:
-        layers = [keys for keys in self._forms_keys_for(language) if not keys.empty]
+        layers = [keys for keys in self._forms_keys.get(language, ()) if not keys.empty]
         if not layers:
             return
         # Stemmers see the words as written (with their accents); an ASCII word's stem is its lower

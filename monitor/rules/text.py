@@ -846,10 +846,16 @@ def term_stems(text: str, language: str) -> list[list[TermWord]]:
     """The stemmed word sequences of a term without wildcards (see `term_variants`)."""
 
     def analyse(chunk: str) -> list[str]:
-        originals = words_at(chunk, WordStream.build(chunk, 0).word_spans())
-        return stems(originals, language)
+        return stems(_written_words(chunk), language)
 
     return term_variants(text, analyse=analyse)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _written_words(chunk: str) -> tuple[str, ...]:
+    """A chunk of a term split into words as written, as a text is (kept: a matcher stems each
+    word-form term in every language it applies to, one after the other)."""
+    return tuple(words_at(chunk, WordStream.build(chunk, 0).word_spans()))
 
 
 # Sentences, paragraphs and the lead --------------------------------------------------------------

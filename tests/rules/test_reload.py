@@ -409,3 +409,24 @@ def test_a_rule_at_another_line_is_the_rule_with_only_its_line_changed() -> None
     )  # fmt: skip
     assert rule.at_line(9) == replace(rule, line=9)
     assert rule.at_line(9).when is rule.when
+
+
+def test_word_forms_are_compiled_with_the_matcher_not_by_a_documents_match(
+    loaded: tuple[Path, RuleSet], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A language's stemmed keys are built with the rules (at start and at each reload), so the first
+    # document in a language is matched as fast as the next: matching stems no term.
+    directory, first = loaded
+    old = Matcher(first.rules)  # no word forms yet: a reload adds the first
+    edit(directory / "e.yaml", "id: e\ntitle: E\nwhen: {all: [{term: Gesandter, forms: true}, Kiew]}\n")
+    updated = old.updated(load_rules(directory, previous=first).rules)
+    fresh = Matcher(load_rules(directory).rules)
+
+    def no_stemming(text: str, language: str) -> object:
+        raise AssertionError(f"a term stemmed while matching: {text!r} ({language})")
+
+    monkeypatch.setattr("monitor.rules.matcher.term_stems", no_stemming)
+    doc = Document(id="1", title="", text="Die Gesandten reisten nach Kiew.", language="de")
+    for matcher in (updated, fresh):
+        assert [m.rule.id for m in matcher.match(doc)] == ["e"]
+        assert [h.text for h in matcher.match(doc)[0].hits] == ["Gesandten", "Kiew"]
