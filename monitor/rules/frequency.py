@@ -103,7 +103,10 @@ class TermFrequency:
         text = term.text
         if text.isascii() and text.replace(" ", "").isalnum():
             # Plain ASCII words (most terms): their words are the lower-cased chunks (as words_of splits them).
-            rarest = min(map(self.word, text.lower().split()), default=1.0)
+            # The rarest word's share, from its count (the share grows with the count): no call per word.
+            counts = self.counts
+            fewest = min([counts.get(word, 0) for word in text.lower().split()], default=None)
+            rarest = 1.0 if fewest is None else (fewest + 0.5) / (self._documents + 1)
             return min(1.0, FORMS_LIKELIER * rarest if term.forms else rarest)
         best = 1.0
         for chunk in term.text.split():

@@ -1459,8 +1459,9 @@ def _gather_rows(index: tuple[np.ndarray, np.ndarray], tids: np.ndarray) -> np.n
     return positions[shift + np.arange(total, dtype=np.int64)]
 
 
-@dataclass(frozen=True, slots=True)
-class _CompiledRule:
+class _CompiledRule(NamedTuple):
+    """A rule as compiled (a named tuple: made in C, 350,000 times in a build)."""
+
     rule: Rule
     node: _CNode
     scope: int
@@ -1479,10 +1480,19 @@ class _CompiledRule:
 
 def scope_code(fields: Iterable[str]) -> int:
     """The bit mask of a rule's scope or a field condition (title, text, lead)."""
+    if type(fields) is tuple:
+        found = _SCOPE_CODE_OF.get(fields)
+        if found is None:
+            found = _SCOPE_CODE_OF[fields] = scope_code(iter(fields))
+        return found
     code = 0
     for name in fields:
         code |= _SCOPE_CODES[name]
     return code
+
+
+# The code of each rule scope met (a few: most rules have the default one).
+_SCOPE_CODE_OF: dict[tuple[str, ...], int] = {}
 
 
 # A reload compiles only the terms that are new into a second, small automaton; once it holds
@@ -1509,6 +1519,12 @@ class Matcher:
             self._frequency = frequency or shipped()
             self._terms: list[Term] = []
             self._term_ids: dict[Term, int] = {}
+            # While compiling: the term id of each Term object, and the compiled condition of each
+            # node object, by its id (the loader hands over one object per distinct term, and one
+            # node per literal and per list: most are met many times). See `_compile`.
+            self._seen_terms: dict[int, tuple[Term, int]] = {}
+            self._seen_nodes: dict[int, tuple[Node, _CNode]] = {}
+            self._seen_variants: dict[str, list[list[TermWord]]] = {}
             self._likely: list[float] = []  # per term id: the share of articles it occurs in
             self._regexes: dict[int, object] = {}
             self._max_words = 1
@@ -1516,6 +1532,9 @@ class Matcher:
             self._forms_terms: list[int] = []
             self._building = _Keys()
             self._install(tuple(r for r in rules if r.enabled))
+            self._seen_terms.clear()
+            self._seen_nodes.clear()
+            self._seen_variants.clear()
             self._forms_set = frozenset(self._forms_terms)
             self._forms_keys = self._every_forms_keys({}, self._forms_terms)
             self._building.build()
@@ -1578,11 +1597,15 @@ class Matcher:
             new._max_words = self._max_words
             new._forms_terms = list(self._forms_terms)
             new._building = _Keys()
+            new._seen_terms, new._seen_nodes, new._seen_variants = {}, {}, {}
             first_new = len(new._terms)
             removed = self._order[first : len(old) - last]
             reuse = {(id(c.rule.when), c.scope): c for c in map(self._compiled.__getitem__, removed)}
             added_keys = [low + step * (i + 1) for i in range(count)]
             new._patch(self, enabled, removed, added_keys, first, last, reuse)
+            new._seen_terms.clear()
+            new._seen_nodes.clear()
+            new._seen_variants.clear()
             for place, rule in moved:
                 key = self._order[place]
                 c = new._compiled[key]
@@ -1594,6 +1617,7 @@ class Matcher:
             if added:
                 for tid in self._delta_tids:
                     new._add_keys(new._building, tid)
+                new._seen_variants.clear()
                 new._building.build()
                 new._layers = (self._layers[0], new._building)
             else:
@@ -1708,12 +1732,17 @@ class Matcher:
     # Compilation ------------------------------------------------------------------------------
 
     def _term_id(self, term: Term) -> int:
+        seen = self._seen_terms.get(id(term))
+        if seen is not None and seen[0] is term:
+            return seen[1]
         tid = self._term_ids.get(term)
         if tid is not None:
+            self._seen_terms[id(term)] = (term, tid)
             return tid
         tid = len(self._terms)
         self._terms.append(term)
         self._term_ids[term] = tid
+        self._seen_terms[id(term)] = (term, tid)
         self._likely.append(self._frequency.term(term))
         if term.regex:
             options = re2.Options()
@@ -1728,20 +1757,35 @@ class Matcher:
 
     def _add_keys(self, keys: _Keys, tid: int) -> None:
         term = self._terms[tid]
-        variants = term_variants(term.text)
+        # A word of several terms (with and without word forms, in several cases) is split once.
+        variants = self._seen_variants.get(term.text)
+        if variants is None:
+            variants = self._seen_variants[term.text] = term_variants(term.text)
         cased = term_variants(term.text, casefold=False) if term.case else None
         for i, variant in enumerate(variants):
             self._max_words = max(self._max_words, len(variant))
             keys.add(tid, variant, cased[i] if cased is not None else None)
 
     def _compile(self, node: Node) -> _CNode:
+        """The compiled condition; a term or `any` node object met before (a literal's or a list's,
+        which the loader makes once and every rule using it shares) gives the object compiled then:
+        compiled conditions are immutable, and one compiled object may stand in several rules."""
+        if type(node) is TermNode or type(node) is AnyNode:
+            seen = self._seen_nodes.get(id(node))
+            if seen is not None and seen[0] is node:
+                return seen[1]
+            compiled: _CNode
+            if isinstance(node, TermNode):
+                compiled = _CTerm(self._term_id(node.term))
+            else:
+                compiled = _CAny([self._compile(c) for c in node.children])
+            self._seen_nodes[id(node)] = (node, compiled)
+            return compiled
         match node:
-            case TermNode():
-                return _CTerm(self._term_id(node.term))
+            case TermNode() | AnyNode():
+                raise AssertionError("compiled above")
             case AllNode():
                 return _CAll([self._compile(c) for c in node.children])
-            case AnyNode():
-                return _CAny([self._compile(c) for c in node.children])
             case NotNode():
                 return _CNot(self._compile(node.child))
             case AtLeastNode():
