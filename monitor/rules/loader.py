@@ -58,6 +58,7 @@ from monitor.yamlfile import (
 
 RULE_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 LIST_NAME_RE = re.compile(r"[A-Za-z0-9_-]+\Z")
+_ASCII_ALNUM_RE = re.compile(r"[A-Za-z0-9]")
 _DURATION_RE = re.compile(r"(\d+)\s*([smhdw])")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 LONGEST_DURATION = timedelta(days=3650)
@@ -100,11 +101,11 @@ def literal_problem(text: str) -> str | None:
         return None  # plain words (most terms): nothing to check
     if "*" not in text:
         # No wildcard to check (the loop below would find nothing): only its letters.
-        return None if words_of(text) else f"term {text!r} has no letters or digits to match"
+        return None if _has_words(text) else f"term {text!r} has no letters or digits to match"
     for chunk in text.split():
         if "*" in chunk.strip("*") or chunk.endswith("**") or chunk.startswith("**"):
             return f"term {text!r}: '*' may only begin or end a word (a wildcard)"
-        if chunk.endswith("*") and not words_of(chunk.strip("*")):
+        if chunk.endswith("*") and not _has_words(chunk.strip("*")):
             return f"term {text!r}: a wildcard needs at least one letter before '*'"
         if chunk.startswith("*"):
             first = chunk.strip("*").split("-")[0]
@@ -113,9 +114,15 @@ def literal_problem(text: str) -> str | None:
                     f"term {text!r}: a leading '*' needs at least {MIN_SUFFIX_LETTERS} letters after it"
                     " (a shorter ending matches too many words)"
                 )
-    if not words_of(text.replace("*", " ")):
+    if not _has_words(text.replace("*", " ")):
         return f"term {text!r} has no letters or digits to match"
     return None
+
+
+def _has_words(text: str) -> bool:
+    """Does `text` hold a word (`words_of(text)` is not empty)? An ASCII letter or digit is one
+    (folding keeps it, and it is a word character), found without folding the text."""
+    return _ASCII_ALNUM_RE.search(text) is not None or bool(words_of(text))
 
 
 class _Terms:
@@ -949,15 +956,12 @@ class _QuickReader:
 
     def node(self, value: Any) -> Node:
         if type(value) is str:
-            key = (value, self.forms)
-            plain = value[:1] != "$"
-            if plain:
-                node = self.terms.plain.get(key)
-                if node is not None:
-                    return node
-            node = self.terms.any_of(self.term(value))
-            if plain:
-                self.terms.plain[key] = node
+            if value[:1] == "$":
+                return self.terms.any_of(self.term(value))
+            terms, key = self.terms, (value, self.forms)
+            node = terms.plain.get(key)
+            if node is None:
+                node = terms.plain[key] = terms.any_of(terms.single(self._literal(value, False, self.forms)))
             return node
         if type(value) is list:
             return AnyNode(self.children(value))
