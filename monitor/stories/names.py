@@ -106,7 +106,17 @@ def place_key(word: str) -> str:
 
 @functools.lru_cache(maxsize=1 << 16)
 def name_key(word: str) -> str:
-    """The key of one capitalised word ("" when too little of it is left to tell names apart)."""
+    """The key of one capitalised word ("" when too little of it is left to tell names apart); a country's name of
+    several words that holds another's, joined by hyphens (`whole_places`: "South-Sudan"), has the key of the
+    country (`place_key`'s, "=ss")."""
+    if "-" in word and (country := country_phrase(tuple(word.split("-")))) is not None:
+        return country
+    return _word_key(word)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_key(word: str) -> str:
+    """The key of one capitalised word, its letters alone (`name_key`)."""
     if "CYRILLIC" in unicodedata.name(word[-1], "") and len(word) >= INFLECTED_MIN_LETTERS:
         word = _INSTRUMENTAL.sub("", word)  # Путиным, Фиданом ("with Putin", "with Fidan"): Putin, Fidan
     latin = re.sub(r"[^a-z]", "", _latin(word))
@@ -187,8 +197,42 @@ def starts_sentence(text: str, start: int) -> bool:
 PHRASE_WORDS = 4
 
 
-def _keys(text: str, key_of: Callable[[str], str] = name_key) -> Iterator[tuple[str, str]]:
+@functools.lru_cache(maxsize=1 << 12)
+def country_phrase(words: tuple[str, ...]) -> str | None:
+    """The key of the country these words name, when they are all of its name and one of them names another
+    country or place ("South Sudan", "Soudan du Sud", "Южный Судан", "North Korea"): else None."""
+    if len(words) < 2 or form(words[0])[:PHRASE_PREFIX] not in phrases():
+        return None
+    found = phrase_at(list(words))
+    if found is None or found[0] != len(words):
+        return None
+    place = found[1] if found[1].startswith("=") else _word_key(found[1])
+    inner = (place_of(word) for word in words if word[:1].isupper())
+    return place if any(p is not None and (p if p.startswith("=") else _word_key(p)) != place for p in inner) else None
+
+
+@functools.lru_cache(maxsize=64)  # a report's checks read the same headline and text again
+def whole_places(text: str) -> str:
+    """The text (`unelided`) with the words of a country's name that holds another's joined by hyphens, so that the
+    checks read "South Sudan" as South Sudan, not as Sudan and a word (`country_phrase`); the text keeps its
+    length. (The score's names key such names whole already: `_keys` with `place_key`.)"""
     text = unelided(text)
+    tokens = list(_TOKEN.finditer(text))
+    chars: list[str] | None = None
+    for i, found in enumerate(tokens):
+        if not found.group()[0].isupper() or (phrase := _phrase(text, tokens[i : i + PHRASE_WORDS])) is None:
+            continue
+        named = tokens[i : i + phrase[0]]
+        if country_phrase(tuple(t.group() for t in named)) is None:
+            continue
+        chars = chars if chars is not None else list(text)
+        for following in named[1:]:
+            chars[following.start() - 1] = "-"
+    return "".join(chars) if chars is not None else text
+
+
+def _keys(text: str, key_of: Callable[[str], str] = name_key) -> Iterator[tuple[str, str]]:
+    text = unelided(text) if key_of is place_key else whole_places(text)
     tokens = list(_TOKEN.finditer(text))
     skip = 0
     for i, found in enumerate(tokens):
@@ -234,7 +278,7 @@ def _phrase(text: str, tokens: list[re.Match[str]]) -> tuple[int, str] | None:
 def prominent(title: str, text: str) -> frozenset[str]:
     """The name keys a report names more than once (a name it gives once, it names in passing)."""
     named = Counter(
-        name_key(t.group()) for t in _TOKEN.finditer(unelided(f"{title}\n{text}")) if t.group()[0].isupper()
+        name_key(t.group()) for t in _TOKEN.finditer(whole_places(f"{title}\n{text}")) if t.group()[0].isupper()
     )
     return frozenset(k for k, count in named.items() if count >= 2 and k)
 
@@ -305,7 +349,7 @@ def _beyond(some: frozenset[str], others: frozenset[str]) -> frozenset[str]:
 def _first_names(text: str) -> frozenset[str]:
     """Keys of words that only ever come right before another capitalised word (first names, titles); not before
     the noun that ends a place's name (`PLACE_HEADS`: "Scarborough" of "Scarborough Shoal")."""
-    text = unelided(text)
+    text = whole_places(text)
     before: set[str] = set()
     alone: set[str] = set()
     tokens = list(_TOKEN.finditer(text))
@@ -493,7 +537,7 @@ def first_sentence(text: str) -> str:
 
 
 def _capitals(text: str) -> Iterator[re.Match[str]]:
-    text = unelided(text)
+    text = whole_places(text)
     return (f for f in _TOKEN.finditer(text) if f.group()[0].isupper() and len(f.group()) > 1)
 
 
@@ -509,7 +553,7 @@ def full_names(title: str, text: str) -> frozenset[str]:
     Фиданом", "President Prabowo Subianto", "Arktika Shipping"; not "Russia", "Euroclear Bank" or "Ukrainian". The
     words before the noun that ends a place's name are its name ("Second Thomas" of "Second Thomas Shoal": Thomas;
     `PLACE_HEADS`), not the noun."""
-    text = unelided(text)
+    text = whole_places(text)
     first = _first_names(f"{title}\n{text}")
     found: set[str] = set()
     run: list[str] = []

@@ -134,3 +134,17 @@ def test_a_wire_of_one_paragraph_that_recalls_the_storys_event_in_its_last_sente
     assert _other_lead(bosch, vw)
     # "already" in the present tense is no recall: the reports of one event say it of their own.
     assert not recalled("VW stoppt Produktion", "VW stoppt die Produktion. Die IG Metall ist bereits alarmiert.")[0]
+
+
+def test_a_country_whose_name_holds_anothers_is_that_country_in_the_checks_in_every_language() -> None:
+    # "South Sudan", "Soudan du Sud", "Южный Судан": the checks read South Sudan, not Sudan and a word, as the
+    # score's names do; a country of several words that holds no other's ("United States") keys as before.
+    south = [
+        leads("South Sudan closes its border crossings", "South Sudan closed its border crossings on Monday."),
+        leads("Le Soudan du Sud ferme ses frontières", "Le Soudan du Sud a fermé lundi ses postes-frontières."),
+        leads("Южный Судан закрыл границу", "Южный Судан в понедельник закрыл пункты пропуска на границе."),
+    ]
+    sudan = leads("Sudan closes its border crossings", "Sudan closed its border crossings on Monday.")
+    assert all(name_key("Sudan") not in found for found in south)
+    assert south[0] & south[1] & south[2] and not any(found & sudan for found in south)
+    assert name_key("United") in mentioned("Talks in the United States", "The United States hosted talks.")
