@@ -35,13 +35,15 @@ from monitor.stories.names import (
 _AFTER_MARKERS = (
     # English
     r"(?:(?:just |only |some |a few |several |two |three |\d+ )?hours|minutes|(?:a|one) day|the day|shortly|"
-    r"moments|soon|just|hours and hours) after",
-    r"within (?:hours|minutes|a day) of",
+    r"moments|soon|just|hours and hours|the (?:morning|night|evening)|less than (?:a day|\d+ hours)) after",
+    r"within (?:hours|minutes|a day|\d+ hours) of",
     # French
-    r"(?:(?:quelques|plusieurs|deux|trois|\d+) )?heures après", r"(?:quelques )?minutes après", r"peu après",
-    r"(?:un|au) jour après", r"juste après", r"(?:au|le) lendemain (?:de|du|des|d')",
+    r"(?:(?:quelques|plusieurs|deux|trois|\d+) )?heures (?:seulement |à peine |tout juste )?après",
+    r"(?:quelques )?minutes après", r"peu après",
+    r"(?:un|au) jour après", r"juste après", r"(?:au|le) lendemain (?:de|du|des|d(?=['\u2019]))",
     # German
-    r"(?:(?:wenige|wenigen|einige|einigen|zwei|drei|\d+) )?stunden nach", r"minuten nach", r"kurz nach",
+    r"(?:(?:wenige|wenigen|einige|einigen|zwei|drei|\d+) )?stunden,? nach(?:dem)?", r"minuten nach",
+    r"kurz nach(?:dem)?",
     r"(?:einen|ein|einem) tag nach", r"unmittelbar nach", r"tags nach",
     # Russian
     r"(?:через|спустя) (?:несколько |считанные |пару |два |три |\d+ )?(?:час|часа|часов|минут|сутки|день|дня)"
@@ -52,7 +54,8 @@ _AFTER_MARKERS = (
     r" (?:después|siguiente) de", r"poco después de",
     # Italian
     r"(?:(?:poche|alcune|due|tre|\d+) )?ore dopo", r"minuti dopo", r"(?:un|il) giorno dopo", r"poco dopo",
-    r"all'indomani d",
+    r"a (?:poche|qualche|\d+) ore? d(?:a|al|alla|ai|agli|all(?=['\u2019]))",
+    r"all['\u2019]indomani d(?:i|el|ella|ei|egli|ell(?=['\u2019]))",
 )  # fmt: skip
 _AFTER = re.compile(r"(?<!\w)(?:" + "|".join(_AFTER_MARKERS) + r")(?!\w)", re.IGNORECASE)
 # Where the clause a marker opens ends.

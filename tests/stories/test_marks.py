@@ -49,6 +49,18 @@ def test_a_report_that_names_what_a_story_leads_with_as_hours_before_its_own_eve
     marked, lede = cruise
     assert name_key("ICBM") in marked and name_key("ICBM") not in lede
     assert marks_conflict(*cruise, ICBM)
+    # The same mark in the press's other phrasings.
+    for title, text in (
+        ("Nuovo lancio nordcoreano a poche ore dall'ICBM", "Pyongyang ha lanciato missili da crociera martedì sera."),
+        (
+            "Neuer Raketentest",
+            "Wenige Stunden, nachdem Pjöngjang eine ICBM abgefeuert hatte, folgten Marschflugkörper.",
+        ),
+        ("Nouveau tir", "Quelques heures seulement après l'ICBM, Pyongyang a tiré des missiles de croisière."),
+        ("Cruise missiles follow", "Pyongyang fired cruise missiles less than 24 hours after its ICBM test."),
+        ("Nouveau tir au lendemain d'ICBM", "Pyongyang a tiré des missiles de croisière mercredi."),
+    ):
+        assert marks_conflict(*marked_past(title, text), ICBM), title
     # And the other way round: a late report of the ICBM launch against the story of the cruise missiles.
     late = marked_past("North Korea's ICBM flew 1,000 km", "North Korea's ICBM flew 1,000 km, Japan said.")
     assert marks_conflict(*late, [cruise])
