@@ -94,6 +94,10 @@ class HitTable(dict[int, list[RawHit]]):
         """Terms that may be found (their keys occur, with more to check): found where they have hits."""
         return _NONE
 
+    def occurs(self, tid: int, lim: Limits) -> bool:
+        """The term has a hit that counts under `lim`."""
+        return any(h[1] < lim[h[0]] for h in self[tid])
+
     def in_field(self, tids: list[int], field: int) -> tuple[Found, list[int]]:
         """The hits of these terms in one field, sorted by their words (a tie in the terms' order),
         and the first word of each (to find the hits in a window by bisection)."""
@@ -243,6 +247,38 @@ class _DocHits(HitTable):
         placed = self[tid] = self._place(tid)
         return placed
 
+    def occurs(self, tid: int, lim: Limits) -> bool:
+        # A term found by keys inside one word alone (a suffix or infix wildcard's) is not placed to
+        # say whether it occurs: most `at_least` and lead candidates ask that of such a term.
+        if tid not in self and tid not in self.found and tid in self.maybe and tid not in self.forms_terms:
+            inside = self._occurs_inside(tid, lim)
+            if inside is not None:
+                return inside
+        return any(h[1] < lim[h[0]] for h in self[tid])
+
+    def _occurs_inside(self, tid: int, lim: Limits) -> bool | None:
+        """Whether a key of the term inside a word occurs in a word that counts under `lim` (None:
+        the term has keys with other checks). Such a key's hit is the word it occurs in, where no
+        compound segment holds it: its first place in a field's stream, if before the segments and
+        the words that do not count, is a hit; a later place is in a later word."""
+        for scan in self.fields:
+            limit = lim[scan.field]
+            if not limit or (scan.terms is not None and tid not in scan.terms):
+                continue
+            for keys, entries in scan.layers:
+                own = keys.inside_words.get(tid)
+                if own is None:
+                    if tid in keys.checked_of:
+                        return None
+                    continue
+                # The stream before this place holds the words that count (each key within one).
+                bound = entries.starts[min(entries.main, limit)]
+                stream = entries.stream
+                for key in own:
+                    if stream.find(key, 0, bound) != -1:
+                        return True
+        return False
+
     def _place(self, tid: int) -> list[RawHit]:
         got = self._place_one_key(tid) if tid not in self.forms_terms else None
         return got if got is not None else self._place_by_layers(tid)
@@ -374,8 +410,8 @@ class _CTerm:
         if lim is _EVERYWHERE:
             # Where it was found does not matter: a term certainly found needs no placing.
             tid = self.tid
-            return tid in hits.present or (tid in hits.maybe and bool(hits[tid]))
-        return any(h[1] < lim[h[0]] for h in hits[self.tid])
+            return tid in hits.present or (tid in hits.maybe and hits.occurs(tid, lim))
+        return hits.occurs(self.tid, lim)
 
 
 class _CAll:
@@ -433,8 +469,8 @@ class _CAny:
                 if not terms.tid_set.isdisjoint(hits.present):
                     return True
                 maybe = hits.maybe
-                return bool(maybe) and any(hits[t] for t in terms.tid_set.intersection(maybe))
-            return any(h[1] < lim[h[0]] for t in terms.found(hits) for h in hits[t])
+                return bool(maybe) and any(hits.occurs(t, lim) for t in terms.tid_set.intersection(maybe))
+            return any(hits.occurs(t, lim) for t in terms.found(hits))
         for child in self.children:  # noqa: SIM110  (a loop: no generator per call, on the hot path)
             if child.holds(hits, lim, ctx):
                 return True
@@ -489,7 +525,7 @@ class _CAtLeast:
             if held + len(unsure) < self.count:
                 return False  # not enough even if every one has hits: none placed
             for tid in unsure:
-                if hits[tid]:
+                if hits.occurs(tid, lim):
                     held += 1
                     if held >= self.count:
                         return True
@@ -915,6 +951,7 @@ class _Keys:
         "automaton",
         "checked_keys",
         "checked_of",
+        "inside_words",
         "keys_of",
         "one_key",
         "targets",
@@ -933,6 +970,9 @@ class _Keys:
         self.checked_keys: frozenset[int] = frozenset()
         # The terms found by one key alone, " word " or " prefix" (no other key, nothing to check).
         self.one_key: dict[int, str] = {}
+        # The terms whose keys with more to check are all inside one word, with no other check (one
+        # word's suffix or infix wildcard): see _DocHits.occurs.
+        self.inside_words: dict[int, tuple[str, ...]] = {}
         self._inside: Any = False  # see inside()
 
     def add(self, tid: int, variant: list[TermWord], cased: list[TermWord] | None) -> None:
@@ -963,6 +1003,11 @@ class _Keys:
             tid: keys[0]
             for tid, keys in self.keys_of.items()
             if len(keys) == 1 and " " not in keys[0][1:-1] and tid not in checked
+        }
+        self.inside_words = {
+            tid: tuple(keys)
+            for tid, keys in checked.items()
+            if all(_inside_one_word(key, tid, self.targets[key]) for key in keys)
         }
         self.automaton = _automaton(self.targets)
         self._inside = self._inside_automaton()
@@ -1076,6 +1121,15 @@ class _Keys:
 
 
 _VALUE = itemgetter(1)
+
+
+def _inside_one_word(key: str, tid: int, targets: list[_KeyTarget]) -> bool:
+    """The key starts inside a word and ends in it or at its end, and finds `tid` with no check
+    after it: where it occurs before a stream's compound segments, the word it is in is a hit."""
+    if key.startswith(" ") or " " in key[:-1]:
+        return False
+    mine = [t for t in targets if t.tid == tid and not t.simple]
+    return all(not t.spaced and not t.rest and t.cased is None and t.key_words == 1 for t in mine)
 
 
 def _automaton(keys: Iterable[str]) -> Any:

@@ -186,6 +186,22 @@ def test_leading_and_both_sided_wildcards(matches: Matches, term: str, text: str
     assert (matched_words(found)[0] if found else None) == expected
 
 
+def test_a_wildcard_inside_a_word_counts_where_its_word_does(matches: Matches) -> None:
+    # `at_least` and the lead ask whether such a term occurs, without its hits: the same answers.
+    at_least = "{at_least: 2, of: [talks, '*gesandt*']}"
+    assert matches(at_least, "talks with the Sondergesandten") is not None
+    assert matches(at_least, "talks with the ambassador") is None
+    # In a compound's segment alone ("reengagement" of "Re-Engagement") a key is no word's.
+    assert matches("{at_least: 2, of: [talks, '*eeng*']}", "Re-Engagement talks") is None
+    assert matches("{at_least: 2, of: [talks, '*gage*']}", "Re-Engagement talks") is not None
+    first = "Die Regierung in Berlin hat am Dienstag lange über den Haushalt des kommenden Jahres beraten."
+    text = f"{first}\n\nSpäter kam der Sondergesandte."
+    assert matches("lead: '*gesandte'", text) is None
+    assert matches("lead: '*gesandte'", text, title="Ein Sondergesandter") is None  # its own word only
+    assert matches("lead: '*gesandte'", text, title="Der Sondergesandte") is not None
+    assert matches("lead: '*gesandte'", f"Der Sondergesandte kam. {first}\n\nMehr.") is not None
+
+
 def test_a_suffix_wildcard_in_a_phrase(matches: Matches) -> None:
     assert matched_words(matches("- '*gesandter für Russland'", "ein Sondergesandter für Russland")) == [
         "Sondergesandter für Russland"
