@@ -249,6 +249,8 @@ rules:
   - {id: near-three, title: t, when: {near: [alpha, [beta, "eps*"], delta], within: 5}}
   - {id: at-least-twice, title: t, when: {at_least: 2, of: [gamma, gamma, "*silon"]}}
   - {id: at-least-sentence, title: t, when: {sentence: {at_least: 2, of: [alpha, delta, x]}}}
+  - {id: at-least-inside, title: t, when: {at_least: 2, of: [x, "*amma*", "*silon"]}}
+  - {id: lead-inside, title: t, scope: [lead], when: {any: ["*amma", "*psilo*"]}}
 """
 shortcut_words = st.sampled_from(
     ["alpha", "ALPHA", "beta", "betamax", "gamma", "Gamma", "gammas", "delta", "epsilon", "upsilon", "x", "y"]
