@@ -489,7 +489,8 @@ def report(
 
 
 def settings_overrides(assignments: Sequence[str]) -> dict[str, Any]:
-    """`--set NAME=VALUE` options as EventSettings fields (numbers; the window and the state are not swept)."""
+    """`--set NAME=VALUE` options as EventSettings fields (numbers, and decision=rules|learned; the window and the
+    state are not swept)."""
     numeric = {
         "lede_words", "sentence_weight", "sentences", "names_weight", "across_languages", "threshold",
         "untimed_threshold",
@@ -497,8 +498,13 @@ def settings_overrides(assignments: Sequence[str]) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     for assignment in assignments:
         name, _, value = assignment.partition("=")
+        if name == "decision":
+            overrides[name] = value
+            continue
         if name not in numeric:
-            raise ValueError(f"--set {assignment}: expected one of {', '.join(sorted(numeric))}=NUMBER")
+            raise ValueError(
+                f"--set {assignment}: expected decision=rules|learned or one of {', '.join(sorted(numeric))}=NUMBER"
+            )
         try:
             overrides[name] = int(value) if name in {"lede_words", "sentences"} else float(value)
         except ValueError:

@@ -21,7 +21,7 @@ from monitor.rules.loader import parse_duration
 from monitor.store import redact_url, url_problem
 from monitor.store.base import DEFAULT_SEEN_TTL
 from monitor.stories import DEFAULT_REALERT, GROUPERS, StoriesConfig
-from monitor.stories.events import EventSettings
+from monitor.stories.events import DECISIONS, EventSettings
 from monitor.yamlfile import ErrorList, YamlList, YamlMap, line_of, read_yaml, unknown_keys
 
 DEFAULT_STORE = "sqlite:monitor.db"
@@ -42,7 +42,7 @@ HTTP_KEYS = {"timeout", "max_bytes", "max_redirects", "per_host", "queue_timeout
 EXTRACT_KEYS = {"workers", "time_limit"}
 STORIES_KEYS = {
     "grouper", "model", "lede_words", "sentence_weight", "sentences", "names_weight", "across_languages", "threshold",
-    "untimed_threshold", "window", "state_ttl", "max_reports",
+    "untimed_threshold", "window", "state_ttl", "max_reports", "decision",
 }  # fmt: skip
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _LISTEN_RE = re.compile(r"(?P<host>\[[0-9a-fA-F:]+\]|[^:\s]+):(?P<port>\d{1,5})\Z")
@@ -315,6 +315,12 @@ def _stories(reader: _Reader, section: YamlMap) -> StoriesConfig:
     if sentence_weight > 1:
         reader.error(line_of(section, "sentence_weight"), f"'sentence_weight' must be 0 to 1, got {sentence_weight}")
         sentence_weight = events.sentence_weight
+    decision = reader.text(section, "decision", events.decision) or events.decision
+    if decision not in DECISIONS:
+        reader.error(
+            line_of(section, "decision"), f"'decision' must be one of {', '.join(DECISIONS)}, got {decision!r}"
+        )
+        decision = events.decision
     return StoriesConfig(
         grouper=grouper,
         model=reader.text(section, "model", default.model) or default.model,
@@ -329,6 +335,7 @@ def _stories(reader: _Reader, section: YamlMap) -> StoriesConfig:
             window=reader.duration(section, "window", events.window),
             ttl=reader.duration(section, "state_ttl", events.ttl),
             cap=reader.integer(section, "max_reports", events.cap),
+            decision=decision,
         ),
     )
 

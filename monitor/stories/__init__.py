@@ -12,7 +12,7 @@ A new grouper is one module with a class that has `name` and `assign`, and one e
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import structlog
@@ -24,6 +24,7 @@ from monitor.stories.copies import CopyGrouper, item_keys, text_fingerprint
 from monitor.stories.decisions import DEFAULT_REALERT, AlertDecision, Decision, alert_id, decide
 from monitor.stories.embed import DEFAULT_MODEL, ModelLoadError, load_embedder
 from monitor.stories.events import EventGrouper, EventSettings
+from monitor.stories.learned import DecisionFileError
 
 log = structlog.get_logger("monitor.stories")
 
@@ -56,10 +57,19 @@ def _events(config: StoriesConfig, store: Store, copy_ttl: timedelta) -> StoryGr
     except ModelLoadError as exc:
         log.error("stories.model_failed", error=str(exc), note="stories join copies only until restarted")
         STORY_MODEL.set(0)
-        return EventGrouper(store, None, config.events, copy_ttl)
+        return EventGrouper(store, None, _rules(config.events), copy_ttl)
     STORY_MODEL.set(1)
     log.info("stories.model_loaded", model=embedder.name)
-    return EventGrouper(store, embedder, config.events, copy_ttl)
+    try:
+        return EventGrouper(store, embedder, config.events, copy_ttl)
+    except DecisionFileError as exc:
+        log.error("stories.decision_failed", error=str(exc), note="stories are decided by the rules until restarted")
+        return EventGrouper(store, embedder, _rules(config.events), copy_ttl)
+
+
+def _rules(settings: EventSettings) -> EventSettings:
+    """The settings with the rules' decision (no model: the learned decision's weights are not needed)."""
+    return replace(settings, decision="rules")
 
 
 # The groupers `stories.grouper` may name, each with what makes it: the config accepts these names and no other.

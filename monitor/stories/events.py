@@ -48,7 +48,9 @@ checks, which are opt-in, and the recall check are not asked when the average re
 threshold); a report that
 scores VETO_MARGIN more with a story it is told apart from joins no other (it is closer to that event than
 to any other: its own story was told apart by mistake, or it is of a third). The
-average, not the best single report, keeps a chain of near neighbours from joining two events.
+average, not the best single report, keeps a chain of near neighbours from joining two events. With `decision`
+"learned" (`learned.py`) a logistic regression over the same signals (`pair_features`) decides instead of the
+threshold and the checks.
 The copy layer runs first: a copy joins its original's story whatever the score. Only documents that
 matched a rule pay for the embedding (the others go through the copy layer alone); the constants come
 from the sweep of bench/stories.py --events (docs/benchmarks.md, "Stories: event grouping on the
@@ -83,6 +85,7 @@ from monitor.stories.copies import MIN_STORY_WORDS, CopyFound, CopyGrouper
 from monitor.stories.developments import development, marked_update
 from monitor.stories.embed import Embedder
 from monitor.stories.exonyms import exonyms
+from monitor.stories.learned import FEATURES, LearnedDecision, load_decision
 from monitor.stories.marks import marked_names, marked_past, marks_conflict
 from monitor.stories.names import (
     actor,
@@ -106,6 +109,8 @@ from monitor.stories.names import (
     protagonists_conflict,
     recalled,
     recalls_conflict,
+    shares,
+    unnamed_by,
     upfront,
     without_dateline,
 )
@@ -187,6 +192,10 @@ STATE_TTL = timedelta(days=3)
 # Deciding and recording one report's story is quick; a lease held longer belongs to a dead replica.
 LEASE_TTL = timedelta(seconds=10)
 LEASE_WAIT = timedelta(seconds=30)
+# How a report's story is chosen among those of its window: "rules", the threshold and the checks above;
+# "learned", a logistic regression over the same signals (`learned.py`, fitted by bench/decide_fit.py).
+DECISIONS = ("rules", "learned")
+DECISION = "rules"
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +212,7 @@ class EventSettings:
     window: timedelta = WINDOW
     cap: int = CAP
     ttl: timedelta = STATE_TTL
+    decision: str = DECISION
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,6 +469,51 @@ def _sentence_rows(report: Report) -> np.ndarray:
     return report.sentences.astype(np.float32) if len(report.sentences) else report.vector[None, :]
 
 
+def _unnamed_share(leads: frozenset[str], named: frozenset[str]) -> float:
+    """The share of what one report leads with (`names.leads`) that another text does not name, however spelt."""
+    return sum(unnamed_by(k, named) for k in leads) / len(leads) if leads else 0.0
+
+
+def _unstated_share(own: frozenset[float], stated: frozenset[float]) -> float:
+    """The share of the figures of one report's lede that another text does not state (within names' tolerance)."""
+    return sum(not shares(frozenset((f,)), stated) for f in own) / len(own) if own else 0.0
+
+
+def pair_features(
+    report: Report, story: Sequence[Report], cosine: float, average: float, settings: EventSettings
+) -> np.ndarray:
+    """What the learned decision reads of a report and a story of its window (`learned.FEATURES`, in order): the
+    parts of the story's average score (`cosine`, `average`, as `ReportWindow.score` gives them), its best report's
+    cosine, how far in time its nearest report is, how big it is, how many names the report gives, and each check."""
+    others = [r.language is not None and report.language is not None and r.language != report.language for r in story]
+    other = float(np.mean(others)) if story else 0.0
+    bonus = settings.across_languages * other if report.language is not None else 0.0
+    names = (average - cosine - bonus) / settings.names_weight if settings.names_weight else 0.0
+    best = max((float(r.vector @ report.vector) for r in story), default=0.0)
+    days = min((abs(report.at - r.at) / 86400 for r in story), default=0.0)
+    actors = ACTOR_PENALTY > 0 and actors_conflict(report.actor, [r.actor for r in story])
+    their_mentioned = frozenset().union(*(r.mentioned for r in story))
+    values = {
+        "cosine": cosine,
+        "names": names,
+        "other_language": other,
+        "best_cosine": best,
+        "days_apart": min(days, 2.0),
+        "story_size": float(np.log(max(len(story), 1))),
+        "report_names": float(np.log1p(len(report.names))),
+        "figures": _other_figures(report, story),
+        "day": _other_day(report, story),
+        "lead": _other_lead(report, story),
+        "facts": _other_facts(report, story),
+        "recalls": _other_recalled(report, story),
+        "actor": actors,
+        "unnamed_leads": _unnamed_share(report.leads, their_mentioned),
+        "story_unnamed": float(np.mean([_unnamed_share(r.leads, report.mentioned) for r in story])) if story else 0.0,
+        "unstated_figures": _unstated_share(report.lede_figures, frozenset().union(*(r.figures for r in story))),
+    }
+    return np.array([float(values[name]) for name in FEATURES])
+
+
 def best_sentences(report: Report, others: Sequence[Report]) -> np.ndarray:
     """For each of the other reports, the best cosine of one of its sentences with one of the report's: how
     closely the two say the same thing in some sentence, in whatever order they tell it."""
@@ -481,6 +536,7 @@ class EventGrouper:
         embedder: the sentence-embedding model; None runs the copy layer alone (the model failed to load).
         settings: the event layer's constants.
         copy_ttl: how long a copy story stays joinable.
+        learned: the learned decision, when the settings ask for it (None: the shipped weights, `learned.json`).
     """
 
     name = "events"
@@ -491,10 +547,16 @@ class EventGrouper:
         embedder: Embedder | None,
         settings: EventSettings | None = None,
         copy_ttl: timedelta | None = None,
+        learned: LearnedDecision | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings or EventSettings()
+        if self.settings.decision not in DECISIONS:
+            raise ValueError(f"unknown stories.decision {self.settings.decision!r}: one of {', '.join(DECISIONS)}")
+        self.learned: LearnedDecision | None = None
+        if self.settings.decision == "learned":
+            self.learned = learned if learned is not None else load_decision()
         self.copies = CopyGrouper(store, copy_ttl) if copy_ttl is not None else CopyGrouper(store)
         # Records never change once written: each replica keeps what the store keeps, read once.
         self.window: ReportWindow[Report] = ReportWindow(self.settings.cap, self.settings.ttl.total_seconds())
@@ -573,6 +635,10 @@ class EventGrouper:
         """The story whose recent reports score best on average above the threshold, and that average."""
         if len(slots) == 0:
             return None
+        if self.learned is not None and report.timed:
+            weighed = self._weighed(report, slots, self.learned.floor)
+            if weighed is not None:
+                return self._best_learned(self.learned, weighed)
         settings = self.settings
         scores = self.window.score(
             report.vector, report.names, slots, settings.names_weight, report.language, settings.across_languages
@@ -625,6 +691,37 @@ class EventGrouper:
                 return None
             return story_id, average
         return None
+
+    def _weighed(self, report: Report, slots: np.ndarray, floor: float) -> list[tuple[str, float, np.ndarray]] | None:
+        """The stories of the window whose average score reaches `floor`, each with that average and what the
+        learned decision reads of it (`pair_features`); None when one of them has an undated report (the model
+        was fitted on dated reports: the rules decide those)."""
+        settings = self.settings
+        scores = self.window.score(
+            report.vector, report.names, slots, settings.names_weight, report.language, settings.across_languages
+        )
+        weighed = []
+        for story in np.flatnonzero(scores.averages >= floor):
+            if scores.untimed[story]:
+                return None
+            members = self.window.members(slots, scores.stories[story])
+            average, cosine = float(scores.averages[story]), float(scores.cosines[story])
+            weighed.append((scores.stories[story], average, pair_features(report, members, cosine, average, settings)))
+        return weighed
+
+    @staticmethod
+    def _best_learned(
+        learned: LearnedDecision, weighed: list[tuple[str, float, np.ndarray]]
+    ) -> tuple[str, float] | None:
+        """The story the learned decision gives the highest probability, if that reaches its cutoff, with its
+        average score."""
+        if not weighed:
+            return None
+        chances = learned.probabilities(np.stack([features for _, _, features in weighed]))
+        best = int(np.argmax(chances))
+        if chances[best] < learned.cutoff:
+            return None
+        return weighed[best][0], weighed[best][1]
 
     def _recent(self, at: float, added: EventReports | None = None) -> np.ndarray:
         """The slots of the reports of the window (latest first), once the reports added to the store since

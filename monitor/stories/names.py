@@ -517,6 +517,11 @@ def dates_conflict(own: frozenset[tuple[int, int]], theirs: frozenset[tuple[int,
     return bool(own and theirs and not own & theirs)
 
 
+def shares(some: frozenset[float], others: frozenset[float]) -> bool:
+    """Whether a figure of `some` is one of `others` (within FIGURE_TOLERANCE)."""
+    return _shares(some, others)
+
+
 def _shares(some: frozenset[float], others: frozenset[float]) -> bool:
     return any(abs(a - b) <= FIGURE_TOLERANCE * max(abs(a), abs(b)) for a in some for b in others)
 
