@@ -238,9 +238,11 @@ def test_reports_of_one_event_in_four_languages_join_while_the_next_call_in_may_
     assert assigned[0].story_id not in {a.story_id for a in may}
 
 
-def _assert_each_one_story_and_apart(embedder: Embedder, events: tuple[str, str]) -> None:
+def _assert_each_one_story_and_apart(
+    embedder: Embedder, events: tuple[str, str], settings: EventSettings | None = None
+) -> None:
     """The reports of each of the two corpus events make one story, and the two stories differ."""
-    grouper = EventGrouper(SQLiteStore(":memory:"), embedder)
+    grouper = EventGrouper(SQLiteStore(":memory:"), embedder, settings)
     docs = corpus_docs(*events)
     stories = {doc.id: grouper.assign(doc, MATCHED).story_id for doc in docs}
     by_event = {e: {stories[d.id] for d in docs if e in str(d.origin)} for e in events}
@@ -668,7 +670,10 @@ def test_with_a_sentence_weight_a_reports_sentences_are_embedded_in_its_one_mode
 def test_the_sentences_term_adds_what_a_sentence_says_more_and_takes_nothing_away(embedder: Embedder) -> None:
     def second(event: str, weight: float) -> StoryAssignment:
         first, then = corpus_docs(event)[:2]
-        grouper = EventGrouper(SQLiteStore(":memory:"), embedder, EventSettings(sentence_weight=weight))
+        # The sentences' term is the rules' (the learned decision does not read it).
+        grouper = EventGrouper(
+            SQLiteStore(":memory:"), embedder, EventSettings(sentence_weight=weight, decision="rules")
+        )
         grouper.assign(first, MATCHED)
         return grouper.assign(then, MATCHED)
 
@@ -946,9 +951,10 @@ def test_a_report_scoring_far_above_the_threshold_joins_its_event_whatever_the_c
 ) -> None:
     # Two ports struck the same night. TASS's English wire on Tuapse gives figures in its lede that RBC's report of
     # it does not give (the figures check), but text and names agree as only reports of one event do
-    # (VETO_CEILING): it joins Tuapse's story, and Primorsk's stays apart.
+    # (VETO_CEILING, the rules' decision): it joins Tuapse's story, and Primorsk's stays apart.
     events = ("e051-primorsk-port-drone-strike", "d040-tuapse-port-drone-strike")
-    _assert_each_one_story_and_apart(embedder, events)
+    rules = EventSettings(decision="rules")
+    _assert_each_one_story_and_apart(embedder, events, rules)
     monkeypatch.setattr(events_module, "VETO_CEILING", float("inf"))
     with pytest.raises(AssertionError):
-        _assert_each_one_story_and_apart(embedder, events)
+        _assert_each_one_story_and_apart(embedder, events, rules)
