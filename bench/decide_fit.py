@@ -95,7 +95,7 @@ def clusters_of(directory: Path) -> dict[str, str]:
 
 def pairs_of(name: str, reports: Sequence[Report], clusters: dict[str, str], embedder: Embedder) -> list[Pair]:
     events = {r.doc.id: r.event for r in reports}
-    grouper = TeacherGrouper(events, SQLiteStore(":memory:"), embedder, EventSettings())
+    grouper = TeacherGrouper(events, SQLiteStore(":memory:"), embedder, EventSettings(decision="rules"))
     for r in reports:
         grouper.assign(r.doc, matched())
     found = []

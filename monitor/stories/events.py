@@ -508,6 +508,7 @@ def pair_features(
         "lead": _other_lead(report, story),
         "facts": _other_facts(report, story),
         "recalls": _other_recalled(report, story),
+        "marks": _other_marked(report, story),
         "actor": actors,
         "unnamed_leads": _unnamed_share(report.leads, their_mentioned),
         "story_unnamed": float(np.mean([_unnamed_share(r.leads, report.mentioned) for r in story])) if story else 0.0,

@@ -31,7 +31,7 @@ DEFAULT_WEIGHTS = Path(__file__).with_name("learned.json")
 # the story's average cosine of the ledes, its average weighted names overlap, the share of its reports in
 # another language, the best single report's cosine, the hours to its nearest report (a day = 1, capped at 2),
 # how many reports it has (log), how many names the report gives (log), and each check (1 when it tells them
-# apart): figures, day, lead, facts, recalls, actor; the share of the names the report leads with that the story's
+# apart): figures, day, lead, facts, recalls, marks, actor; the share of the names the report leads with that the story's
 # reports never name, and the same of each of the story's reports against the report (on average).
 FEATURES = (
     "cosine",
@@ -46,6 +46,7 @@ FEATURES = (
     "lead",
     "facts",
     "recalls",
+    "marks",
     "actor",
     "unnamed_leads",
     "story_unnamed",
