@@ -107,6 +107,7 @@ def pairs_of(name: str, reports: Sequence[Report], clusters: dict[str, str], emb
     return found
 
 
+CHECK_FEATURES = ("figures", "day", "lead", "facts", "recalls", "marks", "actor")
 # Features left out of the fit (their weight 0), by --drop.
 DROPPED: set[str] = set()
 
@@ -192,7 +193,13 @@ def main() -> int:
         print(
             f"{name}: {len(reports)} reports, {len(found)} pairs weighed (floor {FLOOR}), {len(same)} of one event"
             f" ({sum(p.average >= 0.875 for p in same)} at 0.875 or more);"
-            f" distinct pairs at 0.875 or more: {sum(p.average >= 0.875 for p in found if not p.same)}",
+            f" distinct pairs at 0.875 or more: {sum(p.average >= 0.875 for p in found if not p.same)};"
+            " pairs each check tells apart (of one event / of two): "
+            + ", ".join(
+                f"{check} {sum(p.features[i] > 0 for p in same)}/{sum(p.features[i] > 0 for p in found if not p.same)}"
+                for i, check in enumerate(FEATURES)
+                if check in CHECK_FEATURES
+            ),
             file=sys.stderr,
         )
     for cutoff in cutoffs:
