@@ -844,6 +844,9 @@ def forms_language(language: str | None) -> str | None:
 
 def term_stems(text: str, language: str) -> list[list[TermWord]]:
     """The stemmed word sequences of a term without wildcards (see `term_variants`)."""
+    if text.isascii() and text.replace(" ", "").isalnum():
+        # Plain ASCII words (most terms): one spelling, no hyphens, each word a word of the text.
+        return [[(stem, EXACT) for stem in stems(text.split(), language)]]
 
     def analyse(chunk: str) -> list[str]:
         return stems(_written_words(chunk), language)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from monitor.rules.matcher import Match
-from monitor.rules.text import WordStream, stems, words_of
+from monitor.rules.text import WordStream, stems, term_stems, term_variants, words_at, words_of
 
 Matches = Callable[..., Match | None]
 
@@ -80,6 +80,16 @@ def test_forms_match_inflections_in_the_documents_language(
     matches: Matches, when: str, text: str, language: str, written: str
 ) -> None:
     assert matched_words(matches(f"- {when}", text, language=language)) == [written]
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "ru", "uk"])
+@pytest.mark.parametrize("text", ["Putin", "special envoys", "Holdings", "G7 summit", "B2B Reservations"])
+def test_a_plain_term_stems_as_its_words_read_one_by_one(text: str, language: str) -> None:
+    # Plain ASCII terms skip the general reading (spellings, hyphens, the text's word splitter).
+    def analyse(chunk: str) -> list[str]:
+        return stems(words_at(chunk, WordStream.build(chunk, 0).word_spans()), language)
+
+    assert term_stems(text, language) == term_variants(text, analyse=analyse)
 
 
 @pytest.mark.parametrize(
