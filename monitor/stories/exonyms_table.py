@@ -108,6 +108,17 @@ ABBREVIATIONS = {
     "=un": ("UN", "ONU", "ООН", "UNO", "Onu"),
     "=us": ("US", "USA", "США", "Usa"),
     "=gb": ("UK", "Britain", "Großbritannien", "Grande-Bretagne"),
+    # International bodies whose abbreviation each language of the press writes its own way.
+    "=ecb": ("ECB", "BCE", "EZB", "ЕЦБ"),
+    "=imf": ("IMF", "FMI", "IWF", "МВФ"),
+    "=iaea": ("IAEA", "AIEA", "IAEO", "OIEA", "МАГАТЭ"),
+    "=who": ("WHO", "OMS", "ВОЗ"),
+    "=opec": ("OPEC", "OPEP", "ОПЕК", "Opec", "Opep"),
+    "=wto": ("WTO", "OMC", "ВТО"),
+    "=osce": ("OSCE", "OSZE", "ОБСЕ"),
+    "=iea": ("IEA", "AIE", "МЭА"),
+    "=echr": ("ECHR", "CEDH", "EGMR", "ЕСПЧ"),
+    "=cjeu": ("CJEU", "CJUE", "EuGH", "TJUE"),
 }
 # Names of countries and cities the press writes that CLDR no longer gives (Turkey, the English name of Türkiye
 # until 2022 and still most papers'; Молдавия; Таллинн, the older Russian spelling), with the place of each.

@@ -8,7 +8,7 @@ import numpy as np
 
 from monitor.document import Document
 from monitor.stories.events import Report, _other_figures, report_of
-from monitor.stories.names import figures
+from monitor.stories.names import figures, names_of
 
 VECTOR = np.ones(4, dtype=np.float32) / 2
 
@@ -54,3 +54,13 @@ def test_a_report_that_counts_its_event_among_others_of_its_kind_is_not_told_apa
     assert not _other_figures(WIRE, [REPORT]) and not _other_figures(REPORT, [WIRE])
     # Two reports that lead with figures, none of which the other gives, still report two events.
     assert _other_figures(OTHER, [REPORT]) and _other_figures(REPORT, [OTHER])
+
+
+def test_an_international_body_is_one_name_in_every_language() -> None:
+    assert names_of("x ECB") == names_of("x BCE") == names_of("x EZB") == names_of("x ЕЦБ") != frozenset()
+    assert names_of("x IAEA") == names_of("x AIEA") == names_of("x IAEO") == names_of("x МАГАТЭ") != frozenset()
+    assert names_of("x IMF") == names_of("x FMI") == names_of("x IWF") == names_of("x МВФ") != frozenset()
+    assert names_of("x OPEC") == names_of("x OPEP") == names_of("x ОПЕК") != names_of("x ECB")
+    # Looked up only as written: a word that happens to be spelt like one is no body.
+    assert names_of("x Who") != names_of("x WHO")
+
