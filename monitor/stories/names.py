@@ -152,22 +152,36 @@ J_AS_KH = frozenset({"es"})
 _J = re.compile(r"([Jj])")
 
 
+# French writes the Zh of Russian and Ukrainian names as J (Zaporijjia, Jitomir, Joukov, Rjev): its "j" is keyed as Zh
+# too, in a name the table of places does not hold (Japon is Japan's).
+J_AS_ZH = frozenset({"fr"})
+
+
 def _as_kh(found: re.Match[str]) -> str:
     return "Kh" if found.group(1).isupper() else "kh"
+
+
+def _as_zh(found: re.Match[str]) -> str:
+    return "Zh" if found.group(1).isupper() else "zh"
 
 
 def names_of(*texts: str, language: str | None = None) -> frozenset[str]:
     """The name and number keys of the texts (a title, a lede, a body); in a language that writes Kh as Ch
     (`CH_AS_KH`: "Charkiw") or J (`J_AS_KH`: "Járkov"), a name with one has the key of its Kh spelling too
-    (Kharkiv's)."""
+    (Kharkiv's), and in one that writes Zh as J (`J_AS_ZH`: "Zaporijjia") that of its Zh spelling."""
     keys: set[str] = set()
     code = language.split("-")[0].lower() if language is not None else None
     kh = _CH if code in CH_AS_KH else _J if code in J_AS_KH else None
+    zh = code in J_AS_ZH
     for text in texts:
         for token, key in _keys(text, place_key):
             keys.add(key)
-            if kh is not None and not key.startswith("#") and kh.search(token):
+            if key.startswith("#"):
+                continue
+            if kh is not None and kh.search(token):
                 keys.add(place_key(kh.sub(_as_kh, token)) or key)
+            elif zh and _J.search(token) and " " not in token and place_of(token) is None:
+                keys.add(place_key(_J.sub(_as_zh, token)) or key)
     return frozenset(keys)
 
 

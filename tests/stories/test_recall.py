@@ -64,3 +64,11 @@ def test_an_international_body_is_one_name_in_every_language() -> None:
     # Looked up only as written: a word that happens to be spelt like one is no body.
     assert names_of("x Who") != names_of("x WHO")
 
+
+def test_a_french_j_is_the_zh_of_other_languages() -> None:
+    zaporizhzhia = names_of("x Zaporizhzhia", language="en") | names_of("x Запорожье", language="ru")
+    assert names_of("x Zaporijjia", language="fr") & zaporizhzhia
+    assert names_of("x Jitomir", language="fr") & names_of("x Zhytomyr", language="en")
+    # A place of the table keys as its English name, and a name in another language as written.
+    assert names_of("x Japon", language="fr") == names_of("x Japan", language="en")
+    assert not names_of("x Zaporijjia", language="it") & zaporizhzhia
