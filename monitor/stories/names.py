@@ -20,9 +20,10 @@ two leaders, one minister's two meetings); what they do not share is the second 
 
 Figures (`figures`) are the numbers a report states as facts: a toll, a sum, a magnitude, a rate.
 Reports of one event give the same figures, however rounded or written ("140 000", "140,000",
-"140 тысяч"); two events of one kind on one day give different ones (2 dead and 62 drones, or one dead
-and 140,000 homes without power). Dates, times of day and years are not figures (two events of one day
-share them), nor are small whole numbers without a unit ("two leaders", "Nord Stream 2").
+"140 тысяч"; "Twenty-six" and 26, `spelled_figures`); two events of one kind on one day give different
+ones (2 dead and 62 drones, or one dead and 140,000 homes without power). Dates, times of day and years
+are not figures (two events of one day share them), nor are small whole numbers without a unit ("two
+leaders", "Nord Stream 2"), nor ordinals ("the 12th time").
 """
 
 from __future__ import annotations
@@ -486,6 +487,89 @@ def figures_conflict(
     if not lede_a or not lede_b:
         return False
     return not (_shares(lede_a, all_b) or _shares(lede_b, all_a))
+
+
+# Numbers written in words --------------------------------------------------------------------------
+
+_NUMBER_WORDS = {
+    # units (in compounds only: "one", "un", "uno" alone are no figures), 10-19, tens 20-90
+    "en": (
+        "one two three four five six seven eight nine",
+        "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen",
+        "twenty thirty forty fifty sixty seventy eighty ninety",
+    ),
+    "fr": (
+        "un deux trois quatre cinq six sept huit neuf",
+        "dix onze douze treize quatorze quinze seize dix-sept dix-huit dix-neuf",
+        "vingt trente quarante cinquante soixante septante huitante nonante",
+    ),
+    "de": (
+        "ein zwei drei vier fünf sechs sieben acht neun",
+        "zehn elf zwölf dreizehn vierzehn fünfzehn sechzehn siebzehn achtzehn neunzehn",
+        "zwanzig dreißig vierzig fünfzig sechzig siebzig achtzig neunzig",
+    ),
+    "es": (
+        "uno dos tres cuatro cinco seis siete ocho nueve",
+        "diez once doce trece catorce quince dieciséis diecisiete dieciocho diecinueve",
+        "veinte treinta cuarenta cincuenta sesenta setenta ochenta noventa",
+    ),
+    "it": (
+        "uno due tre quattro cinque sei sette otto nove",
+        "dieci undici dodici tredici quattordici quindici sedici diciassette diciotto diciannove",
+        "venti trenta quaranta cinquanta sessanta settanta ottanta novanta",
+    ),
+}
+
+
+def _compounds(language: str, units: list[str], teens: list[str], tens: list[str]) -> dict[str, int]:
+    """The spellings of 10-99 in one language, each with its value."""
+    found = {word: 10 + i for i, word in enumerate(teens)} | {ten: 20 + 10 * i for i, ten in enumerate(tens)}
+    for i, ten in enumerate(tens):
+        for j, unit in enumerate(units):
+            value = 21 + 10 * i + j
+            match language:
+                case "en":
+                    found |= {f"{ten}-{unit}": value, f"{ten} {unit}": value}
+                case "fr":
+                    found |= {f"{ten} et un": value, f"{ten}-et-un": value} if j == 0 else {f"{ten}-{unit}": value}
+                case "de":
+                    found[f"{unit}und{ten}"] = value
+                case "es":
+                    found[f"veinti{unit}" if i == 0 else f"{ten} y {unit}"] = value
+                case _:
+                    found[(ten[:-1] if unit[0] in "uo" else ten) + unit] = value  # ventuno, ventotto
+    if language == "fr":  # 70-99 of France: soixante-dix, soixante et onze, quatre-vingts, quatre-vingt-dix-neuf
+        found |= {"quatre-vingts": 80, "quatre-vingt": 80, "soixante et onze": 71, "quatre-vingt-un": 81}
+        for sixty, base in (("soixante", 60), ("quatre-vingt", 80)):
+            found |= {f"{sixty}-{teen}": base + 10 + j for j, teen in enumerate(teens)}
+            found |= {f"{sixty}-{unit}": base + 1 + j for j, unit in enumerate(units) if j and base == 80}
+    if language == "es":  # the accented twenties
+        found |= {"veintidós": 22, "veintitrés": 23, "veintiséis": 26}
+    return found
+
+
+@functools.cache
+def _spelled(language: str) -> tuple[dict[str, int], re.Pattern[str]]:
+    units, teens, tens = (words.split() for words in _NUMBER_WORDS[language])
+    spellings = _compounds(language, units, teens, tens)
+    alternatives = "|".join(sorted(map(re.escape, spellings), key=len, reverse=True))
+    return spellings, re.compile(rf"(?<![^\W\d_])(?:{alternatives})(?![^\W\d_])(?!-[^\W\d_])", re.IGNORECASE)
+
+
+def spelled_figures(text: str, language: str | None) -> frozenset[float]:
+    """The figures of 10 to 99 a text writes in words, in its language ("Twenty-six countries", "vingt-six pays",
+    "sechsundzwanzig Staaten", "veintiséis"), scaled by the word after them ("vingt millions"): other outlets
+    write them in digits."""
+    code = language.split("-")[0].lower() if language is not None else None
+    if code not in _NUMBER_WORDS:
+        return frozenset()
+    spellings, pattern = _spelled(code)
+    found: set[float] = set()
+    for number in pattern.finditer(text):
+        after = text[number.end() :].split(maxsplit=1)
+        scale = _SCALES.get(after[0].lower().strip(".,;:") if after else "", 1.0)
+        found.add(spellings[number.group().lower()] * scale)
+    return frozenset(found)
 
 
 # Dates ------------------------------------------------------------------------------------------

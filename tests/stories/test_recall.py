@@ -8,13 +8,14 @@ import numpy as np
 
 from monitor.document import Document
 from monitor.stories.events import Report, _other_figures, report_of
-from monitor.stories.names import figures, names_of
+from monitor.stories.names import figures, names_of, spelled_figures
 
 VECTOR = np.ones(4, dtype=np.float32) / 2
 
 
-def record(report_id: str, title: str, text: str) -> Report:
-    doc = Document(id=report_id, title=title, text=text, published=datetime(2026, 3, 2, 9, tzinfo=UTC))
+def record(report_id: str, title: str, text: str, language: str = "en") -> Report:
+    published = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    doc = Document(id=report_id, title=title, text=text, published=published, language=language)
     return report_of(doc, report_id, VECTOR, 60)
 
 
@@ -72,3 +73,20 @@ def test_a_french_j_is_the_zh_of_other_languages() -> None:
     # A place of the table keys as its English name, and a name in another language as written.
     assert names_of("x Japon", language="fr") == names_of("x Japan", language="en")
     assert not names_of("x Zaporijjia", language="it") & zaporizhzhia
+
+
+def test_a_figure_written_in_words_is_the_figure_other_outlets_write_in_digits() -> None:
+    assert spelled_figures("Twenty-six countries have committed to it", "en") == {26.0}
+    assert spelled_figures("Vingt-six pays, soixante-dix navires et quatre-vingt-dix-neuf avions", "fr") == {26, 70, 99}
+    assert spelled_figures("sechsundzwanzig Staaten und zwölf Schiffe", "de") == {26.0, 12.0}
+    assert spelled_figures("veintiséis países, treinta y seis buques", "es") == {26.0, 36.0}
+    assert spelled_figures("ventisei paesi e ventotto navi", "it") == {26.0, 28.0}
+    assert spelled_figures("vingt millions d'euros", "fr") == {20e6}
+    # Words of other kinds, in the language or another, and ordinals are none.
+    assert spelled_figures("they seize the ship once", "en") == set()
+    assert spelled_figures("la dix-septième fois, une vingtaine", "fr") == set()
+    assert spelled_figures("Twenty-six countries", "ru") == set()
+    # A report that writes a figure in words states it: it is not told apart from one that leads with it in digits.
+    words = record("words", "Coalition agrees on a headquarters", "Twenty-six countries agreed on one within 90 days.")
+    digits = record("digits", "26 countries back a headquarters", "The 26 countries back it, 30 days on.")
+    assert words.figures == {26.0, 90.0} and not _other_figures(digits, [words])
