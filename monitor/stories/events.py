@@ -86,7 +86,7 @@ from monitor.stories.developments import development, marked_update
 from monitor.stories.embed import Embedder
 from monitor.stories.exonyms import exonyms
 from monitor.stories.learned import FEATURES, LearnedDecision, load_decision
-from monitor.stories.marks import marked_names, marked_past, marks_conflict
+from monitor.stories.marks import Marks, marked_names, marked_past, marks_conflict
 from monitor.stories.names import (
     actor,
     actors_conflict,
@@ -248,6 +248,8 @@ class Report:
     head_figures: frozenset[float] = frozenset()
     marked: frozenset[str] = frozenset()
     lede_keys: frozenset[str] = frozenset()
+    day_marked: frozenset[str] = frozenset()
+    subject: frozenset[str] = frozenset()
     # The embeddings of its first sentences, a row each (16 bits, as stored; none: its lede's stands for them).
     sentences: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
 
@@ -277,6 +279,8 @@ class Report:
             "head_figures": sorted(self.head_figures),
             "marked": sorted(self.marked),
             "lede_keys": sorted(self.lede_keys),
+            "day_marked": sorted(self.day_marked),
+            "subject": sorted(self.subject),
             "sentences": len(self.sentences),
         }
         vectors = self.vector.astype(np.float16).tobytes() + self.sentences.astype(np.float16).tobytes()
@@ -316,6 +320,8 @@ class Report:
             frozenset(fields.get("head_figures", ())),
             frozenset(fields.get("marked", ())),
             frozenset(fields.get("lede_keys", ())),
+            frozenset(fields.get("day_marked", ())),
+            frozenset(fields.get("subject", ())),
             values[width:].reshape(rows, width),
         )
 
@@ -358,7 +364,7 @@ def report_of(
     source = source_of(doc)
     none: frozenset[str] = frozenset()
     told, told_figures, lede_names = recalled(doc.title, doc.text) if RECALLS else (none, frozenset(), none)
-    marked, lede_keys = marked_past(doc.title, doc.text) if MARKS else (none, none)
+    marks = marked_past(doc.title, doc.text) if MARKS else Marks(none, none, none, none)
     past = marked_names(doc.title, doc.text) if MARKS else none  # what its lede names as an earlier event
     return Report(
         doc.id,
@@ -385,8 +391,10 @@ def report_of(
         told_figures,
         lede_names,
         figures(doc.title) if RECALLS else frozenset(),
-        marked,
-        lede_keys,
+        marks.marked,
+        marks.lede,
+        marks.day_marked,
+        marks.subject,
         (sentences if sentences is not None else np.zeros((0, len(vector)))).astype(np.float16),
     )
 
@@ -450,7 +458,8 @@ def _other_marked(report: Report, story: Sequence[Report]) -> bool:
     while before their own (`marks.marks_conflict`)."""
     if not MARKS:
         return False
-    return marks_conflict(report.marked, report.lede_keys, [(r.marked, r.lede_keys) for r in story])
+    theirs = [Marks(r.marked, r.day_marked, r.lede_keys, r.subject) for r in story]
+    return marks_conflict(report.marked, report.day_marked, report.lede_keys, report.subject, theirs)
 
 
 def _other_people(report: Report, story: Sequence[Report]) -> bool:

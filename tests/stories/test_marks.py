@@ -6,7 +6,7 @@ import numpy as np
 
 from monitor.document import Document
 from monitor.stories.events import Report, _other_lead, report_of
-from monitor.stories.marks import marked_past, marks_conflict
+from monitor.stories.marks import Marks, marked_past, marks_conflict
 from monitor.stories.names import (
     _first_names,
     background,
@@ -24,7 +24,7 @@ def _report(title: str, text: str) -> Report:
     return report_of(Document(id=title, title=title, text=text), title, np.zeros(512, dtype=np.float32), 60)
 
 
-def _story(*reports: tuple[str, str]) -> list[tuple[frozenset[str], frozenset[str]]]:
+def _story(*reports: tuple[str, str]) -> list[Marks]:
     return [marked_past(title, text) for title, text in reports]
 
 
@@ -46,8 +46,7 @@ def test_a_report_that_names_what_a_story_leads_with_as_hours_before_its_own_eve
         "La Corée du Nord tire des missiles de croisière, quelques heures après l'ICBM",
         "SÉOUL - La Corée du Nord a tiré mardi soir plusieurs missiles de croisière en mer Jaune.",
     )
-    marked, lede = cruise
-    assert name_key("ICBM") in marked and name_key("ICBM") not in lede
+    assert name_key("ICBM") in cruise.marked and name_key("ICBM") not in cruise.lede
     assert marks_conflict(*cruise, ICBM)
     # The same mark in the press's other phrasings.
     for title, text in (
@@ -82,7 +81,7 @@ def test_a_mark_that_names_the_same_thing_the_report_leads_with_or_only_a_countr
     follow_up = marked_past(
         "North Korea's ICBM: Japan protests", "Japan protested the ICBM launch, hours after the ICBM landed."
     )
-    assert not follow_up[0] and not marks_conflict(*follow_up, ICBM)
+    assert not follow_up.marked and not marks_conflict(*follow_up, ICBM)
     # Where the earlier event took place is context both events share ("hours after a deadly quake in western
     # Türkiye"): a country's name is not marked.
     van = marked_past(
@@ -90,8 +89,60 @@ def test_a_mark_that_names_the_same_thing_the_report_leads_with_or_only_a_countr
         "A magnitude 5.4 earthquake struck eastern Van province on Monday evening, hours after a deadly quake in "
         "western Türkiye.",
     )
-    assert not van[0]
-    assert not marks_conflict(*marked_past("Землетрясение в Турции", "В турецкой провинции Ван, Турции."), [van])
+    assert not van.marked
+    # So a report leading with the country is not told apart from the story of Van's quake by it (it would be, were
+    # the country marked: Турции is Türkiye); one leading with the earlier quake's province is.
+    assert not marks_conflict(*marked_past("Землетрясение в Турции", "В Турции произошло землетрясение."), [van])
+    sindirgi = marked_past("Earthquake in Sindirgi", "A deadly quake struck Sindirgi in western Türkiye.")
+    van_sindirgi = marked_past("Van quake", "A quake struck Van, hours after a deadly quake in Sindirgi.")
+    assert marks_conflict(*sindirgi, [van_sindirgi])
+    # A country of several words is a country too ("United States", "Saudi Arabia", "North Korea", "South Sudan").
+    for country in ("the United States", "Saudi Arabia", "North Korea", "South Sudan", "l'Arabie saoudite"):
+        marks = marked_past("Iran fires missiles", f"Iran fired missiles on Monday, hours after {country} struck.")
+        assert not marks.marked, country
+    assert marked_past("Iran fires missiles", "Iran fired missiles, hours after a United States strike on Natanz.")[
+        0
+    ] == {name_key("Natanz")}
+
+
+KHARKIV = _story(
+    (
+        "Russian missile strike on Kharkiv kills 30",
+        "KYIV, Ukraine (AP) - A Russian missile strike on the northeastern city of Kharkiv killed 30 people on "
+        "Tuesday, Ukrainian officials said.",
+    ),
+    (
+        "Russian strike on Kharkiv apartment block kills 30",
+        "A Russian missile hit an apartment block in Kharkiv on Tuesday, killing 30, the regional governor said.",
+    ),
+)
+
+
+def test_a_follow_up_of_the_storys_event_a_day_after_it_joins_the_story() -> None:
+    # "A day after", "au lendemain de": everyday phrasing of a follow-up of one event. Its own words lead with no
+    # name of another event (a count, rescuers, a weekday), so what the clause names is the story's own event.
+    for title, text in (
+        (
+            "Death toll rises to 41, a day after Russian strike on Kharkiv",
+            "Rescuers pulled more bodies from the rubble on Wednesday, raising the toll to 41.",
+        ),
+        (
+            "Le bilan monte à 41 morts au lendemain de la frappe russe sur Kharkiv",
+            "Les secouristes ont retiré mercredi de nouveaux corps des décombres.",
+        ),
+    ):
+        follow_up = marked_past(title, text)
+        assert follow_up.day_marked & {name_key("Kharkiv")}, title
+        assert not marks_conflict(*follow_up, KHARKIV), title
+        assert not marks_conflict(*KHARKIV[0], [follow_up]), title
+    # A weekday's name is never a name of the lede.
+    assert name_key("Wednesday") not in marked_past("Toll rises", "The toll rose on Wednesday.").lede
+    # A report whose own words lead with another subject is of another event, a day after the story's.
+    visit = marked_past(
+        "Zelensky visits Sumy front line, a day after Russian strike on Kharkiv",
+        "Zelensky visited troops near Sumy on Wednesday.",
+    )
+    assert marks_conflict(*visit, KHARKIV)
 
 
 def test_two_shoals_are_two_places_not_one_shoal() -> None:
