@@ -124,11 +124,17 @@ def load_decision(path: Path | None = None) -> LearnedDecision:
     weights = data.get("weights")
     if not isinstance(weights, list) or len(weights) != len(FEATURES):
         raise DecisionFileError(f"{path}: 'weights' must be a list of {len(FEATURES)} numbers, one per feature")
+    cutoff, floor = _number(path, "cutoff", data.get("cutoff")), _number(path, "floor", data.get("floor"))
+    # A probability of 1 or more, or a floor no story's average score reaches, would never join a story.
+    if not 0 < cutoff < 1:
+        raise DecisionFileError(f"{path}: 'cutoff' is a probability and must be between 0 and 1, got {cutoff!r}")
+    if not 0 <= floor < 1:
+        raise DecisionFileError(f"{path}: 'floor' is an average score and must be from 0 to under 1, got {floor!r}")
     return LearnedDecision(
         np.array([_number(path, f"weights[{i}]", w) for i, w in enumerate(weights)]),
         _number(path, "bias", data.get("bias")),
-        _number(path, "cutoff", data.get("cutoff")),
-        _number(path, "floor", data.get("floor")),
+        cutoff,
+        floor,
         str(data.get("fitted_on", "")),
     )
 

@@ -82,6 +82,8 @@ def test_the_shipped_weights_are_for_the_features_the_code_computes() -> None:
         (lambda text: text.replace('"story_size"', '"story_sizes"'), "the code computes"),
         (lambda text: text.replace('"bias": ', '"bias": "x", "was": '), "'bias' must be a finite number"),
         (lambda text: "[]", "expected an object"),
+        (lambda text: text.replace('"cutoff": 0.45', '"cutoff": 5'), "'cutoff' is a probability"),
+        (lambda text: text.replace('"floor": 0.6', '"floor": 3'), "'floor' is an average score"),
     ],
 )
 def test_a_corrupt_weights_file_fails_naming_the_file_and_what_is_wrong(
