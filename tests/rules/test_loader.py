@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import monitor.rules.loader as loader_module
 from monitor.errors import RuleLoadError
 from monitor.rules.loader import load_rules, parse_duration
 from monitor.rules.model import AllNode, AnyNode, NearNode, NotNode, Term, TermNode
@@ -297,11 +299,25 @@ rules:
 SHARED_LISTS = "leaders: [Putin, Macron]\nlisted:\n  forms: true\n  terms: [meeting, summit]\n"
 
 
-def test_rules_read_the_same_by_the_plain_and_the_careful_readers(write_rules: WriteRules) -> None:
+def test_rules_read_the_same_by_the_plain_and_the_careful_readers(
+    write_rules: WriteRules, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The plain readers read most items the short way; a file they refuse (a '!' in a comment) is
     # read by the careful reader, with lines for every node. Both must give the same rules.
     quick = write_rules({"r.yaml": EVERY_SHAPE, "lists/shared.yaml": SHARED_LISTS})
+    careful_parse = loader_module._parse_rule
+    left_to_the_parser: list[str] = []
+
+    def parse_rule(data: Any, parser: Any, line: int) -> Any:
+        left_to_the_parser.append(data.get("id"))
+        return careful_parse(data, parser, line)
+
+    monkeypatch.setattr(loader_module, "_parse_rule", parse_rule)
     loaded = load_rules(quick)
+    # Only the rule of a shape the short reader leaves (a regex, forms on one term, source filters) was parsed
+    # the careful way: the others were read the short way, and must come out the same.
+    assert left_to_the_parser == ["left-to-the-parser"]
+    monkeypatch.undo()
     (quick / "r.yaml").write_text("# ! (a tag) sends it to the careful reader\n" + EVERY_SHAPE, encoding="utf-8")
     careful = load_rules(quick)
     assert len(loaded.rules) == 8
