@@ -448,8 +448,9 @@ FIGURE_MIN = 10
 
 # An ordinal written in digits ("the 12th time", "21st package", "la 12e fois", "12-й раз", "il 3º"): it counts events
 # of a kind, it is no fact of this one's size, and other outlets write it in words ("douzième", "zum zwölften Mal").
+# Russian ones take a hyphen ("700м" is 700 metres), and none is followed by a digit ("1e6" is a number).
 _ORDINAL = re.compile(
-    r"(?<![\d.,])\d+(?:st|nd|rd|th|e|er|re|ème|eme|ᵉ|º|ª|-?(?:й|я|е|го|му|м|х))(?![^\W\d_])",  # noqa: RUF001
+    r"(?<![\d.,])\d+(?:st|nd|rd|th|e|er|re|ème|eme|ᵉ|º|ª|-(?:й|я|е|го|му|м|х))(?!\w)",  # noqa: RUF001
     re.IGNORECASE,
 )
 

@@ -24,6 +24,8 @@ def test_an_ordinal_counts_events_and_is_no_figure_of_this_one() -> None:
     # Figures beside them are still figures, as are a decimal and a temperature.
     assert figures("the 14th stoppage; now 40 ships wait, 2.5 million tonnes, 46°C") == {40.0, 2.5e6, 46.0}
     assert figures("1990-е, 25-го числа, the 112th time") == set()
+    # A Russian unit written on the number is no ordinal: those take a hyphen.
+    assert figures("Глубина очага 700м, высота 120м") == {700.0, 120.0}
 
 
 # A wire that counts the event among its kind ("the 14th stoppage"), and another outlet's report of it that leads with
