@@ -318,6 +318,8 @@ def sweep_grid(quick: bool) -> Iterator[EventSettings]:
             across_languages=bonus,
             threshold=threshold,
             window=timedelta(hours=hours),
+            # THRESHOLD is the rules' constant: with the learned decision (the default) it would change nothing.
+            decision="rules",
         )
 
 
@@ -433,7 +435,12 @@ def report(
         + ". Each report is assigned in order of publication to a fresh `EventGrouper` (in-memory store) as a "
         "document that matched a rule.",
         "",
-        f"Constants in force: {describe(current.settings)}.",
+        f"Constants in force: {describe(current.settings)}; decision: {current.settings.decision}"
+        + (
+            " (the learned decision weighs the same signals; THRESHOLD only decides undated reports)."
+            if current.settings.decision == "learned"
+            else "."
+        ),
         "",
         *HEADER,
         row(current, "whole corpus"),
@@ -473,7 +480,8 @@ def report(
         lines += [
             "### Sweep",
             "",
-            f"{len(sweep)} configurations, each grouped on the whole corpus and on each half. Per setting of the "
+            f"{len(sweep)} configurations of the rules' decision (`stories.decision: rules`, the one THRESHOLD "
+            "governs), each grouped on the whole corpus and on each half. Per setting of the "
             f"other constants: the band of THRESHOLD where all three keep every event apart with F1 >= {F1_TARGET}, "
             "and at each threshold the worst of the three F1 / the most pairs of events merged in one of them "
             "(* = outside the band):",
