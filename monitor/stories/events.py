@@ -108,6 +108,7 @@ from monitor.stories.names import (
     protagonists,
     protagonists_conflict,
     recalled,
+    recalled_lead_conflict,
     recalls_conflict,
     shares,
     spelled_figures,
@@ -167,6 +168,11 @@ EXCLUSIVE = True
 # kept apart the two pairs of one day's two calls and two rulings that scored over VETO_CEILING (docs/benchmarks.md,
 # "What a report recalls").
 RECALLS = True
+# Whether the recall check reads any name a report leads with, not only full names (`names.recalled_lead_conflict`):
+# a report that leads with a port, a town or a company the story's reports never name, and gives the one they lead
+# with only in a sentence that tells another event ("earlier the same day, the port of Ust-Luga was attacked"),
+# reports another event.
+RECALLED_LEADS = True
 # Whether the names a report gives only in a sentence recalling another event count as its background in the lead
 # check (`_own_background`).
 RECALLED_BACKGROUND = True
@@ -450,7 +456,11 @@ def _other_recalled(report: Report, story: Sequence[Report]) -> bool:
     if not RECALLS:
         return False
     theirs = [(r.named_leads, r.head_figures) for r in story]
-    return recalls_conflict(report.recalled, report.recalled_figures, report.lede_names, report.lede_figures, theirs)
+    if recalls_conflict(report.recalled, report.recalled_figures, report.lede_names, report.lede_figures, theirs):
+        return True
+    return RECALLED_LEADS and recalled_lead_conflict(
+        report.recalled, report.lede_names, report.leads, report.language, [(r.leads, r.mentioned) for r in story]
+    )
 
 
 def _other_marked(report: Report, story: Sequence[Report]) -> bool:

@@ -74,8 +74,44 @@ _DAY_MARKERS = (
     r"(?:un|al) día (?:después|siguiente) de",
     r"(?:un|il) giorno dopo", r"all['\u2019]indomani d(?:i|el|ella|ei|egli|ell(?=['\u2019]))",
 )  # fmt: skip
+# Words that say someone told another of a conversation or a meeting already held: what follows is that other event
+# ("Trump, who told him about his conversation with Putin"; "Erdogan briefed Zelenskyy on his earlier call with Putin"),
+# the report's own being the briefing. Only with the word for a call, talks or a meeting: "briefed on the situation" is
+# no event.
+_CONVERSATION = (
+    r"(?:(?:his|her|their|the|an?) )?(?:earlier |previous |recent )?"
+    r"(?:(?:phone |telephone )?call|conversation|talks|meeting)"
+)
+_TOLD_MARKERS = (
+    # English
+    rf"(?:briefed|debriefed|updated|informed|told) (?:\w+ ){{0,3}}(?:on|about|of) {_CONVERSATION}",
+    # French
+    r"(?:informée?s?|briefée?s?|rendu compte|parlé) (?:\w+ )?(?:de|du|sur) (?:(?:son|sa|leur|l['\u2019]|le|la) ?)?"
+    r"(?:récent |précédent )?(?:entretien|appel|conversation|échange|rencontre|réunion)",
+    # German
+    r"(?:informierte|informiert|unterrichtete|unterrichtet|berichtete|erzählte) (?:\w+ ){0,3}(?:über|von) "
+    r"(?:sein(?:em|en|e)?|ihr(?:em|en|e)?|das|den|dem|die) (?:vorherige[mn]? |frühere[mn]? )?"
+    r"(?:telefonat|gespräch|treffen|unterredung)",
+    # Russian
+    r"(?:рассказал|рассказала|рассказали|проинформировал|проинформировала|информировал|информировала) "
+    r"(?:\w+ ){0,2}об? (?:своей |своём |своем |его |её |ее |их |недавней |недавнем |состоявшейся |состоявшемся )?"  # noqa: RUF001
+    r"(?:беседе|разговоре|переговорах|встрече)",
+    # Spanish
+    r"(?:informó|informado|informada|contó|habló) (?:\w+ ){0,2}(?:de|del|sobre) (?:su |la |el )?"
+    r"(?:conversación|llamada|reunión|encuentro)",
+    # Italian
+    r"(?:informato|informata|aggiornato|aggiornata|raccontato|riferito) (?:\w+ ){0,2}(?:del|della|sul|sulla) "
+    r"(?:sua |suo )?(?:telefonata|colloquio|conversazione|incontro)",
+)  # fmt: skip
 _AFTER = re.compile(
-    r"(?<!\w)(?:(?P<day>" + "|".join(_DAY_MARKERS) + r")|" + "|".join(_HOURS_MARKERS) + r")(?!\w)", re.IGNORECASE
+    r"(?<!\w)(?:(?P<day>"
+    + "|".join(_DAY_MARKERS)
+    + r")|"
+    + "|".join(_HOURS_MARKERS)
+    + r"|(?P<told>"
+    + "|".join(_TOLD_MARKERS)
+    + r"))(?!\w)",
+    re.IGNORECASE,
 )
 # Weekday and month names, capitalised in English and German: a date, never a name.
 _CALENDAR = _MONTHS | frozenset(
@@ -175,6 +211,8 @@ def _split(text: str) -> tuple[str, str, str]:
         if found.start() < at:
             continue
         own.append(text[at : found.start()])
+        if found.group("told"):
+            own.append(found.group())  # whom they told is of the report's own event ("informierte Selenskyj über")
         end = _CLAUSE_END.search(text, found.end())
         stop = end.start() if end is not None else len(text)
         (day if found.group("day") else marked).append(text[found.end() : stop])

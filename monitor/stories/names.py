@@ -1003,6 +1003,41 @@ def recalls_conflict(
     return 2 * told > len(theirs)
 
 
+def recalled_lead_conflict(
+    own_recalled: frozenset[str],
+    own_lede: frozenset[str],
+    own_leads: frozenset[str],
+    own_language: str | None,
+    theirs: list[tuple[frozenset[str], frozenset[str]]],
+) -> bool:
+    """Whether the report is of a second event of one day, actor and topic, the story's being the first: it leads
+    with a name most of the story's reports name too (the actor they share: a governor, a company, a leader), with
+    one none of them names (its own port, town, line or counterpart), and gives what most of them lead with only in
+    a sentence that tells another event ("In the port of Primorsk a tank caught fire, governor Drozdenko said. ...
+    Earlier the same day the port of Ust-Luga was attacked", against the reports of Ust-Luga, which name Drozdenko
+    and never Primorsk). Any name counts (`leads`), not only the full names of `recalls_conflict`. A report of the
+    story's own event that recalls another act of its actor ("Earlier in the day the Bundestag passed ...") leads
+    with no name of its own that they lack, or shares none with most of them. A report in a language that
+    capitalises its nouns (`NOUNS_CAPITALISED`) gives no such leads (its nouns would be). `theirs`: each of the
+    story's reports' leads and `mentioned` keys."""
+    if not theirs or not own_recalled:
+        return False
+    if own_language is not None and own_language.split("-")[0].lower() in NOUNS_CAPITALISED:
+        return False
+    # A short name's key ("~te") says too little to be the report's own lead.
+    own = [k for k in own_leads if not k.startswith("~")]
+    if not any(all(unnamed_by(k, named) for _, named in theirs) for k in own):
+        return False
+    shared = sum(any(not unnamed_by(k, named) for k in own) for _, named in theirs)
+    if 2 * shared <= len(theirs):
+        return False
+    told = sum(
+        any(k in own_recalled and not _meets_alike(frozenset({k}), own_lede) for k in their_leads)
+        for their_leads, _ in theirs
+    )
+    return 2 * told > len(theirs)
+
+
 # Who acts -------------------------------------------------------------------------------------------
 
 COUNTRIES_FILE = Path(__file__).with_name("countries.txt")
