@@ -31,7 +31,9 @@ a new report with the reports of the last days kept in the store:
   story's reports lead with (a counterpart they name in full, a figure of their headline) only in a sentence
   that tells another event ("he briefed Zelenskyy on his earlier call with Putin", "that afternoon the same
   court ordered RBI to pay 2.1 billion euros"), not in its own lede, reports another event; whatever the score
-  (the report says so itself);
+  (the report says so itself); and so does one that gives any name they lead with (a port, a town, a company) only
+  so, when it leads with one none of them names and one most of them name (`names.recalled_lead_conflict`,
+  RECALLED_LEADS: "Earlier the same day the port of Ust-Luga was attacked" in the governor's report on Primorsk);
 - when: reports of one event come within hours to a day or two (`window`).
 
 A report scores each recent report: its text's score + NAMES_WEIGHT * weighted overlap of the names,

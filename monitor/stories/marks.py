@@ -8,6 +8,10 @@ lead with it while the report's own words up front do not name it, the report is
 whatever it scores (the report says so itself); and the other way round, when most of a story's reports name, in such
 a clause, what the report leads with.
 
+A briefing marks the call or meeting it tells of the same way ("Zelensky spoke with Trump, who told him about his
+conversation with Putin"; "briefed him on his earlier call with", "l'a informé de son entretien avec"): the briefing is
+the report's event, the conversation another, and whom they told is a name of the report's own.
+
 Only markers of a short time between two events count (hours, minutes, a day, "shortly", "the day after"): a bare
 "after" ("after talks with Putin") and a repetition ("again", "erneut", "de nouveau", "new", "another") are what the
 reports of one event say of the topic's earlier events too, weeks before ("Macron et Poutine : un nouvel appel").
