@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime
+
 import numpy as np
+import pytest
 
 from monitor.document import Document
-from monitor.stories.events import Report, _other_marked, _other_recalled, report_of
+from monitor.rules.matcher import Match
+from monitor.store import SQLiteStore
+from monitor.stories import events
+from monitor.stories.embed import load_embedder
+from monitor.stories.events import EventGrouper, Report, _other_marked, _other_recalled, report_of
 from monitor.stories.marks import marked_past
 from monitor.stories.names import name_key
+
+# The real model, loaded once for the module's grouper test.
+EMBEDDER = functools.cache(load_embedder)
+MATCHED: list[Match] = [None]  # type: ignore[list-item]  # the grouper only asks whether a rule matched
 
 
 def _report(title: str, text: str, language: str) -> Report:
@@ -142,3 +154,56 @@ def test_a_report_of_the_call_itself_that_names_the_later_call_still_joins() -> 
     assert not _other_recalled(later, CALL)
     # A briefing on something that is no call or meeting marks nothing.
     assert not marked_past("Moreau briefed on fisheries", "Moreau was briefed on the situation by Halvorsen.").marked
+
+
+def _dated(title: str, text: str, language: str, at: str) -> Document:
+    return Document(id=title, title=title, text=text, language=language, published=datetime.fromisoformat(at))
+
+
+def test_the_grouper_keeps_the_second_strike_apart_and_joins_the_first_strikes_reports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = [
+        _dated(
+            "Drones strike Volgodar refinery, governor Alexei Petrenko says",
+            "MOSCOW, May 4 (Reuters) - Ukrainian drones struck the oil refinery of Volgodar early on Monday, starting "
+            "a fire at a distillation unit, regional governor Alexei Petrenko said. Petrenko said no one was hurt and "
+            "the fire at Volgodar was put out by 9 a.m.",
+            "en",
+            "2026-05-04T06:30:00+00:00",
+        ),
+        _dated(
+            "Incendie à la raffinerie de Volgodar après une attaque de drones",
+            "Une attaque de drones ukrainiens a provoqué lundi à l'aube un incendie à la raffinerie de Volgodar, a "
+            "annoncé le gouverneur Alexeï Petrenko. Selon Petrenko, il n'y a pas de victimes à Volgodar. Les pompiers "
+            "ont maîtrisé le feu dans la matinée.",
+            "fr",
+            "2026-05-04T07:10:00+00:00",
+        ),
+    ]
+    second = _dated(
+        "Petrenko: drones hit a fuel depot in Krasnobor",
+        "Drones set a fuel depot in Krasnobor on fire on Monday evening, governor Alexei Petrenko said. Petrenko said "
+        "Krasnobor's depot was evacuated and no one was hurt. Earlier in the day drones struck the refinery of "
+        "Volgodar.",
+        "en",
+        "2026-05-04T18:40:00+00:00",
+    )
+    same = _dated(
+        "Беспилотники атаковали НПЗ в Волгодаре",
+        "Украинские беспилотники утром в понедельник атаковали нефтеперерабатывающий завод в Волгодаре, сообщил "
+        "губернатор Алексей Петренко. По словам Петренко, пострадавших в Волгодаре нет, пожар потушен.",
+        "ru",
+        "2026-05-04T19:00:00+00:00",
+    )
+
+    def stories(recalled_leads: bool) -> list[str]:
+        monkeypatch.setattr(events, "RECALLED_LEADS", recalled_leads)
+        grouper = EventGrouper(SQLiteStore(":memory:"), EMBEDDER())
+        return [grouper.assign(doc, MATCHED).story_id for doc in [*first, second, same]]
+
+    volgodar, volgodar_fr, krasnobor, volgodar_ru = stories(True)
+    assert volgodar == volgodar_fr == volgodar_ru  # a translation-like report of the first strike still joins
+    assert krasnobor != volgodar  # the second strike starts its own story (its own alert)
+    # What keeps it apart is the check: without it the two strikes were one story.
+    assert stories(False)[2] == volgodar
