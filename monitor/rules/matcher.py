@@ -55,8 +55,8 @@ from monitor.rules.text import (
     forms_language,
     stems,
     stream_starts,
-    term_stems,
     term_variants,
+    terms_stems,
     word_matches,
 )
 
@@ -1917,8 +1917,8 @@ class Matcher:
     def _forms_keys_of(self, tids: list[int], language: str) -> _Keys:
         keys = _Keys()
         terms = self._terms
-        for tid in tids:
-            for variant in term_stems(terms[tid].text, language):
+        for tid, variants in zip(tids, terms_stems([terms[tid].text for tid in tids], language), strict=True):
+            for variant in variants:
                 keys.add(tid, variant, None)
         keys.build()
         return keys

@@ -854,6 +854,22 @@ def term_stems(text: str, language: str) -> list[list[TermWord]]:
     return term_variants(text, analyse=analyse)
 
 
+def terms_stems(texts: Sequence[str], language: str) -> list[list[list[TermWord]]]:
+    """`term_stems` of each text, the plain ASCII ones' words stemmed in one call: a matcher stems
+    every word-form term in each language it applies to, and a call per term was most of that."""
+    plain = [text.isascii() and text.replace(" ", "").isalnum() for text in texts]
+    words = [text.split() for text, is_plain in zip(texts, plain, strict=True) if is_plain]
+    stemmed = iter(stems(list(itertools.chain.from_iterable(words)), language))
+    out: list[list[list[TermWord]]] = []
+    plain_words = iter(words)
+    for text, is_plain in zip(texts, plain, strict=True):
+        if is_plain:
+            out.append([[(next(stemmed), EXACT) for _ in next(plain_words)]])
+        else:
+            out.append(term_stems(text, language))
+    return out
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _written_words(chunk: str) -> tuple[str, ...]:
     """A chunk of a term split into words as written, as a text is (kept: a matcher stems each

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from monitor.rules.matcher import Match
-from monitor.rules.text import WordStream, stems, term_stems, term_variants, words_at, words_of
+from monitor.rules.text import WordStream, stems, term_stems, term_variants, terms_stems, words_at, words_of
 
 Matches = Callable[..., Match | None]
 
@@ -90,6 +90,13 @@ def test_a_plain_term_stems_as_its_words_read_one_by_one(text: str, language: st
         return stems(words_at(chunk, WordStream.build(chunk, 0).word_spans()), language)
 
     assert term_stems(text, language) == term_variants(text, analyse=analyse)
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "ru", "uk"])
+def test_terms_stemmed_together_give_each_term_stems(language: str) -> None:
+    # The matcher stems a language's word-form terms in one call; each must come out as alone.
+    texts = ["Putin", "special envoys", "re-engage", "Zaporizhzhia", "G7 summit", "Rückzug", "l'envoyé", "Holdings"]
+    assert terms_stems(texts, language) == [term_stems(text, language) for text in texts]
 
 
 @pytest.mark.parametrize(

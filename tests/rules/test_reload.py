@@ -422,10 +422,10 @@ def test_word_forms_are_compiled_with_the_matcher_not_by_a_documents_match(
     updated = old.updated(load_rules(directory, previous=first).rules)
     fresh = Matcher(load_rules(directory).rules)
 
-    def no_stemming(text: str, language: str) -> object:
-        raise AssertionError(f"a term stemmed while matching: {text!r} ({language})")
+    def no_stemming(texts: object, language: str) -> object:
+        raise AssertionError(f"terms stemmed while matching: {texts!r} ({language})")
 
-    monkeypatch.setattr("monitor.rules.matcher.term_stems", no_stemming)
+    monkeypatch.setattr("monitor.rules.matcher.terms_stems", no_stemming)
     doc = Document(id="1", title="", text="Die Gesandten reisten nach Kiew.", language="de")
     for matcher in (updated, fresh):
         assert [m.rule.id for m in matcher.match(doc)] == ["e"]
