@@ -826,6 +826,11 @@ def leads_conflict(
 NOUNS_CAPITALISED = frozenset({"de", "lb"})
 
 
+def capitalises_nouns(language: str | None) -> bool:
+    """Whether the language (an ISO code, "de-AT" as "de") capitalises every noun (`NOUNS_CAPITALISED`)."""
+    return language is not None and language.split("-")[0].lower() in NOUNS_CAPITALISED
+
+
 # Whether figures of the report's lede that no report of the story states count as what it reports and the story
 # does not (against a name the story's reports lead with): a forum's plenary (its GDP figures) against a
 # bilateral meeting there.
@@ -849,7 +854,7 @@ def named_leads(title: str, text: str, language: str | None, named: frozenset[st
     counterpart of a call, the guest, the company ruled on; not the context of a first sentence ("as U.S.
     President Donald Trump pushes for a deal") nor an adjective after a word of a title ("Senior Russian
     negotiator"). None in a language that capitalises its nouns (`NOUNS_CAPITALISED`)."""
-    if language is not None and language.split("-")[0].lower() in NOUNS_CAPITALISED:
+    if capitalises_nouns(language):
         return frozenset()
     body = without_dateline(text)
     paragraph = next((p for p in body.split("\n") if len(p.split()) >= LEDE_MIN_WORDS), body)
@@ -1022,7 +1027,7 @@ def recalled_lead_conflict(
     story's reports' leads and `mentioned` keys."""
     if not theirs or not own_recalled:
         return False
-    if own_language is not None and own_language.split("-")[0].lower() in NOUNS_CAPITALISED:
+    if capitalises_nouns(own_language):
         return False
     # A short name's key ("~te") says too little to be the report's own lead.
     own = [k for k in own_leads if not k.startswith("~")]
