@@ -135,8 +135,9 @@ def _sentinel_master(url: str, options: dict[str, Any]) -> Any:
     if not path:
         raise ValueError("name the master: redis+sentinel://HOST:PORT/SERVICE[/DB]")
     db = int(path[1]) if len(path) > 1 else 0
-    sentinel = Sentinel(hosts, socket_timeout=options["socket_timeout"])  # type: ignore[no-untyped-call]
-    return sentinel.master_for(  # type: ignore[no-untyped-call]
+    # redis-py types Sentinel only from 8.x on; read through Any so that mypy passes with 5.x to 8.x alike.
+    sentinels: Any = Sentinel
+    return sentinels(hosts, socket_timeout=options["socket_timeout"]).master_for(
         path[0], db=db, username=parts.username, password=parts.password, **options
     )
 
