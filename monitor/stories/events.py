@@ -101,10 +101,13 @@ from monitor.stories.names import (
     leads,
     leads_conflict,
     lede_dates,
+    lede_places,
     mentioned,
+    named_beyond_passing,
     named_leads,
     names_of,
     own_name,
+    places_conflict,
     principals,
     prominent,
     protagonists,
@@ -175,6 +178,10 @@ RECALLS = True
 # with only in a sentence that tells another event ("earlier the same day, the port of Ust-Luga was attacked"),
 # reports another event.
 RECALLED_LEADS = True
+# Whether two reports whose ledes each put their event in a place the other names at most in passing are two events
+# (`names.places_conflict`): the same kind of event on one day in two towns, ports or Länder. Asked by both decisions
+# (the learned one reads no feature of it: a veto beside `learned.VETOES`), under VETO_CEILING.
+PLACES = True
 # Whether the names a report gives only in a sentence recalling another event count as its background in the lead
 # check (`_own_background`).
 RECALLED_BACKGROUND = True
@@ -258,6 +265,8 @@ class Report:
     lede_keys: frozenset[str] = frozenset()
     day_marked: frozenset[str] = frozenset()
     subject: frozenset[str] = frozenset()
+    places: frozenset[str] = frozenset()
+    beyond_passing: frozenset[str] = frozenset()
     # The embeddings of its first sentences, a row each (16 bits, as stored; none: its lede's stands for them).
     sentences: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
 
@@ -289,6 +298,8 @@ class Report:
             "lede_keys": sorted(self.lede_keys),
             "day_marked": sorted(self.day_marked),
             "subject": sorted(self.subject),
+            "places": sorted(self.places),
+            "beyond_passing": sorted(self.beyond_passing),
             "sentences": len(self.sentences),
         }
         vectors = self.vector.astype(np.float16).tobytes() + self.sentences.astype(np.float16).tobytes()
@@ -330,6 +341,8 @@ class Report:
             frozenset(fields.get("lede_keys", ())),
             frozenset(fields.get("day_marked", ())),
             frozenset(fields.get("subject", ())),
+            frozenset(fields.get("places", ())),
+            frozenset(fields.get("beyond_passing", ())),
             values[width:].reshape(rows, width),
         )
 
@@ -393,7 +406,7 @@ def report_of(
         leads(doc.title, doc.text, named) - past,
         background(doc.title, doc.text, named),
         named_leads(doc.title, doc.text, doc.language, named) - past if EXCLUSIVE or RECALLS else none,
-        mentioned(doc.title, doc.text) if EXCLUSIVE else none,
+        mentioned(doc.title, doc.text) if EXCLUSIVE or PLACES else none,
         actor(doc.title) if ACTOR_PENALTY else None,
         told,
         told_figures,
@@ -403,6 +416,8 @@ def report_of(
         marks.lede,
         marks.day_marked,
         marks.subject,
+        lede_places(doc.title, doc.text, doc.language) if PLACES else none,
+        named_beyond_passing(doc.title, doc.text) if PLACES else none,
         (sentences if sentences is not None else np.zeros((0, len(vector)))).astype(np.float16),
     )
 
@@ -450,6 +465,15 @@ def _other_facts(report: Report, story: Sequence[Report]) -> bool:
     theirs = [(r.named_leads, r.figures, r.mentioned) for r in story]
     own = (report.lede_figures, report.figures)
     return exclusive_conflict(report.named_leads, own, report.mentioned, report.leads, report.background, theirs)
+
+
+def _other_places(report: Report, story: Sequence[Report]) -> bool:
+    """Whether the report's lede puts its event in a place the story's reports name at most in passing, and most of
+    theirs put it in one the report names at most in passing (`names.places_conflict`)."""
+    if not PLACES:
+        return False
+    theirs = [(r.places, r.beyond_passing, r.mentioned) for r in story]
+    return places_conflict(report.places, report.beyond_passing, report.mentioned, theirs)
 
 
 def _other_recalled(report: Report, story: Sequence[Report]) -> bool:
@@ -704,6 +728,7 @@ class EventGrouper:
                         or _other_day(report, members)
                         or _other_lead(report, members)
                         or _other_facts(report, members)
+                        or _other_places(report, members)
                     )
                 )
                 or _other_people(report, members)
@@ -731,6 +756,8 @@ class EventGrouper:
                 return None
             members = self.window.members(slots, scores.stories[story])
             average, cosine = float(scores.averages[story]), float(scores.cosines[story])
+            if average < VETO_CEILING and _other_places(report, members):
+                continue  # a veto beside the model's (`learned.VETOES`): it reads no feature of its own
             weighed.append((scores.stories[story], average, pair_features(report, members, cosine, average, settings)))
         return weighed
 

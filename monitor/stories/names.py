@@ -1093,3 +1093,160 @@ def actors_conflict(own: str | None, theirs: list[str | None]) -> bool:
     acting = [other for other in theirs if other is not None]
     others = sum(1 for other in acting if other != own)
     return 2 * others > len(acting) and (others >= 2 or len(theirs) == 1)
+
+
+# Where an event took place ------------------------------------------------------------------------
+
+# Prepositions that put what follows them in a place, in the languages of the press ("in", "at", "off", "near";
+# "à", "dans", "près de"; "im", "bei", "vor"; "в", "на", "под"; "en", "cerca de"; "nel", "presso"): a capitalised
+# word after one of them, and a few lower-case words ("in the port of", "в турецкой провинции", "dans la province de"),
+# is where something is. Not "a" (an English article too), nor "de" or "from" (of whom, whence).
+_LOCATIVES = frozenset(
+    _words(
+        "in at near off outside inside "
+        "à au aux dans près devant "
+        "im bei nahe vor "
+        "в во на под у около близ возле "  # noqa: RUF001 (Cyrillic on purpose)
+        "en cerca junto "
+        "nel nella nei nelle presso vicino"
+    )
+)
+# Words for a place of some kind, before its name ("the port of Novorossiysk", "la ville de Nice", "в порту Тамань",
+# "im Hafen Noworossijsk") or, in English, after it ("Malatya province"): as a locative, they say the name is a place's.
+# Russian's by their stems (every case: "провинции", "порту", "области").
+_PLACE_NOUNS = frozenset(
+    _words(
+        "port town city village province region district county oblast terminal harbour harbor "
+        "ville commune région "
+        "hafen stadt provinz region bundesland gemeinde kreis "
+        "puerto ciudad provincia región municipio "
+        "porto città provincia regione comune"
+    )
+)
+_PLACE_STEMS = ("порт", "город", "сел", "посел", "посёл", "провинц", "област", "регион", "район", "округ", "терминал")
+_PLACE_AFTER = frozenset(_words("province region district county oblast"))
+# How many lower-case words may come between a locative and the place's name.
+PLACE_SKIP = 3
+
+
+def _place_noun(word: str) -> bool:
+    lower = word.lower()
+    return lower in _PLACE_NOUNS or ("CYRILLIC" in unicodedata.name(lower[0], "") and lower.startswith(_PLACE_STEMS))
+
+
+def _locative_runs(text: str) -> Iterator[tuple[list[str], bool]]:
+    """Each run of capitalised words (a name, "Gare-du-Nord", "Mecklenburg-Vorpommern", "Porto Empedocle") that follows
+    a locative preposition or a word for a place (`_PLACE_NOUNS`) and at most PLACE_SKIP lower-case words (nothing but
+    spaces between them), or that a word for a place follows in English ("Malatya province"), in the text as
+    `whole_places` reads it; each with whether a word for a place said so (not only a preposition)."""
+    tokens = list(_TOKEN.finditer(whole_places(text)))
+    for i, found in enumerate(tokens):
+        word = found.group()
+        if (
+            word[0].isupper()
+            and len(word) > 1
+            and i + 1 < len(tokens)
+            and tokens[i + 1].group() in _PLACE_AFTER
+            and text[found.end() : tokens[i + 1].start()] == " "
+        ):
+            yield [word], True
+            continue
+        noun = _place_noun(word)
+        if word.lower() not in _LOCATIVES and not noun:
+            continue
+        run: list[str] = []
+        skipped = 0
+        for before, following in itertools.pairwise(tokens[i:]):
+            word = following.group()
+            if text[before.end() : following.start()] not in (" ", "\xa0") or word[0].isdigit():
+                break  # punctuation, a line's end, a number: no place after this
+            if word[0].isupper() and len(word) > 1 and not (run and _place_noun(word)):
+                run.append(word)
+            elif run or skipped == PLACE_SKIP:
+                break
+            else:
+                skipped += 1
+        if run:
+            yield run, noun
+
+
+def lede_places(title: str, text: str, language: str | None) -> frozenset[str]:
+    """The places the report's headline and first sentence (its dateline aside) put the event in: the keys
+    (`place_key`, the table's English name for a city it holds) of the capitalised words after a locative
+    preposition or a word for a place (`_locative_runs`: "in Malatya province", "в провинции Адыяман", "en gare de
+    Gare-du-Nord"), but a country's or an organisation's (the countries of one topic are where both of two events
+    take place). In a language that capitalises its nouns (`NOUNS_CAPITALISED`: "im Fernverkehr"), after a preposition
+    alone, only a city the table of places holds, or the words after the first of a run of several ("in der Provinz
+    Malatya": Malatya)."""
+    lede = f"{title}\n{first_sentence(without_dateline(text))}"
+    nouns = capitalises_nouns(language)
+    found: set[str] = set()
+    for run, said in _locative_runs(lede):
+        doubtful = nouns and not said
+        for word in run[1:] if doubtful and len(run) > 1 else run:
+            place = place_of(word)
+            if place is not None and (place.startswith("=") or place in countries()):
+                continue  # a country, an organisation
+            if doubtful and len(run) == 1 and place is None:
+                continue
+            if _place_noun(word):
+                continue
+            for key in (place_key(word), *_other_spellings(word, language)):
+                if key and not key.startswith("~") and len(key) >= LEAD_MIN_CONSONANTS:
+                    found.add(key)
+    return frozenset(found)
+
+
+def _other_spellings(word: str, language: str | None) -> tuple[str, ...]:
+    """The keys of a name as another language writes it, where the report's writes Kh as Ch or J, or Zh as J
+    (`names_of`: Charkiw, Járkov, Zaporijjia): a place is its own only if no spelling of it is the other's."""
+    code = language.split("-")[0].lower() if language is not None else None
+    kh = _CH if code in CH_AS_KH else _J if code in J_AS_KH else None
+    if kh is not None and kh.search(word):
+        return (place_key(kh.sub(_as_kh, word)),)
+    if code in J_AS_ZH and _J.search(word):
+        return (place_key(_J.sub(_as_zh, word)),)
+    return ()
+
+
+def named_beyond_passing(title: str, text: str) -> frozenset[str]:
+    """The names a report gives more than in passing: those of its headline, its dateline ("MADRID (AP) -": where it
+    is told from) and first sentence, and those it names twice or more, each both as written (`name_key`) and as a
+    place (`place_key`): a name outside these it names once, in passing ("the quake was felt as far as Adiyaman"), or
+    not at all."""
+    body = without_dateline(text)
+    lede = f"{title}\n{text[: len(text) - len(body)]}\n{first_sentence(body)}"
+    counts = Counter(place_key(f.group()) for f in _capitals(f"{title}\n{text}"))
+    found: set[str] = set()
+    for f in _capitals(f"{title}\n{text}"):
+        if counts[place_key(f.group())] >= 2:
+            found.update((name_key(f.group()), place_key(f.group())))
+    found.update(_text_keys(lede))
+    return frozenset(found - {""})
+
+
+def places_conflict(
+    own_places: frozenset[str],
+    own_named: frozenset[str],
+    own_mentioned: frozenset[str],
+    theirs: list[tuple[frozenset[str], frozenset[str], frozenset[str]]],
+) -> bool:
+    """Whether the report and the story put their events in two places, and one of them names the other's in passing:
+    the report's lede puts its event in a place (`lede_places`) that no report of the story names more than in passing
+    (`named_beyond_passing`), most of the story's reports put theirs in one that the report names at most in passing,
+    and the report names one of those once (in passing: `mentioned`), or one of the story's reports names the report's
+    so. Two earthquakes of one day in two provinces ("Ночью в соседней провинции Малатья произошло землетрясение" at
+    the end of the report on Adiyaman), drone strikes on two ports, elections in two Länder: each report's lede names
+    its own place, and the other event's reports never make it theirs, but tell it as another event. Reports of one
+    event that lead with the town and with the region name both beyond passing, or neither names the other's at all
+    (one outlet's angle). `theirs`: each of the story's reports' places, names beyond passing and `mentioned` keys."""
+    if not own_places or not theirs:
+        return False
+    if not all(unnamed_by(p, named) for p in own_places for _, named, _ in theirs):
+        return False
+    apart = [places for places, _, _ in theirs if places and all(unnamed_by(q, own_named) for q in places)]
+    if 2 * len(apart) <= len(theirs):
+        return False
+    return any(_meets_alike(places, own_mentioned) for places in apart) or any(
+        _meets_alike(own_places, mentioned) for _, _, mentioned in theirs
+    )

@@ -1,0 +1,171 @@
+"""Two events of one kind on one day in two places: each report's lede names its own place (`names.places_conflict`)."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from monitor.document import Document
+from monitor.rules.matcher import Match
+from monitor.store import SQLiteStore
+from monitor.stories import events
+from monitor.stories.embed import load_embedder
+from monitor.stories.events import EventGrouper, Report, _other_places, report_of
+from monitor.stories.names import lede_places, name_key, named_beyond_passing, place_key
+
+# The real model, loaded once for the module's grouper test.
+EMBEDDER = functools.cache(load_embedder)
+MATCHED: list[Match] = [None]  # type: ignore[list-item]  # the grouper only asks whether a rule matched
+
+
+def _report(title: str, text: str, language: str) -> Report:
+    doc = Document(id=title, title=title, text=text, language=language)
+    return report_of(doc, title, np.zeros(512, dtype=np.float32), 60)
+
+
+def test_the_places_a_lede_puts_its_event_in_in_every_language_but_countries() -> None:
+    cases = [
+        ("Quake hits Kelbek province", "A strong earthquake struck Kelbek province in eastern Turkey on Monday.", "en"),
+        ("Séisme", "Un séisme a frappé lundi la ville de Kelbek, dans l'est de la Turquie, selon l'agence.", "fr"),
+        ("Землетрясение", "Землетрясение произошло в турецкой провинции Кельбек на востоке Турции, сказали.", "ru"),
+        ("Erdbeben", "Ein Erdbeben erschütterte am Montag in der Provinz Kelbek den Osten der Türkei, so Afad.", "de"),
+        ("Terremoto", "Un terremoto sacudió el lunes la provincia de Kelbek, en el este de Turquía, según AFAD.", "es"),
+    ]
+    for title, text, language in cases:
+        found = lede_places(title, text, language)
+        assert any(k == place_key("Kelbek") or k.startswith(name_key("Kelbek")) for k in found), (language, found)
+        assert place_key("Turkey") not in found and place_key("Turquie") not in found, language
+    # A capitalised common noun after a German preposition is no place; a city the table of places holds is.
+    assert lede_places("Streik", "Im Fernverkehr fiel am Montag jeder zweite Zug aus, sagte die Bahn.", "de") == set()
+    assert lede_places("Wahl", "In Berlin wurde am Sonntag ein neues Abgeordnetenhaus gewählt, so die Leiterin.", "de")
+
+
+# The first event: a quake in Kelbek province at night, as two outlets report it.
+KELBEK = [
+    _report(
+        "Strong quake kills 8 in Kelbek province",
+        "ANKARA (AP) - A magnitude 6.1 earthquake struck Kelbek province in eastern Turkey early on Wednesday, "
+        "killing at least eight people, the disaster agency said. Rescuers searched collapsed homes in Kelbek.",
+        "en",
+    ),
+    _report(
+        "Un séisme de magnitude 6,1 fait huit morts dans la province de Kelbek",
+        "Un séisme de magnitude 6,1 a frappé mercredi la province de Kelbek, dans l'est de la Turquie, faisant huit "
+        "morts. Les secours fouillaient les décombres à Kelbek.",
+        "fr",
+    ),
+]
+
+
+def test_a_report_of_a_quake_in_the_next_province_is_another_event_in_any_language() -> None:
+    # Its lede puts it in Dorsan, which no report of Kelbek's quake names; it names Kelbek once, as another event.
+    for title, text, language in (
+        (
+            "Another quake, of magnitude 5.2, hits Dorsan province",
+            "A magnitude 5.2 earthquake struck Dorsan province in eastern Turkey on Wednesday afternoon, injuring 23 "
+            "people, the agency said. Its epicentre was near Dorsan's main town. At night a quake of 6.1 had hit the "
+            "neighbouring Kelbek.",
+            "en",
+        ),
+        (
+            "Новое землетрясение магнитудой 5,2 произошло в турецкой провинции Дорсан",
+            "Землетрясение магнитудой 5,2 произошло днем в провинции Дорсан на востоке Турции, сообщило AFAD. "
+            "Ранены 23 человека. Ночью в соседней провинции Кельбек произошло землетрясение магнитудой 6,1.",
+            "ru",
+        ),
+    ):
+        assert _other_places(_report(title, text, language), KELBEK), language
+
+
+def test_reports_of_one_event_that_lead_with_the_town_or_the_region_still_join() -> None:
+    # One leads with the town (Pazarli) and names the province beyond passing: no place of its own the others lack.
+    town = _report(
+        "Quake flattens homes in Pazarli",
+        "A magnitude 6.1 earthquake flattened homes in the town of Pazarli in Kelbek province early on Wednesday, "
+        "killing eight. Pazarli's mayor said rescuers were still searching.",
+        "en",
+    )
+    assert not _other_places(town, KELBEK)
+    # One leads with the town and never names the province: an angle of its own, with no sign of another event.
+    angle = _report(
+        "Rescuers dig through the night in Pazarli",
+        "Rescuers dug through the rubble of Pazarli through the night after the magnitude 6.1 quake, the mayor of "
+        "Pazarli said on Wednesday. Eight people died.",
+        "en",
+    )
+    assert not _other_places(angle, KELBEK)
+    # A report that names no place in its lede is told apart by nothing here.
+    unplaced = _report("Quake: eight dead", "Eight people died in the quake, the agency said.", "en")
+    assert not _other_places(unplaced, KELBEK)
+
+
+def test_places_never_raise_on_any_language_or_script() -> None:
+    texts = [
+        ("", ""),
+        ("Word", "word"),
+        ("زلزال في محافظة كلبك", "ضرب زلزال بقوة 6.1 درجة في محافظة كلبك شرق تركيا"),
+        ("克尔贝克省发生地震", "周三凌晨，土耳其东部克尔贝克省发生6.1级地震。"),
+        ("भूकंप", "बुधवार को केलबेक प्रांत में भूकंप आया।"),
+        ("Σεισμός στην Κέλμπεκ", "Σεισμός 6,1 Ρίχτερ σημειώθηκε στην επαρχία Κέλμπεκ της Τουρκίας."),
+        ("רעידת אדמה", "רעידת אדמה בעוצמה 6.1 פגעה במחוז קלבק"),
+        ("In In In", "In in in at at à В в на . In"),
+        ("🌋 in 🌋", "in 🌋 Kelbek in\u00a0Kelbek in\nKelbek -"),
+    ]
+    for language in (None, "en", "de", "fr", "ru", "ar", "zh", "xx-YY"):
+        for title, text in texts:
+            lede_places(title, text, language)
+            named_beyond_passing(title, text)
+            assert isinstance(_other_places(_report(title, text, language or "en"), KELBEK), bool)
+
+
+def _dated(title: str, text: str, language: str, at: str) -> Document:
+    return Document(id=title, title=title, text=text, language=language, published=datetime.fromisoformat(at))
+
+
+def test_the_grouper_keeps_the_quake_in_the_next_province_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = [
+        _dated(
+            "Strong quake kills 8 in Kelbek province",
+            "ANKARA (AP) - A magnitude 6.1 earthquake struck Kelbek province in eastern Turkey early on Wednesday, "
+            "killing at least eight people, the disaster agency said. Rescuers searched collapsed homes in Kelbek.",
+            "en",
+            "2026-03-11T01:30:00+00:00",
+        ),
+        _dated(
+            "Землетрясение магнитудой 6,1 произошло в турецкой провинции Кельбек",
+            "Землетрясение магнитудой 6,1 произошло ночью в провинции Кельбек на востоке Турции, сообщило AFAD. "
+            "Погибли восемь человек, спасатели разбирают завалы в Кельбеке.",
+            "ru",
+            "2026-03-11T02:10:00+00:00",
+        ),
+    ]
+    second = _dated(
+        "Strong quake hits Dorsan province",
+        "ANKARA (AP) - A strong earthquake struck Dorsan province in eastern Turkey on Wednesday, damaging homes, the "
+        "disaster agency said. Rescuers searched collapsed homes in Dorsan. At night a quake had hit neighbouring "
+        "Kelbek.",
+        "en",
+        "2026-03-11T12:40:00+00:00",
+    )
+    same = _dated(
+        "Un séisme de magnitude 6,1 fait huit morts dans la province de Kelbek",
+        "Un séisme de magnitude 6,1 a frappé mercredi la province de Kelbek, dans l'est de la Turquie, faisant huit "
+        "morts selon l'AFAD. Les secours fouillaient les décombres à Kelbek.",
+        "fr",
+        "2026-03-11T13:00:00+00:00",
+    )
+
+    def stories(places: bool, decision: str) -> list[str]:
+        monkeypatch.setattr(events, "PLACES", places)
+        grouper = EventGrouper(SQLiteStore(":memory:"), EMBEDDER(), events.EventSettings(decision=decision))
+        return [grouper.assign(doc, MATCHED).story_id for doc in [*first, second, same]]
+
+    for decision in events.DECISIONS:
+        kelbek, kelbek_ru, dorsan, kelbek_fr = stories(True, decision)
+        assert kelbek == kelbek_ru == kelbek_fr, decision  # the first quake's reports still join
+        assert dorsan != kelbek, decision  # the second quake starts its own story (its own alert)
+    # What keeps it apart under the rules' decision is the check: without it the two quakes were one story.
+    assert stories(False, "rules")[2] == kelbek
