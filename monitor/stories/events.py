@@ -472,8 +472,8 @@ def _other_places(report: Report, story: Sequence[Report]) -> bool:
     theirs put it in one the report names at most in passing (`names.places_conflict`)."""
     if not PLACES:
         return False
-    theirs = [(r.places, r.beyond_passing, r.mentioned) for r in story]
-    return places_conflict(report.places, report.beyond_passing, report.mentioned, theirs)
+    theirs = [(r.places, r.beyond_passing, r.mentioned, r.recalled) for r in story]
+    return places_conflict(report.places, report.beyond_passing, report.mentioned, report.recalled, theirs)
 
 
 def _other_recalled(report: Report, story: Sequence[Report]) -> bool:

@@ -1199,14 +1199,23 @@ def lede_places(title: str, text: str, language: str | None) -> frozenset[str]:
 
 def _other_spellings(word: str, language: str | None) -> tuple[str, ...]:
     """The keys of a name as another language writes it, where the report's writes Kh as Ch or J, or Zh as J
-    (`names_of`: Charkiw, Járkov, Zaporijjia): a place is its own only if no spelling of it is the other's."""
+    (`names_of`: Charkiw, Járkov, Zaporijjia), or any writes an English J as Dzh, Dsch or Dj (Фуджейра, Fudschaira:
+    Fujairah): a place is the report's own only if no spelling of it is the other's."""
     code = language.split("-")[0].lower() if language is not None else None
     kh = _CH if code in CH_AS_KH else _J if code in J_AS_KH else None
+    found: list[str] = []
     if kh is not None and kh.search(word):
-        return (place_key(kh.sub(_as_kh, word)),)
+        found.append(place_key(kh.sub(_as_kh, word)))
     if code in J_AS_ZH and _J.search(word):
-        return (place_key(_J.sub(_as_zh, word)),)
-    return ()
+        found.append(place_key(_J.sub(_as_zh, word)))
+    latin = anyascii(word)
+    if _DZH.search(latin):  # Фуджейра, Fudschaira: Fujairah; Джамму: Jammu
+        found.append(place_key(_DZH.sub(lambda m: "J" if m.group()[0].isupper() else "j", latin)))
+    return tuple(found)
+
+
+# How Russian (Дж), German (Dsch) and French or Dutch (Dj) write the English J.
+_DZH = re.compile(r"[Dd](?:zh|sch|j)")
 
 
 def named_beyond_passing(title: str, text: str) -> frozenset[str]:
@@ -1229,24 +1238,31 @@ def places_conflict(
     own_places: frozenset[str],
     own_named: frozenset[str],
     own_mentioned: frozenset[str],
-    theirs: list[tuple[frozenset[str], frozenset[str], frozenset[str]]],
+    own_recalled: frozenset[str],
+    theirs: list[tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]],
 ) -> bool:
-    """Whether the report and the story put their events in two places, and one of them names the other's in passing:
-    the report's lede puts its event in a place (`lede_places`) that no report of the story names more than in passing
-    (`named_beyond_passing`), most of the story's reports put theirs in one that the report names at most in passing,
-    and the report names one of those once (in passing: `mentioned`), or one of the story's reports names the report's
-    so. Two earthquakes of one day in two provinces ("Ночью в соседней провинции Малатья произошло землетрясение" at
-    the end of the report on Adiyaman), drone strikes on two ports, elections in two Länder: each report's lede names
-    its own place, and the other event's reports never make it theirs, but tell it as another event. Reports of one
-    event that lead with the town and with the region name both beyond passing, or neither names the other's at all
-    (one outlet's angle). `theirs`: each of the story's reports' places, names beyond passing and `mentioned` keys."""
+    """Whether the report and the story put their events in two places, and one of them tells the other's: the
+    report's lede puts its event in places (`lede_places`) that no report of the story names more than in passing
+    (`named_beyond_passing`), most of the story's reports put theirs in places that the report names at most in
+    passing, and the report names one of those once (in passing: `mentioned`), or one of the story's reports names one
+    of the report's so; or names it in a sentence that tells another event (`recalled`: "Hours earlier a drone struck a
+    tanker off Fujairah"), however it is spelt there (`unnamed_by`, lenient: Фуджейра's key is no English one's). Two
+    earthquakes of one day in two provinces ("Ночью в соседней провинции Малатья произошло землетрясение" at the end
+    of the report on Adiyaman), drone strikes on two ports, elections in two Länder: each report's lede names its own
+    place, and the other event's reports never make it theirs, but tell it as another event. Reports of one event that
+    lead with the town and with the region name both beyond passing, or neither names the other's (one outlet's
+    angle). `theirs`: each of the story's reports' places, names beyond passing, `mentioned` and `recalled` keys."""
     if not own_places or not theirs:
         return False
-    if not all(unnamed_by(p, named) for p in own_places for _, named, _ in theirs):
+    if not all(unnamed_by(p, named) for p in own_places for _, named, _, _ in theirs):
         return False
-    apart = [places for places, _, _ in theirs if places and all(unnamed_by(q, own_named) for q in places)]
+    apart = [places for places, _, _, _ in theirs if places and all(unnamed_by(q, own_named) for q in places)]
     if 2 * len(apart) <= len(theirs):
         return False
-    return any(_meets_alike(places, own_mentioned) for places in apart) or any(
-        _meets_alike(own_places, mentioned) for _, _, mentioned in theirs
+    if any(_meets_alike(places, own_mentioned) for places in apart) or any(
+        _meets_alike(own_places, mentioned) for _, _, mentioned, _ in theirs
+    ):
+        return True
+    return any(not unnamed_by(q, own_recalled) for places in apart for q in places) or any(
+        not unnamed_by(p, recalled) for p in own_places for _, _, _, recalled in theirs
     )

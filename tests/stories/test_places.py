@@ -80,6 +80,36 @@ def test_a_report_of_a_quake_in_the_next_province_is_another_event_in_any_langua
         assert _other_places(_report(title, text, language), KELBEK), language
 
 
+def test_a_report_that_tells_the_storys_place_as_another_event_however_spelt_is_another_event() -> None:
+    # The story's report (Russian) puts its tanker off Фуджейра; the report of the strike on Yanbu's jetty gives
+    # "Fujairah" only in a sentence that tells another event: two keys of one name ("fdsr", "frg").
+    fujairah = [
+        _report(
+            "У берегов ОАЭ беспилотник атаковал танкер",
+            "МОСКВА, 11 апр - РИА Новости. Танкер подвергся атаке беспилотника у порта Фуджейра в ОАЭ, сообщило "
+            "британское агентство UKMTO. Пожар на судне удалось потушить, в Фуджейре пострадал один член экипажа.",
+            "ru",
+        )
+    ]
+    yanbu = _report(
+        "Saudi Arabia says drone debris sparks fire at Yanbu jetty",
+        "RIYADH, April 11 (Reuters) - Debris from an intercepted drone caused a limited fire at a loading jetty in "
+        "the port of Yanbu, the Saudi defence ministry said. No one was hurt at Yanbu. Hours earlier a drone struck "
+        "a tanker anchored off Fujairah in the UAE.",
+        "en",
+    )
+    assert _other_places(yanbu, fujairah)
+    # Named once outside such a sentence, a spelling that differs tells nothing (one outlet's aside, not a recall).
+    aside = _report(
+        "Saudi Arabia says drone debris sparks fire at Yanbu jetty",
+        "RIYADH, April 11 (Reuters) - Debris from an intercepted drone caused a limited fire at a loading jetty in "
+        "the port of Yanbu, the Saudi defence ministry said. No one was hurt at Yanbu. Shipping off Fujairah ran "
+        "as usual.",
+        "en",
+    )
+    assert not _other_places(aside, fujairah)
+
+
 def test_reports_of_one_event_that_lead_with_the_town_or_the_region_still_join() -> None:
     # One leads with the town (Pazarli) and names the province beyond passing: no place of its own the others lack.
     town = _report(
