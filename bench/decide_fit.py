@@ -36,7 +36,7 @@ from monitor.store import SQLiteStore
 from monitor.stories.embed import DEFAULT_MODEL, Embedder, load_embedder
 from monitor.stories.events import EventGrouper, EventSettings
 from monitor.stories.events import Report as Kept
-from monitor.stories.learned import DEFAULT_WEIGHTS, FEATURES, LearnedDecision
+from monitor.stories.learned import DEFAULT_WEIGHTS, FEATURES, LearnedDecision, load_decision
 
 # The study set the shipped weights are fitted on besides the dev corpus: written like tests/data/events by a writer who
 # saw no code, first used to study what fresh text merges (bench/data/events-s1/README.md).
@@ -161,11 +161,21 @@ class Tally:
                 merged.add(tuple(sorted((a.event, b.event))))
         self.merged += len(merged)
 
-    def line(self) -> str:
+    def figures(self) -> tuple[float, float, float]:
         precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
         recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return f1, precision, recall
+
+    def line(self) -> str:
+        f1, precision, recall = self.figures()
         return f"F1 {f1:.3f} (P {precision:.3f}, R {recall:.3f}) / {self.merged} merged"
+
+
+def means(tallies: Sequence[Tally]) -> str:
+    """The mean F1 over corpora (each corpus weighs the same), the lowest, and the pairs merged in all."""
+    f1s = [t.figures()[0] for t in tallies]
+    return f"mean F1 {sum(f1s) / len(f1s):.3f}, lowest {min(f1s):.3f}, {sum(t.merged for t in tallies)} merged"
 
 
 def main() -> int:
@@ -180,6 +190,11 @@ def main() -> int:
     parser.add_argument("--floor", type=float, default=FLOOR, help="stories under this average are not weighed")
     parser.add_argument("--penalty", type=float, default=PENALTY, help="the L2 penalty on the weights")
     parser.add_argument("--drop", action="append", choices=FEATURES, default=[], help="a feature left out")
+    parser.add_argument("--all", action="store_true", help="every labelled set of bench/data too (events-*)")
+    parser.add_argument("--no-folds", action="store_true", help="skip the folds by event")
+    parser.add_argument(
+        "--shipped", action="store_true", help="group each corpus whole with the rules and the shipped weights, only"
+    )
     args = parser.parse_args()
     PENALTY, FLOOR = args.penalty, args.floor
     DROPPED.update(args.drop)
@@ -187,7 +202,14 @@ def main() -> int:
     embedder = CachedEmbedder(load_embedder(DEFAULT_MODEL))
     corpora: dict[str, tuple[list[Report], dict[str, str]]] = {}
     pairs: list[Pair] = []
-    for directory in [CORPUS, STUDY, *args.corpus]:
+    directories = [CORPUS, STUDY, *args.corpus]
+    if args.all:
+        directories += sorted(p.parent for p in (ROOT / "bench" / "data").glob("events-*/events.yaml"))
+    directories = list(dict.fromkeys(d.resolve() for d in directories))
+    if args.shipped:
+        evaluate_shipped([(d.name, load_corpus(d)) for d in directories], embedder)
+        return 0
+    for directory in directories:
         name = directory.name
         reports, clusters = load_corpus(directory), clusters_of(directory)
         corpora[name] = (reports, clusters)
@@ -208,7 +230,8 @@ def main() -> int:
         )
     for cutoff in cutoffs:
         print(f"\n## cutoff {cutoff}")
-        evaluate_by_event(corpora, pairs, embedder, args.folds, cutoff)
+        if not args.no_folds:
+            evaluate_by_event(corpora, pairs, embedder, args.folds, cutoff)
         if len(corpora) > 1:
             evaluate_by_corpus(corpora, pairs, embedder, cutoff)
     names = ", ".join(f"{n} ({len(r)} reports)" for n, (r, _) in corpora.items())
@@ -255,13 +278,33 @@ def evaluate_by_event(
 def evaluate_by_corpus(
     corpora: dict[str, tuple[list[Report], dict[str, str]]], pairs: Sequence[Pair], embedder: Embedder, cutoff: float
 ) -> None:
-    print("leaving one corpus out (fitted on the others, grouped whole):")
+    print(f"leaving one corpus out (fitted on the others, grouped whole; penalty {PENALTY}, floor {FLOOR}):")
+    every: list[tuple[Tally, Tally]] = []
     for name, (reports, _) in corpora.items():
         model = fit([p for p in pairs if p.corpus != name], cutoff, f"without {name}")
         rules, learned = Tally(), Tally()
         rules.add(reports, group(reports, embedder, None))
         learned.add(reports, group(reports, embedder, model))
+        every.append((rules, learned))
         print(f"  {name}: rules {rules.line()}; learned {learned.line()}")
+    print(f"  rules:   {means([r for r, _ in every])}")
+    print(f"  learned: {means([lt for _, lt in every])}")
+
+
+def evaluate_shipped(corpora: Sequence[tuple[str, Sequence[Report]]], embedder: Embedder) -> None:
+    """Each corpus grouped whole by the rules and by the shipped weights (learned.json): in sample for the corpora
+    they were fitted on."""
+    shipped = load_decision()
+    print(f"each corpus grouped whole (the shipped weights: {shipped.fitted_on}):")
+    every: list[tuple[Tally, Tally]] = []
+    for name, reports in corpora:
+        rules, learned = Tally(), Tally()
+        rules.add(reports, group(reports, embedder, None))
+        learned.add(reports, group(reports, embedder, shipped))
+        every.append((rules, learned))
+        print(f"  {name}: rules {rules.line()}; learned {learned.line()}")
+    print(f"  rules:   {means([r for r, _ in every])}")
+    print(f"  learned: {means([lt for _, lt in every])}")
 
 
 if __name__ == "__main__":
