@@ -728,6 +728,25 @@ def test_figures_are_facts_not_dates_times_or_years() -> None:
     assert not figures_conflict(frozenset(), frozenset({6.0}), frozenset({5.4}), frozenset({5.4}))
 
 
+def test_a_clock_time_is_no_figure() -> None:
+    # With its time zone or "a.m."/"p.m.", in any of the press's ways of writing one; the figures beside it stay.
+    text = "The strike ends at 8 a.m. (0700 GMT); 10.00 мск, um 21.40 MEZ, 4.05 p.m., by 9am 300 people, 2200 GMT"
+    assert figures(text) == {300.0}
+    assert figures("à 14h30, um 14:30 Uhr, 14.30 Uhr, à 18h00") == frozenset()
+    # A decimal before a time zone is a figure, and "et"/"est" are French words, not the US Eastern time.
+    assert figures("1.25 billion at 11.20 a.m.; 3.5 GMT; 40 et 60 est 70") == {1.25e9, 3.5, 40.0, 60.0, 70.0}
+
+
+def test_two_ledes_with_other_figures_are_one_event_when_the_texts_share_one_further_down() -> None:
+    # Der Spiegel leads with the 9,000 conductors on strike, AFP with 40% of TGVs running: both give the 2.5% offered.
+    spiegel, afp = frozenset({9000.0}), frozenset({40.0})
+    assert not figures_conflict(spiegel, spiegel | {2.5}, afp, afp | {6.0, 2.5})
+    assert figures_conflict(spiegel, spiegel | {2.7}, afp, afp | {6.0, 2.5})
+    # A round figure that texts of any event give tells nothing: those still conflict.
+    for common in (10.0, 50.0, 100.0, 1000.0, 1e6):
+        assert figures_conflict(spiegel, spiegel | {common}, afp, afp | {common})
+
+
 def test_a_follow_up_that_moves_the_story_on_is_marked_and_one_that_repeats_it_is_not() -> None:
     earlier_names = names_of("Governor Oleh Kiper said two port workers were killed in Odesa.")
     earlier = frozenset({62.0, 51.0})

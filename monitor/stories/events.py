@@ -13,8 +13,9 @@ a new report with the reports of the last days kept in the store:
   reports of one event also share the rest (the city, the sum, the day); a name weighs by how rare
   it is among the recent reports (inverse document frequency), so the topic's names weigh little;
 - the figures its lede states (`names.figures`): two reports whose ledes both give figures, none of
-  which the other report gives anywhere, report different events (two strikes on one city in one
-  day: 2 dead and 62 drones, or 140,000 homes without power); and the day its lede gives the event
+  which the other report gives anywhere, and whose texts share no figure but round ones
+  (`names.telling`), report different events (two strikes on one city in one day: 2 dead and 62
+  drones, or 140,000 homes without power); and the day its lede gives the event
   (`names.lede_dates`, the dateline's aside): "on 23 June" and "on 24 June" are two events;
 - who it is about (`names.protagonists`, `names.principals`), only when PEOPLE is on (off by default: on
   held-out sets it split reports of one event more than it kept events apart): two reports that share a

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -439,6 +440,14 @@ _SCALES = {
 }
 # Words before or after a number that make it a time of day ("13 heures", "um 9 Uhr", "alle ore 13").
 _CLOCK = frozenset(_words("h heure heures uhr ч часов часа am pm horas ore"))
+# A clock time given with its time zone or "a.m."/"p.m." ("8 a.m. (0700 GMT)", "10.00 мск", "21.40 MEZ", "4.05 p.m.",
+# "9am"): no fact of the event's size (one outlet gives it in GMT, another in local time), taken out before the
+# figures are read. Not "ET" nor "EST": French "et", "est".
+_CLOCK_TIME = re.compile(
+    r"(?<![\w.,])(?:\d{1,2}(?:[.:h]\d{2})?(?:\s*[ap]\.m\.|[ap]m\b)"
+    r"|\d{1,4}(?:[.:]\d{2})?\s*(?:gmt|utc|мск|msk|cet|cest|bst|mez|mesz|eet|eest|edt|pdt|pst|cdt)\b)",
+    re.IGNORECASE,
+)
 _PERCENT = frozenset(_words("% percent per prozent процент процента процентов pour por cento pct"))
 _NOT_FIGURES = _MONTHS | _CLOCK | {":", "/"}
 # Figures that differ by less than this are one figure rounded ("677" and "knapp 680").
@@ -458,7 +467,8 @@ _ORDINAL = re.compile(
 def figures(text: str) -> frozenset[float]:
     """The figures a text states: numbers that are not dates, times, years or ordinals, scaled by the word after
     them ("140 тысяч" -> 140000), and either a decimal, a percentage or at least FIGURE_MIN."""
-    tokens = [found.group().lower() for found in _FIGURE_TOKEN.finditer(_ORDINAL.sub(" ", text))]
+    text = _CLOCK_TIME.sub(" ", _ORDINAL.sub(" ", text))
+    tokens = [found.group().lower() for found in _FIGURE_TOKEN.finditer(text)]
     found: set[float] = set()
     for i, token in enumerate(tokens):
         if not token[0].isdigit():
@@ -484,10 +494,26 @@ def figures(text: str) -> frozenset[float]:
 def figures_conflict(
     lede_a: frozenset[float], all_a: frozenset[float], lede_b: frozenset[float], all_b: frozenset[float]
 ) -> bool:
-    """Whether two reports state different facts: both ledes give figures, and neither gives one the other has."""
+    """Whether two reports state different facts: both ledes give figures, neither gives one the other has, and
+    their whole texts share no figure beyond round ones (`telling`): two outlets lead with different figures of
+    one event (one the share of trains cancelled, the other the number of staff on strike) and give the same one
+    further down (the pay rise offered)."""
     if not lede_a or not lede_b:
         return False
-    return not (_shares(lede_a, all_b) or _shares(lede_b, all_a))
+    return not (_shares(lede_a, all_b) or _shares(lede_b, all_a) or _shares(telling(all_a), all_b))
+
+
+def telling(found: frozenset[float]) -> frozenset[float]:
+    """The figures that say which event a text reports when another text gives them too: not the round ones that
+    texts of any event give (a power of ten, a multiple of ten under 100: "10", "50%", "1,000", "a million").
+    Years, dates, times, ordinals and counts under FIGURE_MIN are no figures at all (`figures`)."""
+    return frozenset(f for f in found if not _round(f))
+
+
+def _round(value: float) -> bool:
+    if value.is_integer() and value < 100 and value % 10 == 0:
+        return True
+    return value >= 1 and 10 ** round(math.log10(value)) == value
 
 
 # Numbers written in words --------------------------------------------------------------------------
