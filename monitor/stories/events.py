@@ -98,6 +98,7 @@ from monitor.stories.names import (
     dates_conflict,
     exclusive_conflict,
     figures,
+    figures_agree,
     figures_conflict,
     leads,
     leads_conflict,
@@ -183,6 +184,9 @@ RECALLED_LEADS = True
 # (`names.places_conflict`): the same kind of event on one day in two towns, ports or Länder. Asked by both decisions
 # (the learned one reads no feature of it: a veto beside `learned.VETOES`), under VETO_CEILING.
 PLACES = True
+# Whether a report whose lede's figures most of the story's reports state too, its headline's none they lack, is of
+# the story's event however their places differ (`names.figures_agree`: the town and the region of one flood).
+PLACES_FIGURES = True
 # Whether the names a report gives only in a sentence recalling another event count as its background in the lead
 # check (`_own_background`).
 RECALLED_BACKGROUND = True
@@ -474,7 +478,11 @@ def _other_places(report: Report, story: Sequence[Report]) -> bool:
     if not PLACES:
         return False
     theirs = [(r.places, r.beyond_passing, r.mentioned, r.recalled) for r in story]
-    return places_conflict(report.places, report.beyond_passing, report.mentioned, report.recalled, theirs)
+    if not places_conflict(report.places, report.beyond_passing, report.mentioned, report.recalled, theirs):
+        return False
+    # Reports that agree on the event's figures are of one event told from two places (`names.figures_agree`).
+    agree = [(r.lede_figures, r.head_figures) for r in story]
+    return not (PLACES_FIGURES and figures_agree(report.lede_figures, report.head_figures, agree))
 
 
 def _other_recalled(report: Report, story: Sequence[Report]) -> bool:

@@ -342,14 +342,25 @@ def protagonists_conflict(
     return bool(_beyond(core, own | own_prominent))
 
 
+# Leading consonants of a key that another language may not write at all: an H (keyed "g": Hormuz, French Ormuz;
+# Hamburg, Italian Amburgo) and a W (keyed "v": Witkoff, Russian Уиткофф, whose У reads as a vowel).  # noqa: RUF003
+_UNWRITTEN_LEADS = frozenset("gv")
+
+
 def same_name(a: str, b: str) -> bool:
     """Whether two name keys may be one name spelt in two languages: equal, or the same first three
-    consonants, one of them maybe after a leading one the other lacks (Witkoff "vtkf", Уиткофф "tkf")."""
+    consonants, one of them maybe after a leading H or W the other lacks (`_UNWRITTEN_LEADS`: Hormuz "grms", Ormuz
+    "rms"; Witkoff "vtkf", Уиткофф "tkf"). Not after any other consonant: "Землетрясение" ("smlt") is not Malatya
+    ("mlt"), nor "Terres" ("trs") Reuters ("rtrs")."""
     if a == b:
         return True
     if len(a) < 3 or len(b) < 3:
         return False
-    return a[:3] == b[:3] or a[1:4] == b[:3] or b[1:4] == a[:3]
+    return (
+        a[:3] == b[:3]
+        or (a[0] in _UNWRITTEN_LEADS and a[1:4] == b[:3])
+        or (b[0] in _UNWRITTEN_LEADS and b[1:4] == a[:3])
+    )
 
 
 def _meets(some: frozenset[str], others: frozenset[str]) -> bool:
@@ -1258,6 +1269,22 @@ def named_beyond_passing(title: str, text: str) -> frozenset[str]:
             found.update((name_key(f.group()), place_key(f.group())))
     found.update(_text_keys(lede))
     return frozenset(found - {""})
+
+
+def figures_agree(
+    own_lede: frozenset[float], own_head: frozenset[float], theirs: list[tuple[frozenset[float], frozenset[float]]]
+) -> bool:
+    """Whether the report and most of the story's reports state one figure in their ledes (the 260 litres of rain,
+    the toll), and the report's headline states none their ledes lack: reports of one event told from two places
+    (the town, the region) give its figures; two events of one kind in two places give their own (a quake of 5.2
+    in the headline against the story's 6.1). `theirs`: each of the story's reports' lede and headline figures."""
+    if not own_lede or not theirs:
+        return False
+    shared = sum(_shares(own_lede, lede) for lede, _ in theirs)
+    if 2 * shared <= len(theirs):
+        return False
+    ledes = frozenset().union(*(lede for lede, _ in theirs))
+    return all(_shares(frozenset({f}), ledes) for f in own_head)
 
 
 def places_conflict(

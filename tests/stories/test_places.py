@@ -14,7 +14,7 @@ from monitor.store import SQLiteStore
 from monitor.stories import events
 from monitor.stories.embed import load_embedder
 from monitor.stories.events import EventGrouper, Report, _other_places, report_of
-from monitor.stories.names import lede_places, name_key, named_beyond_passing, place_key
+from monitor.stories.names import figures_agree, lede_places, name_key, named_beyond_passing, place_key, same_name
 
 # The real model, loaded once for the module's grouper test.
 EMBEDDER = functools.cache(load_embedder)
@@ -80,6 +80,37 @@ def test_a_report_of_a_quake_in_the_next_province_is_another_event_in_any_langua
         assert _other_places(_report(title, text, language), KELBEK), language
 
 
+def test_a_word_that_opens_sentences_is_not_the_storys_place_by_a_coincidence_of_keys() -> None:
+    # The story leads with Meltok province ("mltk"); the report of the quake in Dorsan opens two sentences with
+    # "Землетрясение" ("smlt": a leading consonant and Meltok's first three). Only a leading H or W is a letter
+    # another language may not write (Hormuz, Ormuz; Witkoff, Уиткофф): "smlt" is no spelling of Meltok.
+    meltok = [
+        _report(
+            "Strong quake kills 8 in Meltok province",
+            "ANKARA (AP) - A magnitude 6.1 earthquake struck Meltok province in eastern Turkey early on Wednesday, "
+            "killing at least eight people, the disaster agency said. Rescuers searched collapsed homes in Meltok.",
+            "en",
+        ),
+        _report(
+            "Un séisme de magnitude 6,1 fait huit morts dans la province de Meltok",
+            "Un séisme de magnitude 6,1 a frappé mercredi la province de Meltok, dans l'est de la Turquie, faisant "
+            "huit morts. Les secours fouillaient les décombres à Meltok.",
+            "fr",
+        ),
+    ]
+    dorsan = _report(
+        "Землетрясение магнитудой 5,2 произошло в турецкой провинции Дорсан",
+        "Землетрясение магнитудой 5,2 произошло днем в провинции Дорсан на востоке Турции, сообщило AFAD. Ранены 23 "
+        "человека. Землетрясение ощущалось в соседних районах. Ночью в соседней провинции Мелток произошло "
+        "землетрясение магнитудой 6,1.",
+        "ru",
+    )
+    assert not same_name(name_key("Землетрясение"), name_key("Meltok"))
+    assert not same_name(name_key("Terres"), name_key("Reuters"))
+    assert same_name(name_key("Ormuz"), name_key("Hormuz")) and same_name(name_key("Amburgo"), name_key("Hamburg"))
+    assert _other_places(dorsan, meltok)
+
+
 def test_a_report_that_tells_the_storys_place_as_another_event_however_spelt_is_another_event() -> None:
     # The story's report (Russian) puts its tanker off Фуджейра; the report of the strike on Yanbu's jetty gives
     # "Fujairah" only in a sentence that tells another event: two keys of one name ("fdsr", "frg").
@@ -130,6 +161,36 @@ def test_reports_of_one_event_that_lead_with_the_town_or_the_region_still_join()
     # A report that names no place in its lede is told apart by nothing here.
     unplaced = _report("Quake: eight dead", "Eight people died in the quake, the agency said.", "en")
     assert not _other_places(unplaced, KELBEK)
+
+
+def test_reports_of_one_flood_told_from_the_town_and_from_the_region_join_on_its_figures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The story leads with the town (Pazarli) and its 260 litres; the wire leads with the region (Kelbek), which the
+    # story never names, and names the town once, with the same 260 litres: one flood told from two places.
+    town = [
+        _report(
+            "Tres muertos por las inundaciones en Pazarli tras caer 260 litros en doce horas",
+            "Tres personas han muerto este miércoles en las inundaciones en Pazarli, donde se han recogido 260 litros "
+            "por metro cuadrado en doce horas. Los bomberos rescataron a 40 personas en Pazarli.",
+            "es",
+        )
+    ]
+    region = _report(
+        "Flash floods kill three in Kelbek region",
+        "Torrential rain triggered flash floods in the Kelbek region on Wednesday, killing three people, after 260 "
+        "litres per square metre fell in 12 hours, regional authorities said. The worst hit was the town of Pazarli.",
+        "en",
+    )
+    assert not _other_places(region, town)
+    # Without the figures' agreement the places alone would tell them apart.
+    monkeypatch.setattr(events, "PLACES_FIGURES", False)
+    assert _other_places(region, town)
+    monkeypatch.setattr(events, "PLACES_FIGURES", True)
+    # A headline figure the story's ledes lack (another quake's magnitude) is no agreement.
+    assert not figures_agree(frozenset({6.1}), frozenset({5.2}), [(frozenset({6.1}), frozenset({6.1}))])
+    assert figures_agree(frozenset({260.0, 12.0}), frozenset(), [(frozenset({260.0}), frozenset({260.0}))])
+    assert not figures_agree(frozenset(), frozenset(), [(frozenset({260.0}), frozenset())])
 
 
 def test_places_never_raise_on_any_language_or_script() -> None:
