@@ -978,6 +978,18 @@ _RECALL_MARKERS = (
     # Italian
     r"in precedenza", r"precedentemente", r"ore prima", r"poco prima", r"più tardi", r"(?:lo|la|gli|le) stess[oaie]",
     r"la settimana scorsa", r"il mese scorso", r"aveva già",
+    # A second act of the day told beside the report's own: what happened at the same time ("the protest coincides
+    # with the national rail strike", "on a day when"), or what the same body also decided ("where it also chose").
+    # Not Russian "совпал с" alone: "the decision matched analysts' expectations".  # noqa: RUF003
+    r"coincid(?:es|ed|ing) with", r"on a day when",
+    r"(?:it|they) also (?:chose|picked|decided|approved|awarded|voted|elected)",
+    r"co[iï]ncid(?:e|ait|ant|é) avec",
+    r"(?:a|ont|avait|avaient) (?:également|aussi) (?:choisi|décidé|approuvé|attribué|voté)",
+    r"zeitgleich mit", r"fiel(?:en)? (?:\w+ )?zusammen mit",
+    r"(?:wählte|beschloss|vergab|billigte|bestimmte) (?:\w+ )?(?:auch|außerdem|zudem)",
+    r"совпал[аио]? по времени с", r"также (?:выбрал|решил|одобрил|утвердил|присудил|проголосовал)[аи]?",  # noqa: RUF001
+    r"coincid(?:e|ió|ía) con", r"también (?:eligió|decidió|aprobó|otorgó|adjudicó|votó)",
+    r"coincid(?:e|eva) con", r"(?:ha|hanno|aveva) anche (?:scelto|deciso|approvato|assegnato|votato)",
 )  # fmt: skip
 _RECALL = re.compile(r"(?<!\w)(?:" + "|".join(_RECALL_MARKERS) + r")(?!\w)", re.IGNORECASE)
 
