@@ -94,6 +94,8 @@ from monitor.stories.names import (
     actor,
     actors_conflict,
     background,
+    coincides_conflict,
+    coinciding,
     counterparts_conflict,
     dates_conflict,
     exclusive_conflict,
@@ -187,6 +189,10 @@ PLACES = True
 # Whether a report whose lede's figures most of the story's reports state too, its headline's none they lack, is of
 # the story's event however their places differ (`names.figures_agree`: the town and the region of one flood).
 PLACES_FIGURES = True
+# Whether a report that gives what most of the story's ledes name only in a sentence telling what coincided with its
+# own event, or what the same body also decided, is of another event (`names.coincides_conflict`). Asked with the
+# recall checks (RECALLS).
+COINCIDES = True
 # Whether the names a report gives only in a sentence recalling another event count as its background in the lead
 # check (`_own_background`).
 RECALLED_BACKGROUND = True
@@ -272,6 +278,7 @@ class Report:
     subject: frozenset[str] = frozenset()
     places: frozenset[str] = frozenset()
     beyond_passing: frozenset[str] = frozenset()
+    coinciding: frozenset[str] = frozenset()
     # The embeddings of its first sentences, a row each (16 bits, as stored; none: its lede's stands for them).
     sentences: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
 
@@ -305,6 +312,7 @@ class Report:
             "subject": sorted(self.subject),
             "places": sorted(self.places),
             "beyond_passing": sorted(self.beyond_passing),
+            "coinciding": sorted(self.coinciding),
             "sentences": len(self.sentences),
         }
         vectors = self.vector.astype(np.float16).tobytes() + self.sentences.astype(np.float16).tobytes()
@@ -348,6 +356,7 @@ class Report:
             frozenset(fields.get("subject", ())),
             frozenset(fields.get("places", ())),
             frozenset(fields.get("beyond_passing", ())),
+            frozenset(fields.get("coinciding", ())),
             values[width:].reshape(rows, width),
         )
 
@@ -423,6 +432,7 @@ def report_of(
         marks.subject,
         lede_places(doc.title, doc.text, doc.language) if PLACES else none,
         named_beyond_passing(doc.title, doc.text) if PLACES else none,
+        coinciding(doc.text) if RECALLS and COINCIDES else none,
         (sentences if sentences is not None else np.zeros((0, len(vector)))).astype(np.float16),
     )
 
@@ -492,6 +502,8 @@ def _other_recalled(report: Report, story: Sequence[Report]) -> bool:
         return False
     theirs = [(r.named_leads, r.head_figures) for r in story]
     if recalls_conflict(report.recalled, report.recalled_figures, report.lede_names, report.lede_figures, theirs):
+        return True
+    if COINCIDES and coincides_conflict(report.coinciding, report.lede_names, [r.lede_keys for r in story]):
         return True
     return RECALLED_LEADS and recalled_lead_conflict(
         report.recalled, report.lede_names, report.leads, report.language, [(r.leads, r.mentioned) for r in story]

@@ -952,6 +952,25 @@ def exclusive_conflict(
 
 # What a report recalls ----------------------------------------------------------------------------
 
+# Words that mark a sentence as one telling a second act of the same day beside the report's own (`coinciding`); they
+# recall another event too (`_RECALL_MARKERS`).
+_COINCIDE_MARKERS = (
+    # What happened at the same time ("the protest coincides with the national rail strike", "on a day when"), or what
+    # the same body also decided ("the council met in Zurich, where it also chose ...").
+    # Not Russian "совпал с" alone: "the decision matched analysts' expectations".  # noqa: RUF003
+    r"coincid(?:es|ed|ing) with", r"on a day when",
+    r"(?:it|they) also (?:chose|picked|decided|approved|awarded|voted|elected)",
+    r"co[iï]ncid(?:e|ait|ant|é) avec",
+    r"(?:a|ont|avait|avaient) (?:également|aussi) (?:choisi|décidé|approuvé|attribué|voté)",
+    r"zeitgleich mit", r"fiel(?:en)? (?:\w+ )?zusammen mit",
+    r"(?:wählte|beschloss|vergab|billigte|bestimmte) (?:\w+ )?(?:auch|außerdem|zudem)",
+    r"совпал[аио]? по времени с", r"также (?:выбрал|решил|одобрил|утвердил|присудил|проголосовал)[аи]?",  # noqa: RUF001
+    r"coincid(?:e|ió|ía) con", r"también (?:eligió|decidió|aprobó|otorgó|adjudicó|votó)",
+    r"coincid(?:e|eva) con", r"(?:ha|hanno|aveva) anche (?:scelto|deciso|approvato|assegnato|votato)",
+)  # fmt: skip
+_COINCIDE = re.compile(r"(?<!\w)(?:" + "|".join(_COINCIDE_MARKERS) + r")(?!\w)", re.IGNORECASE)
+
+
 # Words that mark a sentence as one about another event than the report's own, earlier or later, in the
 # languages of the press: when it happened ("earlier in the day", "hours before", "la veille", "накануне"),
 # or who did it again ("the same court", "dasselbe Gericht", "тот же суд"). Reports of one day's two calls or
@@ -978,18 +997,7 @@ _RECALL_MARKERS = (
     # Italian
     r"in precedenza", r"precedentemente", r"ore prima", r"poco prima", r"più tardi", r"(?:lo|la|gli|le) stess[oaie]",
     r"la settimana scorsa", r"il mese scorso", r"aveva già",
-    # A second act of the day told beside the report's own: what happened at the same time ("the protest coincides
-    # with the national rail strike", "on a day when"), or what the same body also decided ("where it also chose").
-    # Not Russian "совпал с" alone: "the decision matched analysts' expectations".  # noqa: RUF003
-    r"coincid(?:es|ed|ing) with", r"on a day when",
-    r"(?:it|they) also (?:chose|picked|decided|approved|awarded|voted|elected)",
-    r"co[iï]ncid(?:e|ait|ant|é) avec",
-    r"(?:a|ont|avait|avaient) (?:également|aussi) (?:choisi|décidé|approuvé|attribué|voté)",
-    r"zeitgleich mit", r"fiel(?:en)? (?:\w+ )?zusammen mit",
-    r"(?:wählte|beschloss|vergab|billigte|bestimmte) (?:\w+ )?(?:auch|außerdem|zudem)",
-    r"совпал[аио]? по времени с", r"также (?:выбрал|решил|одобрил|утвердил|присудил|проголосовал)[аи]?",  # noqa: RUF001
-    r"coincid(?:e|ió|ía) con", r"también (?:eligió|decidió|aprobó|otorgó|adjudicó|votó)",
-    r"coincid(?:e|eva) con", r"(?:ha|hanno|aveva) anche (?:scelto|deciso|approvato|assegnato|votato)",
+    *_COINCIDE_MARKERS,
 )  # fmt: skip
 _RECALL = re.compile(r"(?<!\w)(?:" + "|".join(_RECALL_MARKERS) + r")(?!\w)", re.IGNORECASE)
 
@@ -1055,6 +1063,33 @@ def recalls_conflict(
         for named, head in theirs
     )
     return 2 * told > len(theirs)
+
+
+def coinciding(text: str) -> frozenset[str]:
+    """The keys of the names (`_text_keys`) of the text's sentences after the first that tell a second act of the
+    same day beside the report's own (`_COINCIDE`: "La protesta coincide con lo sciopero dei treni proclamato da Usb e
+    Cub"; "where it also chose Madrid's Bernabeu")."""
+    told = " ".join(s for s, _ in _sentences_after_the_first(text) if _COINCIDE.search(s))
+    return frozenset(_text_keys(told)) if told else frozenset()
+
+
+def coincides_conflict(own_coinciding: frozenset[str], own_lede: frozenset[str], theirs: list[frozenset[str]]) -> bool:
+    """Whether the report tells the story's event as a second act of its day: most of the story's reports name in
+    their headline or first sentence (`theirs`: their lede keys) more names that the report gives in a sentence that
+    tells what coincided with its own event or what the same body also decided (`coinciding`), and not in its own
+    lede (`recalled`'s lede keys), than names its own lede shares with theirs. The Rome taxi drivers' protest that
+    "coincides with the national rail strike called by USB and CUB", against the reports of the strike, which lead
+    with the unions; not a report of the story's award that adds "it also chose a new referees' chief" and names the
+    runner-up there (its own lede names the stadium and the city). Unlike the recall markers ("earlier", "the
+    same"), these tell of another event whoever acts in it, so no lead of the report's own is asked for."""
+    if not own_coinciding or not theirs:
+        return False
+
+    def told_more(keys: frozenset[str]) -> bool:
+        shared = sum(_meets_alike(frozenset({k}), own_lede) for k in keys)
+        return sum(k in own_coinciding and not _meets_alike(frozenset({k}), own_lede) for k in keys) > shared
+
+    return 2 * sum(told_more(keys) for keys in theirs) > len(theirs)
 
 
 def recalled_lead_conflict(

@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 
 from monitor.document import Document
+from monitor.stories import events
 from monitor.stories.events import Report, _other_recalled, report_of
 from monitor.stories.names import name_key, recalled
 
@@ -93,7 +95,7 @@ TAXI_TEXT = (
 )
 
 
-def test_a_protest_that_coincides_with_the_storys_strike_is_another_event() -> None:
+def test_a_protest_that_coincides_with_the_storys_strike_is_another_event(monkeypatch: pytest.MonkeyPatch) -> None:
     strike = [
         record(
             "rail",
@@ -113,7 +115,29 @@ def test_a_protest_that_coincides_with_the_storys_strike_is_another_event() -> N
     told, _, lede = recalled(taxi.report_id, TAXI_TEXT)
     # The strike's unions are told only in the sentence of the coinciding event, not in the taxi report's own lede.
     assert name_key("Sarno") in told and name_key("Sarno") not in lede
-    assert isinstance(_other_recalled(taxi, strike), bool)
+    # The strike's reports lead with its unions; the taxi report names them only there: another event.
+    assert _other_recalled(taxi, strike)
+    monkeypatch.setattr(events, "COINCIDES", False)
+    assert not _other_recalled(taxi, strike)  # the recall checks alone ask for a lead of its own the story shares
+
+
+def test_a_report_of_the_strike_that_tells_the_protest_beside_it_still_joins() -> None:
+    # A report of the strike itself leads with the unions, and tells the taxi drivers' protest as what coincided.
+    strike = [
+        record(
+            "rail",
+            "Velmar rail strike cancels half of regional trains",
+            "VELMAR, June 12 (Reuters) - A 24-hour national rail strike called by the unions Sarno and Tevi cancelled "
+            "around half of regional trains on Friday, operator Ferrovel said. Sarno and Tevi protest over pay.",
+        )
+    ]
+    same = record(
+        "rail-2",
+        "Sarno and Tevi strike halts Ferrovel trains",
+        "The unions Sarno and Tevi halted half of Ferrovel's regional trains on Friday. The strike coincided with a "
+        "protest of taxi drivers at Palazzo Orsetti, which Ferrovel said made travel harder.",
+    )
+    assert not _other_recalled(same, strike)
 
 
 def test_the_markers_never_raise_on_any_language_or_script() -> None:
