@@ -1005,6 +1005,17 @@ class _Keys:
             if key not in keys:
                 keys.append(key)
 
+    def add_words(self, tid: int, words: list[str]) -> None:
+        """`add(tid, [(word, EXACT) for word in words], None)`: a term of exact words, no case."""
+        key = " " + " ".join(words) + " "
+        target = _KeyTarget(tid, len(words), True, (), None, True)
+        targets = self.targets.setdefault(key, [])
+        if target not in targets:
+            targets.append(target)
+            keys = self.keys_of.setdefault(tid, [])
+            if key not in keys:
+                keys.append(key)
+
     def build(self) -> None:
         every = self.targets.values()
         self.alone = [tuple(t.tid for t in targets if t.simple) for targets in every]
@@ -1788,12 +1799,20 @@ class Matcher:
 
     def _compile_rule(self, rule: Rule) -> _CompiledRule:
         node = self._compile(rule.when)
-        needs = sorted(_requirements(node, self._likely), key=_cost)
+        # The requirements and the counted terms in one walk (`_requirements` and `_counted`).
+        needs: list[Anchors] = []
+        counted = _needs(node, self._likely, needs)
+        if len(needs) > 1:
+            needs.sort(key=_cost)
         anchors = tuple(sorted(needs[0][0])) if needs else None
         second = tuple(sorted(needs[1][0])) if len(needs) > 1 else None
         scope = scope_code(rule.scope)
         exact = scope == _TITLE | _TEXT and len(needs) <= 2 and _of_anchor_sets(node)
-        return _CompiledRule(rule, node, scope, anchors, second, exact, _counted(node), _filtered(rule))
+        filters = rule.filters
+        filtered = bool(
+            filters.sources_include or filters.sources_exclude or filters.languages or filters.max_age is not None
+        )  # _filtered(rule), inline
+        return _CompiledRule(rule, node, scope, anchors, second, exact, counted, filtered)
 
     # Compilation ------------------------------------------------------------------------------
 
@@ -1801,14 +1820,12 @@ class Matcher:
         seen = self._seen_terms.get(id(term))
         if seen is not None and seen[0] is term:
             return seen[1]
-        tid = self._term_ids.get(term)
-        if tid is not None:
-            self._seen_terms[id(term)] = (term, tid)
-            return tid
         tid = len(self._terms)
+        known = self._term_ids.setdefault(term, tid)  # one hash of the term, new or not
+        self._seen_terms[id(term)] = (term, known)
+        if known != tid:
+            return known
         self._terms.append(term)
-        self._term_ids[term] = tid
-        self._seen_terms[id(term)] = (term, tid)
         self._likely.append(self._frequency.term(term))
         if term.regex:
             options = re2.Options()
@@ -1823,6 +1840,15 @@ class Matcher:
 
     def _add_keys(self, keys: _Keys, tid: int) -> None:
         term = self._terms[tid]
+        text = term.text
+        if not term.case and text.isascii() and text.replace(" ", "").isalnum():
+            # Plain ASCII words (most terms): `term_variants` gives one variant of exact words, so
+            # one key of them all, found alone (what `keys.add` makes of it, without the variant).
+            words = text.lower().split()
+            if words:
+                self._max_words = max(self._max_words, len(words))
+                keys.add_words(tid, words)
+                return
         # A word of several terms (with and without word forms, in several cases) is split once.
         variants = self._seen_variants.get(term.text)
         if variants is None:
@@ -1847,6 +1873,11 @@ class Matcher:
                 compiled = _CAny([self._compile(c) for c in node.children])
             self._seen_nodes[id(node)] = (node, compiled)
             return compiled
+        if type(node) is AllNode:
+            return _CAll([self._compile(c) for c in node.children])
+        if type(node) is NearNode:
+            term_id = self._term_id
+            return _CNear([[term_id(t) for t in group] for group in node.groups], node.within, node.ordered)
         match node:
             case TermNode() | AnyNode():
                 raise AssertionError("compiled above")
@@ -2152,6 +2183,12 @@ def _anchors(node: _CNode, likely: Sequence[float]) -> Anchors | None:
     `all` and `near` need one child (one group) only: the one least likely to occur. `any` needs
     every child's terms, `at_least N` those of all but N - 1 children.
     """
+    # The commonest first, by type (a build asks this of millions of nodes).
+    if type(node) is _CTerm:
+        return {node.tid}, likely[node.tid]
+    if type(node) is _CAny and node.terms is not None:
+        tids = node.terms.tids
+        return set(tids), sum(sorted([likely[t] for t in tids]))
     match node:
         case _CTerm():
             return {node.tid}, likely[node.tid]
@@ -2207,6 +2244,35 @@ def _requirements(node: _CNode, likely: Sequence[float]) -> list[Anchors]:
             return [anchors] if anchors is not None else []
         case _:
             assert_never(node)
+
+
+def _needs(node: _CNode, likely: Sequence[float], needs: list[Anchors]) -> tuple[tuple[int, ...], int] | None:
+    """`_requirements(node, likely)` added to `needs`, and `_counted(node)` returned: one walk of the
+    compiled condition for both (a build walks 350,000 of them), the common kinds by their type."""
+    if type(node) is _CTerm:
+        needs.append(({node.tid}, likely[node.tid]))
+        return None
+    if type(node) is _CAll:
+        counted = None
+        for child in node.children:
+            got = _needs(child, likely, needs)
+            if counted is None:
+                counted = got
+        return counted
+    if type(node) is _CField or type(node) is _CUnit:
+        return _needs(node.child, likely, needs)
+    if type(node) is _CNot:
+        return None
+    if type(node) is _CNear:
+        needs.extend([_of_terms(group, likely) for group in node.groups])
+        return None
+    if type(node) is _CAny or type(node) is _CCount:
+        anchors = _anchors(node, likely)
+        if anchors is not None:
+            needs.append(anchors)
+        return None
+    needs.extend(_requirements(node, likely))  # `at_least` (and any other kind): the general walks
+    return _counted(node)
 
 
 def _counted(node: _CNode) -> tuple[tuple[int, ...], int] | None:
