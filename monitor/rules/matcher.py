@@ -1950,7 +1950,10 @@ class Matcher:
         terms = self._terms
         for tid, variants in zip(tids, terms_stems([terms[tid].text for tid in tids], language), strict=True):
             for variant in variants:
-                keys.add(tid, variant, None)
+                if all([mode == EXACT for _, mode in variant]):
+                    keys.add_words(tid, [word for word, _ in variant])  # most: stems of plain words
+                else:
+                    keys.add(tid, variant, None)
         keys.build()
         return keys
 
