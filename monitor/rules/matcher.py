@@ -1555,6 +1555,9 @@ class _CompiledRule(NamedTuple):
     filtered: bool = True
 
 
+_new_tuple = tuple.__new__
+
+
 def scope_code(fields: Iterable[str]) -> int:
     """The bit mask of a rule's scope or a field condition (title, text, lead)."""
     if type(fields) is tuple:
@@ -1812,7 +1815,8 @@ class Matcher:
         filtered = bool(
             filters.sources_include or filters.sources_exclude or filters.languages or filters.max_age is not None
         )  # _filtered(rule), inline
-        return _CompiledRule(rule, node, scope, anchors, second, exact, counted, filtered)
+        # tuple.__new__: the named tuple's own __new__ is a Python call with defaults, 350,000 times.
+        return _new_tuple(_CompiledRule, (rule, node, scope, anchors, second, exact, counted, filtered))
 
     # Compilation ------------------------------------------------------------------------------
 
