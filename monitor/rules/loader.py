@@ -972,6 +972,16 @@ class _QuickReader:
             raise _Unsure
         if len(value) == 1:
             key = next(iter(value))
+            # A combining key alone (most mappings in a rule): what `_combined` makes of it.
+            if key == "all":
+                parts = self.children(value[key])
+                return parts[0] if len(parts) == 1 else AllNode(parts)
+            if key == "any":
+                return AnyNode(self.children(value[key]))
+            if key == "not":
+                return NotNode(self.node(value[key]))
+            if key == "none":
+                return NotNode(AnyNode(self.children(value[key])))
             if key in _SCOPE_KEYS:
                 child = self.node(value[key])
                 if key == "lead" and _widest_near(child) > LEAD_MAX_WORDS:

@@ -1017,9 +1017,22 @@ class _Keys:
                 keys.append(key)
 
     def build(self) -> None:
-        every = self.targets.values()
-        self.alone = [tuple(t.tid for t in targets if t.simple) for targets in every]
-        self.to_check = [tuple(dict.fromkeys(t.tid for t in targets if not t.simple)) for targets in every]
+        # Per key, in order: most keys stand for one target (no generator for those).
+        alone: list[tuple[int, ...]] = []
+        to_check: list[tuple[int, ...]] = []
+        for targets in self.targets.values():
+            if len(targets) == 1:
+                one = targets[0]
+                if one.simple:
+                    alone.append((one.tid,))
+                    to_check.append(())
+                else:
+                    alone.append(())
+                    to_check.append((one.tid,))
+            else:
+                alone.append(tuple([t.tid for t in targets if t.simple]))
+                to_check.append(tuple(dict.fromkeys([t.tid for t in targets if not t.simple])))
+        self.alone, self.to_check = alone, to_check
         self.checked_keys = frozenset(i for i, others in enumerate(self.to_check) if others)
         checked = self.checked_of
         self.one_key = {
