@@ -1945,7 +1945,8 @@ class Matcher:
         100,000 rules for a language many terms ask for), after each start and reload."""
         if not tids:
             return dict(before)
-        new, every = self._by_forms_language(tids), self._by_forms_language(self._forms_terms)
+        new = self._by_forms_language(tids)
+        every = new if tids is self._forms_terms else self._by_forms_language(self._forms_terms)
         return {
             language: (*before[language], self._forms_keys_of(new[language], language))
             if language in before
