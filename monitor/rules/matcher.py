@@ -1007,8 +1007,11 @@ class _Keys:
 
     def add_words(self, tid: int, words: list[str]) -> None:
         """`add(tid, [(word, EXACT) for word in words], None)`: a term of exact words, no case."""
-        key = " " + " ".join(words) + " "
-        target = _KeyTarget(tid, len(words), True, (), None, True)
+        self.add_simple(tid, " " + " ".join(words) + " ", len(words))
+
+    def add_simple(self, tid: int, key: str, key_words: int) -> None:
+        """A key starting at a word that finds `tid` alone, over `key_words` words (as `add` adds it)."""
+        target = _KeyTarget(tid, key_words, True, (), None, True)
         targets = self.targets.setdefault(key, [])
         if target not in targets:
             targets.append(target)
@@ -1866,6 +1869,11 @@ class Matcher:
                 self._max_words = max(self._max_words, len(words))
                 keys.add_words(tid, words)
                 return
+        if not term.case and text[-1:] == "*" and text.isascii() and text[:-1].isalnum():
+            # One plain ASCII word's prefix (`word*`): `term_variants` gives [(word, PREFIX)], one
+            # key " word" found alone (as `keys.add` makes it).
+            keys.add_simple(tid, " " + text[:-1].lower(), 1)
+            return
         # A word of several terms (with and without word forms, in several cases) is split once.
         variants = self._seen_variants.get(term.text)
         if variants is None:
