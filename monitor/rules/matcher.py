@@ -2337,6 +2337,10 @@ def _contains(node: _CNode, kind: type) -> bool:
     in the whole; a field condition: it sets the scope of what is below it)."""
     if isinstance(node, kind):
         return True
+    if type(node) is _CTerm:
+        return False
+    if type(node) is _CAny and node.terms is not None:
+        return any([isinstance(c, kind) for c in node.children])  # terms only: no call per term
     match node:
         case _CAll() | _CAny() | _CAtLeast():
             return any(_contains(c, kind) for c in node.children)
@@ -2365,6 +2369,10 @@ def _of_anchor_sets(node: _CNode) -> bool:
 
 def _tids_of(node: _CNode) -> set[int]:
     """Every term of a compiled condition (those under `not` too)."""
+    if type(node) is _CTerm:
+        return {node.tid}
+    if type(node) is _CAny and node.terms is not None:
+        return set(node.terms.tids)  # terms only: no call per term
     match node:
         case _CTerm():
             return {node.tid}
