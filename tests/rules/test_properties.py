@@ -267,6 +267,18 @@ def shortcut_matcher(tmp_path_factory: pytest.TempPathFactory) -> Matcher:
     return Matcher(load_rules(directory).rules)
 
 
+@pytest.fixture(scope="module")
+def bulk_matcher(tmp_path_factory: pytest.TempPathFactory) -> Matcher:
+    # The same rules, candidates picked by the arrays a large rule set has (matcher.BULK_PRESEARCH_RULES).
+    from monitor.rules import matcher as matcher_module
+
+    directory = tmp_path_factory.mktemp("rules")
+    (directory / "r.yaml").write_text(SHORTCUT_RULES, encoding="utf-8")
+    matcher = Matcher(load_rules(directory).rules)
+    matcher._presearch = matcher_module._Presearch.of(matcher)
+    return matcher
+
+
 @given(shortcut_texts, shortcut_texts)
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=300)
 def test_shortcuts_decide_as_the_conditions_over_every_hit(shortcut_matcher: Matcher, title: str, text: str) -> None:
@@ -327,8 +339,26 @@ def test_the_presearch_in_arrays_picks_the_rules_the_sets_pick(
 
     assert shortcut_matcher._presearch is None
     bulk = matcher_module._Presearch.of(shortcut_matcher)
-    hits, _ = shortcut_matcher._found(doc(text, title), None)
+    hits, ctx = shortcut_matcher._found(doc(text, title), None)
     assert bulk.candidates(hits.possible) == shortcut_matcher._candidates(hits)
+    # The candidates it decides with no evaluation (anchors certainly found, an `at_least` counted) hold.
+    picked, decided = bulk.picks(hits.found, hits.maybe)
+    assert picked == shortcut_matcher._candidates(hits)
+    for key, sure in zip(picked, decided, strict=True):
+        compiled = shortcut_matcher._compiled[key]
+        assert not sure or compiled.node.holds(hits, ctx.limits(compiled.scope), ctx), compiled.rule.id
+
+
+@given(shortcut_texts, shortcut_texts)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=150)
+def test_matching_with_the_presearch_in_arrays_gives_what_the_sets_give(
+    shortcut_matcher: Matcher, bulk_matcher: Matcher, title: str, text: str
+) -> None:
+    # With the arrays, candidates decided in bulk skip their evaluation: the same matches, hits and snippets.
+    document = doc(text, title)
+    assert bulk_matcher._presearch is not None
+    got = [(m.rule.id, m.hits, m.snippet) for m in bulk_matcher.match(document)]
+    assert got == [(m.rule.id, m.hits, m.snippet) for m in shortcut_matcher.match(document)]
 
 
 # Terms of one key and of several (a word, a word's start, a phrase, a hyphenated compound, an

@@ -347,8 +347,9 @@ def presearch_arrays(matcher: Matcher) -> list[list[int]]:
     assert pre is not None
     fresh = _Presearch.of(matcher)
     got = [pre.keys, pre.always, pre.has_second, *pre.first, *pre.second, pre.counted_rules, pre.counted_need]
+    got += [pre.exact, pre.counted_sure]
     want = [fresh.keys, fresh.always, fresh.has_second, *fresh.first, *fresh.second]
-    want += [fresh.counted_rules, fresh.counted_need]
+    want += [fresh.counted_rules, fresh.counted_need, fresh.exact, fresh.counted_sure]
     assert [a.tolist() for a in (*pre.counted, *got)] == [a.tolist() for a in (*fresh.counted, *want)]
     return [a.tolist() for a in got]
 
@@ -381,7 +382,7 @@ def test_an_updated_matchers_presearch_arrays_are_those_built_afresh(monkeypatch
         assert [[r.id for r in matcher.candidates(doc)] for doc in DOCS] == [
             [r.id for r in Matcher(rules).candidates(doc)] for doc in DOCS
         ]
-    assert seen == set(range(9))
+    assert seen == set(range(11))
 
 
 def counted(n: int, seed: int) -> Rule:
