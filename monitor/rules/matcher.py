@@ -9,6 +9,7 @@ it out, for `any` every child's terms are needed (the presearch of Lucene Monito
 from __future__ import annotations
 
 import math
+import weakref
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -209,7 +210,18 @@ class _DocHits(HitTable):
     `maybe` found until it is asked for: checking every such key where it occurs would cost more
     than the few terms any candidate asks about."""
 
-    __slots__ = ("_possible", "fields", "forms_terms", "found", "groups", "maybe", "memo", "present", "start_masks")
+    __slots__ = (
+        "__weakref__",
+        "_possible",
+        "fields",
+        "forms_terms",
+        "found",
+        "groups",
+        "maybe",
+        "memo",
+        "present",
+        "start_masks",
+    )
 
     def __init__(self, title_words: int, forms_terms: AbstractSet[int] = frozenset()) -> None:
         super().__init__()
@@ -223,7 +235,9 @@ class _DocHits(HitTable):
         # `in_field` of each group of terms asked for: many `near`s share a word or a list.
         self.groups: dict[tuple[tuple[int, ...], int], tuple[Found, list[int]]] = {}
         # Per term: the words where its hits start, as bits, in the title and in the text.
-        self.start_masks = _StartMasks(self, title_words)
+        # (It reads the hits through a weak proxy: no cycle, so a document's hits are freed by reference
+        # counting when its matches go, not left for the cyclic collector to walk, match after match.)
+        self.start_masks = _StartMasks(weakref.proxy(self), title_words)
 
     def in_field(self, tids: list[int], field: int) -> tuple[Found, list[int]]:
         key = (tuple(tids), field)
