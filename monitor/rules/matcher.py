@@ -614,7 +614,7 @@ class _CUnit:
     """The child within one sentence or paragraph: tried on each unit where an anchor term occurs,
     with only the hits of that unit."""
 
-    __slots__ = ("anchor_set", "anchors", "child", "monotone", "near", "tid_set", "tids", "unit")
+    __slots__ = ("anchor_set", "anchors", "child", "monotone", "near", "parts", "tid_set", "tids", "unit")
 
     def __init__(self, unit: str, child: _CNode, tids: list[int], anchors: list[int]) -> None:
         self.unit = unit
@@ -629,6 +629,25 @@ class _CUnit:
         # A near alone (most unit conditions at scale): tried in each unit on the slices of its groups'
         # hits sorted for the whole document, without a table per unit.
         self.near = child if isinstance(child, _CNear) else None
+        # An `all` of terms and lists (`sentence: {all: [a, [b, c], d]}`): it holds in a unit where each
+        # part has a hit, told by the units of the parts' hits, without a table per unit. Worked out
+        # when first asked for (see `_parts_of`), not at every build.
+        self.parts: list[frozenset[int]] | bool | None = False  # False: not yet worked out
+
+    def _parts_of(self) -> list[frozenset[int]] | None:
+        """The term sets of the `all` child's parts, each a term or a list of terms (None: another child)."""
+        child = self.child
+        if not isinstance(child, _CAll) or not child.children:
+            return None
+        parts = []
+        for c in child.children:
+            if isinstance(c, _CTerm):
+                parts.append(frozenset((c.tid,)))
+            elif isinstance(c, _CAny) and c.terms is not None and c.terms.tids:
+                parts.append(c.terms.tid_set)
+            else:
+                return None
+        return parts
 
     def _tables(self, hits: HitTable, lim: Limits, ctx: _Context) -> list[HitTable]:
         """The hits of each unit that holds an anchor hit in scope, one table per unit, in text order
@@ -661,9 +680,33 @@ class _CUnit:
     def holds(self, hits: HitTable, lim: Limits, ctx: _Context) -> bool:
         if self.monotone and not self.child.holds(hits, lim, ctx):
             return False
-        if self.near is not None and type(hits) is _DocHits:
-            return self.near.in_units(hits, lim, ctx.streams, self.unit) is not None
+        if type(hits) is _DocHits:
+            if self.near is not None:
+                return self.near.in_units(hits, lim, ctx.streams, self.unit) is not None
+            parts = self.parts
+            if parts is False:
+                parts = self.parts = self._parts_of()
+            if isinstance(parts, list):
+                return self._parts_meet(parts, hits, lim, ctx)
         return any(self.child.holds(table, lim, ctx) for table in self._tables(hits, lim, ctx))
+
+    def _parts_meet(self, parts: list[frozenset[int]], hits: _DocHits, lim: Limits, ctx: _Context) -> bool:
+        """Whether some unit holds a hit in scope of each of the `all`'s parts: where it holds in that
+        unit's table (its anchors, one part's terms, are among them)."""
+        starts = [ctx.streams[0].unit_starts(self.unit), ctx.streams[1].unit_starts(self.unit)]
+        common: set[tuple[int, int]] | None = None
+        possible = hits.possible
+        for part in parts:
+            units = {
+                (h[0], bisect_right(starts[h[0]], h[1]))
+                for tid in part.intersection(possible)
+                for h in hits[tid]
+                if h[1] < lim[h[0]]
+            }
+            common = units if common is None else common & units
+            if not common:
+                return False
+        return True
 
 
 def _among(hits: HitTable, tids: frozenset[int]) -> list[int]:

@@ -249,6 +249,9 @@ rules:
   - {id: near-three, title: t, when: {near: [alpha, [beta, "eps*"], delta], within: 5}}
   - {id: at-least-twice, title: t, when: {at_least: 2, of: [gamma, gamma, "*silon"]}}
   - {id: at-least-sentence, title: t, when: {sentence: {at_least: 2, of: [alpha, delta, x]}}}
+  - {id: sent-all, title: t, when: {sentence: {all: [alpha, [gamma, "eps*"], "delt*"]}}}
+  - {id: paragraph-all-lead, title: t, scope: [lead], when: {paragraph: {all: [beta, [delta, Gamm*]]}}}
+  - {id: sent-all-title, title: t, when: {title: {sentence: {all: [alpha, beta]}}}}
   - {id: at-least-inside, title: t, when: {at_least: 2, of: [x, "*amma*", "*silon"]}}
   - {id: lead-inside, title: t, scope: [lead], when: {any: ["*amma", "*psilo*"]}}
 """
