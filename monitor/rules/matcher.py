@@ -139,8 +139,9 @@ class Match:
     @classmethod
     def reported_later(cls, rule: Rule, report: Callable[[], tuple[tuple[Hit, ...], str]]) -> Match:
         """A match whose hits and snippet `report` gives when they are first read."""
-        match = cls(rule, (), "")
-        match._report = report
+        # Made without a call of __init__: a long text at 350,000 rules holds thousands of matches.
+        match = object.__new__(cls)
+        match.rule, match._hits, match._snippet, match._report = rule, (), "", report
         return match
 
     def _reported(self) -> None:
