@@ -292,6 +292,22 @@ def evaluate_by_event(
         print(f"  {name}: rules {r.line()}; learned {lt.line()}")
 
 
+def _left_out(
+    name: str, reports: list[Report], embedder: Embedder, model: LearnedDecision, chosen: str
+) -> tuple[Tally, Tally]:
+    """One corpus left out, grouped whole by the rules and by the model fitted without it; its line printed."""
+    rules, learned = Tally(), Tally()
+    rules.add(reports, group(reports, embedder, None))
+    learned.add(reports, group(reports, embedder, model))
+    print(f"  {name}: rules {rules.line()}; learned{chosen} {learned.line()}")
+    return rules, learned
+
+
+def _print_means(every: Sequence[tuple[Tally, Tally]]) -> None:
+    print(f"  rules:   {means([r for r, _ in every])}")
+    print(f"  learned: {means([lt for _, lt in every])}")
+
+
 def evaluate_by_corpus(
     corpora: dict[str, tuple[list[Report], dict[str, str]]], pairs: Sequence[Pair], embedder: Embedder, cutoff: float
 ) -> None:
@@ -299,13 +315,8 @@ def evaluate_by_corpus(
     every: list[tuple[Tally, Tally]] = []
     for name, (reports, _) in corpora.items():
         model = fit([p for p in pairs if p.corpus != name], cutoff, f"without {name}")
-        rules, learned = Tally(), Tally()
-        rules.add(reports, group(reports, embedder, None))
-        learned.add(reports, group(reports, embedder, model))
-        every.append((rules, learned))
-        print(f"  {name}: rules {rules.line()}; learned {learned.line()}")
-    print(f"  rules:   {means([r for r, _ in every])}")
-    print(f"  learned: {means([lt for _, lt in every])}")
+        every.append(_left_out(name, reports, embedder, model, ""))
+    _print_means(every)
 
 
 def evaluate_nested(
@@ -343,14 +354,8 @@ def evaluate_nested(
     for name in names:
         penalty, cutoff = choose([n for n in names if n != name], name)
         model = fit([p for p in pairs if p.corpus != name], cutoff, f"without {name}", penalty)
-        reports = corpora[name][0]
-        rules, learned = Tally(), Tally()
-        rules.add(reports, group(reports, embedder, None))
-        learned.add(reports, group(reports, embedder, model))
-        every.append((rules, learned))
-        print(f"  {name}: rules {rules.line()}; learned (penalty {penalty}, cutoff {cutoff}) {learned.line()}")
-    print(f"  rules:   {means([r for r, _ in every])}")
-    print(f"  learned: {means([lt for _, lt in every])}")
+        every.append(_left_out(name, corpora[name][0], embedder, model, f" (penalty {penalty}, cutoff {cutoff})"))
+    _print_means(every)
     penalty, cutoff = choose(names, "")
     print(f"chosen on every corpus (for --write): penalty {penalty}, cutoff {cutoff}")
 

@@ -88,6 +88,14 @@ def test_a_report_of_the_decision_itself_with_other_details_still_joins() -> Non
         assert recalled("Headline", text) == (frozenset(), frozenset(), frozenset()), text
 
 
+# The national rail strike's wire, as it leads with the unions that called it.
+RAIL_STRIKE = record(
+    "rail",
+    "Velmar rail strike cancels half of regional trains",
+    "VELMAR, June 12 (Reuters) - A 24-hour national rail strike called by the unions Sarno and Tevi cancelled "
+    "around half of regional trains on Friday, operator Ferrovel said. Sarno and Tevi protest over pay.",
+)
+
 TAXI_TEXT = (
     "Circa tremila tassisti hanno partecipato al presidio davanti a Palazzo Orsetti contro il decreto sulle "
     "piattaforme. A Palazzo Orsetti la polizia ha respinto un gruppo di manifestanti. La protesta coincide con lo "
@@ -97,12 +105,7 @@ TAXI_TEXT = (
 
 def test_a_protest_that_coincides_with_the_storys_strike_is_another_event(monkeypatch: pytest.MonkeyPatch) -> None:
     strike = [
-        record(
-            "rail",
-            "Velmar rail strike cancels half of regional trains",
-            "VELMAR, June 12 (Reuters) - A 24-hour national rail strike called by the unions Sarno and Tevi cancelled "
-            "around half of regional trains on Friday, operator Ferrovel said. Sarno and Tevi protest over pay.",
-        ),
+        RAIL_STRIKE,
         record(
             "rail-it",
             "Sciopero dei treni, Sarno e Tevi: cancellato un regionale su due",
@@ -123,14 +126,7 @@ def test_a_protest_that_coincides_with_the_storys_strike_is_another_event(monkey
 
 def test_a_report_of_the_strike_that_tells_the_protest_beside_it_still_joins() -> None:
     # A report of the strike itself leads with the unions, and tells the taxi drivers' protest as what coincided.
-    strike = [
-        record(
-            "rail",
-            "Velmar rail strike cancels half of regional trains",
-            "VELMAR, June 12 (Reuters) - A 24-hour national rail strike called by the unions Sarno and Tevi cancelled "
-            "around half of regional trains on Friday, operator Ferrovel said. Sarno and Tevi protest over pay.",
-        )
-    ]
+    strike = [RAIL_STRIKE]
     same = record(
         "rail-2",
         "Sarno and Tevi strike halts Ferrovel trains",
