@@ -1956,12 +1956,8 @@ class Matcher:
         second = tuple(sorted(needs[1][0])) if len(needs) > 1 else None
         scope = scope_code(rule.scope)
         exact = scope == _TITLE | _TEXT and len(needs) <= 2 and _of_anchor_sets(node)
-        filters = rule.filters
-        filtered = bool(
-            filters.sources_include or filters.sources_exclude or filters.languages or filters.max_age is not None
-        )  # _filtered(rule), inline
         # tuple.__new__: the named tuple's own __new__ is a Python call with defaults, 350,000 times.
-        return _new_tuple(_CompiledRule, (rule, node, scope, anchors, second, exact, counted, filtered))
+        return _new_tuple(_CompiledRule, (rule, node, scope, anchors, second, exact, counted, _filtered(rule)))
 
     # Compilation ------------------------------------------------------------------------------
 
